@@ -1,0 +1,134 @@
+"""Typed, frozen domain values shared by every layer.
+
+The candidate table itself stays a pandas DataFrame (see ``models.table``); everything
+else the planner states is turned into the values below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+
+# Canonical column names of the sub-fund table (SPEC §2).
+ID, NAME, REGION, DISTRICT, CATEGORY = "id", "name", "region", "district", "category"
+MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE, STATUS = (
+    "max_ticket", "min_ticket", "fund_size", "score", "status",
+)
+KNOWN_COLUMNS = (ID, NAME, REGION, DISTRICT, CATEGORY, MAX_TICKET, MIN_TICKET, FUND_SIZE,
+                 SCORE, STATUS)
+REQUIRED_COLUMNS = (ID, NAME, REGION, CATEGORY, MAX_TICKET)
+# Values of the normalised ``status`` column.
+MUST, EXCLUDE = "must", "exclude"
+
+
+class Measure(StrEnum):
+    """What a policy constraint measures over the rows it selects (SPEC §3)."""
+
+    AMOUNT = "amount"
+    SHARE = "share"
+    COUNT = "count"
+    SUM = "sum"
+    AVG = "avg"
+
+
+class Sense(StrEnum):
+    MAXIMIZE = "maximize"
+    MINIMIZE = "minimize"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A validated sub-fund table.
+
+    ``frame`` has the canonical columns (``id`` … ``status``) plus every other column
+    under its own header. Numeric columns are float64 (blank → NaN); text columns are
+    trimmed strings (blank → ""). ``status`` holds "must", "exclude" or "".
+    ``source_rows[i]`` is the spreadsheet row number of frame row i (header = 1), used
+    in error messages. ``headers`` maps canonical/extra column names back to the header
+    text the planner wrote.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    source_rows: tuple[int, ...]
+    headers: dict[str, str]
+    numeric_columns: frozenset[str]
+    sha256: str
+    # For .xlsx tables: the raw ``policy`` and ``constraints`` sheets, if present
+    # (list of rows, each a list of cell values, header row first).
+    policy_sheet: tuple[tuple[object, ...], ...] | None = None
+    constraints_sheet: tuple[tuple[object, ...], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Σ c_i·x_i with c = Σ_k weight_k · column_k / scale_k.
+
+    For ``maximize = "score"`` weights is {"score": 1.0} and ``normalize`` is False; for
+    ``weights = {...}`` each column is divided by its max |value| (``normalize`` True).
+    """
+
+    sense: Sense = Sense.MAXIMIZE
+    weights: dict[str, float] = field(default_factory=lambda: {SCORE: 1.0})
+    normalize: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One constraint as the planner wrote it, before ``"*"`` is expanded.
+
+    ``where`` maps a column to the accepted values; the value ``("*",)`` means one
+    constraint per distinct value of that column. ``origin`` says where it was written
+    ("region.天津", "constraints[2]") and ``min_key``/``max_key`` the keys that held the
+    bounds ("min_share", "min"), so reports can speak the planner's words.
+    """
+
+    name: str | None
+    where: tuple[tuple[str, tuple[str, ...]], ...]
+    measure: Measure
+    column: str | None          # for sum(COL) / avg(COL)
+    min: float | None
+    max: float | None
+    origin: str
+    min_key: str = "min"
+    max_key: str = "max"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One policy constraint after ``"*"`` expansion: the unit the model, the reports and
+    the diagnosis all speak of.
+
+    ``id`` is a stable, solver-safe name (``c7``); ``label`` is what humans read
+    ("region 天津 share"); ``where`` has no ``"*"`` left.
+    """
+
+    id: str
+    label: str
+    rule: Rule
+    where: tuple[tuple[str, tuple[str, ...]], ...]
+    measure: Measure
+    column: str | None
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The planner's policy (SPEC §3), validated but not yet expanded against a table."""
+
+    budget: float
+    source: str = "<policy>"   # file the policy came from, for messages and the manifest
+    unit: str = "亿元"
+    min_deploy: float = 0.0
+    max_stake: float | None = None
+    max_single: float | None = None
+    min_ticket: float = 0.0
+    max_funded: int | None = None
+    min_funded: int | None = None
+    objective: Objective = field(default_factory=Objective)
+    rules: tuple[Rule, ...] = ()
+    sha256: str | None = None

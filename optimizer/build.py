@@ -1,0 +1,377 @@
+"""Build the LP / MILP of SPEC §4 from the table's columns, vectorised.
+
+The model is held as arrays (costs, bounds, a row-wise sparse matrix) in the order it is
+built: sub-fund commitments x first, in input order, then one binary y per row that needs
+one. Solvers receive it in bulk (``optimizer.solve``); PuLP gets the same model through
+``optimizer.pulp_model``. Every row of the matrix is tagged with the policy line it comes
+from, so reports, duals and diagnoses can point back at what the planner wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import numpy as np
+from fundopt.errors import InputError
+from fundopt.models.domain import (
+    EXCLUDE,
+    FUND_SIZE,
+    ID,
+    MAX_TICKET,
+    MIN_TICKET,
+    MUST,
+    STATUS,
+    Constraint,
+    Measure,
+    Policy,
+    Sense,
+    Table,
+)
+from fundopt.models.policy import selection_mask
+from fundopt.optimizer.result import Warning_
+
+INF = np.inf
+
+
+class RowKind(StrEnum):
+    """What a model row stands for. Policy rows can be relaxed by the diagnosis."""
+
+    BUDGET = "budget"            # min_deploy·budget ≤ Σx ≤ budget
+    FUNDED = "funded"            # min_funded ≤ Σy ≤ max_funded
+    POLICY = "policy"            # a §3 constraint
+    LINK = "link"                # l·y ≤ x ≤ u·y (hard)
+
+
+@dataclass(frozen=True)
+class RowTag:
+    """Where a model row comes from.
+
+    ``key`` is the constraint id (``c3``) or the policy key (``budget``); ``per_unit`` is
+    d(row bound)/d(policy bound), used to turn a row dual into a shadow price per unit of
+    the bound the planner wrote (``budget`` for a share, 1 otherwise). For ``avg`` rows
+    the bound sits in the coefficients and ``side`` says which one (``min``/``max``).
+    """
+
+    kind: RowKind
+    key: str
+    per_unit: float = 1.0
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """min/max cost·v subject to row_lower ≤ A·v ≤ row_upper, col_lower ≤ v ≤ col_upper.
+
+    ``A`` is in CSR form (``start``, ``index``, ``value``). Columns ``0..n-1`` are the
+    commitments x; column ``n + j`` is the binary of sub-fund ``binary_rows[j]``.
+    """
+
+    sense: Sense
+    cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    tags: tuple[RowTag, ...]
+    n: int
+    binary_rows: np.ndarray
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self.integer.any())
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.row_lower)
+
+    def row_start_end(self, r: int) -> tuple[int, int]:
+        return int(self.start[r]), int(self.start[r + 1])
+
+    def with_bounds(self, col_lower: np.ndarray, col_upper: np.ndarray) -> LinearModel:
+        return replace(self, col_lower=col_lower, col_upper=col_upper)
+
+    def with_rows(self, row_lower: np.ndarray, row_upper: np.ndarray) -> LinearModel:
+        return replace(self, row_lower=row_lower, row_upper=row_upper)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Per-row effective ticket bounds (SPEC §4): lower l, upper u, and what caps u."""
+
+    lower: np.ndarray
+    upper: np.ndarray
+    cap: np.ndarray              # name of the binding cap per row
+    fundable: np.ndarray         # bool: can receive money at all
+
+
+@dataclass(frozen=True)
+class Built:
+    model: LinearModel
+    bounds: Bounds
+    warnings: tuple[Warning_, ...]
+    infeasible_reasons: tuple[str, ...]
+
+
+def ticket_bounds(table: Table, policy: Policy) -> Bounds:
+    """u = min(max_ticket, max_stake·fund_size, max_single·budget); l = min_ticket or default."""
+    frame = table.frame
+    n = len(frame)
+    caps = {MAX_TICKET: frame[MAX_TICKET].to_numpy(float)}
+    if policy.max_stake is not None and FUND_SIZE in frame:
+        stake_cap = policy.max_stake * frame[FUND_SIZE].to_numpy(float)
+        caps["max_stake"] = np.where(np.isnan(stake_cap), INF, stake_cap)
+    if policy.max_single is not None:
+        caps["max_single"] = np.full(n, policy.max_single * policy.budget)
+    stacked = np.vstack(list(caps.values()))
+    which = stacked.argmin(axis=0)
+    upper = stacked[which, np.arange(n)]
+    cap = np.array(list(caps))[which]
+    if MIN_TICKET in frame:
+        lower = frame[MIN_TICKET].fillna(policy.min_ticket).to_numpy(float)
+    else:
+        lower = np.full(n, policy.min_ticket)
+    status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
+    fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE)
+    return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable)
+
+
+def objective_costs(table: Table, policy: Policy) -> np.ndarray:
+    """c_i of SPEC §3 ``[objective]``: one column, or weighted columns scaled by max |value|."""
+    frame = table.frame
+    cost = np.zeros(len(frame))
+    for column, weight in policy.objective.weights.items():
+        values = frame[column].to_numpy(float)
+        if policy.objective.normalize:
+            scale = np.abs(values).max()
+            values = values / scale if scale > 0 else values
+        cost += weight * values
+    return cost
+
+
+def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> Built:
+    """Build the model of SPEC §4.
+
+    Parameters
+    ----------
+    table, policy
+        The validated inputs.
+    constraints
+        ``models.policy.expand(policy, table)``: the policy constraints, ``"*"`` expanded.
+
+    Returns
+    -------
+    Built
+        The model, the ticket bounds, warnings (rows that cannot be funded) and reasons
+        why the model is infeasible before any solve (a ``must`` row that cannot be funded).
+
+    Raises
+    ------
+    InputError
+        A ``must`` row with no positive minimum ticket, or a count floor over rows that
+        could be "funded" with zero money.
+    """
+    bounds = ticket_bounds(table, policy)
+    n = len(table.frame)
+    status = table.frame[STATUS].to_numpy() if STATUS in table.frame else np.full(n, "")
+    must = status == MUST
+    _check_must(table, bounds, must)
+    warnings, reasons = _unfundable(table, bounds, must)
+
+    masks = {c.id: selection_mask(table, c.where) & bounds.fundable for c in constraints}
+    counted = [c for c in constraints if c.measure is Measure.COUNT]
+    needs_binary = bounds.fundable & (bounds.lower > 0)
+    if policy.max_funded is not None or policy.min_funded is not None:
+        needs_binary |= bounds.fundable
+    for c in counted:
+        needs_binary |= masks[c.id]
+    _check_count_floors(table, policy, counted, masks, bounds)
+
+    binary_rows = np.flatnonzero(needs_binary)
+    nb = len(binary_rows)
+    fundable = bounds.fundable
+    x_upper = np.where(fundable, bounds.upper, 0.0)
+    x_lower = np.where(must & fundable, bounds.lower, 0.0)
+    y_lower = must[binary_rows].astype(float)
+    cost = np.concatenate([objective_costs(table, policy), np.zeros(nb)])
+
+    rows = _RowBuilder(n + nb)
+    _add_budget(rows, policy, fundable)
+    _add_funded(rows, policy, n, nb)
+    y_of = np.full(n, -1)
+    y_of[binary_rows] = n + np.arange(nb)
+    for c in constraints:
+        _add_policy_constraint(rows, table, policy, c, masks[c.id], y_of)
+    _add_links(rows, binary_rows, bounds, n)
+
+    start, index, value, row_lower, row_upper, tags = rows.finish()
+    model = LinearModel(
+        sense=policy.objective.sense,
+        cost=cost,
+        col_lower=np.concatenate([x_lower, y_lower]),
+        col_upper=np.concatenate([x_upper, np.ones(nb)]),
+        integer=np.concatenate([np.zeros(n, bool), np.ones(nb, bool)]),
+        start=start, index=index, value=value,
+        row_lower=row_lower, row_upper=row_upper, tags=tags,
+        n=n, binary_rows=binary_rows,
+    )
+    return Built(model=model, bounds=bounds, warnings=warnings, infeasible_reasons=reasons)
+
+
+class _RowBuilder:
+    """Collects rows as (columns, coefficients, lower, upper, tag) and emits CSR arrays."""
+
+    def __init__(self, num_cols: int) -> None:
+        self.num_cols = num_cols
+        self.indices: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.lengths: list[np.ndarray] = []
+        self.lower: list[np.ndarray] = []
+        self.upper: list[np.ndarray] = []
+        self.tags: list[RowTag] = []
+
+    def add(self, cols: np.ndarray, coefs: np.ndarray, lower: float, upper: float,
+            tag: RowTag) -> None:
+        self.add_block(cols, coefs, np.array([len(cols)]), np.array([lower]),
+                       np.array([upper]), [tag])
+
+    def add_block(self, cols: np.ndarray, coefs: np.ndarray, lengths: np.ndarray,
+                  lower: np.ndarray, upper: np.ndarray, tags: list[RowTag]) -> None:
+        """Add several rows at once; ``lengths`` says how many entries each row has."""
+        self.indices.append(cols.astype(np.int32))
+        self.values.append(coefs.astype(float))
+        self.lengths.append(lengths)
+        self.lower.append(lower.astype(float))
+        self.upper.append(upper.astype(float))
+        self.tags.extend(tags)
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                              tuple[RowTag, ...]]:
+        if not self.tags:
+            empty = np.zeros(0)
+            return np.zeros(1, np.int32), empty.astype(np.int32), empty, empty, empty, ()
+        lengths = np.concatenate(self.lengths)
+        start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+        return (start, np.concatenate(self.indices), np.concatenate(self.values),
+                np.concatenate(self.lower), np.concatenate(self.upper), tuple(self.tags))
+
+
+def _add_budget(rows: _RowBuilder, policy: Policy, fundable: np.ndarray) -> None:
+    cols = np.flatnonzero(fundable)
+    rows.add(cols, np.ones(len(cols)), policy.min_deploy * policy.budget, policy.budget,
+             RowTag(RowKind.BUDGET, "budget"))
+
+
+def _add_funded(rows: _RowBuilder, policy: Policy, n: int, nb: int) -> None:
+    if policy.max_funded is None and policy.min_funded is None:
+        return
+    lower = float(policy.min_funded) if policy.min_funded is not None else -INF
+    upper = float(policy.max_funded) if policy.max_funded is not None else INF
+    rows.add(n + np.arange(nb), np.ones(nb), lower, upper, RowTag(RowKind.FUNDED, "funded"))
+
+
+def _add_policy_constraint(rows: _RowBuilder, table: Table, policy: Policy, c: Constraint,
+                           mask: np.ndarray, y_of: np.ndarray) -> None:
+    lower = -INF if c.min is None else c.min
+    upper = INF if c.max is None else c.max
+    selected = np.flatnonzero(mask)
+    if c.measure is Measure.COUNT:
+        cols = y_of[selected]
+        rows.add(cols, np.ones(len(cols)), lower, upper, RowTag(RowKind.POLICY, c.id))
+        return
+    if c.measure is Measure.AVG:
+        # Σ COL·x / Σ x ≥ min  ⇔  Σ (COL − min)·x ≥ 0 (vacuous when nothing in S is funded)
+        column = table.frame[c.column].to_numpy(float)[selected]
+        for side, bound in (("min", c.min), ("max", c.max)):
+            if bound is not None:
+                lo, hi = (0.0, INF) if side == "min" else (-INF, 0.0)
+                rows.add(selected, column - bound, lo, hi,
+                         RowTag(RowKind.POLICY, c.id, side=side))
+        return
+    coefs = np.ones(len(selected))
+    per_unit = 1.0
+    if c.measure is Measure.SUM:
+        coefs = table.frame[c.column].to_numpy(float)[selected]
+    elif c.measure is Measure.SHARE:
+        per_unit = policy.budget
+        lower, upper = lower * per_unit, upper * per_unit
+    rows.add(selected, coefs, lower, upper, RowTag(RowKind.POLICY, c.id, per_unit=per_unit))
+
+
+def _add_links(rows: _RowBuilder, binary_rows: np.ndarray, bounds: Bounds, n: int) -> None:
+    """x_i − u_i·y_i ≤ 0 and, where l_i > 0, x_i − l_i·y_i ≥ 0, for every binary at once."""
+    nb = len(binary_rows)
+    if nb == 0:
+        return
+    y = n + np.arange(nb)
+    pairs = np.column_stack([binary_rows, y]).ravel()
+    upper_coefs = np.column_stack([np.ones(nb), -bounds.upper[binary_rows]]).ravel()
+    rows.add_block(pairs, upper_coefs, np.full(nb, 2), np.full(nb, -INF), np.zeros(nb),
+                   [RowTag(RowKind.LINK, "upper")] * nb)
+    with_floor = bounds.lower[binary_rows] > 0
+    k = int(with_floor.sum())
+    floor_rows = binary_rows[with_floor]
+    pairs = np.column_stack([floor_rows, y[with_floor]]).ravel()
+    lower_coefs = np.column_stack([np.ones(k), -bounds.lower[floor_rows]]).ravel()
+    rows.add_block(pairs, lower_coefs, np.full(k, 2), np.zeros(k), np.full(k, INF),
+                   [RowTag(RowKind.LINK, "lower")] * k)
+
+
+def _check_must(table: Table, bounds: Bounds, must: np.ndarray) -> None:
+    bad = np.flatnonzero(must & (bounds.lower <= 0))
+    if len(bad):
+        i = int(bad[0])
+        raise InputError(
+            "a 'must' sub-fund needs a positive minimum ticket, or it could be 'funded' with 0",
+            file=str(table.path), row=table.source_rows[i], column=table.headers.get(STATUS),
+            value=table.frame[ID].iat[i], expected="min_ticket > 0 (in the row or the policy)",
+            message_zh="必投子基金需要正的最低出资额，否则 0 出资也算“已出资”",
+            expected_zh="最低出资 > 0（在该行或政策中设置）",
+        )
+
+
+def _unfundable(table: Table, bounds: Bounds, must: np.ndarray
+                ) -> tuple[tuple[Warning_, ...], tuple[str, ...]]:
+    blocked = np.flatnonzero((bounds.lower > bounds.upper) | (bounds.upper <= 0))
+    ids = table.frame[ID].to_numpy()
+    warnings = tuple(
+        Warning_("unfundable", str(ids[i]), {"min_ticket": float(bounds.lower[i]),
+                                             "cap": float(bounds.upper[i]),
+                                             "blocked_by": str(bounds.cap[i])})
+        for i in blocked
+    )
+    reasons = tuple(
+        f"must-fund sub-fund {ids[i]} cannot be funded: its minimum ticket "
+        f"{bounds.lower[i]:g} exceeds its cap {bounds.upper[i]:g} ({bounds.cap[i]})"
+        for i in blocked if must[i]
+    )
+    return warnings, reasons
+
+
+def _check_count_floors(table: Table, policy: Policy, counted: list[Constraint],
+                        masks: dict[str, np.ndarray], bounds: Bounds) -> None:
+    """A count floor over a row whose l_i is 0 could be met with no money (SPEC §4)."""
+    zero_floor = bounds.fundable & (bounds.lower <= 0)
+    floors = [(c.rule.origin + "." + c.rule.min_key, masks[c.id]) for c in counted
+              if c.min is not None and c.min > 0]
+    if policy.min_funded:
+        floors.append(("min_funded", bounds.fundable))
+    for key, mask in floors:
+        hit = np.flatnonzero(mask & zero_floor)
+        if len(hit):
+            i = int(hit[0])
+            raise InputError(
+                f"the count floor {key} includes sub-fund {table.frame[ID].iat[i]} whose "
+                "minimum ticket is 0, so it could count as funded with no money",
+                file=str(table.path), row=table.source_rows[i],
+                column=table.headers.get(MIN_TICKET, MIN_TICKET),
+                expected="a positive min_ticket (in the row or the policy's min_ticket)",
+                message_zh=f"数量下限 {key} 包含最低出资为 0 的子基金 {table.frame[ID].iat[i]}，"
+                           "0 出资即可计为已出资",
+                expected_zh="正的最低出资（在该行或政策的 min_ticket 中设置）",
+            )
+

@@ -1,0 +1,136 @@
+"""Measure every policy constraint on a plan: value, slack, binding side, shadow price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
+from fundopt.models.policy import selection_mask
+from fundopt.optimizer.build import Built, RowKind
+from fundopt.optimizer.result import ConstraintValue
+
+# Below this an amount is zero (amounts are in the policy's unit, e.g. 亿元).
+ZERO = 1e-9
+BINDING_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Line:
+    """A policy line to measure: a §3 constraint, or the budget / funded-count rules."""
+
+    id: str
+    label: str
+    measure: Measure
+    mask: np.ndarray | None          # None = every row
+    column: np.ndarray | None        # for sum / avg
+    min: float | None
+    max: float | None
+    keys: tuple[str, str]            # the policy keys of the min and max, as written
+
+
+def policy_lines(table: Table, policy: Policy, constraints: tuple[Constraint, ...]
+                 ) -> list[Line]:
+    """The budget, the funded-count rule (if any) and every expanded constraint."""
+    lines = [Line("budget", "budget", Measure.AMOUNT, None, None,
+                  policy.min_deploy * policy.budget if policy.min_deploy > 0 else None,
+                  policy.budget, ("min_deploy", "budget"))]
+    if policy.max_funded is not None or policy.min_funded is not None:
+        lines.append(Line("funded", "funded", Measure.COUNT, None, None,
+                          policy.min_funded, policy.max_funded, ("min_funded", "max_funded")))
+    for c in constraints:
+        column = None if c.column is None else table.frame[c.column].to_numpy(float)
+        keys = (f"{c.rule.origin}.{c.rule.min_key}", f"{c.rule.origin}.{c.rule.max_key}")
+        lines.append(Line(c.id, c.label, c.measure, selection_mask(table, c.where), column,
+                          c.min, c.max, keys))
+    return lines
+
+
+def clean_amounts(values: np.ndarray, n: int) -> np.ndarray:
+    """The commitments x from a solver's column values, solver noise set to exact zero."""
+    amounts = np.asarray(values[:n], dtype=float).copy()
+    amounts[np.abs(amounts) < ZERO] = 0.0
+    return amounts
+
+
+def measure(line: Line, amounts: np.ndarray, budget: float) -> float:
+    """The value of ``line``'s measure on a plan (NaN for an avg over nothing funded)."""
+    x = amounts if line.mask is None else amounts[line.mask]
+    if line.measure is Measure.AMOUNT:
+        return float(x.sum())
+    if line.measure is Measure.SHARE:
+        return float(x.sum() / budget)
+    if line.measure is Measure.COUNT:
+        return float((x > ZERO).sum())
+    assert line.column is not None
+    column = line.column if line.mask is None else line.column[line.mask]
+    weighted = float(column @ x)
+    if line.measure is Measure.SUM:
+        return weighted
+    total = float(x.sum())
+    return weighted / total if total > ZERO else float("nan")
+
+
+def slack_and_side(line: Line, value: float) -> tuple[float, str | None]:
+    """Distance to the nearest bound, and which bound it is (None if no bound applies)."""
+    if np.isnan(value):
+        return float("inf"), None
+    gaps = {}
+    if line.min is not None:
+        gaps["min"] = value - line.min
+    if line.max is not None:
+        gaps["max"] = line.max - value
+    if not gaps:
+        return float("inf"), None
+    side = min(gaps, key=lambda k: gaps[k])
+    return gaps[side], side
+
+
+def constraint_report(built: Built, lines: list[Line], amounts: np.ndarray,
+                      duals: np.ndarray | None, policy: Policy) -> tuple[ConstraintValue, ...]:
+    """One ``ConstraintValue`` per policy line.
+
+    ``duals`` are dObjective/dRowBound per model row (from the LP, or the LP with the
+    binaries fixed). The shadow price is turned into "objective improvement per unit the
+    binding bound is loosened": positive or zero at an optimum, for either sense.
+    """
+    model = built.model
+    improving = 1.0 if model.sense is Sense.MAXIMIZE else -1.0
+    rows_of: dict[str, list[int]] = {}
+    for r, tag in enumerate(model.tags):
+        if tag.kind is not RowKind.LINK:
+            rows_of.setdefault(tag.key, []).append(r)
+    report = []
+    for line in lines:
+        value = measure(line, amounts, policy.budget)
+        slack, side = slack_and_side(line, value)
+        bound = line.max if side == "max" else line.min
+        binding = side is not None and slack <= BINDING_TOL * max(1.0, abs(bound or 0.0))
+        price = 0.0
+        if binding and duals is not None:
+            price = _shadow_price(model.tags, rows_of.get(line.id, []), duals, side, line,
+                                  amounts, improving)
+        report.append(ConstraintValue(
+            id=line.id, label=line.label, measure=str(line.measure), value=value,
+            min=line.min, max=line.max, slack=slack, binding=binding,
+            shadow_price=price, bound=side if binding else None,
+        ))
+    return tuple(report)
+
+
+def _shadow_price(tags: tuple, rows: list[int], duals: np.ndarray, side: str | None,
+                  line: Line, amounts: np.ndarray, improving: float) -> float:
+    loosen = 1.0 if side == "max" else -1.0
+    total = 0.0
+    for r in rows:
+        tag = tags[r]
+        if tag.side is not None and tag.side != side:
+            continue
+        per_unit = tag.per_unit
+        if line.measure is Measure.AVG:
+            # Σ(COL − b)·x ≤ 0: moving b by δ moves the row by δ·Σx (envelope theorem)
+            x = amounts if line.mask is None else amounts[line.mask]
+            per_unit = float(x.sum())
+        total += improving * loosen * float(duals[r]) * per_unit
+    return 0.0 if abs(total) < 1e-12 else total
