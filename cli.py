@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from enum import StrEnum
@@ -165,4 +164,4 @@ def main() -> None:  # pragma: no cover - console entry for `python -m fundopt.c
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
+
 from fundopt.errors import InputError
 from fundopt.models.domain import (
     EXCLUDE,

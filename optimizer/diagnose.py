@@ -3,9 +3,9 @@ constraints that conflict.
 
 The relaxation is an elastic re-solve: every policy bound gets a slack column and a
 binary that says whether it moves. Stage 1 minimises how many policy lines move; stage 2,
-among those, minimises the total move, each scaled by its own bound. Ticket bounds and
-``must`` / ``exclude`` stay hard. The conflict is an irreducible infeasible set of policy
-constraints found by deletion filtering.
+among those, minimises the total move, each scaled by its own bound. Ticket bounds,
+``must`` / ``exclude`` and the budget (the capital at hand) stay hard. The conflict is an
+irreducible infeasible set of policy constraints found by deletion filtering.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def _relaxable_bounds(model: LinearModel) -> list[_Bound]:
         if np.isfinite(lower):
             found.append(_Bound(r, tag.key, tag.side or "min", max(0.0, lower - activity_low[r]),
                                 1.0 / max(abs(lower), 1.0)))
-        if np.isfinite(upper):
+        # The budget is the capital at hand, and shares, max_single and min_deploy are
+        # fractions of it: it is never suggested to change.
+        if np.isfinite(upper) and tag.kind is not RowKind.BUDGET:
             found.append(_Bound(r, tag.key, tag.side or "max",
                                 max(0.0, activity_high[r] - upper),
                                 1.0 / max(abs(upper), 1.0)))
@@ -129,16 +131,25 @@ def _moves(line: Line, amounts: np.ndarray, policy: Policy) -> list[Relaxation]:
     moves = []
     tol = 1e-7 * max(1.0, abs(value))
     if line.min is not None and value < line.min - tol:
-        moves.append(_relaxation(line, "min", line.min, math.floor(value * 1e6) / 1e6, policy))
+        moves.append(_relaxation(line, "min", line.min, _outward(value, -1), policy))
     if line.max is not None and value > line.max + tol:
-        moves.append(_relaxation(line, "max", line.max, math.ceil(value * 1e6) / 1e6, policy))
+        moves.append(_relaxation(line, "max", line.max, _outward(value, 1), policy))
     return moves
+
+
+def _outward(value: float, direction: int) -> float:
+    """``value`` to 6 decimals, rounded away from the violated bound unless it is noise."""
+    nearest = round(value, 6)
+    if abs(nearest - value) <= 1e-9 * max(1.0, abs(value)):
+        return nearest
+    scaled = value * 1e6
+    return (math.ceil(scaled) if direction > 0 else math.floor(scaled)) / 1e6
 
 
 def _relaxation(line: Line, side: str, old: float, new: float, policy: Policy) -> Relaxation:
     key = line.keys[0] if side == "min" else line.keys[1]
     if key == "min_deploy":      # written as a fraction of the budget
-        old, new = old / policy.budget, math.floor(new / policy.budget * 1e6) / 1e6
+        old, new = old / policy.budget, _outward(new / policy.budget, -1)
     name = key if line.id in ("budget", "funded") else line.label
     return Relaxation(constraint=name, bound=side, from_value=old, to_value=new, key=key)
 

@@ -98,7 +98,11 @@ def solve_cbc(model: LinearModel, time_limit: float | None, gap: float
               ) -> tuple[SolveStatus, np.ndarray | None, np.ndarray | None]:
     """Solve with CBC. Returns status, column values and row duals (dObjective/dBound)."""
     built = to_pulp(model)
-    solver = pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=time_limit, gapRel=gap)
+    # LPs are solved for their duals, with primal simplex: measured on a non-degenerate
+    # vertex, CBC's default dual simplex reported 0 for a binding row whose dual is -0.028
+    # (HiGHS and a re-solve with the bound moved agree on -0.028).
+    solver = pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=time_limit, gapRel=gap,
+                           options=[] if model.is_mip else ["primalS"])
     built.problem.solve(solver)
     status = _PULP_STATUS.get(built.problem.sol_status, SolveStatus.NO_SOLUTION)
     if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):

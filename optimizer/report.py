@@ -47,9 +47,15 @@ def policy_lines(table: Table, policy: Policy, constraints: tuple[Constraint, ..
     return lines
 
 
-def clean_amounts(values: np.ndarray, n: int) -> np.ndarray:
-    """The commitments x from a solver's column values, solver noise set to exact zero."""
+def clean_amounts(values: np.ndarray, n: int, lower: np.ndarray | None = None,
+                  upper: np.ndarray | None = None) -> np.ndarray:
+    """The commitments x from a solver's column values, with solver noise removed:
+    values within 1e-9 of zero, of the row's minimum ticket or of its cap are snapped."""
     amounts = np.asarray(values[:n], dtype=float).copy()
+    for bound in (lower, upper):
+        if bound is not None:
+            near = np.abs(amounts - bound) <= ZERO * np.maximum(1.0, np.abs(bound))
+            amounts[near] = bound[near]
     amounts[np.abs(amounts) < ZERO] = 0.0
     return amounts
 

@@ -8,7 +8,6 @@ from enum import StrEnum
 import numpy as np
 
 
-
 class SolveStatus(StrEnum):
     OPTIMAL = "optimal"
     FEASIBLE = "feasible"        # a solution, but the time limit stopped the proof

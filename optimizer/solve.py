@@ -91,7 +91,8 @@ def solve(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
             diagnosis = diagnose(built, lines, policy, options.time_limit)
         phases["diagnose"] = time.perf_counter() - solved_at
         return _empty(built, outcome.status, diagnosis, options, started, phases)
-    amounts = clean_amounts(outcome.values, built.model.n)
+    amounts = clean_amounts(outcome.values, built.model.n, built.bounds.lower,
+                            built.bounds.upper)
     duals = outcome.duals
     if built.model.is_mip:
         duals = fixed_lp_duals(built.model, outcome.values, options)

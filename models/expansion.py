@@ -1,0 +1,276 @@
+"""Check a policy against the sub-fund table and expand ``"*"`` into one constraint per value.
+
+``expand`` is the last step of reading the inputs: every column, value and measure the
+policy names must exist in the table (SPEC §3: a typo never passes silently). The result,
+``Constraint`` values with stable ids ``c1, c2, …`` and unique human labels, is what the
+model, the reports and the diagnosis all speak of.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from fundopt.errors import InputError
+from fundopt.models.domain import DISTRICT, EXCLUDE, SCORE, STATUS, Constraint, Policy, Rule, Table
+
+Where = tuple[tuple[str, tuple[str, ...]], ...]
+STAR = ("*",)
+SHOWN = 12  # values listed in an error message before "… (N in all)"
+
+
+def selection_mask(table: Table, where: Where) -> np.ndarray:
+    """The rows a ``where`` selects: every (column, values) pair holds.
+
+    Parameters
+    ----------
+    table
+        The sub-fund table.
+    where
+        ((column, accepted values), ...), as in ``Constraint.where``; empty selects every
+        row. Values of numeric columns are compared as numbers. ``("*",)`` selects the rows
+        with a non-blank value.
+
+    Returns
+    -------
+    np.ndarray
+        Boolean, one entry per row of ``table.frame``.
+    """
+    frame = table.frame
+    mask = np.ones(len(frame), dtype=bool)
+    for column, values in where:
+        series = frame[column]
+        if values == STAR:
+            mask &= ~_blank(table, column)
+        elif column in table.numeric_columns:
+            numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+            mask &= series.isin(numbers.dropna()).to_numpy(dtype=bool)
+        else:
+            mask &= series.isin(values).to_numpy(dtype=bool)
+    return mask
+
+
+def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
+    """Validate the policy against the table and expand ``"*"``.
+
+    A ``"*"`` column gives one constraint per distinct non-blank value, in table order of
+    first appearance; several ``"*"`` columns give one per combination that occurs among
+    the rows the rest of ``where`` selects.
+
+    Parameters
+    ----------
+    policy
+        From ``load_policy`` / ``policy_from_sheets``.
+    table
+        The validated sub-fund table.
+
+    Returns
+    -------
+    tuple[Constraint, ...]
+        Ids ``c1, c2, …`` in policy order; labels such as ``region 天津 share`` or
+        ``portfolio risk [district=静海区]``, unique (``#2`` appended on a clash).
+
+    Raises
+    ------
+    InputError
+        An objective or measure column that is missing or not numeric, a ``where`` column
+        or value that is not in the table, a selection with no row, a blank value where a
+        ``sum`` / ``avg`` constraint needs it.
+    """
+    _check_objective(policy, table)
+    labels: set[str] = set()
+    constraints: list[Constraint] = []
+    for rule in policy.rules:
+        for where, stars in _expansions(rule, table, policy.source):
+            label = _unique(_label(rule, where, stars), labels)
+            constraints.append(Constraint(f"c{len(constraints) + 1}", label, rule, where,
+                                          rule.measure, rule.column, rule.min, rule.max))
+    _check_blanks(constraints, table)
+    return tuple(constraints)
+
+
+def _is_shorthand(rule: Rule) -> bool:
+    return not rule.origin.startswith("constraints[")
+
+
+def _key(rule: Rule, column: str) -> str:
+    """The policy key that wrote a where column: ``region.天津`` or ``constraints[2].where.X``."""
+    return rule.origin if _is_shorthand(rule) else f"{rule.origin}.where.{column}"
+
+
+def _expansions(rule: Rule, table: Table, source: str
+                ) -> list[tuple[Where, tuple[tuple[str, str], ...]]]:
+    """(where without "*", the (column, value) pairs "*" took) for each constraint of ``rule``."""
+    for column, _ in rule.where:
+        _check_column(rule, column, table, source)
+    if rule.column is not None:
+        _check_measure_column(rule, table, source)
+    fixed = tuple((column, values) for column, values in rule.where if values != STAR)
+    for column, values in fixed:
+        _check_values(rule, column, values, table, source)
+    mask = selection_mask(table, fixed)
+    if not mask.any():
+        raise InputError("no row meets every condition of where together", file=source,
+                         column=f"{rule.origin}.where", value=_describe_where(fixed),
+                         hint="Check the where values, or split the constraint.")
+    stars = [column for column, values in rule.where if values == STAR]
+    if not stars:
+        return [(rule.where, ())]
+    keep = mask & ~np.logical_or.reduce([_blank(table, column) for column in stars])
+    combos = table.frame.loc[keep, stars].drop_duplicates()
+    if combos.empty:
+        raise InputError(f'"*" has nothing to expand: {", ".join(stars)} is blank in every '
+                         "selected row", file=source, column=_key(rule, stars[0]))
+    out = []
+    for combo in combos.itertuples(index=False, name=None):
+        taken = dict(zip(stars, (_as_text(v) for v in combo), strict=True))
+        where = tuple((c, (taken[c],) if v == STAR else v) for c, v in rule.where)
+        out.append((where, tuple(taken.items())))
+    return out
+
+
+def _check_column(rule: Rule, column: str, table: Table, source: str) -> None:
+    columns = list(table.frame.columns)
+    if column in columns:
+        return
+    if _is_shorthand(rule) and column == DISTRICT:
+        raise InputError(f"[{rule.origin}] needs a district column, and the table "
+                         f"{table.path} has none", file=source, column=rule.origin,
+                         hint="Add a district (区县) column to the table, or remove the "
+                              "[district] tables from the policy.",
+                         message_zh=f"表格 {table.path} 没有区县（district）列")
+    raise InputError(f"column {column!r} is not in the table {table.path}", file=source,
+                     column=_key(rule, column), value=column, expected=_shortlist(columns),
+                     hint=_column_hint(column, table),
+                     message_zh=f"表格 {table.path} 中没有列 {column!r}")
+
+
+def _check_measure_column(rule: Rule, table: Table, source: str) -> None:
+    assert rule.column is not None
+    numeric = [c for c in table.frame.columns if c in table.numeric_columns]
+    problem = ("is not in the table" if rule.column not in table.frame.columns
+               else "is not numeric" if rule.column not in table.numeric_columns else None)
+    if problem:
+        raise InputError(f"{rule.measure}({rule.column}): column {rule.column!r} {problem} "
+                         f"({table.path})", file=source, column=f"{rule.origin}.measure",
+                         value=rule.column, expected="a numeric column: " + _shortlist(numeric),
+                         hint=_column_hint(rule.column, table, numeric))
+
+
+def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table,
+                  source: str) -> None:
+    """Every accepted value must occur in some row (vectorised over the column)."""
+    for value in values:
+        if selection_mask(table, ((column, (value,)),)).any():
+            continue
+        present = [_as_text(v) for v in table.frame.loc[~_blank(table, column), column].unique()]
+        # Short CJK names differ by one character in two: a lower cutoff still helps.
+        close = difflib.get_close_matches(value, present, n=1, cutoff=0.5)
+        raise InputError(f"no row has this value in column {column}", file=source,
+                         column=_key(rule, column), value=value,
+                         expected=f"a value of column {column}: {_shortlist(present)}",
+                         hint=f"Did you mean {close[0]!r}?" if close else None,
+                         message_zh=f"没有任何一行的 {column} 为 {value!r}")
+
+
+def _check_objective(policy: Policy, table: Table) -> None:
+    """Objective columns exist, are numeric and have no blank."""
+    objective = policy.objective
+    numeric = [c for c in table.frame.columns if c in table.numeric_columns]
+    for column in objective.weights:
+        key = (f"objective.weights.{column}" if objective.normalize
+               else f"objective.{objective.sense}")
+        if column not in table.numeric_columns:
+            missing = column not in table.frame.columns
+            hint = _column_hint(column, table, numeric)
+            if missing and column == SCORE:
+                hint = ("Add a score (评分) column to the table, or name other columns in "
+                        '[objective], e.g. maximize = "return".')
+            raise InputError(f"objective column {column!r} is "
+                             f"{'not in' if missing else 'not numeric in'} the table "
+                             f"{table.path}", file=policy.source, column=key, value=column,
+                             expected="a numeric column: " + _shortlist(numeric), hint=hint,
+                             message_zh=f"目标函数列 {column!r} 不在表格中或不是数值列")
+        blank = np.isnan(table.frame[column].to_numpy(float))
+        if blank.any():
+            _raise_blank(table, column, int(np.argmax(blank)), f"the objective ({key})")
+
+
+def _check_blanks(constraints: Sequence[Constraint], table: Table) -> None:
+    """sum / avg columns need a value in every row they measure (excluded rows aside)."""
+    frame = table.frame
+    live = (frame[STATUS].to_numpy() != EXCLUDE if STATUS in frame.columns
+            else np.ones(len(frame), dtype=bool))
+    for c in constraints:
+        if c.column is None:
+            continue
+        blank = selection_mask(table, c.where) & live & np.isnan(frame[c.column].to_numpy(float))
+        if blank.any():
+            _raise_blank(table, c.column, int(np.argmax(blank)),
+                         f"constraint {c.label!r} ({c.rule.origin})")
+
+
+def _raise_blank(table: Table, column: str, index: int, user: str) -> None:
+    raise InputError(f"blank {column} in a row that {user} uses", file=str(table.path),
+                     row=table.source_rows[index], column=table.headers.get(column, column),
+                     expected="a number",
+                     hint="Fill in the value, or mark the row exclude (排除) if it is not a "
+                          "candidate.", message_zh=f"{column} 为空，但 {user} 需要该值")
+
+
+def _label(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...]) -> str:
+    """``region 天津 share``; ``portfolio risk [district=静海区]``; ``avg(risk) where …``."""
+    if _is_shorthand(rule):
+        column, values = where[0]
+        return f"{column} {values[0]} {rule.measure}"
+    measure = f"{rule.measure}({rule.column})" if rule.column else str(rule.measure)
+    fixed = tuple((c, v) for c, v in rule.where if v != STAR)
+    base = rule.name or (f"{measure} where {_describe_where(fixed)}" if fixed
+                         else f"{measure} (all rows)" if not stars else measure)
+    if stars:
+        base += " [" + ", ".join(f"{c}={v}" for c, v in stars) + "]"
+    return base
+
+
+def _unique(label: str, taken: set[str]) -> str:
+    candidate, k = label, 2
+    while candidate in taken:
+        candidate, k = f"{label} #{k}", k + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _describe_where(where: Where) -> str:
+    return ", ".join(f"{column}={'|'.join(values)}" for column, values in where)
+
+
+def _blank(table: Table, column: str) -> np.ndarray:
+    series = table.frame[column]
+    if column in table.numeric_columns:
+        return series.isna().to_numpy(dtype=bool)
+    return (series.isna() | (series.astype(str).str.strip() == "")).to_numpy(dtype=bool)
+
+
+def _as_text(value: object) -> str:
+    """A cell as a where value: whole floats without ``.0`` (2024.0 → "2024")."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _shortlist(values: Iterable[object]) -> str:
+    items = [str(v) for v in values]
+    shown = ", ".join(items[:SHOWN])
+    return shown + (f", … ({len(items)} in all)" if len(items) > SHOWN else "")
+
+
+def _column_hint(column: str, table: Table, among: Sequence[str] | None = None) -> str | None:
+    """Point at the canonical name of a header the planner wrote, or a close spelling."""
+    for canonical, header in table.headers.items():
+        if header.strip().casefold() == column.strip().casefold() and canonical != column:
+            return f"Use the column name {canonical!r} (the table's header {header!r})."
+    close = difflib.get_close_matches(column, list(among or table.frame.columns), n=1)
+    return f"Did you mean {close[0]!r}?" if close else None

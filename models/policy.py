@@ -1,0 +1,397 @@
+"""Read and validate the planner's policy (SPEC §3) into a typed ``Policy``.
+
+The policy comes from a TOML file (``load_policy``) or from the ``policy`` / ``constraints``
+sheets of an ``.xlsx`` table (``policy_from_sheets``). Both are first turned into the same
+nested dict (the TOML document's shape) and validated by one function, ``_build``, so a
+typo is caught the same way wherever it was written. Expansion of ``"*"`` against the
+table lives in ``models.expansion`` (re-exported here: ``expand``, ``selection_mask``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fundopt.errors import InputError
+from fundopt.models.domain import Measure, Objective, Policy, Rule, Sense
+from fundopt.models.expansion import expand, selection_mask
+from fundopt.models.sheets import sheet_tree
+
+__all__ = ["expand", "load_policy", "policy_from_sheets", "selection_mask"]
+
+TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
+            "max_funded", "min_funded", "objective", "region", "category", "district",
+            "constraints")
+OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
+SHORTHAND_GROUPS = ("region", "category", "district")
+SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
+                  "max_count")
+CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max")
+MEASURES_TEXT = "amount, share, count, sum(COL) or avg(COL)"
+
+_MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
+
+
+@dataclass(frozen=True)
+class _Locator:
+    """Where the policy came from, to name file (and spreadsheet row) in messages.
+
+    ``rows`` maps a key path (``region.天津.min_share``, ``constraints[2]``) to the sheet
+    and row that wrote it; empty for TOML. ``lenient`` accepts numbers typed as text
+    (spreadsheet cells formatted as text).
+    """
+
+    file: str
+    rows: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    lenient: bool = False
+
+    def locate(self, path: str) -> tuple[str, int | None]:
+        if path in self.rows:
+            return self.rows[path]
+        hits = [loc for key, loc in self.rows.items()
+                if key.startswith((path + ".", path + "[")) or path.startswith(key + ".")]
+        return min(hits, key=lambda loc: loc[1]) if hits else (self.file, None)
+
+    def error(self, path: str, message: str, **details: Any) -> InputError:
+        file, row = self.locate(path)
+        return InputError(message, file=file, row=row, column=path, **details)
+
+
+def load_policy(path: Path) -> Policy:
+    """Read a TOML policy file (SPEC §3).
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` file.
+
+    Returns
+    -------
+    Policy
+        Validated, not yet expanded against a table; ``sha256`` is the hash of the file.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, is not TOML, or any key or value is wrong: the message
+        names the file and the key path (``region.天津.min_share``).
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError("cannot read the policy file", file=str(path), value=str(exc),
+                         message_zh="无法读取政策文件") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError("the policy file is not UTF-8 text", file=str(path),
+                         hint="Save the policy file as UTF-8.",
+                         message_zh="政策文件不是 UTF-8 编码",
+                         hint_zh="请以 UTF-8 编码保存政策文件。") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(
+            f"not valid TOML: {exc}", file=str(path),
+            hint='Keys that are not plain ASCII must be quoted, e.g. [region."天津"]; '
+                 'text values too, e.g. maximize = "score".',
+            message_zh=f"TOML 格式错误：{exc}",
+            hint_zh='中文键名需加引号，如 [region."天津"]；'
+                    '文本值也需加引号，如 maximize = "score"。',
+        ) from exc
+    return _build(data, _Locator(str(path)), hashlib.sha256(raw).hexdigest())
+
+
+def policy_from_sheets(policy_rows: Sequence[Sequence[object]],
+                       constraints_rows: Sequence[Sequence[object]] | None,
+                       source: str) -> Policy:
+    """Read the policy from the ``policy`` and ``constraints`` sheets of an ``.xlsx`` table.
+
+    The ``policy`` sheet has a header row (e.g. ``key | value`` or ``键 | 值``) and then
+    one key/value row per setting. Keys are the TOML key paths, dotted:
+    ``budget``, ``region.天津.min_share``, ``objective.maximize``,
+    ``objective.weights.score`` (a segment may be double-quoted if it holds a dot).
+    Rows with a blank value are ignored; further columns (notes) are ignored.
+
+    The ``constraints`` sheet has a header row with the columns ``name``, ``where``,
+    ``measure``, ``min``, ``max`` (also 名称, 范围, 指标, 下限, 上限) and one row per general
+    constraint. ``where`` is written ``column=value``, ``column=v1|v2`` for several values,
+    ``column=*`` for one constraint per value, and several conditions are joined by ``;``
+    (``category=前沿技术|高端人才团队; region=天津``); blank means every row.
+
+    Parameters
+    ----------
+    policy_rows, constraints_rows
+        The sheets' cell values, header row first (``constraints_rows`` may be None).
+    source
+        How to name the policy sheet in messages, e.g. ``inputs/2024.xlsx[policy]``.
+
+    Returns
+    -------
+    Policy
+        As ``load_policy`` would return for the same settings; ``sha256`` is None (the
+        table's hash covers the sheets).
+
+    Raises
+    ------
+    InputError
+        Naming the sheet, the spreadsheet row and the key path.
+    """
+    data, rows = sheet_tree(policy_rows, constraints_rows, source, TOP_KEYS)
+    return _build(data, _Locator(source, rows, lenient=True), None)
+
+
+def _build(data: Mapping[str, Any], loc: _Locator, sha256: str | None) -> Policy:
+    """The one validation of a policy, from the TOML document's nested dict."""
+    _check_keys(data, TOP_KEYS, "", loc)
+    if "budget" not in data:
+        raise loc.error("budget", "budget is missing", expected="a number > 0, e.g. budget = 40",
+                        message_zh="缺少 budget（本轮出资总额）")
+
+    def number(key: str, lo: float | None = 0.0, hi: float | None = None,
+               lo_open: bool = False, default: float | None = None) -> float | None:
+        if key not in data:
+            return default
+        return _number(data[key], key, loc, lo=lo, hi=hi, lo_open=lo_open)
+
+    def count(key: str) -> int | None:
+        return None if key not in data else int(_number(data[key], key, loc, lo=0.0,
+                                                        integer=True))
+
+    max_funded, min_funded = count("max_funded"), count("min_funded")
+    if max_funded is not None and min_funded is not None and min_funded > max_funded:
+        raise _min_over_max(loc, "min_funded", "max_funded", min_funded, max_funded)
+    rules: list[Rule] = []
+    for key, value in data.items():
+        if key in SHORTHAND_GROUPS:
+            rules += _shorthand(key, value, loc)
+        elif key == "constraints":
+            rules += _general(value, loc)
+    return Policy(
+        budget=float(_number(data["budget"], "budget", loc, lo=0.0, lo_open=True)),
+        source=loc.file,
+        unit=_text(data["unit"], "unit", loc) if "unit" in data else Policy.unit,
+        min_deploy=number("min_deploy", hi=1.0, default=0.0) or 0.0,
+        max_stake=number("max_stake", hi=1.0, lo_open=True),
+        max_single=number("max_single", hi=1.0, lo_open=True),
+        min_ticket=number("min_ticket", default=0.0) or 0.0,
+        max_funded=max_funded,
+        min_funded=min_funded,
+        objective=_objective(data["objective"], loc) if "objective" in data else Objective(),
+        rules=tuple(rules),
+        sha256=sha256,
+    )
+
+
+def _objective(value: Any, loc: _Locator) -> Objective:
+    """``[objective]``: exactly one of maximize, minimize, weights (+ optional sense)."""
+    table = _table(value, "objective", loc)
+    _check_keys(table, OBJECTIVE_KEYS, "objective", loc)
+    given = [key for key in ("maximize", "minimize", "weights") if key in table]
+    if len(given) != 1:
+        raise loc.error("objective", "[objective] needs exactly one of maximize, minimize, weights",
+                        value=given or None, expected='e.g. maximize = "score"',
+                        message_zh="[objective] 须且只能给出 maximize、minimize、weights 之一")
+    kind = given[0]
+    if kind != "weights":
+        if "sense" in table:
+            raise loc.error("objective.sense", f"sense is only used with weights; {kind} "
+                            "already states the sense", value=table["sense"])
+        column = _text(table[kind], f"objective.{kind}", loc)
+        return Objective(Sense(kind), {column: 1.0}, normalize=False)
+    sense = Sense.MAXIMIZE
+    if "sense" in table:
+        text = _text(table["sense"], "objective.sense", loc).lower()
+        if text not in tuple(Sense):
+            raise loc.error("objective.sense", "unknown sense", value=text,
+                            expected="maximize or minimize")
+        sense = Sense(text)
+    weights = _table(table["weights"], "objective.weights", loc)
+    if not weights:
+        raise loc.error("objective.weights", "weights names no column",
+                        expected="e.g. weights = { score = 0.7, leverage = 0.3 }")
+    return Objective(sense, {str(col).strip(): _number(w, f"objective.weights.{col}", loc)
+                             for col, w in weights.items()}, normalize=True)
+
+
+def _shorthand(group: str, value: Any, loc: _Locator) -> list[Rule]:
+    """``[region."天津"]`` etc.: one Rule per measure with a bound (share, amount, count)."""
+    rules = []
+    for name, bounds_value in _table(value, group, loc).items():
+        origin = f"{group}.{name}"
+        if name in SHORTHAND_KEYS and not isinstance(bounds_value, Mapping):
+            raise loc.error(origin, f"{name} must be inside a {group} table",
+                            expected=f'[{group}."<value>"] {name} = ...',
+                            hint=f'Name the {group} first, e.g. [{group}."天津"] or '
+                                 f'[{group}."*"] for every {group}.')
+        bounds = _table(bounds_value, origin, loc)
+        _check_keys(bounds, SHORTHAND_KEYS, origin, loc)
+        if not bounds or not str(name).strip():
+            raise loc.error(origin, "no bounds given" if not bounds else f"empty {group} name",
+                            expected="one of " + ", ".join(SHORTHAND_KEYS))
+        for measure in (Measure.SHARE, Measure.AMOUNT, Measure.COUNT):
+            lo_key, hi_key = f"min_{measure}", f"max_{measure}"
+            if lo_key in bounds or hi_key in bounds:
+                lo, hi = _bounds(bounds, lo_key, hi_key, measure, origin, loc)
+                rules.append(Rule(None, ((group, (str(name).strip(),)),), measure, None, lo, hi,
+                                  origin, lo_key, hi_key))
+    return rules
+
+
+def _general(value: Any, loc: _Locator) -> list[Rule]:
+    """``[[constraints]]`` tables: the general form."""
+    if not isinstance(value, list):
+        raise loc.error("constraints", "constraints must be a list of tables",
+                        value=value, expected='[[constraints]] tables, each with measure = "..."')
+    rules = []
+    for i, item in enumerate(value, start=1):
+        origin = f"constraints[{i}]"
+        table = _table(item, origin, loc)
+        _check_keys(table, CONSTRAINT_KEYS, origin, loc)
+        if "measure" not in table:
+            raise loc.error(f"{origin}.measure", "measure is missing", expected=MEASURES_TEXT)
+        if "min" not in table and "max" not in table:
+            raise loc.error(origin, "the constraint has neither min nor max",
+                            expected="min and/or max")
+        measure, column = _measure(table["measure"], f"{origin}.measure", loc)
+        lo, hi = _bounds(table, "min", "max", measure, origin, loc)
+        name = _text(table["name"], f"{origin}.name", loc) if "name" in table else None
+        where = _where(table.get("where", {}), f"{origin}.where", loc)
+        rules.append(Rule(name or None, where, measure, column, lo, hi, origin))
+    return rules
+
+
+def _measure(value: Any, path: str, loc: _Locator) -> tuple[Measure, str | None]:
+    """``"amount"`` → (AMOUNT, None); ``"avg( risk )"`` → (AVG, "risk")."""
+    text = _text(value, path, loc)
+    match = _MEASURE.match(text)
+    if match and (match["plain"] or "").lower() in ("amount", "share", "count"):
+        return Measure(match["plain"].lower()), None
+    if match and (match["fn"] or "").lower() in ("sum", "avg") and match["col"]:
+        return Measure(match["fn"].lower()), match["col"]
+    head = text.split("(")[0].strip().lower()
+    close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg"], n=1)
+    guess = close[0] if close else None
+    if guess in ("sum", "avg") and "(" in text:
+        guess = guess + text[text.index("("):].strip()
+    raise loc.error(path, f"unknown measure {text!r}" + (f"; did you mean {guess!r}?" if guess
+                                                          else ""),
+                    expected=MEASURES_TEXT, message_zh=f"未知的指标 {text!r}")
+
+
+def _where(value: Any, path: str, loc: _Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``where = { column = "v" | ["v1", "v2"] | "*" }`` → ((column, values), ...)."""
+    pairs = []
+    for column, spec in _table(value, path, loc).items():
+        key = f"{path}.{column}"
+        items = spec if isinstance(spec, list) else [spec]
+        values = tuple(dict.fromkeys(_where_value(item, key, loc) for item in items))
+        if not values or not str(column).strip():
+            raise loc.error(key, "empty condition",
+                            expected='column = "value", ["v1", "v2"] or "*"')
+        if "*" in values and len(values) > 1:
+            raise loc.error(key, '"*" must stand alone', value=list(values),
+                            expected='"*" or a list of values')
+        pairs.append((str(column).strip(), values))
+    return tuple(pairs)
+
+
+def _where_value(value: Any, path: str, loc: _Locator) -> str:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise loc.error(path, "a where value must be non-empty text or a number", value=value,
+                    expected='column = "value", ["v1", "v2"] or "*"')
+
+
+def _bounds(table: Mapping[str, Any], lo_key: str, hi_key: str, measure: Measure, origin: str,
+            loc: _Locator) -> tuple[float | None, float | None]:
+    """The (min, max) pair of one measure, each checked for its range; min <= max."""
+    limits: dict[Measure, tuple[float | None, float | None]] = {
+        Measure.SHARE: (0.0, 1.0), Measure.AMOUNT: (0.0, None), Measure.COUNT: (0.0, None),
+    }
+    lo_limit, hi_limit = limits.get(measure, (None, None))
+    integer = measure is Measure.COUNT
+    found = [None if key not in table else
+             float(_number(table[key], f"{origin}.{key}", loc, lo=lo_limit, hi=hi_limit,
+                           integer=integer))
+             for key in (lo_key, hi_key)]
+    lo, hi = found
+    if lo is not None and hi is not None and lo > hi:
+        raise _min_over_max(loc, f"{origin}.{lo_key}", f"{origin}.{hi_key}", lo, hi)
+    return lo, hi
+
+
+def _min_over_max(loc: _Locator, lo_path: str, hi_path: str, lo: float, hi: float) -> InputError:
+    return loc.error(lo_path, f"{lo_path} = {lo:g} is greater than {hi_path} = {hi:g}", value=lo,
+                     expected=f"a value <= {hi:g}",
+                     message_zh=f"{lo_path} = {lo:g} 大于 {hi_path} = {hi:g}")
+
+
+def _number(value: Any, path: str, loc: _Locator, lo: float | None = None,
+            hi: float | None = None, lo_open: bool = False, integer: bool = False) -> float:
+    """A finite number within [lo, hi] (``lo_open``: > lo); ``integer``: a whole number."""
+    kind = "a whole number" if integer else "a number"
+    bound = [f">{'' if lo_open else '='} {lo:g}" if lo is not None and hi is None else "",
+             f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else ""]
+    expected = " ".join([kind, *filter(None, bound)])
+    if isinstance(value, str) and loc.lenient:
+        value = _parse_text_number(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise loc.error(path, f"{path} must be {kind}", value=value, expected=expected,
+                        message_zh=f"{path} 应为数字")
+    number = float(value)
+    bad = (not math.isfinite(number) or (integer and not number.is_integer())
+           or (lo is not None and (number <= lo if lo_open else number < lo))
+           or (hi is not None and number > hi))
+    if bad:
+        raise loc.error(path, f"{path} is out of range", value=value, expected=expected,
+                        message_zh=f"{path} 超出允许范围")
+    return number
+
+
+def _parse_text_number(text: str) -> Any:
+    """Spreadsheet text ``" 1,234.5 "`` / ``"30%"`` → a number; anything else unchanged."""
+    cleaned = text.strip().replace(",", "")
+    scale = 0.01 if cleaned.endswith("%") else 1.0
+    try:
+        return float(cleaned.removesuffix("%")) * scale
+    except ValueError:
+        return text
+
+
+def _text(value: Any, path: str, loc: _Locator) -> str:
+    if loc.lenient and isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise loc.error(path, f"{path} must be non-empty text", value=value,
+                        expected='text in quotes, e.g. "score"', message_zh=f"{path} 应为文本")
+    return value.strip()
+
+
+def _table(value: Any, path: str, loc: _Locator) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise loc.error(path, f"{path} must be a table", value=value,
+                        expected=f"[{path}] with keys below it, or an inline table {{ ... }}")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], accepted: Sequence[str], prefix: str,
+                loc: _Locator) -> None:
+    """Every key must be one of ``accepted``; the error suggests the closest one."""
+    for key in table:
+        if key in accepted:
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        close = difflib.get_close_matches(str(key), accepted, n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        guess_zh = f"，是否应为 {close[0]!r}？" if close else ""
+        raise loc.error(path, f"unknown key {key!r}{guess}",
+                        expected="one of " + ", ".join(accepted),
+                        message_zh=f"未知的键 {key!r}{guess_zh}")

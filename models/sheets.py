@@ -1,0 +1,175 @@
+"""Turn the ``policy`` / ``constraints`` sheets of an ``.xlsx`` table into the nested dict a
+TOML policy file would give, remembering which spreadsheet row wrote each key.
+
+Validation of the values is left to ``models.policy`` (one validation for both forms);
+this module only checks the sheets' own layout. The format is documented in
+``models.policy.policy_from_sheets``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from fundopt.errors import InputError
+
+# Header text of the constraints sheet → key of a [[constraints]] table.
+CONSTRAINT_HEADERS = {
+    "name": "name", "名称": "name", "约束": "name",
+    "where": "where", "范围": "where", "条件": "where", "筛选": "where",
+    "measure": "measure", "指标": "measure", "度量": "measure",
+    "min": "min", "下限": "min", "最小": "min", "最小值": "min",
+    "max": "max", "上限": "max", "最大": "max", "最大值": "max",
+}
+WHERE_FORMAT = "column=value, column=v1|v2 or column=*, several joined by ;"
+# One segment of a dotted key: "quoted" or bare, then a dot or the end.
+_SEGMENT = re.compile(r'\s*(?:"([^"]*)"|([^."]*[^."\s]))\s*(?:\.|$)')
+
+Rows = Sequence[Sequence[object]]
+Locations = dict[str, tuple[str, int]]
+
+
+def sheet_tree(policy_rows: Rows, constraints_rows: Rows | None, source: str,
+               top_keys: Collection[str]) -> tuple[dict[str, Any], Locations]:
+    """The policy as a nested dict, and key path → (sheet, spreadsheet row).
+
+    Parameters
+    ----------
+    policy_rows, constraints_rows
+        Cell values of the two sheets, header row first.
+    source
+        The name of the policy sheet in messages, ``<table>.xlsx[policy]``.
+    top_keys
+        The policy's top-level keys: a first row whose key is one of them is data, not a
+        header.
+
+    Raises
+    ------
+    InputError
+        A key given twice, a value without a key, a malformed key or ``where``, an unknown
+        column of the constraints sheet.
+    """
+    tree: dict[str, Any] = {}
+    rows: Locations = {}
+    for number, row in enumerate(policy_rows, start=1):
+        key, value = _cell(row, 0), _cell(row, 1)
+        parts = _split_key(str(key or ""))
+        header = number == 1 and (not parts or parts[0] not in top_keys)
+        if header or (key is None and value is None):
+            continue
+        if key is None:
+            raise InputError("a value without a key", file=source, row=number, value=value,
+                             expected="a key such as budget or region.天津.min_share in column A")
+        if value is None:
+            continue
+        if not parts:
+            raise InputError("malformed key", file=source, row=number, value=key,
+                             expected="a dotted key path such as region.天津.min_share")
+        _insert(tree, parts, value, rows, (source, number))
+    if constraints_rows:
+        if "constraints" in tree:
+            first = min(r for k, (_, r) in rows.items() if k.split(".")[0] == "constraints")
+            raise InputError("general constraints go in the constraints sheet, not in the "
+                             "policy sheet", file=source, row=first, column="constraints")
+        tree["constraints"] = _constraints(constraints_rows, _constraints_source(source), rows)
+    return tree, rows
+
+
+def _cell(row: Sequence[object], index: int) -> object:
+    """A cell's value, text trimmed; blank → None."""
+    value = row[index] if index < len(row) else None
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value is None or value == "" else value
+
+
+def _split_key(key: str) -> list[str]:
+    """``region."a.b".min_share`` → ["region", "a.b", "min_share"]; [] if malformed."""
+    parts, pos = [], 0
+    if key.rstrip().endswith("."):
+        return []
+    while pos < len(key):
+        match = _SEGMENT.match(key, pos)
+        if match is None or match.end() == pos:
+            return []
+        parts.append(match[1] if match[1] is not None else match[2])
+        pos = match.end()
+    return [] if "" in parts else parts
+
+
+def _insert(tree: dict[str, Any], parts: list[str], value: object, rows: Locations,
+            where: tuple[str, int]) -> None:
+    """Set ``tree[p0][p1]...[pn] = value``; a key given twice is an error."""
+    path = ".".join(parts)
+    node = tree
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            prefix = ".".join(parts[:depth + 1])
+            raise InputError(f"{prefix} has a value of its own, so {path} cannot be set",
+                             file=where[0], row=where[1], column=path,
+                             value=child, expected=f"either {prefix} or keys below it")
+        node = child
+    if parts[-1] in node:
+        first = rows.get(path)
+        raise InputError(f"key {path} given twice" + (f" (first at row {first[1]})" if first
+                                                     else ""),
+                         file=where[0], row=where[1], column=path, value=value,
+                         expected="each key once")
+    node[parts[-1]] = value
+    rows[path] = where
+
+
+def _constraints_source(source: str) -> str:
+    return (source.removesuffix("[policy]") if source.endswith("[policy]") else source
+            ) + "[constraints]"
+
+
+def _constraints(sheet: Rows, source: str, rows: Locations) -> list[dict[str, Any]]:
+    """One dict per non-blank row of the constraints sheet, ``where`` parsed."""
+    columns = []
+    for index in range(len(sheet[0])):
+        header = _cell(sheet[0], index)
+        text = str(header).strip().lower() if header is not None else None
+        if text is not None and text not in CONSTRAINT_HEADERS:
+            close = difflib.get_close_matches(text, list(CONSTRAINT_HEADERS), n=1)
+            raise InputError(f"unknown column {header!r} in the constraints sheet"
+                             + (f"; did you mean {close[0]!r}?" if close else ""),
+                             file=source, row=1, column=str(header),
+                             expected="name, where, measure, min, max")
+        key = CONSTRAINT_HEADERS.get(text or "")
+        if key is not None and key in columns:
+            raise InputError(f"column {key} appears twice in the constraints sheet",
+                             file=source, row=1, column=str(header))
+        columns.append(key)
+    items: list[dict[str, Any]] = []
+    for number, row in enumerate(sheet[1:], start=2):
+        item = {key: _cell(row, i) for i, key in enumerate(columns) if key is not None}
+        item = {key: value for key, value in item.items() if value is not None}
+        if not item:
+            continue
+        if "where" in item:
+            item["where"] = _parse_where(str(item["where"]), source, number)
+        items.append(item)
+        rows[f"constraints[{len(items)}]"] = (source, number)
+    return items
+
+
+def _parse_where(text: str, source: str, row: int) -> dict[str, Any]:
+    """``"category=前沿技术|高端人才团队; region=天津"`` → the TOML inline table."""
+    where: dict[str, Any] = {}
+    for part in re.split(r"[;；]", text):
+        if not part.strip():
+            continue
+        column, sep, values = part.replace("＝", "=").partition("=")
+        items = [v.strip() for v in values.split("|")]
+        if not sep or not column.strip() or "" in items:
+            raise InputError("malformed where", file=source, row=row, column="where",
+                             value=part.strip(), expected=WHERE_FORMAT)
+        if column.strip() in where:
+            raise InputError(f"column {column.strip()} appears twice in where", file=source,
+                             row=row, column="where", value=text, expected=WHERE_FORMAT)
+        where[column.strip()] = items[0] if len(items) == 1 else items
+    return where

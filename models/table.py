@@ -1,0 +1,419 @@
+"""Read and validate the sub-fund table (SPEC §2) into a :class:`~fundopt.models.domain.Table`.
+
+A ``.csv`` (UTF-8, UTF-8 with BOM or GB18030/GBK) or ``.xlsx`` file becomes a DataFrame
+with canonical column names for the known columns, float64 numeric columns and trimmed
+text. Every problem is an :class:`~fundopt.errors.InputError` naming the file, the
+spreadsheet row (header = row 1), the column as the planner wrote it, and the value.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+import numpy as np
+import openpyxl
+import pandas as pd
+from numpy.dtypes import StringDType
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+from fundopt.errors import InputError
+from fundopt.models.domain import (
+    CATEGORY,
+    DISTRICT,
+    EXCLUDE,
+    FUND_SIZE,
+    ID,
+    KNOWN_COLUMNS,
+    MAX_TICKET,
+    MIN_TICKET,
+    MUST,
+    NAME,
+    REGION,
+    REQUIRED_COLUMNS,
+    SCORE,
+    STATUS,
+    Table,
+)
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    ID: ("编号",), NAME: ("名称", "子基金名称"), REGION: ("地区", "省市"), DISTRICT: ("区县",),
+    CATEGORY: ("类别", "投资方向"), MAX_TICKET: ("最高出资",), MIN_TICKET: ("最低出资",),
+    FUND_SIZE: ("基金规模", "子基金规模"), SCORE: ("评分", "综合评分"), STATUS: ("状态",),
+}
+"""Chinese aliases of each known column (SPEC §2); the English name is matched too."""
+
+_LOOKUP = {alias.casefold(): col for col, names in ALIASES.items() for alias in (col, *names)}
+_NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
+_NON_BLANK_TEXT = (ID, NAME, REGION, CATEGORY)
+# Lower bound of each bounded numeric column: (bound, strict).
+_LOWER_BOUNDS = {MAX_TICKET: (0.0, True), MIN_TICKET: (0.0, False), FUND_SIZE: (0.0, True)}
+_STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
+# 1,234.5 — but not "1,2", which may be a decimal comma.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+_TABLE_SHEET, _POLICY_SHEET, _CONSTRAINTS_SHEET = "subfunds", "policy", "constraints"
+
+Records = list[tuple[int, list[str]]]   # (spreadsheet row number, cells) of non-blank rows
+Sheet = tuple[tuple[object, ...], ...]
+Text = dict[str, np.ndarray]            # column name → trimmed cells (numpy StringDType)
+_STR = StringDType()
+
+
+def read_table(path: Path) -> Table:
+    """Read a sub-fund table and validate it against SPEC §2.
+
+    Parameters
+    ----------
+    path
+        A ``.csv`` or ``.xlsx`` file. For ``.xlsx`` the sheet ``subfunds`` is read, else
+        the first sheet that is not ``policy``/``constraints``; those two sheets, if
+        present, are returned raw for the policy reader.
+
+    Returns
+    -------
+    Table
+        ``frame`` has a RangeIndex, canonical names for the known columns present in the
+        file and every other column under its trimmed header. Known numeric columns, and
+        extra columns whose non-blank cells (at least one) all parse as numbers, are float64
+        with blank → NaN; other columns are trimmed text (blank → ""). ``status`` holds
+        "must", "exclude" or "". Absent optional columns are not added.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, wrong extension, undecodable CSV, ragged rows, bad or
+        missing headers, non-finite or out-of-range numbers, blank required text, duplicate
+        ids, unknown status values, or no candidate rows.
+    """
+    path = Path(path)
+    file = str(path)
+    data = _read_bytes(path)
+    sheets: dict[str, Sheet] = {}
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        records = _csv_records(data, file)
+    elif suffix == ".xlsx":
+        records, sheets = _xlsx_records(data, file)
+    else:
+        raise InputError(
+            "unsupported table format", file=file, value=path.suffix or "(no extension)",
+            expected="a .csv or .xlsx file", message_zh="不支持的表格格式",
+            expected_zh=".csv 或 .xlsx 文件",
+        )
+    text, headers, rows = _text_columns(records, file)
+    numbers = _numeric_columns(text, headers, rows, file)
+    status = _check_text(text, headers, rows, file)
+    columns = {name: numbers[name] if name in numbers
+               else pd.Series(values.astype(object), dtype="str") for name, values in text.items()}
+    if status is not None:
+        columns[STATUS] = status
+    return Table(
+        path=path, frame=pd.DataFrame(columns), source_rows=tuple(rows), headers=headers,
+        numeric_columns=frozenset(numbers), sha256=hashlib.sha256(data).hexdigest(),
+        policy_sheet=sheets.get(_POLICY_SHEET), constraints_sheet=sheets.get(_CONSTRAINTS_SHEET),
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path), message_zh="文件不存在") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", file=str(path),
+                         message_zh=f"无法读取文件（{exc.strerror}）") from None
+
+
+# --- reading cells ---------------------------------------------------------------------
+
+def _decode(data: bytes, file: str) -> str:
+    """UTF-8 with BOM, else strict UTF-8, else GB18030 (a superset of GBK)."""
+    encodings = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        "cannot decode the CSV file", file=file,
+        expected="UTF-8, UTF-8 with BOM, or GB18030/GBK text",
+        hint="Save it from Excel as 'CSV UTF-8 (comma delimited)', or as .xlsx.",
+        message_zh="无法识别 CSV 文件的编码",
+        expected_zh="UTF-8、带 BOM 的 UTF-8 或 GB18030/GBK 编码",
+        hint_zh="请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx。",
+    )
+
+
+def _csv_records(data: bytes, file: str) -> Records:
+    reader = csv.reader(io.StringIO(_decode(data, file), newline=""))
+    try:
+        records = _records(reader)
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV file ({exc})", file=file,
+                         message_zh=f"无法读取 CSV 文件（{exc}）") from None
+    if records:
+        width = len(records[0][1])
+        for number, cells in records[1:]:
+            if len(cells) != width:
+                raise InputError(
+                    f"ragged row: {len(cells)} fields, but the header has {width}",
+                    file=file, row=number, expected=f"{width} fields, as in the header",
+                    hint="A value that contains a comma (1,234.5) must be in double quotes.",
+                    hint_zh="含逗号的值（如 1,234.5）须用英文双引号括起来。",
+                    message_zh=f"该行有 {len(cells)} 个字段，而表头有 {width} 个",
+                    expected_zh=f"与表头一致的 {width} 个字段",
+                )
+    return records
+
+
+def _records(rows: Iterable[list[str]]) -> Records:
+    """Untrimmed text cells with their spreadsheet row numbers; blank rows are skipped."""
+    return [(number, cells) for number, cells in enumerate(rows, start=1)
+            if "".join(cells).strip()]
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))          # an Excel id 101.0 is "101"
+    if isinstance(value, float):
+        return repr(value)              # round-trips exactly through the number parser
+    return str(value)
+
+
+def _xlsx_records(data: bytes, file: str) -> tuple[Records, dict[str, Sheet]]:
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
+            ParseError):
+        raise _not_xlsx(file) from None
+    try:
+        sheets = {sheet.title.strip().casefold(): sheet for sheet in book.worksheets}
+        policy_sheets = (_POLICY_SHEET, _CONSTRAINTS_SHEET)
+        others = [s for name, s in sheets.items() if name not in policy_sheets]
+        table = sheets.get(_TABLE_SHEET) or (others[0] if others else None)
+        if table is None:
+            raise InputError("the workbook has no sheet of sub-funds", file=file,
+                             expected=f"a sheet named {_TABLE_SHEET!r}",
+                             message_zh="工作簿中没有子基金工作表",
+                             expected_zh=f"名为 {_TABLE_SHEET!r} 的工作表")
+        records = _records([_cell_text(v) for v in row] for row in _sheet_rows(table))
+        raw = {name: _raw_sheet(sheets[name]) for name in policy_sheets if name in sheets}
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError):
+        raise _not_xlsx(file) from None
+    finally:
+        book.close()
+    return records, raw
+
+
+def _not_xlsx(file: str) -> InputError:
+    return InputError("not a readable .xlsx file", file=file,
+                      hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",
+                      message_zh="不是可读取的 .xlsx 文件",
+                      hint_zh="请用 Excel 打开并另存为“Excel 工作簿（.xlsx）”。")
+
+
+def _sheet_rows(sheet: ReadOnlyWorksheet) -> Iterable[Sequence[object]]:
+    # Some writers record a wrong dimension; reset it so no cell is cut off, and start at
+    # A1 so row numbers are the spreadsheet's.
+    sheet.reset_dimensions()
+    rows: Iterable[Sequence[object]] = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+    return rows
+
+
+def _raw_sheet(sheet: ReadOnlyWorksheet) -> Sheet:
+    rows = [tuple(row) for row in _sheet_rows(sheet)]
+    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+        rows.pop()
+    return tuple(rows)
+
+
+# --- headers ---------------------------------------------------------------------------
+
+def _text_columns(records: Records, file: str) -> tuple[Text, dict[str, str], list[int]]:
+    """Trimmed text cells by canonical column name, the headers as written, the row numbers."""
+    if not records:
+        raise _no_rows(file)
+    (header_row, header), body = records[0], records[1:]
+    width = max(len(cells) for _, cells in records)
+    padded = [cells if len(cells) == width else cells + [""] * (width - len(cells))
+              for _, cells in body] or [[""] * width]
+    grid = np.strings.strip(np.array(padded, dtype=_STR))   # numpy's vectorised string ops
+    cells = [grid[: len(body), pos] for pos in range(width)]
+    rows = [number for number, _ in body]
+    written = [cell.strip() for cell in header] + [""] * (width - len(header))
+    names = _column_names(written, cells, header_row, rows, file)
+    headers = {name: written[pos] for pos, name in names.items()}
+    _check_required(headers, file)
+    if not body:
+        raise _no_rows(file)
+    return {name: cells[pos] for pos, name in names.items()}, headers, rows
+
+
+def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
+                  rows: list[int], file: str) -> dict[int, str]:
+    """Position → column name; columns with no header must be entirely blank (then dropped)."""
+    names: dict[int, str] = {}
+    by_name: dict[str, str] = {}
+    for pos, header in enumerate(written):
+        letter = get_column_letter(pos + 1)
+        if not header:
+            _raise_first(cells[pos] != "", cells[pos], rows, file, None,
+                         f"column {letter} holds values but has no header", "a header",
+                         f"第 {letter} 列有数据但没有表头", "表头")
+            continue
+        name = _LOOKUP.get(header.casefold(), header)
+        earlier = by_name.get(name.casefold())
+        if earlier is not None:
+            same = earlier.casefold() == header.casefold()
+            what = "duplicate header" if same else f"two columns both mean {name!r}"
+            raise InputError(
+                f"{what}: {earlier!r} and {header!r}", file=file, row=header_row,
+                column=header, expected="each column once", expected_zh="每列只出现一次",
+                message_zh=f"表头重复：{earlier!r} 与 {header!r}")
+        by_name[name.casefold()] = header
+        names[pos] = name
+    return names
+
+
+def _check_required(headers: dict[str, str], file: str) -> None:
+    for column in REQUIRED_COLUMNS:
+        if column not in headers:
+            spellings = " / ".join((column, *ALIASES[column]))
+            raise InputError(
+                f"missing required column {column!r}", file=file, column=column,
+                expected=f"a column headed {spellings}",
+                message_zh=f"缺少必填列 {column!r}", expected_zh=f"表头为 {spellings} 的列")
+
+
+def _no_rows(file: str) -> InputError:
+    return InputError("the table has no candidate rows", file=file,
+                      expected="a header row and at least one sub-fund row",
+                      message_zh="表格中没有候选子基金", expected_zh="表头行和至少一行子基金")
+
+
+# --- values ----------------------------------------------------------------------------
+
+def parse_numbers(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parse trimmed text cells as numbers, vectorised (SPEC §2).
+
+    Accepts thousands separators (``1,234.5``; misplaced ones such as ``1,2`` are not
+    numbers), a percent sign (``30%`` → 0.30) and spaces before the sign.
+
+    Parameters
+    ----------
+    text
+        Trimmed text cells; ``""`` is blank.
+
+    Returns
+    -------
+    values, bad
+        float64 values (blank → NaN) and a mask of the non-blank cells that are not a
+        finite number.
+    """
+    parsed = _parse(np.asarray(text, dtype=_STR), locate=True)
+    assert parsed is not None   # locate=True always parses
+    return parsed
+
+
+def _parse(text: np.ndarray, locate: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """``parse_numbers``; with ``locate`` False, None as soon as some cell is not a number."""
+    blank = text == ""
+    percent = np.strings.endswith(text, "%")
+    body = text
+    if percent.any():
+        body = np.strings.strip(np.where(percent, np.strings.slice(text, 0, -1), text))
+    bad = np.strings.find(body, "_") >= 0   # Python's float() would accept 1_000
+    grouped = np.strings.find(body, ",") >= 0
+    if grouped.any():
+        misplaced = [_GROUPED.fullmatch(s) is None for s in body[grouped].tolist()]
+        bad[grouped] |= np.array(misplaced, dtype=bool)
+        body = np.strings.replace(body, ",", "")
+    values = np.full(len(text), np.nan)
+    filled = ~blank
+    try:
+        values[filled] = body[filled].astype(np.float64)
+    except ValueError:
+        if not locate:
+            return None
+        # Some cell is not a number; pandas marks which (NaN) at C speed.
+        values[filled] = pd.to_numeric(body[filled].astype(object), errors="coerce")
+    values = np.where(percent, values / 100, values)
+    return values, filled & (~np.isfinite(values) | bad)
+
+
+def _numeric_columns(text: Text, headers: dict[str, str], rows: list[int],
+                     file: str) -> dict[str, np.ndarray]:
+    """Known numeric columns must parse; an extra column is numeric when all its cells do."""
+    numbers: dict[str, np.ndarray] = {}
+    for column, cells in text.items():
+        if column in _NUMERIC:
+            values, bad = parse_numbers(cells)
+            _raise_first(bad, cells, rows, file, headers[column], "not a finite number",
+                         "a finite number (e.g. 1,234.5 or 30%)", "不是有限数值",
+                         "有限数值（如 1,234.5 或 30%）")
+            _check_bounds(column, values, cells, headers, rows, file)
+            numbers[column] = values
+        elif column not in KNOWN_COLUMNS and (cells != "").any():
+            parsed = _parse(cells, locate=False)
+            if parsed is not None and not parsed[1].any():
+                numbers[column] = parsed[0]
+    return numbers
+
+
+def _check_bounds(column: str, values: np.ndarray, cells: np.ndarray,
+                  headers: dict[str, str], rows: list[int], file: str) -> None:
+    if column == MAX_TICKET:
+        _raise_first(np.isnan(values), cells, rows, file, headers[column],
+                     "required value is blank", "a number > 0", "必填值为空", "大于 0 的数值")
+    if column in _LOWER_BOUNDS:
+        bound, strict = _LOWER_BOUNDS[column]
+        low = values <= bound if strict else values < bound
+        sign = ">" if strict else ">="
+        _raise_first(low, cells, rows, file, headers[column], "number out of range",
+                     f"a number {sign} {bound:g}", "数值超出范围", f"{sign} {bound:g} 的数值")
+
+
+def _raise_first(mask: np.ndarray, cells: np.ndarray, rows: list[int], file: str,
+                 header: str | None, message: str, expected: str, message_zh: str,
+                 expected_zh: str) -> None:
+    """Raise for the first row where ``mask`` holds, naming its spreadsheet row."""
+    if mask.any():
+        i = int(mask.argmax())
+        raise InputError(message, file=file, row=rows[i], column=header, value=str(cells[i]),
+                         expected=expected, message_zh=message_zh, expected_zh=expected_zh)
+
+
+def _check_text(text: Text, headers: dict[str, str], rows: list[int],
+                file: str) -> pd.Series | None:
+    """Check required text and unique ids; return ``status`` normalised, if present."""
+    for column in _NON_BLANK_TEXT:
+        _raise_first(text[column] == "", text[column], rows, file, headers[column],
+                     "required value is blank", "a non-blank value", "必填值为空", "非空值")
+    ids = pd.Series(text[ID].astype(object))
+    duplicated = ids.duplicated().to_numpy()
+    if duplicated.any():
+        i = int(duplicated.argmax())
+        first = int((ids == ids.iat[i]).to_numpy().argmax())
+        raise InputError(
+            f"duplicate id {ids.iat[i]!r} (rows {rows[first]} and {rows[i]})", file=file,
+            row=rows[i], column=headers[ID], value=ids.iat[i], expected="a unique id",
+            message_zh=f"编号 {ids.iat[i]!r} 重复（第 {rows[first]} 行与第 {rows[i]} 行）",
+            expected_zh="唯一的编号")
+    if STATUS not in text:
+        return None
+    status = pd.Series(np.strings.lower(text[STATUS]).astype(object)).map(_STATUS_VALUES)
+    _raise_first(status.isna().to_numpy(), text[STATUS], rows, file, headers[STATUS],
+                 "unknown status", "must / 必投, exclude / 排除, or blank", "未知状态",
+                 "must / 必投、exclude / 排除 或留空")
+    return status.astype("str")
