@@ -16,17 +16,17 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
 
 import numpy as np
-import openpyxl
 import pandas as pd
 from numpy.dtypes import StringDType
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from fundopt.errors import InputError
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from fundopt.models.domain import (
     CATEGORY,
     DISTRICT,
@@ -192,6 +192,10 @@ def _cell_text(value: object) -> str:
 
 
 def _xlsx_records(data: bytes, file: str) -> tuple[Records, dict[str, Sheet]]:
+    # imported here: openpyxl costs start-up time that CSV runs should not pay
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
@@ -260,13 +264,22 @@ def _text_columns(records: Records, file: str) -> tuple[Text, dict[str, str], li
     return {name: cells[pos] for pos, name in names.items()}, headers, rows
 
 
+def _column_letter(number: int) -> str:
+    """1 → A, 27 → AA, as the spreadsheet names its columns."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
                   rows: list[int], file: str) -> dict[int, str]:
     """Position → column name; columns with no header must be entirely blank (then dropped)."""
     names: dict[int, str] = {}
     by_name: dict[str, str] = {}
     for pos, header in enumerate(written):
-        letter = get_column_letter(pos + 1)
+        letter = _column_letter(pos + 1)
         if not header:
             _raise_first(cells[pos] != "", cells[pos], rows, file, None,
                          f"column {letter} holds values but has no header", "a header",

@@ -99,7 +99,8 @@ def constraint_report(built: Built, lines: list[Line], amounts: np.ndarray,
 
     ``duals`` are dObjective/dRowBound per model row (from the LP, or the LP with the
     binaries fixed). The shadow price is turned into "objective improvement per unit the
-    binding bound is loosened": positive or zero at an optimum, for either sense.
+    binding bound is loosened": positive or zero at an optimum, for either sense. A count
+    in a MILP has none (NaN): its binaries are fixed in that LP.
     """
     model = built.model
     improving = 1.0 if model.sense is Sense.MAXIMIZE else -1.0
@@ -114,7 +115,10 @@ def constraint_report(built: Built, lines: list[Line], amounts: np.ndarray,
         bound = line.max if side == "max" else line.min
         binding = side is not None and slack <= BINDING_TOL * max(1.0, abs(bound or 0.0))
         price = 0.0
-        if binding and duals is not None:
+        if binding and line.measure is Measure.COUNT and model.is_mip:
+            # the count's binaries are fixed in the LP the duals come from: no price
+            price = float("nan")
+        elif binding and duals is not None:
             price = _shadow_price(model.tags, rows_of.get(line.id, []), duals, side, line,
                                   amounts, improving)
         report.append(ConstraintValue(

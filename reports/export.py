@@ -1,0 +1,226 @@
+"""Output files of ``fundopt solve``: ``.json``, ``.csv`` and ``.xlsx`` (SPEC §5–§6).
+
+Every file is written atomically and never over an input; the paths are checked by
+:func:`check_output_paths` before anything is solved or written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import fundopt
+from fundopt.errors import InputError
+from fundopt.models.domain import ID, NAME, Policy, Table
+from fundopt.optimizer.result import Diagnosis, Result
+from fundopt.reports.atomic import atomic_write, check_not_input
+from fundopt.reports.frames import plan_frame, plan_headers
+from fundopt.reports.labels import relaxation_text, warning_text
+
+SUFFIXES = (".json", ".csv", ".xlsx")
+# A text cell starting with one of these is read as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
+    """Check every output path before anything is solved or written.
+
+    Raises
+    ------
+    InputError
+        An unknown extension, a path given twice, a directory, or an input file.
+    """
+    seen: set[Path] = set()
+    for path in paths:
+        path = Path(path)
+        if path.suffix.lower() not in SUFFIXES:
+            raise InputError(
+                "unknown output format", file=str(path), value=path.suffix or path.name,
+                expected=".json, .csv or .xlsx", message_zh="未知的输出格式",
+                expected_zh=".json、.csv 或 .xlsx",
+            )
+        if path.resolve() in seen:
+            raise InputError("the same output file is given twice", file=str(path),
+                             message_zh="同一个输出文件给出了两次")
+        seen.add(path.resolve())
+        check_not_input(path, inputs)
+
+
+def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: Result,
+                  lang: str, inputs: Sequence[Path]) -> None:
+    """Write each output file in the format its extension names.
+
+    Parameters
+    ----------
+    paths
+        The ``-o`` files (``.json``, ``.csv``, ``.xlsx``).
+    table, policy, result
+        What was solved and its outcome (infeasible results are written too).
+    lang
+        ``"en"`` or ``"zh"`` for headers and sheet names; JSON keys stay English.
+    inputs
+        The files read for this run; none of them is ever overwritten.
+
+    Raises
+    ------
+    InputError
+        From :func:`check_output_paths`, before any file is written.
+    """
+    check_output_paths(paths, inputs)
+    for path in paths:
+        path = Path(path)
+        writer = _writer(path.suffix.lower(), table, policy, result, lang)
+        atomic_write(path, writer)
+
+
+def _writer(suffix: str, table: Table, policy: Policy, result: Result,
+            lang: str) -> Callable[[Path], None]:
+    if suffix == ".json":
+        text = json_text(result_dict(table, policy, result, lang))
+
+        def write_json(temp: Path) -> None:
+            temp.write_text(text, encoding="utf-8")
+
+        return write_json
+    if suffix == ".csv":
+        return lambda temp: write_csv(temp, table, policy, result, lang)
+    from fundopt.reports.xlsx import write_xlsx  # openpyxl is slow to import: only on use
+    return lambda temp: write_xlsx(temp, table, policy, result, lang)
+
+
+def _clean(value: Any) -> Any:
+    """A JSON-ready copy: numpy scalars to Python, NaN and ±inf to None."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def manifest_dict(table: Table, policy: Policy, result: Result) -> dict[str, Any]:
+    """Where the result came from: versions, input hashes, solver and time."""
+    return {
+        "fundopt": fundopt.__version__,
+        "input": str(table.path),
+        "input_sha256": table.sha256,
+        "policy": policy.source,
+        "policy_sha256": policy.sha256,
+        "solver": result.solver,
+        "seconds": result.seconds,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def diagnosis_dict(diagnosis: Diagnosis, lang: str = "en") -> dict[str, Any]:
+    """The SPEC §6 diagnosis: suggested relaxation, conflicting set, plain reasons."""
+    return {
+        "relaxation": [
+            {"constraint": r.constraint, "bound": r.bound, "from": r.from_value,
+             "to": r.to_value, "key": r.key, "text": relaxation_text(r, lang)}
+            for r in diagnosis.relaxation
+        ],
+        "conflict": list(diagnosis.conflict),
+        "messages": list(diagnosis.messages),
+    }
+
+
+def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en"
+                ) -> dict[str, Any]:
+    """The machine-readable result of SPEC §5 (keys are English in every language).
+
+    Returns
+    -------
+    dict
+        ``status``, ``objective``, ``unit``, ``budget``, ``committed``, ``gap``,
+        ``allocations`` (every input row in input order), ``constraints``, ``manifest``,
+        ``warnings`` and, for an infeasible result, ``diagnosis``. NaN and infinities
+        are None.
+    """
+    frame = table.frame
+    names = frame[NAME] if NAME in frame.columns else frame[ID]
+    amounts = np.asarray(result.amounts, dtype=float)
+    # Built ready for JSON (amounts are finite) so 100 000 rows need no cleaning pass.
+    allocations = [
+        {"id": i, "name": n, "amount": a, "funded": f}
+        for i, n, a, f in zip(frame[ID].astype(str).tolist(), names.astype(str).tolist(),
+                              np.where(np.isfinite(amounts), amounts, 0.0).tolist(),
+                              np.asarray(result.funded, dtype=bool).tolist(), strict=True)
+    ]
+    constraints = [
+        {"name": c.label, "id": c.id, "measure": c.measure, "value": c.value, "min": c.min,
+         "max": c.max, "slack": c.slack, "binding": c.binding, "bound": c.bound,
+         "shadow_price": c.shadow_price}
+        for c in result.constraints
+    ]
+    warnings = [
+        {"code": w.code, "id": w.row_id, "detail": dict(w.detail),
+         "message": warning_text(w, lang)}
+        for w in result.warnings
+    ]
+    out: dict[str, Any] = {
+        "status": str(result.status), "objective": result.objective, "unit": policy.unit,
+        "budget": policy.budget, "committed": result.committed, "gap": result.gap,
+        "allocations": [], "constraints": constraints,
+        "manifest": manifest_dict(table, policy, result), "warnings": warnings,
+    }
+    if result.diagnosis is not None:
+        out["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
+    cleaned: dict[str, Any] = _clean(out)
+    cleaned["allocations"] = allocations
+    return cleaned
+
+
+def json_text(data: dict[str, Any]) -> str:
+    """``data`` as indented JSON with one allocation per line.
+
+    Python's indenting encoder is slow; the allocations (one per input row) are encoded
+    one line each with the fast compact encoder, which also keeps the file readable.
+    """
+    allocations = data.get("allocations")
+    if not allocations:
+        return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    marker = "\u0000allocations\u0000"
+    text = json.dumps({**data, "allocations": marker}, ensure_ascii=False, indent=2,
+                      allow_nan=False)
+    rows = ",\n".join("    " + json.dumps(a, ensure_ascii=False, allow_nan=False)
+                       for a in allocations)
+    return text.replace(json.dumps(marker), f"[\n{rows}\n  ]", 1) + "\n"
+
+
+def protect_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy where every text cell that a spreadsheet would run as a formula starts with
+    an apostrophe (``=SUM(A1)`` → ``'=SUM(A1)``). Numbers and booleans are not touched."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_string_dtype(values) and not pd.api.types.is_object_dtype(values):
+            out[column] = values.mask(values.str.startswith(FORMULA_STARTS, na=False),
+                                      "'" + values)
+        elif pd.api.types.is_object_dtype(values):
+            out[column] = values.map(protect_cell)
+    out.columns = [protect_cell(str(c)) for c in out.columns]
+    return out
+
+
+def protect_cell(value: Any) -> Any:
+    """One value, protected as in :func:`protect_text`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, table: Table, policy: Policy, result: Result, lang: str) -> None:
+    """The plan as CSV, UTF-8 with BOM so Excel shows Chinese, formula-safe text cells."""
+    plan = plan_frame(table, policy, result).rename(columns=plan_headers(table, lang))
+    protect_text(plan).to_csv(path, index=False, encoding="utf-8-sig")

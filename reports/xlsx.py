@@ -1,0 +1,246 @@
+"""The review workbook: plan, summary, constraints and manifest sheets (SPEC §5).
+
+openpyxl is imported inside :func:`write_xlsx` only: it is slow to import and most runs
+never write a workbook. Sheets are streamed (write-only mode) so 100 000-row plans fit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fundopt.models.domain import FUND_SIZE, MAX_TICKET, MIN_TICKET, Policy, Table
+from fundopt.optimizer.result import Result
+from fundopt.reports.export import manifest_dict
+from fundopt.reports.frames import (
+    AMOUNT,
+    GROUP_COLUMNS,
+    SHARE_OF_BUDGET,
+    STAKE,
+    group_totals,
+    key_figures,
+    plan_frame,
+    plan_headers,
+)
+from fundopt.reports.labels import label, relaxation_text, status_text, warning_text
+
+AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
+PLAN_FORMATS = {AMOUNT: AMOUNT_FMT, MAX_TICKET: AMOUNT_FMT, MIN_TICKET: AMOUNT_FMT,
+                FUND_SIZE: AMOUNT_FMT, SHARE_OF_BUDGET: SHARE_FMT, STAKE: SHARE_FMT}
+MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT}
+FIGURE_FORMATS = {"objective": NUMBER_FMT, "committed": AMOUNT_FMT, "budget": AMOUNT_FMT,
+                  "committed_share": SHARE_FMT, "gap": "0.00%", "seconds": "0.00"}
+# Characters an East Asian font draws two columns wide (CJK, kana, hangul, full-width forms).
+WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f"
+                  "\uff00-\uff60\uffe0-\uffe6]")
+# Characters XML cannot hold (openpyxl refuses them).
+ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
+
+# One sheet row: the values, their number formats, and whether it is a (bold) header.
+Row = tuple[list[Any], list[str | None], bool]
+
+
+def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: str) -> None:
+    """Write the review workbook.
+
+    Parameters
+    ----------
+    path
+        The file to write (any name; the caller renames it into place).
+    table, policy, result
+        What was solved and its outcome.
+    lang
+        ``"en"`` or ``"zh"``: sheet names and headers. Data values are not translated.
+    """
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    plan = plan_frame(table, policy, result)
+    headers = plan_headers(table, lang)
+    formats = [PLAN_FORMATS.get(str(c)) for c in plan.columns]
+    _add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, headers, formats),
+               _plan_widths(plan, headers))
+    for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang)),
+                      ("sheet.constraints", _constraint_rows(result, lang)),
+                      ("sheet.manifest", _manifest_rows(table, policy, result, lang))):
+        _add_sheet(book, label(key, lang), rows, _row_widths(rows))
+    book.save(path)
+
+
+def _add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"  # must be set before the first row is streamed
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    bold = Font(bold=True)
+    # A streamed row is written out inside append(), so one styled cell per column and
+    # style can be reused for every row instead of building a cell object per value.
+    cells: dict[tuple[int, str | None, bool], Any] = {}
+
+    def styled(column: int, value: Any, fmt: str | None, is_header: bool) -> Any:
+        key = (column, fmt, is_header)
+        if key not in cells:
+            cells[key] = cell = WriteOnlyCell(sheet)
+            if fmt is not None:
+                cell.number_format = fmt
+            if is_header:
+                cell.font = bold
+        cell = cells[key]
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"  # openpyxl takes a str starting with "=" for a formula
+        return cell
+
+    for values, formats, is_header in rows:
+        row = []
+        for column, (value, fmt) in enumerate(zip(values, formats, strict=True)):
+            value = _plain(value)
+            if isinstance(value, str):
+                plain = not is_header and not value.startswith("=")
+                row.append(value if plain else styled(column, value, None, is_header))
+            elif value is None or (fmt is None and not is_header):
+                row.append(value)
+            else:
+                row.append(styled(column, value, None if isinstance(value, bool) else fmt,
+                                  is_header))
+        sheet.append(row)
+
+
+def _plain(value: Any) -> Any:
+    """A value openpyxl can store: None for blanks and NaN, text without XML-illegal
+    characters, infinities as text."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return str(value)
+    if isinstance(value, str) and ILLEGAL.search(value):
+        return ILLEGAL.sub("", value)
+    return value
+
+
+def _plan_rows(plan: pd.DataFrame, headers: dict[str, str], formats: list[str | None]
+               ) -> Iterator[Row]:
+    yield [headers[str(c)] for c in plan.columns], [None] * len(formats), True
+    for values in plan.itertuples(index=False, name=None):
+        yield list(values), formats, False
+
+
+def _text_width(text: str) -> float:
+    return len(text) + len(WIDE.findall(text))
+
+
+def _fit(width: float) -> float:
+    return min(MAX_WIDTH, max(MIN_WIDTH, width + 2))
+
+
+def _plan_widths(plan: pd.DataFrame, headers: dict[str, str]) -> list[float]:
+    """Column widths from content, computed per column without touching each cell."""
+    widths = []
+    for column in plan.columns:
+        values = plan[column]
+        fmt = PLAN_FORMATS.get(str(column))
+        if pd.api.types.is_bool_dtype(values):
+            content = 5.0
+        elif pd.api.types.is_numeric_dtype(values):
+            finite = values.to_numpy(dtype=float)
+            finite = finite[np.isfinite(finite)]
+            top = float(np.abs(finite).max()) if finite.size else 0.0
+            shown = {SHARE_FMT: "100.0%", AMOUNT_FMT: f"-{top:,.2f}"}.get(fmt or "",
+                                                                         f"-{top:.6g}")
+            content = float(len(shown))
+        else:
+            text = values.astype("string").fillna("")
+            wide = text.str.count(WIDE.pattern)
+            content = float((text.str.len() + wide).max()) if len(text) else 0.0
+        widths.append(_fit(max(content, _text_width(headers[str(column)]))))
+    return widths
+
+
+def _row_widths(rows: list[Row]) -> list[float]:
+    """Column widths of a small sheet from the text of every cell."""
+    columns = max((len(values) for values, _, _ in rows), default=0)
+    widths = [0.0] * columns
+    for values, formats, is_header in rows:
+        if len(values) == 1 and not is_header:
+            continue  # a sentence (warning, diagnosis) may run past its column
+        for i, (value, fmt) in enumerate(zip(values, formats, strict=True)):
+            if isinstance(value, float) and fmt in (AMOUNT_FMT, None, NUMBER_FMT):
+                text = f"{value:,.2f}" if math.isfinite(value) else ""
+            elif isinstance(value, float):
+                text = "100.0%"
+            else:
+                text = "" if value is None else str(value)
+            widths[i] = max(widths[i], _text_width(text))
+    return [_fit(w) for w in widths]
+
+
+def _pairs(pairs: Iterable[tuple[str, Any, str | None]]) -> list[Row]:
+    return [([name, value], [None, fmt], False) for name, value, fmt in pairs]
+
+
+def _summary_rows(table: Table, policy: Policy, result: Result, lang: str) -> list[Row]:
+    figures = key_figures(table, policy, result)
+    figures["status"] = status_text(figures["status"], lang)
+    rows: list[Row] = [([label("field", lang), label("value", lang)], [None, None], True)]
+    rows += _pairs((label(k, lang), v, FIGURE_FORMATS.get(k)) for k, v in figures.items())
+    for by in GROUP_COLUMNS:
+        if by not in table.frame.columns:
+            continue
+        totals = group_totals(table, policy, result, by)
+        rows.append(([], [], False))
+        rows.append(([label(k, lang) for k in (by, "amount", "share", "count")],
+                     [None] * 4, True))
+        rows += [([_group_name(value, lang), amount, share, int(count)],
+                  [None, AMOUNT_FMT, SHARE_FMT, COUNT_FMT], False)
+                 for value, amount, share, count in totals.itertuples(index=False)]
+    texts = [("warnings", [warning_text(w, lang) for w in result.warnings])]
+    if result.diagnosis is not None:
+        diagnosis = result.diagnosis
+        texts += [("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
+                  ("conflict", list(diagnosis.conflict)), ("messages", list(diagnosis.messages))]
+    for key, lines in texts:
+        if lines:
+            rows.append(([], [], False))
+            rows.append(([label(key, lang)], [None], True))
+            rows += [([line], [None], False) for line in lines]
+    return rows
+
+
+def _group_name(value: Any, lang: str) -> str:
+    text = "" if value is None or value is pd.NA else str(value)
+    return text or label("blank", lang)
+
+
+def _constraint_rows(result: Result, lang: str) -> list[Row]:
+    keys = ("constraint", "constraint_id", "measure", "value", "min", "max", "slack",
+            "binding", "bound", "shadow_price")
+    rows: list[Row] = [([label(k, lang) for k in keys], [None] * len(keys), True)]
+    for c in result.constraints:
+        fmt = MEASURE_FORMATS.get(c.measure, NUMBER_FMT)
+        slack = c.slack if math.isfinite(c.slack) else None
+        bound = label(c.bound, lang) if c.bound in ("min", "max") else c.bound
+        rows.append(([c.label, c.id, c.measure, c.value, c.min, c.max, slack, c.binding,
+                      bound, c.shadow_price],
+                     [None, None, None, fmt, fmt, fmt, fmt, None, None, NUMBER_FMT], False))
+    return rows
+
+
+def _manifest_rows(table: Table, policy: Policy, result: Result, lang: str) -> list[Row]:
+    manifest = manifest_dict(table, policy, result)
+    header: Row = ([label("field", lang), label("value", lang)], [None, None], True)
+    return [header, *_pairs((label(f"manifest.{k}", lang), v, None)
+                            for k, v in manifest.items())]
