@@ -158,9 +158,14 @@ def _conflict(model: LinearModel, lines: list[Line], moved: set[str],
               time_limit: float | None) -> tuple[str, ...]:
     """Deletion filter: drop each policy line in turn, keep it only if the rest is feasible.
 
-    Lines that had to move are tried last, so the set found tends to contain them.
+    Lines that had to move, and then the budget, are tried last, so the set found tends to
+    contain them: the conflict a planner expects ("shares that add up to more than the
+    budget") rather than an equivalent one through, say, a capital-call cap.
     """
-    order = [ln for ln in lines if ln.id not in moved] + [ln for ln in lines if ln.id in moved]
+    def rank(line: Line) -> int:
+        return 2 if line.id == "budget" else int(line.id in moved)
+
+    order = sorted(lines, key=rank)
     keys_of = {r: tag.key for r, tag in enumerate(model.tags) if tag.kind is not RowKind.LINK}
     active = {ln.id for ln in lines}
     feasibility = replace(model, cost=np.zeros_like(model.cost))

@@ -140,6 +140,13 @@ def label(key: str, lang: str) -> str:
     return zh if lang == "zh" else en
 
 
+def constraint_name(name: str, lang: str) -> str:
+    """A constraint's name for display: the built-in lines ``budget`` and ``funded`` are
+    labels to translate; every other name is the planner's own words and stays as is."""
+    builtin = {"budget": "budget", "funded": "funded_count"}
+    return label(builtin[name], lang) if name in builtin else name
+
+
 def status_text(status: str, lang: str) -> str:
     """The label of a solve status value such as ``"optimal"``."""
     return label(f"status.{status}", lang)

@@ -26,7 +26,13 @@ from fundopt.reports.frames import (
     group_totals,
     key_figures,
 )
-from fundopt.reports.labels import label, relaxation_text, status_text, warning_text
+from fundopt.reports.labels import (
+    constraint_name,
+    label,
+    relaxation_text,
+    status_text,
+    warning_text,
+)
 
 DASH = "—"
 FUNDED_COLUMNS = (ID, NAME, REGION, DISTRICT, CATEGORY, AMOUNT, STAKE)
@@ -188,7 +194,7 @@ def _binding(constraints: tuple[ConstraintValue, ...], unit: str, lang: str
                  {2, 3, 4, 5})
     for c in binding:
         grid.add_row(*(Text(t) for t in (
-            c.label, c.measure, measure_text(c.value, c.measure, unit),
+            constraint_name(c.label, lang), c.measure, measure_text(c.value, c.measure, unit),
             measure_text(c.min, c.measure, unit), measure_text(c.max, c.measure, unit),
             f"{c.shadow_price:,.4g}")))
     return grid
@@ -235,6 +241,7 @@ def _print_diagnosis(console: Console, result: Result, lang: str) -> None:
     elif result.status is SolveStatus.INFEASIBLE and not diagnosis.messages:
         console.print(Text(label("no_relaxation", lang)))
     if diagnosis.conflict:
-        console.print(_lines(label("conflict", lang), list(diagnosis.conflict)))
+        console.print(_lines(label("conflict", lang),
+                             [constraint_name(name, lang) for name in diagnosis.conflict]))
     if diagnosis.messages:
         console.print(_lines(label("messages", lang), list(diagnosis.messages)))

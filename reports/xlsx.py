@@ -28,7 +28,13 @@ from fundopt.reports.frames import (
     plan_frame,
     plan_headers,
 )
-from fundopt.reports.labels import label, relaxation_text, status_text, warning_text
+from fundopt.reports.labels import (
+    constraint_name,
+    label,
+    relaxation_text,
+    status_text,
+    warning_text,
+)
 
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
 PLAN_FORMATS = {AMOUNT: AMOUNT_FMT, MAX_TICKET: AMOUNT_FMT, MIN_TICKET: AMOUNT_FMT,
@@ -211,7 +217,8 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str) -> li
     if result.diagnosis is not None:
         diagnosis = result.diagnosis
         texts += [("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
-                  ("conflict", list(diagnosis.conflict)), ("messages", list(diagnosis.messages))]
+                  ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict]),
+                  ("messages", list(diagnosis.messages))]
     for key, lines in texts:
         if lines:
             rows.append(([], [], False))
@@ -233,8 +240,8 @@ def _constraint_rows(result: Result, lang: str) -> list[Row]:
         fmt = MEASURE_FORMATS.get(c.measure, NUMBER_FMT)
         slack = c.slack if math.isfinite(c.slack) else None
         bound = label(c.bound, lang) if c.bound in ("min", "max") else c.bound
-        rows.append(([c.label, c.id, c.measure, c.value, c.min, c.max, slack, c.binding,
-                      bound, c.shadow_price],
+        rows.append(([constraint_name(c.label, lang), c.id, c.measure, c.value, c.min, c.max,
+                      slack, c.binding, bound, c.shadow_price],
                      [None, None, None, fmt, fmt, fmt, fmt, None, None, NUMBER_FMT], False))
     return rows
 
