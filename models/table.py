@@ -21,7 +21,6 @@ from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import pandas as pd
-from numpy.dtypes import StringDType
 
 from fundopt.errors import InputError
 
@@ -55,6 +54,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _LOOKUP = {alias.casefold(): col for col, names in ALIASES.items() for alias in (col, *names)}
 _NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
 _NON_BLANK_TEXT = (ID, NAME, REGION, CATEGORY)
+_TEXT_COLUMNS = (*_NON_BLANK_TEXT, DISTRICT, STATUS)
 # Lower bound of each bounded numeric column: (bound, strict).
 _LOWER_BOUNDS = {MAX_TICKET: (0.0, True), MIN_TICKET: (0.0, False), FUND_SIZE: (0.0, True)}
 _STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
@@ -64,8 +64,11 @@ _TABLE_SHEET, _POLICY_SHEET, _CONSTRAINTS_SHEET = "subfunds", "policy", "constra
 
 Records = list[tuple[int, list[str]]]   # (spreadsheet row number, cells) of non-blank rows
 Sheet = tuple[tuple[object, ...], ...]
-Text = dict[str, np.ndarray]            # column name → trimmed cells (numpy StringDType)
-_STR = StringDType()
+# column name → trimmed cells (numpy str arrays), or float64 where the CSV reader already
+# parsed finite numbers
+Text = dict[str, np.ndarray]
+# (header row number, header cells, trimmed cells per column, row number per body row)
+Grid = tuple[int, list[str], list[np.ndarray], list[int]]
 
 
 def read_table(path: Path) -> Table:
@@ -100,16 +103,17 @@ def read_table(path: Path) -> Table:
     sheets: dict[str, Sheet] = {}
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        records = _csv_records(data, file)
+        grid = _csv_grid(data, file)
     elif suffix == ".xlsx":
         records, sheets = _xlsx_records(data, file)
+        grid = _records_grid(records, file)
     else:
         raise InputError(
             "unsupported table format", file=file, value=path.suffix or "(no extension)",
             expected="a .csv or .xlsx file", message_zh="不支持的表格格式",
             expected_zh=".csv 或 .xlsx 文件",
         )
-    text, headers, rows = _text_columns(records, file)
+    text, headers, rows = _text_columns(grid, file)
     numbers = _numeric_columns(text, headers, rows, file)
     status = _check_text(text, headers, rows, file)
     columns = {name: numbers[name] if name in numbers
@@ -153,8 +157,74 @@ def _decode(data: bytes, file: str) -> str:
     )
 
 
-def _csv_records(data: bytes, file: str) -> Records:
-    reader = csv.reader(io.StringIO(_decode(data, file), newline=""))
+def _csv_grid(data: bytes, file: str) -> Grid:
+    """The cells of a CSV file.
+
+    Files without quote characters, where every line is one row, are split by pandas' C
+    tokenizer after a vectorised check that each line has the header's number of fields.
+    Files with quotes (a value may hold a comma or a line break) go through the csv
+    module, which knows the row of every cell exactly.
+    """
+    text = _decode(data, file)
+    if '"' in text:
+        return _records_grid(_csv_records(text, file), file)
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    ends = np.append(np.flatnonzero(raw == ord("\n")), len(raw))
+    starts = np.concatenate([[0], ends[:-1] + 1])
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(np.searchsorted(ends, np.flatnonzero(mask)), minlength=len(ends))
+
+    commas = per_line(raw == ord(","))
+    fields = commas + 1
+    # a line of nothing but commas and white space is a blank row
+    filler = commas + per_line((raw == ord(" ")) | (raw == ord("\r")) | (raw == ord("\t")))
+    used = np.flatnonzero(ends - starts > filler)
+    if len(used) == 0:
+        raise _no_rows(file)
+    width = fields[used[0]]
+    ragged = used[fields[used] != width]
+    if len(ragged):
+        _raise_ragged(file, int(ragged[0]) + 1, int(fields[ragged[0]]), int(width))
+    first = int(used[0])
+    header = raw[starts[first]:ends[first]].tobytes().decode("utf-8").rstrip("\r").split(",")
+    # text columns stay text (an id 101 is "101", not 101.0); others may parse as numbers
+    as_text = {pos: object for pos, cell in enumerate(header)
+               if _LOOKUP.get(cell.strip().casefold()) in _TEXT_COLUMNS or not cell.strip()}
+    frame = pd.read_csv(io.StringIO(text), header=None, names=range(int(width)),
+                        skiprows=first + 1, dtype=as_text, na_filter=False,
+                        skip_blank_lines=False, engine="c")
+    body = used[1:]
+    frame = frame.iloc[body - first - 1]       # line k of the file is frame row k - first - 1
+    return first + 1, header, [_column_cells(frame[c]) for c in frame], (body + 1).tolist()
+
+
+def _column_cells(column: pd.Series) -> np.ndarray:
+    """A column as trimmed text (object array), or float64 when pandas parsed finite numbers."""
+    if column.dtype.kind in "if":
+        values = column.to_numpy(dtype=float)
+        if np.isfinite(values).all():
+            return values
+    # plain Python strings: converting 100 000 of them to a numpy str array and back costs
+    # more than the rest of reading
+    if column.dtype.kind in "if":           # numbers, but some not finite (inf, nan)
+        column = column.astype(str)
+    return np.array([cell.strip() for cell in column.to_numpy(dtype=object)], dtype=object)
+
+
+def _raise_ragged(file: str, row: int, found: int, width: int) -> None:
+    raise InputError(
+        f"ragged row: {found} fields, but the header has {width}",
+        file=file, row=row, expected=f"{width} fields, as in the header",
+        hint="A value that contains a comma (1,234.5) must be in double quotes.",
+        hint_zh="含逗号的值（如 1,234.5）须用英文双引号括起来。",
+        message_zh=f"该行有 {found} 个字段，而表头有 {width} 个",
+        expected_zh=f"与表头一致的 {width} 个字段",
+    )
+
+
+def _csv_records(text: str, file: str) -> Records:
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         records = _records(reader)
     except csv.Error as exc:
@@ -164,14 +234,7 @@ def _csv_records(data: bytes, file: str) -> Records:
         width = len(records[0][1])
         for number, cells in records[1:]:
             if len(cells) != width:
-                raise InputError(
-                    f"ragged row: {len(cells)} fields, but the header has {width}",
-                    file=file, row=number, expected=f"{width} fields, as in the header",
-                    hint="A value that contains a comma (1,234.5) must be in double quotes.",
-                    hint_zh="含逗号的值（如 1,234.5）须用英文双引号括起来。",
-                    message_zh=f"该行有 {len(cells)} 个字段，而表头有 {width} 个",
-                    expected_zh=f"与表头一致的 {width} 个字段",
-                )
+                _raise_ragged(file, number, len(cells), width)
     return records
 
 
@@ -244,17 +307,24 @@ def _raw_sheet(sheet: ReadOnlyWorksheet) -> Sheet:
 
 # --- headers ---------------------------------------------------------------------------
 
-def _text_columns(records: Records, file: str) -> tuple[Text, dict[str, str], list[int]]:
-    """Trimmed text cells by canonical column name, the headers as written, the row numbers."""
+def _records_grid(records: Records, file: str) -> Grid:
+    """Rows of cells (as the csv module or openpyxl give them) as trimmed columns."""
     if not records:
         raise _no_rows(file)
     (header_row, header), body = records[0], records[1:]
     width = max(len(cells) for _, cells in records)
     padded = [cells if len(cells) == width else cells + [""] * (width - len(cells))
               for _, cells in body] or [[""] * width]
-    grid = np.strings.strip(np.array(padded, dtype=_STR))   # numpy's vectorised string ops
+    grid = np.strings.strip(np.array(padded, dtype=str))   # numpy's vectorised string ops
     cells = [grid[: len(body), pos] for pos in range(width)]
-    rows = [number for number, _ in body]
+    return header_row, header, cells, [number for number, _ in body]
+
+
+def _text_columns(grid: Grid, file: str) -> tuple[Text, dict[str, str], list[int]]:
+    """Trimmed text cells by canonical column name, the headers as written, the row numbers."""
+    header_row, header, cells, rows = grid
+    body = rows
+    width = len(cells)
     written = [cell.strip() for cell in header] + [""] * (width - len(header))
     names = _column_names(written, cells, header_row, rows, file)
     headers = {name: written[pos] for pos, name in names.items()}
@@ -334,7 +404,7 @@ def parse_numbers(text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         float64 values (blank → NaN) and a mask of the non-blank cells that are not a
         finite number.
     """
-    parsed = _parse(np.asarray(text, dtype=_STR), locate=True)
+    parsed = _parse(np.asarray(text, dtype=str), locate=True)
     assert parsed is not None   # locate=True always parses
     return parsed
 
@@ -370,7 +440,11 @@ def _numeric_columns(text: Text, headers: dict[str, str], rows: list[int],
     """Known numeric columns must parse; an extra column is numeric when all its cells do."""
     numbers: dict[str, np.ndarray] = {}
     for column, cells in text.items():
-        if column in _NUMERIC:
+        if cells.dtype.kind == "f":     # the CSV reader already parsed finite numbers
+            if column in _NUMERIC:
+                _check_bounds(column, cells, cells, headers, rows, file)
+            numbers[column] = cells
+        elif column in _NUMERIC:
             values, bad = parse_numbers(cells)
             _raise_first(bad, cells, rows, file, headers[column], "not a finite number",
                          "a finite number (e.g. 1,234.5 or 30%)", "不是有限数值",
@@ -378,7 +452,7 @@ def _numeric_columns(text: Text, headers: dict[str, str], rows: list[int],
             _check_bounds(column, values, cells, headers, rows, file)
             numbers[column] = values
         elif column not in KNOWN_COLUMNS and (cells != "").any():
-            parsed = _parse(cells, locate=False)
+            parsed = _parse(np.asarray(cells, dtype=str), locate=False)
             if parsed is not None and not parsed[1].any():
                 numbers[column] = parsed[0]
     return numbers
@@ -425,7 +499,7 @@ def _check_text(text: Text, headers: dict[str, str], rows: list[int],
             expected_zh="唯一的编号")
     if STATUS not in text:
         return None
-    status = pd.Series(np.strings.lower(text[STATUS]).astype(object)).map(_STATUS_VALUES)
+    status = pd.Series(text[STATUS].astype(object)).str.lower().map(_STATUS_VALUES)
     _raise_first(status.isna().to_numpy(), text[STATUS], rows, file, headers[STATUS],
                  "unknown status", "must / 必投, exclude / 排除, or blank", "未知状态",
                  "must / 必投、exclude / 排除 或留空")

@@ -288,3 +288,32 @@ def test_xlsx_uneven_rows_and_headerless_values(tmp_path: Path) -> None:
 def test_chinese_rendering_of_number_error(tmp_path: Path) -> None:
     err = csv_error(tmp_path, ["编号,名称,地区,类别,最高出资", GOOD, "b,乙,河北,c,inf"])
     assert err.render("zh").startswith(f"{err.file}, 第 3 行, 列 “最高出资”: 不是有限数值")
+
+
+# --- the two CSV paths: unquoted files (pandas' tokenizer), quoted ones (csv module) ------
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_both_csv_paths_agree(tmp_path: Path, quoted: bool) -> None:
+    name = '"滨海, 一期"' if quoted else "滨海一期"
+    lines = [BASE + ",note", f"101,{name},天津,c,1,x", "", "102,乙,河北,c,2.5, y "]
+    table = read_table(write_csv(tmp_path, lines))
+    assert table.frame["id"].tolist() == ["101", "102"]     # ids stay text
+    assert table.frame["max_ticket"].tolist() == [1.0, 2.5]
+    assert table.frame["note"].tolist() == ["x", "y"]
+    assert table.source_rows == (2, 4)                       # the blank line keeps its number
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_short_row_is_ragged_on_both_paths(tmp_path: Path, quoted: bool) -> None:
+    first = 'a,"甲",天津,c,1' if quoted else GOOD
+    path = tmp_path / "t.csv"
+    path.write_bytes("\r\n".join([BASE, first, "", "b,乙,河北,c"]).encode() + b"\r\n")
+    err = error_of(path)
+    assert err.row == 4 and "ragged row: 4 fields, but the header has 5" in str(err)
+
+
+def test_numbers_parsed_by_the_tokenizer_are_still_checked(tmp_path: Path) -> None:
+    err = error_of(write_csv(tmp_path, [BASE, GOOD, "b,乙,河北,c,inf"]))
+    assert err.row == 3 and err.column == "max_ticket" and err.value == "inf"
+    err = error_of(write_csv(tmp_path, [BASE, GOOD, "b,乙,河北,c,-2"]))
+    assert err.row == 3 and "out of range" in str(err)
