@@ -66,7 +66,7 @@ def measure_text(value: float | None, measure: str, unit: str) -> str:
 
 
 def render_summary(console: Console, table: Table, policy: Policy, result: Result, lang: str,
-                   max_rows: int = 200) -> None:
+                   max_rows: int = 50) -> None:
     """Print the summary of a solve (SPEC §5) to ``console``.
 
     Parameters
