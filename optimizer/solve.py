@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-import pulp
 
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.optimizer import highs
 from fundopt.optimizer.build import Built, LinearModel, build
 from fundopt.optimizer.diagnose import diagnose
 from fundopt.optimizer.highs import Algorithm, Outcome
-from fundopt.optimizer.pulp_model import solve_cbc
 from fundopt.optimizer.report import clean_amounts, constraint_report, policy_lines
 from fundopt.optimizer.result import Diagnosis, Result, SolveStatus
 
@@ -37,6 +35,9 @@ class SolveOptions:
 def run(model: LinearModel, options: SolveOptions) -> Outcome:
     """Solve ``model`` once with the solver named in ``options``."""
     if options.solver is SolverName.CBC:
+        # imported here: PuLP's import costs start-up time that HiGHS runs need not pay
+        from fundopt.optimizer.pulp_model import solve_cbc
+
         status, values, duals = solve_cbc(model, options.time_limit, options.gap)
         return Outcome(status, values, duals, None)
     return highs.solve_highs(model, options.time_limit, options.gap, options.algorithm)
@@ -55,7 +56,9 @@ def fixed_lp_duals(model: LinearModel, values: np.ndarray, options: SolveOptions
 
 def solver_label(options: SolveOptions) -> str:
     if options.solver is SolverName.CBC:
-        return f"CBC (PuLP {pulp.__version__} COIN_CMD)"
+        from importlib.metadata import version
+
+        return f"CBC (PuLP {version('pulp')} COIN_CMD)"
     return highs.version()
 
 
