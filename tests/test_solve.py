@@ -10,6 +10,7 @@ import pytest
 from tables import loosened, make_table, policy, rule_constraint
 
 from fundopt.models.domain import Measure, Objective, Sense
+from fundopt.optimizer.highs import Algorithm
 from fundopt.optimizer.result import SolveStatus
 from fundopt.optimizer.solve import SolveOptions, SolverName, solve
 
@@ -176,3 +177,21 @@ def test_same_input_same_output_and_no_pulp_deprecations() -> None:
         second = solve(table, pol, cons, SOLVERS[1])
     assert np.array_equal(first.amounts, second.amounts)
     assert first.constraints == second.constraints
+
+
+def test_large_lp_takes_interior_point_and_agrees_with_simplex() -> None:
+    """From 5 000 rows an LP goes to IPM without presolve; same optimum and prices."""
+    rng = np.random.default_rng(7)
+    n = 6000
+    table = make_table(region=rng.choice(["T", "H"], n).tolist(),
+                       max_ticket=rng.uniform(0.5, 5, n).round(2).tolist(),
+                       score=rng.integers(1, 100, n).tolist(),
+                       risk=rng.uniform(0, 1, n).round(2).tolist())
+    pol = policy(budget=2000.0)
+    cons = (rule_constraint("c1", Measure.SHARE, {"region": ["T"]}, hi=0.45),
+            rule_constraint("c2", Measure.AVG, None, "risk", hi=0.4))
+    fast = solve(table, pol, cons)
+    slow = solve(table, pol, cons, SolveOptions(algorithm=Algorithm.SIMPLEX))
+    assert fast.objective == pytest.approx(slow.objective, rel=1e-9)
+    for a, b in zip(fast.constraints, slow.constraints, strict=True):
+        assert a.shadow_price == pytest.approx(b.shadow_price, rel=1e-6, abs=1e-9)
