@@ -55,6 +55,8 @@ _LOOKUP = {alias.casefold(): col for col, names in ALIASES.items() for alias in 
 _NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
 _NON_BLANK_TEXT = (ID, NAME, REGION, CATEGORY)
 _TEXT_COLUMNS = (*_NON_BLANK_TEXT, DISTRICT, STATUS)
+# White space that a cell could start or end with, next to a separator or a line end
+_PADDED = (" ,", ", ", "\t", " \n", "\n ", " \r", "\u3000")
 # Lower bound of each bounded numeric column: (bound, strict).
 _LOWER_BOUNDS = {MAX_TICKET: (0.0, True), MIN_TICKET: (0.0, False), FUND_SIZE: (0.0, True)}
 _STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
@@ -196,10 +198,14 @@ def _csv_grid(data: bytes, file: str) -> Grid:
                         skip_blank_lines=False, engine="c")
     body = used[1:]
     frame = frame.iloc[body - first - 1]       # line k of the file is frame row k - first - 1
-    return first + 1, header, [_column_cells(frame[c]) for c in frame], (body + 1).tolist()
+    # Stripping 100 000 cells a column costs more than parsing them: skip it when no cell
+    # can have white space at either end (none next to a comma or a line end).
+    trim = text[:1].isspace() or any(pair in text for pair in _PADDED)
+    cells = [_column_cells(frame[c], trim) for c in frame]
+    return first + 1, header, cells, (body + 1).tolist()
 
 
-def _column_cells(column: pd.Series) -> np.ndarray:
+def _column_cells(column: pd.Series, trim: bool) -> np.ndarray:
     """A column as trimmed text (object array), or float64 when pandas parsed finite numbers."""
     if column.dtype.kind in "if":
         values = column.to_numpy(dtype=float)
@@ -209,7 +215,8 @@ def _column_cells(column: pd.Series) -> np.ndarray:
     # more than the rest of reading
     if column.dtype.kind in "if":           # numbers, but some not finite (inf, nan)
         column = column.astype(str)
-    return np.array([cell.strip() for cell in column.to_numpy(dtype=object)], dtype=object)
+    cells = column.to_numpy(dtype=object)
+    return np.array([cell.strip() for cell in cells], dtype=object) if trim else cells
 
 
 def _raise_ragged(file: str, row: int, found: int, width: int) -> None:
