@@ -54,7 +54,7 @@ def diagnose(built: Built, lines: list[Line], policy: Policy,
 
 
 def _relaxable_bounds(model: LinearModel) -> list[_Bound]:
-    activity_low, activity_high = _activity_range(model)
+    activity_low, activity_high = activity_range(model)
     found = []
     for r, tag in enumerate(model.tags):
         if tag.kind is RowKind.LINK:
@@ -72,7 +72,7 @@ def _relaxable_bounds(model: LinearModel) -> list[_Bound]:
     return found
 
 
-def _activity_range(model: LinearModel) -> tuple[np.ndarray, np.ndarray]:
+def activity_range(model: LinearModel) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest value each row can take within the column bounds."""
     row_of = np.repeat(np.arange(model.num_rows), np.diff(model.start))
     at_lower = model.value * model.col_lower[model.index]

@@ -36,6 +36,10 @@ class ConstraintValue:
     binding: bool
     shadow_price: float
     bound: str | None = None     # "min" or "max" when binding
+    # Over which range of the binding bound (in the units it is written in) the shadow
+    # price holds; None when not computed (``solve --ranges``), ±inf when open-ended.
+    price_range_low: float | None = None
+    price_range_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,51 @@ class Diagnosis:
     relaxation: tuple[Relaxation, ...]
     conflict: tuple[str, ...]
     messages: tuple[str, ...] = ()   # plain reasons, e.g. a must row that cannot be funded
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one sub-fund is in or out of the plan (``fundopt explain``).
+
+    ``threshold`` is the objective coefficient at which the sub-fund would enter the plan
+    (unfunded) or leave it (funded); ``column`` names the objective column it is a value
+    of (``score``), None for a weighted objective. ``objective_change`` is the objective
+    given up by forcing it in (unfunded, at ``forced_amount``) or by leaving it out
+    (funded), ≥ 0; None when that plan is infeasible. ``added`` / ``dropped`` are the
+    other sub-funds funded in that plan and not in the optimum, and the reverse.
+    ``binding`` names the binding constraints whose selection includes the sub-fund.
+    ``note`` is a code: "", "excluded", "unfundable", "must", "forced_infeasible",
+    "needed" (infeasible without it).
+    """
+
+    id: str
+    funded: bool
+    amount: float
+    cost: float
+    column: str | None
+    threshold: float | None
+    objective_change: float | None
+    forced_amount: float | None
+    added: tuple[str, ...]
+    dropped: tuple[str, ...]
+    binding: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A near-optimal plan with a different funded set (``solve --alternatives``).
+
+    ``gap`` is the relative objective shortfall from the optimum (0.01 = 1 %); ``added``
+    and ``dropped`` are the sub-funds funded here and not in the optimum, and the reverse.
+    """
+
+    rank: int
+    objective: float
+    gap: float
+    amounts: np.ndarray
+    added: tuple[str, ...]
+    dropped: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -79,6 +128,10 @@ class Result:
     gap: float | None = None
     diagnosis: Diagnosis | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    # The changes applied by ``solve --relax`` (empty: the policy as written).
+    relaxed: tuple[Relaxation, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    explanations: tuple[Explanation, ...] = ()
 
     @property
     def is_ok(self) -> bool:

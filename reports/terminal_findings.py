@@ -1,0 +1,62 @@
+"""The terminal part of explaining a plan: the relaxed-policy banner, why a sub-fund is in
+or out, near-optimal alternatives and shadow price ranges (rich tables, no markup from
+data)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.text import Text
+
+from fundopt.optimizer.result import Result
+from fundopt.reports.findings import explanation_lines
+from fundopt.reports.labels import constraint_name, label, relaxation_text
+from fundopt.reports.terminal import _grid, _lines
+
+
+def render_relaxed(console: Console, result: Result, lang: str) -> None:
+    """Say loudly that the plan is under a relaxed policy, and which changes were applied."""
+    if not result.relaxed:
+        return
+    console.print(Text(label("relaxed.banner", lang), style="bold yellow"))
+    console.print(_lines(label("relaxed.applied", lang),
+                         [relaxation_text(r, lang) for r in result.relaxed]))
+
+
+def render_findings(console: Console, result: Result, unit: str, lang: str) -> None:
+    """Print the price ranges, alternatives and explanations ``result`` carries."""
+    ranged = [c for c in result.constraints
+              if c.price_range_low is not None or c.price_range_high is not None]
+    if ranged:
+        grid = _grid(label("price_ranges", lang),
+                     [label(k, lang) for k in ("constraint", "bound", "shadow_price",
+                                               "range_low", "range_high")], {2, 3, 4})
+        for c in ranged:
+            grid.add_row(Text(constraint_name(c.label, lang)),
+                         Text(label(c.bound, lang) if c.bound in ("min", "max") else ""),
+                         f"{c.shadow_price:,.4g}", _bound(c.price_range_low),
+                         _bound(c.price_range_high))
+        console.print(grid)
+    if result.alternatives:
+        grid = _grid(label("alternatives", lang),
+                     [label(k, lang) for k in ("alt.rank", "objective", "alt.gap",
+                                               "alt.added", "alt.dropped")], {0, 1, 2})
+        for a in result.alternatives:
+            grid.add_row(str(a.rank), f"{a.objective:,.6g}", f"{a.gap:.3%}",
+                         Text(", ".join(a.added)), Text(", ".join(a.dropped)))
+        console.print(grid)
+    render_explanations(console, result, unit, lang)
+
+
+def render_explanations(console: Console, result: Result, unit: str, lang: str) -> None:
+    """One block of sentences per explained sub-fund."""
+    for e in result.explanations:
+        lines = explanation_lines(e, unit, lang)
+        console.print(_lines(f"{label('explain', lang)}: {lines[0]}", lines[1:]))
+
+
+def _bound(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.6g}" if math.isfinite(value) else ("∞" if value > 0 else "−∞")

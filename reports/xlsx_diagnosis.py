@@ -1,0 +1,99 @@
+"""The review workbook's diagnosis sheet (诊断): relaxed policy, infeasibility fix and
+conflict, shadow price ranges, near-optimal alternatives and why sub-funds are in or out.
+
+Rows use the workbook's row form (values, number formats, is-header) and are written by
+``reports.xlsx``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fundopt.models.domain import Policy, Table
+from fundopt.optimizer.result import Result
+from fundopt.reports.findings import explanation_lines
+from fundopt.reports.labels import constraint_name, label, relaxation_text
+
+Row = tuple[list[Any], list[str | None], bool]
+NUMBER_FMT, SHARE_FMT = "#,##0.0###", "0.00%"
+
+
+def diagnosis_sheets(table: Table, policy: Policy, result: Result, lang: str
+                     ) -> list[tuple[str, list[Row]]]:
+    """``[("sheet.diagnosis", rows)]`` when the result has anything to explain, else ``[]``.
+
+    Parameters
+    ----------
+    table, policy, result
+        What was solved and its outcome.
+    lang
+        ``"en"`` or ``"zh"``.
+    """
+    blocks = [_relaxed(result, lang), _infeasible(result, lang), _ranges(result, lang),
+              _alternatives(result, lang), _explanations(result, policy.unit, lang)]
+    rows: list[Row] = []
+    for block in blocks:
+        if block:
+            rows += ([([], [], False)] if rows else []) + block
+    return [("sheet.diagnosis", rows)] if rows else []
+
+
+def _text_block(title: str, lines: list[str]) -> list[Row]:
+    if not lines:
+        return []
+    rows: list[Row] = [([title], [None], True)]
+    return rows + [([line], [None], False) for line in lines]
+
+
+def _relaxed(result: Result, lang: str) -> list[Row]:
+    if not result.relaxed:
+        return []
+    return _text_block(label("relaxed.banner", lang),
+                       [relaxation_text(r, lang) for r in result.relaxed])
+
+
+def _infeasible(result: Result, lang: str) -> list[Row]:
+    diagnosis = result.diagnosis
+    if diagnosis is None or result.relaxed:
+        return []
+    return (_text_block(label("relaxation", lang),
+                        [relaxation_text(r, lang) for r in diagnosis.relaxation])
+            + _text_block(label("conflict", lang),
+                          [constraint_name(n, lang) for n in diagnosis.conflict])
+            + _text_block(label("messages", lang), list(diagnosis.messages)))
+
+
+def _ranges(result: Result, lang: str) -> list[Row]:
+    ranged = [c for c in result.constraints
+              if c.price_range_low is not None or c.price_range_high is not None]
+    if not ranged:
+        return []
+    keys = ("constraint", "bound", "shadow_price", "range_low", "range_high")
+    rows: list[Row] = [([label("price_ranges", lang)], [None], True),
+                       ([label(k, lang) for k in keys], [None] * len(keys), True)]
+    for c in ranged:
+        bound = label(c.bound, lang) if c.bound in ("min", "max") else c.bound
+        rows.append(([constraint_name(c.label, lang), bound, c.shadow_price,
+                      c.price_range_low, c.price_range_high],
+                     [None, None, NUMBER_FMT, NUMBER_FMT, NUMBER_FMT], False))
+    return rows
+
+
+def _alternatives(result: Result, lang: str) -> list[Row]:
+    if not result.alternatives:
+        return []
+    keys = ("alt.rank", "objective", "alt.gap", "alt.added", "alt.dropped")
+    rows: list[Row] = [([label("alternatives", lang)], [None], True),
+                       ([label(k, lang) for k in keys], [None] * len(keys), True)]
+    for a in result.alternatives:
+        rows.append(([a.rank, a.objective, a.gap, ", ".join(a.added), ", ".join(a.dropped)],
+                     ["0", NUMBER_FMT, SHARE_FMT, None, None], False))
+    return rows
+
+
+def _explanations(result: Result, unit: str, lang: str) -> list[Row]:
+    rows: list[Row] = []
+    for e in result.explanations:
+        lines = explanation_lines(e, unit, lang)
+        rows += _text_block(f"{label('explain', lang)}: {lines[0]}", lines[1:])
+    return rows
