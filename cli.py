@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -89,6 +90,18 @@ def solve(
     profile: Annotated[bool, typer.Option(
         "--profile", "-v", help="Print the time of each phase (read, build, solve, write).")
     ] = False,
+    relax: Annotated[bool, typer.Option(
+        "--relax", help="If the policy is infeasible, solve under the suggested minimal "
+        "relaxation (clearly marked as relaxed).")] = False,
+    alternatives: Annotated[int, typer.Option(
+        "--alternatives", min=0, help="Also find up to K near-optimal plans with different "
+        "funded sets.")] = 0,
+    within: Annotated[float, typer.Option(
+        "--within", min=0.0, help="Alternatives stay within P percent of the optimum.")
+    ] = 1.0,
+    ranges: Annotated[bool, typer.Option(
+        "--ranges", help="Find over which range of its limit each binding budget, amount, "
+        "share and sum constraint keeps its shadow price.")] = False,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -115,6 +128,10 @@ def solve(
         options = SolveOptions(solver=SolverName(solver.value), time_limit=time_limit, gap=gap,
                                algorithm=Algorithm(algorithm.value))
         result = run_solve(inputs.table, inputs.policy, inputs.constraints, options)
+        if relax or alternatives or ranges:
+            from fundopt.optimizer.findings import Requests, add_findings
+            inputs, result = add_findings(inputs, result, options,
+                                          Requests(relax, alternatives, within, ranges))
         solved_at = time.perf_counter()
         write_outputs(outputs, inputs.table, inputs.policy, result, lang.value,
                       list(inputs.files))
@@ -154,6 +171,187 @@ def check(
         inputs = load_inputs(table, policy)
         built = build(inputs.table, inputs.policy, inputs.constraints)
         render_check(Console(highlight=False), inputs, built, lang.value)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+@app.command()
+def explain(
+    table: TableArg,
+    ids: Annotated[list[str], typer.Argument(help="Sub-fund ids to explain.",
+                                             show_default=False)],
+    policy: PolicyOpt = None,
+    output: Annotated[list[Path] | None, typer.Option(
+        "--output", "-o", help="Also write the result with its explanations (.json, .csv, "
+        ".xlsx with a diagnosis sheet). Repeatable.")] = None,
+    solver: Annotated[Solver, typer.Option(help="MILP/LP solver.")] = Solver.HIGHS,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Explain why sub-funds are in or out of the optimal plan: the score at which each
+    would enter or leave, the objective cost of forcing it in or leaving it out, what it
+    displaces or what replaces it, and the binding constraints that hold it.
+
+    Example:
+
+        fundopt explain inputs/2024.csv TJ-BH-02 TJ-BH-03 --lang zh
+    """
+
+    def body() -> int:
+        from fundopt.models.inputs import load_inputs
+        from fundopt.optimizer.explain import explain as run_explain
+        from fundopt.optimizer.solve import SolveOptions, SolverName
+        from fundopt.optimizer.solve import solve as run_solve
+        from fundopt.reports.export import check_output_paths, write_outputs
+        from fundopt.reports.terminal import render_summary
+        from fundopt.reports.terminal_findings import render_explanations
+
+        inputs = load_inputs(table, policy)
+        outputs = list(output or [])
+        check_output_paths(outputs, list(inputs.files))
+        options = SolveOptions(solver=SolverName(solver.value))
+        result = run_solve(inputs.table, inputs.policy, inputs.constraints, options)
+        found = run_explain(inputs.table, inputs.policy, inputs.constraints, ids, options,
+                            base=result)
+        result = replace(result, explanations=found)
+        write_outputs(outputs, inputs.table, inputs.policy, result, lang.value,
+                      list(inputs.files))
+        console = Console(highlight=False)
+        if not result.is_ok:
+            render_summary(console, inputs.table, inputs.policy, result, lang.value)
+            return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_INTERNAL
+        render_explanations(console, result, inputs.policy.unit, lang.value)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="Worker processes (default: every core; 1 = serial).")]
+BatchOutputOpt = Annotated[list[Path] | None, typer.Option(
+    "--output", "-o", help="Write the result: .json, .csv or .xlsx (review workbook). "
+    "Repeatable.")]
+
+
+@app.command()
+def compare(
+    table: TableArg,
+    scenarios: Annotated[Path, typer.Option(
+        "--scenarios", "-s", help="Scenario file (TOML; see README, Scenarios and sweeps).",
+        show_default=False)],
+    policy: PolicyOpt = None,
+    output: BatchOutputOpt = None,
+    solver: Annotated[Solver, typer.Option(help="MILP/LP solver.")] = Solver.HIGHS,
+    workers: WorkersOpt = None,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Solve the baseline and every scenario of a scenario file and compare them side by
+    side, with each plan's changes against the baseline. Infeasible scenarios stay in the
+    table with their diagnosis; a scenario with an input error is reported in its column
+    (exit code 2 after everything else is shown and written).
+
+    Example:
+
+        fundopt compare inputs/2024.csv --scenarios inputs/2024-scenarios.toml -o out/compare.xlsx
+    """
+
+    def body() -> int:
+        from fundopt.models.scenarios import (
+            base_policy_path,
+            load_scenarios,
+            policy_tree,
+            prepare_all,
+        )
+        from fundopt.models.table import read_table
+        from fundopt.optimizer.batch import Job, solve_many
+        from fundopt.optimizer.solve import SolveOptions, SolverName
+        from fundopt.reports.compare import CompareRun, write_compare
+        from fundopt.reports.export import check_output_paths
+        from fundopt.reports.labels import label
+        from fundopt.reports.progress import LazyProgress
+        from fundopt.reports.terminal_batch import render_compare
+
+        file = load_scenarios(scenarios)
+        data = read_table(table)
+        base_path = base_policy_path(data, file, policy)
+        outputs = list(output or [])
+        check_output_paths(outputs, [table, scenarios, *([base_path] if base_path else [])])
+        prepared = prepare_all(file, data, policy_tree(data, base_path))
+        ready = [p for p in prepared if p.error is None]
+        jobs = [Job(p.table, p.policy, p.constraints) for p in ready
+                if p.table is not None and p.policy is not None]
+        console = Console(highlight=False)
+        with LazyProgress(console, label("progress.solving", lang.value)) as report:
+            solved = iter(solve_many(jobs, SolveOptions(solver=SolverName(solver.value)),
+                                     workers=workers, progress=report))
+        results = tuple(next(solved) if p.error is None else None for p in prepared)
+        run = CompareRun(tuple(prepared), results, scenarios, file.sha256)
+        write_compare(outputs, run, lang.value)
+        render_compare(console, run, lang.value)
+        errors = [p.error for p in prepared if p.error is not None]
+        for error in errors:
+            err.print(("错误：" if lang is Lang.ZH else "Error: ") + error.render(lang.value),
+                      markup=False)
+        return EXIT_INPUT if errors else EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+@app.command()
+def sweep(
+    table: TableArg,
+    param: Annotated[str, typer.Option(
+        "--param", help="Numeric policy key path: budget, min_deploy, region.河北.min_share, "
+        '"constraints.risk cap.max" …', show_default=False)],
+    start: Annotated[float, typer.Option("--from", help="First value.", show_default=False)],
+    stop: Annotated[float, typer.Option("--to", help="Last value.", show_default=False)],
+    steps: Annotated[int, typer.Option(
+        "--steps", min=2, help="Number of points, evenly spaced from --from to --to.")] = 11,
+    policy: PolicyOpt = None,
+    output: BatchOutputOpt = None,
+    solver: Annotated[Solver, typer.Option(help="MILP/LP solver.")] = Solver.HIGHS,
+    workers: WorkersOpt = None,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Solve for a range of values of one policy number: the objective curve, the marginal
+    value per unit between points, where the funded set changes, infeasible points marked.
+
+    Example:
+
+        fundopt sweep inputs/2024.csv --param budget --from 20 --to 50 --steps 50 -o out/sweep.xlsx
+    """
+
+    def body() -> int:
+        import numpy as np
+
+        from fundopt.models.scenarios import base_policy_path, policy_tree, sweep_policies
+        from fundopt.models.table import read_table
+        from fundopt.optimizer.batch import Job, solve_many
+        from fundopt.optimizer.solve import SolveOptions, SolverName
+        from fundopt.reports.export import check_output_paths
+        from fundopt.reports.labels import label
+        from fundopt.reports.progress import LazyProgress
+        from fundopt.reports.sweep import SweepRun, write_sweep
+        from fundopt.reports.terminal_batch import render_sweep
+
+        data = read_table(table)
+        base_path = base_policy_path(data, None, policy)
+        outputs = list(output or [])
+        check_output_paths(outputs, [table, *([base_path] if base_path else [])])
+        base = policy_tree(data, base_path)
+        values = tuple(float(v) for v in np.linspace(start, stop, steps))
+        points = sweep_policies(data, base, param, values)
+        console = Console(highlight=False)
+        with LazyProgress(console, label("progress.solving", lang.value)) as report:
+            results = solve_many([Job(data, p, c) for p, c in points],
+                                 SolveOptions(solver=SolverName(solver.value)),
+                                 workers=workers, progress=report)
+        run = SweepRun(param, values, tuple(results), data, points[0][0])
+        write_sweep(outputs, run, lang.value)
+        render_sweep(console, run, lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)

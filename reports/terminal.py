@@ -80,7 +80,11 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
     max_rows
         At most this many funded sub-funds are listed; the output files have them all.
     """
+    # imported here: terminal_findings builds on this module's table helpers
+    from fundopt.reports.terminal_findings import render_findings, render_relaxed
+
     console.print(_status_line(result, lang))
+    render_relaxed(console, result, lang)
     if result.is_ok:
         console.print(_figures(table, policy, result, lang))
         for by in GROUP_COLUMNS:
@@ -93,6 +97,7 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
                              [warning_text(w, lang) for w in result.warnings]))
     if result.diagnosis is not None:
         _print_diagnosis(console, result, lang)
+    render_findings(console, result, policy.unit, lang)
 
 
 def render_phases(console: Console, phases: dict[str, float], lang: str) -> None:

@@ -35,6 +35,16 @@ from fundopt.reports.labels import (
     status_text,
     warning_text,
 )
+from fundopt.reports.review import (
+    add_pivot_charts,
+    audit_rows,
+    cover_rows,
+    district_rows,
+    input_files,
+    pivot_rows,
+    solve_figures,
+)
+from fundopt.reports.xlsx_diagnosis import diagnosis_sheets
 
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
 PLAN_FORMATS = {AMOUNT: AMOUNT_FMT, MAX_TICKET: AMOUNT_FMT, MIN_TICKET: AMOUNT_FMT,
@@ -68,19 +78,41 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
+    cover = cover_rows(label("cover.title.solve", lang), solve_figures(table, policy, result, lang),
+                       input_files(table, policy), result.solver, lang)
+    _add_sheet(book, label("sheet.cover", lang), cover, _row_widths(cover))
+    add_plan_sheet(book, table, policy, result, lang)
+    add_review_sheets(book, table, policy, result, lang)
+    for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang)),
+                      ("sheet.constraints", _constraint_rows(result, lang)),
+                      ("sheet.manifest", _manifest_rows(table, policy, result, lang)),
+                      *diagnosis_sheets(table, policy, result, lang)):
+        _add_sheet(book, label(key, lang), rows, _row_widths(rows))
+    book.save(path)
+
+
+def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang: str) -> None:
+    """The plan sheet: every input row with its commitment."""
     plan = plan_frame(table, policy, result)
     headers = plan_headers(table, lang)
     formats = [PLAN_FORMATS.get(str(c)) for c in plan.columns]
     _add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, headers, formats),
                _plan_widths(plan, headers))
-    for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang)),
-                      ("sheet.constraints", _constraint_rows(result, lang)),
-                      ("sheet.manifest", _manifest_rows(table, policy, result, lang))):
-        _add_sheet(book, label(key, lang), rows, _row_widths(rows))
-    book.save(path)
 
 
-def _add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float]) -> None:
+def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, lang: str
+                      ) -> None:
+    """The region × category pivot (with its bar charts), district summary and audit."""
+    pivot = pivot_rows(table, policy, result, lang)
+    sheet = _add_sheet(book, label("sheet.pivot", lang), pivot, _row_widths(pivot))
+    add_pivot_charts(sheet, len(pivot) - 2, len(pivot[0][0]) - 2, policy.unit, lang)
+    for key, rows in (("sheet.districts", district_rows(table, policy, result, lang)),
+                      ("sheet.audit", audit_rows(table, policy, result, lang))):
+        if rows:
+            _add_sheet(book, label(key, lang), rows, _row_widths(rows))
+
+
+def _add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float]) -> Any:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -121,6 +153,7 @@ def _add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float]) 
                 row.append(styled(column, value, None if isinstance(value, bool) else fmt,
                                   is_header))
         sheet.append(row)
+    return sheet
 
 
 def _plain(value: Any) -> Any:

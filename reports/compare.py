@@ -1,0 +1,245 @@
+"""``fundopt compare``: scenarios side by side, and each plan's difference to the baseline.
+
+One :class:`CompareRun` feeds every format: the terminal, ``.json`` (SPEC §6), ``.csv``
+(the side-by-side table) and ``.xlsx`` (``reports.xlsx_batch``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fundopt.models.domain import CATEGORY, ID, NAME, REGION
+from fundopt.models.scenarios import Prepared
+from fundopt.optimizer.result import Result
+from fundopt.reports.atomic import atomic_write
+from fundopt.reports.export import _clean, diagnosis_dict, json_text, protect_text
+from fundopt.reports.frames import group_totals
+from fundopt.reports.labels import constraint_name, label, relaxation_text, status_text
+
+# Amount differences below this share of the budget are solver-level ties, not a change
+# of plan worth a reviewer's attention (1e-4 × 40亿 = 40万元).
+CHANGE_TOL = 1e-4
+INPUT_ERROR = "input_error"
+
+
+@dataclass(frozen=True)
+class CompareRun:
+    """Every scenario (baseline first) and its result (None when its input was bad)."""
+
+    scenarios: tuple[Prepared, ...]
+    results: tuple[Result | None, ...]
+    scenario_file: Path
+    scenario_sha256: str
+
+    @property
+    def baseline(self) -> tuple[Prepared, Result | None]:
+        return self.scenarios[0], self.results[0]
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One line of the side-by-side table: a label key, its display text, a kind for
+    number formats (``text``, ``amount``, ``share``, ``count``, ``number``), one value per
+    scenario."""
+
+    key: str
+    text: str
+    kind: str
+    values: tuple[Any, ...]
+
+
+def status_of(prepared: Prepared, result: Result | None) -> str:
+    """The scenario's status value: a ``SolveStatus`` or ``input_error``."""
+    return INPUT_ERROR if result is None or prepared.error is not None else str(result.status)
+
+
+def compare_rows(run: CompareRun, lang: str) -> list[CompareRow]:
+    """The side-by-side table: status, objective, committed, funded count, amount and
+    share per region and per category, binding constraints, diagnosis or error."""
+    pairs = list(zip(run.scenarios, run.results, strict=True))
+    rows = [
+        CompareRow("description", label("description", lang), "text",
+                   tuple(p.description for p, _ in pairs)),
+        CompareRow("status", label("status", lang), "text",
+                   tuple(status_text(status_of(p, r), lang) for p, r in pairs)),
+        CompareRow("objective", label("objective", lang), "number",
+                   tuple(r.objective if r is not None else None for _, r in pairs)),
+        CompareRow("budget", label("budget", lang), "amount",
+                   tuple(p.policy.budget if p.policy is not None else None for p, _ in pairs)),
+        CompareRow("committed", label("committed", lang), "amount",
+                   tuple(r.committed if r is not None and r.is_ok else None for _, r in pairs)),
+        CompareRow("funded_count", label("funded_count", lang), "count",
+                   tuple(int(np.count_nonzero(r.funded)) if r is not None and r.is_ok else None
+                         for _, r in pairs)),
+    ]
+    for by in (REGION, CATEGORY):
+        rows += _group_rows(pairs, by, lang)
+    rows.append(CompareRow("binding_constraints", label("binding_constraints", lang), "text",
+                           tuple(_binding_text(r, lang) for _, r in pairs)))
+    rows.append(CompareRow("diagnosis", label("diagnosis", lang), "text",
+                           tuple(_diagnosis_text(p, r, lang) for p, r in pairs)))
+    return rows
+
+
+def compare_frame(run: CompareRun, lang: str) -> pd.DataFrame:
+    """The side-by-side table as a frame: one row per :class:`CompareRow`, one column per
+    scenario (the first column holds the row labels)."""
+    rows = compare_rows(run, lang)
+    names = [_scenario_name(p.name, lang) for p in run.scenarios]
+    data = {label("field", lang): [r.text for r in rows]}
+    for i, name in enumerate(names):
+        data[name] = [r.values[i] for r in rows]
+    return pd.DataFrame(data)
+
+
+def plan_changes(run: CompareRun, index: int) -> pd.DataFrame:
+    """Sub-funds added, dropped or changed in scenario ``index`` against the baseline.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id``, ``name``, ``change`` (added / dropped / changed), ``baseline``,
+        ``scenario``, ``delta``; empty when either plan is missing.
+    """
+    (base, base_result), prepared = run.baseline, run.scenarios[index]
+    result = run.results[index]
+    columns = [ID, NAME, "change", "baseline", "scenario", "delta"]
+    if not _ok(base_result) or not _ok(result) or prepared.table is None \
+            or base.table is None or base_result is None or result is None:
+        return pd.DataFrame({c: [] for c in columns})
+    before = np.asarray(base_result.amounts, dtype=float)
+    after = np.asarray(result.amounts, dtype=float)
+    funded_before = np.asarray(base_result.funded, dtype=bool)
+    funded_after = np.asarray(result.funded, dtype=bool)
+    tol = CHANGE_TOL * max(base.policy.budget if base.policy is not None else 1.0, 1.0)
+    change = np.select([~funded_before & funded_after, funded_before & ~funded_after,
+                        np.abs(after - before) > tol], ["added", "dropped", "changed"],
+                       default="")
+    frame = base.table.frame
+    names = frame[NAME] if NAME in frame.columns else frame[ID]
+    out = pd.DataFrame({ID: frame[ID].astype(str).to_numpy(),
+                        NAME: names.astype(str).to_numpy(), "change": change,
+                        "baseline": before, "scenario": after, "delta": after - before})
+    return out.loc[out["change"] != ""].reset_index(drop=True)
+
+
+def compare_dict(run: CompareRun, lang: str = "en") -> dict[str, Any]:
+    """The machine-readable comparison of SPEC §6 (keys are English in every language)."""
+    scenarios = []
+    for i, (prepared, result) in enumerate(zip(run.scenarios, run.results, strict=True)):
+        item: dict[str, Any] = {"name": prepared.name, "description": prepared.description,
+                                "status": status_of(prepared, result)}
+        if prepared.error is not None:
+            item["error"] = prepared.error.render(lang)
+        if result is not None and prepared.table is not None and prepared.policy is not None:
+            item.update(_result_item(prepared, result))
+            if result.diagnosis is not None:
+                item["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
+            if i > 0:
+                changes = plan_changes(run, i)
+                item["changes"] = {kind: changes.loc[changes["change"] == kind,
+                                                     [ID, "baseline", "scenario", "delta"]]
+                                   .to_dict(orient="records")
+                                   for kind in ("added", "dropped", "changed")}
+        scenarios.append(item)
+    return {"scenario_file": str(run.scenario_file), "scenario_sha256": run.scenario_sha256,
+            "scenarios": _clean(scenarios)}
+
+
+def write_compare(paths: Sequence[Path], run: CompareRun, lang: str) -> None:
+    """Write each ``-o`` file (``.json``, ``.csv``, ``.xlsx``) atomically."""
+    for path in paths:
+        suffix = Path(path).suffix.lower()
+        if suffix == ".json":
+            atomic_write(path, text_writer(json_text(compare_dict(run, lang))))
+        elif suffix == ".csv":
+            atomic_write(path, csv_writer(protect_text(compare_frame(run, lang))))
+        else:
+            from fundopt.reports.xlsx_batch import write_compare_xlsx
+            atomic_write(path, partial(write_compare_xlsx, run=run, lang=lang))
+
+
+def text_writer(text: str) -> Callable[[Path], None]:
+    """A writer for ``atomic_write`` that writes ``text`` as UTF-8."""
+    def write(temp: Path) -> None:
+        temp.write_text(text, encoding="utf-8")
+    return write
+
+
+def csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer for ``atomic_write``: ``frame`` as CSV, UTF-8 with BOM for Excel."""
+    def write(temp: Path) -> None:
+        frame.to_csv(temp, index=False, encoding="utf-8-sig")
+    return write
+
+
+def _result_item(prepared: Prepared, result: Result) -> dict[str, Any]:
+    assert prepared.table is not None and prepared.policy is not None
+    table, policy = prepared.table, prepared.policy
+    ids = table.frame[ID].astype(str).tolist()
+    amounts = np.asarray(result.amounts, dtype=float).tolist()
+    funded = np.asarray(result.funded, dtype=bool).tolist()
+    groups = {f"by_{by}": {str(g): {"amount": a, "share": s, "count": int(c)}
+                           for g, a, s, c in group_totals(table, policy, result, by)
+                           .itertuples(index=False)}
+              for by in (REGION, CATEGORY)}
+    return {"objective": result.objective, "budget": policy.budget,
+            "committed": result.committed, "funded_count": int(sum(funded)), **groups,
+            "binding": [c.label for c in result.constraints if c.binding],
+            "allocations": [{"id": i, "amount": a, "funded": f}
+                            for i, a, f in zip(ids, amounts, funded, strict=True)]}
+
+
+def _group_rows(pairs: list[tuple[Prepared, Result | None]], by: str, lang: str
+                ) -> list[CompareRow]:
+    """Amount and share rows for every value of ``by`` in any scenario's table."""
+    totals: list[dict[str, dict[str, float]] | None] = [
+        {str(g): {"amount": float(a), "share": float(s)}
+         for g, a, s, _ in group_totals(p.table, p.policy, r, by).itertuples(index=False)}
+        if r is not None and r.is_ok and p.table is not None and p.policy is not None
+        else None for p, r in pairs]
+    groups = list(dict.fromkeys(g for t in totals if t is not None for g in t))
+    rows = []
+    for group in groups:
+        for measure, kind in (("amount", "amount"), ("share", "share")):
+            values = tuple(t[group][measure] if t is not None and group in t else None
+                           for t in totals)
+            rows.append(CompareRow(f"{measure}.{by}.{group}",
+                                   label(f"{measure}_of", lang).format(group=group), kind,
+                                   values))
+    return rows
+
+
+def _ok(result: Result | None) -> bool:
+    return result is not None and result.is_ok
+
+
+def _binding_text(result: Result | None, lang: str) -> str:
+    if not _ok(result) or result is None:
+        return ""
+    names = [constraint_name(c.label, lang) for c in result.constraints if c.binding]
+    return "; ".join(names) or label("no_binding", lang)
+
+
+def _diagnosis_text(prepared: Prepared, result: Result | None, lang: str) -> str:
+    if prepared.error is not None:
+        return prepared.error.render(lang)
+    if result is None or result.diagnosis is None:
+        return ""
+    diagnosis = result.diagnosis
+    parts = [relaxation_text(r, lang) for r in diagnosis.relaxation]
+    if diagnosis.conflict:
+        parts.append(label("conflict", lang) + ": "
+                     + ", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
+    return "; ".join([*parts, *diagnosis.messages])
+
+
+def _scenario_name(name: str, lang: str) -> str:
+    return label("baseline", lang) if name == "baseline" else name

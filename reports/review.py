@@ -1,0 +1,227 @@
+"""Sheets of the review workbook shared by solve, compare and sweep: the cover (封面), the
+region × category pivot, the district summary and the constraint audit, plus native
+Excel charts.
+
+Rows use the workbook's row form (values, number formats, is-header) and are written by
+``reports.xlsx``; chart helpers take the written worksheet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import fundopt
+from fundopt.models.domain import CATEGORY, DISTRICT, REGION, Policy, Table
+from fundopt.models.policy import expand
+from fundopt.optimizer.report import policy_lines
+from fundopt.optimizer.result import ConstraintValue, Result
+from fundopt.reports.labels import constraint_name, label, number_text, status_text
+
+Row = tuple[list[Any], list[str | None], bool]
+AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
+MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT}
+BLANK: Row = ([], [], False)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file the run read, for the cover sheet."""
+
+    role: str            # label key: "manifest.input", "manifest.policy", "cover.scenarios"
+    path: str
+    sha256: str | None
+
+
+def input_files(table: Table, policy: Policy) -> list[InputFile]:
+    """The table and its policy, with their SHA-256."""
+    return [InputFile("manifest.input", str(table.path), table.sha256),
+            InputFile("manifest.policy", policy.source, policy.sha256)]
+
+
+def cover_rows(title: str, figures: Sequence[tuple[str, Any, str | None]],
+               files: Sequence[InputFile], solver: str, lang: str) -> list[Row]:
+    """The cover sheet: title, key figures (label, value, format), input files, solver, date.
+
+    ``figures`` labels are already in ``lang``.
+    """
+    rows: list[Row] = [([title], [None], True), BLANK,
+                       ([label("key_figures", lang), label("value", lang)], [None, None], True)]
+    rows += [([name, value], [None, fmt], False) for name, value, fmt in figures]
+    rows += [BLANK, ([label("cover.files", lang), label("cover.path", lang), "SHA-256"],
+                     [None] * 3, True)]
+    rows += [([label(f.role, lang), f.path, f.sha256 or "—"], [None] * 3, False) for f in files]
+    rows += [BLANK,
+             ([label("solver", lang), solver], [None, None], False),
+             ([label("manifest.fundopt", lang), fundopt.__version__], [None, None], False),
+             ([label("cover.date", lang), datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")],
+              [None, None], False)]
+    return rows
+
+
+def solve_figures(table: Table, policy: Policy, result: Result, lang: str
+                  ) -> list[tuple[str, Any, str | None]]:
+    """The headline numbers of one solve for the cover sheet."""
+    unit = f" ({policy.unit})"
+    return [(label("status", lang), status_text(str(result.status), lang), None),
+            (label("objective", lang), result.objective, NUMBER_FMT),
+            (label("budget", lang) + unit, policy.budget, AMOUNT_FMT),
+            (label("committed", lang) + unit, result.committed, AMOUNT_FMT),
+            (label("committed_share", lang), result.committed / policy.budget, SHARE_FMT),
+            (label("funded_count", lang), int(np.count_nonzero(result.funded)), COUNT_FMT),
+            (label("candidates", lang), len(table.frame), COUNT_FMT)]
+
+
+def pivot_rows(table: Table, policy: Policy, result: Result, lang: str) -> list[Row]:
+    """Committed amount by region (rows) × category (columns), with totals.
+
+    The last row holds the category totals and the last column the region totals; the
+    charts of :func:`add_pivot_charts` point at them.
+    """
+    frame = pd.DataFrame({REGION: table.frame[REGION].to_numpy(),
+                          CATEGORY: table.frame[CATEGORY].to_numpy(),
+                          "amount": np.asarray(result.amounts, dtype=float)})
+    pivot = frame.pivot_table(index=REGION, columns=CATEGORY, values="amount", aggfunc="sum",
+                              fill_value=0.0, sort=False)
+    total = label("total", lang)
+    head = f"{label('region', lang)} \\ {label('category', lang)} ({policy.unit})"
+    columns = [str(c) for c in pivot.columns]
+    rows: list[Row] = [([head, *columns, total], [None] * (len(columns) + 2), True)]
+    formats: list[str | None] = [None, *[AMOUNT_FMT] * (len(columns) + 1)]
+    for region, values in pivot.iterrows():
+        amounts = [float(v) for v in values]
+        rows.append(([str(region), *amounts, sum(amounts)], formats, False))
+    sums = [float(v) for v in pivot.sum(axis=0)]
+    rows.append(([total, *sums, sum(sums)], formats, True))
+    return rows
+
+
+def district_rows(table: Table, policy: Policy, result: Result, lang: str) -> list[Row]:
+    """Funded count, candidates, amount and share per (region, district); [] without districts."""
+    if DISTRICT not in table.frame.columns or not table.frame[DISTRICT].astype(str).str.len().any():
+        return []
+    frame = pd.DataFrame({REGION: table.frame[REGION].to_numpy(),
+                          DISTRICT: table.frame[DISTRICT].to_numpy(),
+                          "amount": np.asarray(result.amounts, dtype=float),
+                          "count": np.asarray(result.funded, dtype=int), "candidates": 1})
+    totals = frame.groupby([REGION, DISTRICT], sort=False).sum().reset_index()
+    keys = ("region", "district", "count", "candidates", "amount", "share")
+    heads = [label(k, lang) + (f" ({policy.unit})" if k == "amount" else "") for k in keys]
+    rows: list[Row] = [(heads, [None] * len(keys), True)]
+    formats = [None, None, COUNT_FMT, COUNT_FMT, AMOUNT_FMT, SHARE_FMT]
+    rows += [([str(r), str(d) or label("blank", lang), int(c), int(n), float(a),
+               float(a) / policy.budget], formats, False)
+             for r, d, a, c, n in totals.itertuples(index=False)]
+    return rows
+
+
+def audit_rows(table: Table, policy: Policy, result: Result, lang: str) -> list[Row]:
+    """One row per bound of every policy line, as the planner wrote it.
+
+    ``region.河北.min_share = 0.4`` with the constraint's label, its value in the plan,
+    the limit, the slack to that limit, whether it binds and its shadow price. Values are
+    blank for a result without a plan (infeasible).
+    """
+    keys = ("audit.line", "constraint", "measure", "value", "audit.limit", "slack",
+            "binding", "shadow_price")
+    rows: list[Row] = [([label(k, lang) for k in keys], [None] * len(keys), True)]
+    values = {c.id: c for c in result.constraints}
+    for line in policy_lines(table, policy, expand(policy, table)):
+        fmt = MEASURE_FORMATS.get(str(line.measure), NUMBER_FMT)
+        for side, limit, key in (("min", line.min, line.keys[0]), ("max", line.max, line.keys[1])):
+            if limit is None:
+                continue
+            written = policy.min_deploy if key == "min_deploy" else limit
+            rows.append((_audit_values(f"{key} = {number_text(written)}", line.label,
+                                       str(line.measure), limit, side, values.get(line.id),
+                                       lang),
+                         [None, None, None, fmt, fmt, fmt, None, NUMBER_FMT], False))
+    return rows
+
+
+def _audit_values(written: str, name: str, measure: str, limit: float, side: str,
+                  value: ConstraintValue | None, lang: str) -> list[Any]:
+    if value is None:
+        return [written, constraint_name(name, lang), measure, None, limit, None, None, None]
+    slack = value.value - limit if side == "min" else limit - value.value
+    slack = 0.0 if abs(slack) < 1e-9 * max(1.0, abs(limit)) else slack  # solver noise
+    binding = value.binding and value.bound == side
+    return [written, constraint_name(name, lang), measure, value.value, limit, slack,
+            label("yes" if binding else "no", lang), value.shadow_price if binding else 0.0]
+
+
+def add_pivot_charts(sheet: Any, rows: int, columns: int, unit: str, lang: str) -> None:
+    """Bar charts of the pivot sheet: allocation by region and by category.
+
+    ``rows`` and ``columns`` count the pivot's data rows (regions) and columns (categories).
+    """
+    from openpyxl.chart import Reference
+
+    by_region = _bar(label("chart.by_region", lang), unit)
+    by_region.add_data(Reference(sheet, min_col=columns + 2, min_row=1, max_row=rows + 1),
+                       titles_from_data=True)
+    by_region.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=rows + 1))
+    sheet.add_chart(by_region, f"A{rows + 4}")
+    by_category = _bar(label("chart.by_category", lang), unit)
+    by_category.add_data(Reference(sheet, min_col=1, max_col=columns + 1, min_row=rows + 2),
+                         from_rows=True, titles_from_data=True)
+    by_category.set_categories(Reference(sheet, min_col=2, max_col=columns + 1, min_row=1))
+    sheet.add_chart(by_category, f"A{rows + 22}")
+
+
+def _bar(title: str, unit: str) -> Any:
+    from openpyxl.chart import BarChart
+
+    chart = BarChart()
+    chart.type, chart.title = "col", title
+    chart.y_axis.title = unit
+    chart.legend = None
+    chart.width, chart.height = 18, 8
+    # openpyxl >= 3.1 hides axes unless told otherwise; Excel and LibreOffice then draw none.
+    chart.x_axis.delete = chart.y_axis.delete = False
+    return chart
+
+
+def add_line_chart(sheet: Any, title: str, x_column: int, y_columns: Sequence[int],
+                   rows: int, anchor: str, x_title: str, y_title: str) -> None:
+    """A line chart of columns ``y_columns`` against ``x_column`` (rows 2 … rows + 1)."""
+    from openpyxl.chart import LineChart, Reference
+
+    chart = LineChart()
+    chart.title = title
+    chart.x_axis.title, chart.y_axis.title = x_title, y_title
+    chart.width, chart.height = 20, 10
+    chart.x_axis.delete = chart.y_axis.delete = False
+    for column in y_columns:
+        chart.add_data(Reference(sheet, min_col=column, min_row=1, max_row=rows + 1),
+                       titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=x_column, min_row=2, max_row=rows + 1))
+    sheet.add_chart(chart, anchor)
+
+
+def add_grouped_bar(sheet: Any, title: str, first_row: int, rows: int, columns: int,
+                    anchor: str, unit: str) -> None:
+    """A clustered bar chart of a block whose header row is ``first_row``: categories in
+    column A below it, one series per column B…"""
+    from openpyxl.chart import Reference
+
+    chart = _bar(title, unit)
+    chart.legend = _legend()
+    chart.add_data(Reference(sheet, min_col=2, max_col=columns + 1, min_row=first_row,
+                             max_row=first_row + rows), titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=first_row + 1,
+                                   max_row=first_row + rows))
+    sheet.add_chart(chart, anchor)
+
+
+def _legend() -> Any:
+    from openpyxl.chart.legend import Legend
+
+    legend = Legend()
+    legend.position = "b"
+    return legend

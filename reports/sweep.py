@@ -1,0 +1,125 @@
+"""``fundopt sweep``: the objective as one policy number moves, point by point.
+
+For every point: status, objective, committed, funded count, the marginal value per unit
+of the parameter since the previous point, and whether the funded set changed since the
+previous feasible point (with the ids added and dropped). Infeasible points stay, marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fundopt.models.domain import ID, Policy, Table
+from fundopt.optimizer.result import Result
+from fundopt.reports.atomic import atomic_write
+from fundopt.reports.compare import csv_writer, text_writer
+from fundopt.reports.export import _clean, diagnosis_dict, json_text, protect_text
+from fundopt.reports.labels import label, status_text
+
+SWEEP_COLUMNS = ("param_value", "status", "objective", "committed", "funded_count", "marginal",
+                 "funded_set_changed", "added", "dropped")
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """The swept key path, its values and one result per value, on one table."""
+
+    param: str
+    values: tuple[float, ...]
+    results: tuple[Result, ...]
+    table: Table
+    policy: Policy                  # the base policy (unit, files for the cover)
+
+
+def sweep_frame(run: SweepRun) -> pd.DataFrame:
+    """One row per point, columns :data:`SWEEP_COLUMNS` (canonical names).
+
+    ``marginal`` is (objective change) / (parameter change) from the previous point, NaN
+    when either point has no plan; ``added`` / ``dropped`` are space-separated ids against
+    the previous feasible point.
+    """
+    ok = np.array([r.is_ok for r in run.results], dtype=bool)
+    objective = np.array([r.objective if r.is_ok and r.objective is not None else np.nan
+                          for r in run.results], dtype=float)
+    values = np.asarray(run.values, dtype=float)
+    marginal = np.full(len(values), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        marginal[1:] = np.diff(objective) / np.diff(values)
+    ids = run.table.frame[ID].astype(str).to_numpy()
+    changed, added, dropped = [], [], []
+    previous: np.ndarray | None = None
+    for result, feasible in zip(run.results, ok, strict=True):
+        funded = np.asarray(result.funded, dtype=bool)
+        if not feasible or previous is None:
+            changed.append(False if feasible else None)
+            added.append("")
+            dropped.append("")
+        else:
+            added.append(" ".join(ids[funded & ~previous]))
+            dropped.append(" ".join(ids[previous & ~funded]))
+            changed.append(bool(added[-1] or dropped[-1]))
+        previous = funded if feasible else previous
+    return pd.DataFrame({
+        "param_value": values, "status": [str(r.status) for r in run.results],
+        "objective": objective,
+        "committed": [r.committed if r.is_ok else np.nan for r in run.results],
+        "funded_count": pd.array([int(np.count_nonzero(r.funded)) if r.is_ok else None
+                                  for r in run.results], dtype="Int64"),
+        "marginal": marginal, "funded_set_changed": changed, "added": added,
+        "dropped": dropped,
+    })
+
+
+def sweep_headers(run: SweepRun, lang: str) -> dict[str, str]:
+    """Display name of each sweep column; amounts carry the policy's unit."""
+    unit = f" ({run.policy.unit})"
+    heads = {c: label(c, lang) for c in SWEEP_COLUMNS}
+    heads["param_value"] = run.param
+    heads["committed"] += unit
+    return heads
+
+
+def display_frame(run: SweepRun, lang: str) -> pd.DataFrame:
+    """The sweep frame with translated statuses and headers (terminal, CSV, workbook)."""
+    frame = sweep_frame(run)
+    frame["status"] = [status_text(s, lang) for s in frame["status"]]
+    return frame.rename(columns=sweep_headers(run, lang))
+
+
+def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:
+    """The machine-readable sweep of SPEC §6: every point, infeasible ones included."""
+    frame = sweep_frame(run)
+    ids = run.table.frame[ID].astype(str).to_numpy()
+    points = []
+    for row, result in zip(frame.itertuples(index=False), run.results, strict=True):
+        point: dict[str, Any] = {
+            "value": row.param_value, "status": row.status,
+            "objective": row.objective, "committed": row.committed,
+            "funded": ids[np.asarray(result.funded, dtype=bool)].tolist() if result.is_ok
+            else [],
+            "marginal": row.marginal, "funded_set_changed": row.funded_set_changed,
+        }
+        if result.diagnosis is not None:
+            point["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
+        points.append(point)
+    return {"param": run.param, "unit": run.policy.unit, "points": _clean(points)}
+
+
+def write_sweep(paths: Sequence[Path], run: SweepRun, lang: str) -> None:
+    """Write each ``-o`` file (``.json``, ``.csv``, ``.xlsx``) atomically."""
+    for path in paths:
+        suffix = Path(path).suffix.lower()
+        if suffix == ".json":
+            atomic_write(path, text_writer(json_text(sweep_dict(run, lang))))
+        elif suffix == ".csv":
+            atomic_write(path, csv_writer(protect_text(display_frame(run, lang))))
+        else:
+            from fundopt.reports.xlsx_batch import write_sweep_xlsx
+            atomic_write(path, partial(write_sweep_xlsx, run=run, lang=lang))

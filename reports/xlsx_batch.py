@@ -1,0 +1,165 @@
+"""Review workbooks of ``fundopt compare`` and ``fundopt sweep``.
+
+Both open with a cover sheet (封面); the comparison adds the side-by-side table with a
+chart, the plan changes against the baseline, every scenario's plan, and the baseline's
+pivot, district and audit sheets; the sweep adds the point table with the objective
+curve as a native line chart and the amount of every sub-fund at every point.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fundopt.models.domain import CATEGORY, ID, NAME, REGION
+from fundopt.reports.compare import CompareRun, compare_rows, plan_changes, status_of
+from fundopt.reports.labels import label
+from fundopt.reports.review import (
+    AMOUNT_FMT,
+    COUNT_FMT,
+    NUMBER_FMT,
+    SHARE_FMT,
+    InputFile,
+    Row,
+    add_grouped_bar,
+    add_line_chart,
+    cover_rows,
+    input_files,
+)
+from fundopt.reports.sweep import SweepRun, display_frame
+from fundopt.reports.xlsx import _add_sheet, _row_widths, add_review_sheets
+
+KIND_FORMATS: dict[str, str | None] = {"amount": AMOUNT_FMT, "share": SHARE_FMT,
+                                       "count": COUNT_FMT, "number": NUMBER_FMT, "text": None}
+SWEEP_FORMATS = {"param_value": NUMBER_FMT, "objective": NUMBER_FMT, "committed": AMOUNT_FMT,
+                 "funded_count": COUNT_FMT, "marginal": NUMBER_FMT}
+
+
+def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
+    """Write the comparison workbook to ``path``."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    base, base_result = run.baseline
+    names = [label("baseline", lang) if p.name == "baseline" else p.name for p in run.scenarios]
+    statuses = [status_of(p, r) for p, r in zip(run.scenarios, run.results, strict=True)]
+    figures = [(label("cover.scenario_count", lang), len(run.scenarios), COUNT_FMT),
+               (label("cover.infeasible_count", lang), statuses.count("infeasible"), COUNT_FMT),
+               (label("cover.error_count", lang), statuses.count("input_error"), COUNT_FMT),
+               (label("objective", lang) + " · " + names[0],
+                base_result.objective if base_result is not None else None, NUMBER_FMT)]
+    assert base.table is not None and base.policy is not None and base_result is not None
+    files = [*input_files(base.table, base.policy),
+             InputFile("cover.scenarios", str(run.scenario_file), run.scenario_sha256)]
+    cover = cover_rows(label("cover.title.compare", lang), figures, files, base_result.solver,
+                       lang)
+    _add_sheet(book, label("sheet.cover", lang), cover, _row_widths(cover))
+    _comparison_sheet(book, run, names, lang)
+    changes = _change_rows(run, names, lang)
+    _add_sheet(book, label("sheet.changes", lang), changes, _row_widths(changes))
+    plans = _plans_rows(run, names, lang)
+    _add_sheet(book, label("sheet.plans", lang), plans, _row_widths(plans))
+    add_review_sheets(book, base.table, base.policy, base_result, lang)
+    book.save(path)
+
+
+def _comparison_sheet(book: Any, run: CompareRun, names: list[str], lang: str) -> None:
+    compare = compare_rows(run, lang)
+    count = len(names)
+    rows: list[Row] = [([label("field", lang), *names], [None] * (count + 1), True)]
+    rows += [([r.text, *r.values], [None, *[KIND_FORMATS[r.kind]] * count], False)
+             for r in compare]
+    # The chart's block: committed amount by region (rows) per scenario (columns).
+    regions = [r for r in compare if r.key.startswith(f"amount.{REGION}.")]
+    first = len(rows) + 2
+    rows += [([], [], False), ([label("region", lang), *names], [None] * (count + 1), True)]
+    rows += [([r.key.split(".", 2)[2], *[v or 0.0 for v in r.values]],
+              [None, *[AMOUNT_FMT] * count], False) for r in regions]
+    widths = [min(w, 40.0) for w in _row_widths(rows)]
+    sheet = _add_sheet(book, label("sheet.compare", lang), rows, widths)
+    if regions:
+        unit = run.baseline[0].policy.unit if run.baseline[0].policy is not None else ""
+        add_grouped_bar(sheet, label("chart.compare_region", lang), first, len(regions), count,
+                        f"A{first + len(regions) + 2}", unit)
+
+
+def _change_rows(run: CompareRun, names: list[str], lang: str) -> list[Row]:
+    keys = ("scenario", "id", "name", "change", "baseline_amount", "scenario_amount", "delta")
+    rows: list[Row] = [([label(k, lang) for k in keys], [None] * len(keys), True)]
+    formats: list[str | None] = [None, None, None, None, AMOUNT_FMT, AMOUNT_FMT, AMOUNT_FMT]
+    for i in range(1, len(run.scenarios)):
+        changes = plan_changes(run, i)
+        if changes.empty:
+            result = run.results[i]
+            ok = result is not None and result.is_ok
+            status = status_of(run.scenarios[i], result)
+            text = label("no_changes" if ok else f"status.{status}", lang)
+            rows.append(([names[i], "", "", text, None, None, None], formats, False))
+        for item in changes.itertuples(index=False):
+            rows.append(([names[i], item[0], item[1], label(f"change.{item[2]}", lang),
+                          item[3], item[4], item[5]], formats, False))
+    return rows
+
+
+def _plans_rows(run: CompareRun, names: list[str], lang: str) -> list[Row]:
+    base = run.baseline[0]
+    assert base.table is not None
+    frame = base.table.frame
+    heads = [label(k, lang) for k in ("id", "name", "region", "category")]
+    unit = f" ({base.policy.unit})" if base.policy is not None else ""
+    rows: list[Row] = [([*heads, *(n + unit for n in names)], [None] * (4 + len(names)), True)]
+    amounts = np.column_stack([np.asarray(r.amounts, dtype=float) if r is not None and r.is_ok
+                               else np.full(len(frame), np.nan) for r in run.results])
+    formats: list[str | None] = [None] * 4 + [AMOUNT_FMT] * len(names)
+    text = frame[[ID, NAME, REGION, CATEGORY]].astype(str).to_numpy()
+    rows += [([*t, *a], formats, False) for t, a in zip(text.tolist(), amounts.tolist(),
+                                                       strict=True)]
+    return rows
+
+
+def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
+    """Write the sweep workbook to ``path``."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    frame = display_frame(run, lang)
+    feasible = [r for r in run.results if r.is_ok and r.objective is not None]
+    best = max((r.objective for r in feasible if r.objective is not None), default=None)
+    figures = [(label("cover.param", lang), run.param, None),
+               (label("cover.points", lang), len(run.values), COUNT_FMT),
+               (label("cover.feasible_points", lang), len(feasible), COUNT_FMT),
+               (label("cover.best", lang), best, NUMBER_FMT)]
+    cover = cover_rows(label("cover.title.sweep", lang), figures,
+                       input_files(run.table, run.policy), run.results[0].solver, lang)
+    _add_sheet(book, label("sheet.cover", lang), cover, _row_widths(cover))
+    canonical = ["param_value", "status", "objective", "committed", "funded_count", "marginal",
+                 "funded_set_changed", "added", "dropped"]
+    formats = [SWEEP_FORMATS.get(c) for c in canonical]
+    rows: list[Row] = [(list(frame.columns), [None] * len(canonical), True)]
+    for values in frame.itertuples(index=False, name=None):
+        changed = values[6]
+        shown = list(values)
+        shown[6] = "" if changed is None else label("yes" if changed else "no", lang)
+        rows.append((shown, formats, False))
+    widths = [min(w, 40.0) for w in _row_widths(rows)]
+    sheet = _add_sheet(book, label("sheet.sweep", lang), rows, widths)
+    add_line_chart(sheet, label("chart.objective_curve", lang).format(param=run.param), 1, [3],
+                   len(run.values), "K2", run.param, label("objective", lang))
+    amounts = _amount_rows(run, lang)
+    _add_sheet(book, label("sheet.sweep_amounts", lang), amounts, _row_widths(amounts))
+    book.save(path)
+
+
+def _amount_rows(run: SweepRun, lang: str) -> list[Row]:
+    frame = run.table.frame
+    heads = [label("id", lang), label("name", lang), *(f"{run.param} = {v:g}" for v in run.values)]
+    rows: list[Row] = [(heads, [None] * len(heads), True)]
+    amounts = np.column_stack([np.asarray(r.amounts, dtype=float) if r.is_ok
+                               else np.full(len(frame), np.nan) for r in run.results])
+    formats: list[str | None] = [None, None, *[AMOUNT_FMT] * len(run.values)]
+    text = frame[[ID, NAME]].astype(str).to_numpy()
+    rows += [([*t, *a], formats, False) for t, a in zip(text.tolist(), amounts.tolist(),
+                                                       strict=True)]
+    return rows
