@@ -223,6 +223,32 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
     return Built(model=model, bounds=bounds, warnings=warnings, infeasible_reasons=reasons)
 
 
+def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:
+    """The LP left when every binary is fixed (``binaries``: 0/1 per binary column).
+
+    Binaries become fixed continuous columns and the linking rows become bounds on x:
+    l ≤ x ≤ u where y = 1, x = 0 where y = 0. The linking rows, built last, are dropped,
+    so the LP has only the policy rows, numbered as in ``built.model``: at 10 000 rows the
+    LP with the linking rows kept took 2.7 s to solve, longer than the rest of the run.
+    """
+    model = built.model
+    y = np.round(binaries).astype(float)
+    rows, on = model.binary_rows, y > 0.5
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    lower[model.n:] = upper[model.n:] = y
+    lower[rows[on]] = np.maximum(lower[rows[on]], built.bounds.lower[rows[on]])
+    upper[rows[on]] = np.minimum(upper[rows[on]], built.bounds.upper[rows[on]])
+    lower[rows[~on]] = upper[rows[~on]] = 0.0
+    kept = next((r for r, tag in enumerate(model.tags) if tag.kind is RowKind.LINK),
+                model.num_rows)
+    end = int(model.start[kept])
+    return replace(model, col_lower=lower, col_upper=upper,
+                   integer=np.zeros_like(model.integer), start=model.start[: kept + 1],
+                   index=model.index[:end], value=model.value[:end],
+                   row_lower=model.row_lower[:kept], row_upper=model.row_upper[:kept],
+                   tags=model.tags[:kept])
+
+
 class _RowBuilder:
     """Collects rows as (columns, coefficients, lower, upper, tag) and emits CSR arrays."""
 

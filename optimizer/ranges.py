@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from fundopt.models.domain import Constraint, Policy, Sense, Table
-from fundopt.optimizer.build import LinearModel, RowKind, build
+from fundopt.optimizer.build import LinearModel, RowKind, build, fixed_lp
 from fundopt.optimizer.diagnose import activity_range
 from fundopt.optimizer.highs import solve_highs
 from fundopt.optimizer.result import ConstraintValue, Result
@@ -63,7 +63,7 @@ def price_ranges(table: Table, policy: Policy, constraints: tuple[Constraint, ..
     if not result.is_ok:
         return result
     built = build(table, policy, constraints)
-    lp = _fixed_lp(built.model, np.asarray(result.funded, dtype=bool))
+    lp = fixed_lp(built, np.asarray(result.funded, dtype=float)[built.model.binary_rows])
     low, high = activity_range(lp)
     report = []
     for c in result.constraints:
@@ -76,15 +76,6 @@ def price_ranges(table: Table, policy: Policy, constraints: tuple[Constraint, ..
         edges = _range(lp, row, c, per_unit, lo_r, hi_r)
         report.append(replace(c, price_range_low=edges[0], price_range_high=edges[1]))
     return replace(result, constraints=tuple(report))
-
-
-def _fixed_lp(model: LinearModel, funded: np.ndarray) -> LinearModel:
-    """The LP left when every binary is fixed at the plan's funded set."""
-    fixed = funded[model.binary_rows].astype(float)
-    lower, upper = model.col_lower.copy(), model.col_upper.copy()
-    lower[model.n:] = upper[model.n:] = fixed
-    return replace(model, col_lower=lower, col_upper=upper,
-                   integer=np.zeros_like(model.integer))
 
 
 def _row(model: LinearModel, c: ConstraintValue) -> int | None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.optimizer import highs
-from fundopt.optimizer.build import Built, LinearModel, build
+from fundopt.optimizer.build import Built, LinearModel, build, fixed_lp
 from fundopt.optimizer.diagnose import diagnose
 from fundopt.optimizer.highs import Algorithm, Outcome
 from fundopt.optimizer.report import clean_amounts, constraint_report, policy_lines
@@ -43,15 +43,15 @@ def run(model: LinearModel, options: SolveOptions) -> Outcome:
     return highs.solve_highs(model, options.time_limit, options.gap, options.algorithm)
 
 
-def fixed_lp_duals(model: LinearModel, values: np.ndarray, options: SolveOptions
+def fixed_lp_duals(built: Built, values: np.ndarray, options: SolveOptions
                    ) -> np.ndarray | None:
-    """Row duals of the LP left when every binary is fixed at its optimal value."""
-    fixed = np.round(values)
-    lower = np.where(model.integer, fixed, model.col_lower)
-    upper = np.where(model.integer, fixed, model.col_upper)
-    lp = model.with_bounds(lower, upper)
-    lp = LinearModel(**{**lp.__dict__, "integer": np.zeros_like(model.integer)})
-    return run(lp, options).duals
+    """Row duals of the LP left when every binary is fixed at its optimal value
+    (zero on the linking rows, which that LP turns into bounds)."""
+    model = built.model
+    duals = run(fixed_lp(built, values[model.n:]), options).duals
+    if duals is None:
+        return None
+    return np.concatenate([duals, np.zeros(model.num_rows - len(duals))])
 
 
 def solver_label(options: SolveOptions) -> str:
@@ -98,7 +98,7 @@ def solve(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
                             built.bounds.upper)
     duals = outcome.duals
     if built.model.is_mip:
-        duals = fixed_lp_duals(built.model, outcome.values, options)
+        duals = fixed_lp_duals(built, outcome.values, options)
     report = constraint_report(built, lines, amounts, duals, policy)
     phases["duals"] = time.perf_counter() - solved_at
     return Result(

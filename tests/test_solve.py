@@ -195,3 +195,34 @@ def test_large_lp_takes_interior_point_and_agrees_with_simplex() -> None:
     assert fast.objective == pytest.approx(slow.objective, rel=1e-9)
     for a, b in zip(fast.constraints, slow.constraints, strict=True):
         assert a.shadow_price == pytest.approx(b.shadow_price, rel=1e-6, abs=1e-9)
+
+
+def test_milp_shadow_prices_bracket_resolves_of_the_sample() -> None:
+    """For the sample MILP, each finite shadow price (from the LP with the funded set
+    fixed) is a true marginal value: loosening that bound alone gains at most the price,
+    tightening it costs at least the price (the sample's optimum is degenerate: 天津 min,
+    河北 max and the budget bind together, so the split of the price among them is one of
+    several valid ones), and where the optimum is not degenerate the two agree."""
+    from conftest import ROOT
+
+    from fundopt.models.inputs import load_inputs
+
+    inputs = load_inputs(ROOT / "inputs" / "2024.csv")
+    base = solve(inputs.table, inputs.policy, inputs.constraints)
+    assert base.objective is not None
+    step, exact = 1e-4, 0
+    for line in base.constraints:
+        if not line.binding or line.id in ("budget", "funded") or np.isnan(line.shadow_price):
+            continue
+        gains = []
+        for sign in (1, -1):
+            moved = tuple(loosened(c, line.bound or "", sign * step) if c.id == line.id else c
+                          for c in inputs.constraints)
+            again = solve(inputs.table, inputs.policy, moved)
+            assert again.objective is not None
+            gains.append(sign * (again.objective - base.objective) / step)
+        loosen, tighten = gains
+        assert loosen <= line.shadow_price + 1e-3, line.label
+        assert line.shadow_price <= tighten + 1e-3, line.label
+        exact += abs(loosen - line.shadow_price) <= 1e-3 * max(1, line.shadow_price)
+    assert exact >= 3
