@@ -16,6 +16,7 @@ import pandas as pd
 
 from fundopt.errors import InputError
 from fundopt.models.domain import DISTRICT, EXCLUDE, SCORE, STATUS, Constraint, Policy, Rule, Table
+from fundopt.models.table import parse_numbers
 
 Where = tuple[tuple[str, tuple[str, ...]], ...]
 STAR = ("*",)
@@ -157,7 +158,8 @@ def _check_measure_column(rule: Rule, table: Table, source: str) -> None:
         raise InputError(f"{rule.measure}({rule.column}): column {rule.column!r} {problem} "
                          f"({table.path})", file=source, column=f"{rule.origin}.measure",
                          value=rule.column, expected="a numeric column: " + _shortlist(numeric),
-                         hint=_column_hint(rule.column, table, numeric))
+                         hint=(_not_number_hint(table, rule.column)
+                               or _column_hint(rule.column, table, numeric)))
 
 
 def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table,
@@ -185,7 +187,8 @@ def _check_objective(policy: Policy, table: Table) -> None:
                else f"objective.{objective.sense}")
         if column not in table.numeric_columns:
             missing = column not in table.frame.columns
-            hint = _column_hint(column, table, numeric)
+            hint = (None if missing else _not_number_hint(table, column)) \
+                or _column_hint(column, table, numeric)
             if missing and column == SCORE:
                 hint = ("Add a score (评分) column to the table, or name other columns in "
                         '[objective], e.g. maximize = "return".')
@@ -265,6 +268,20 @@ def _shortlist(values: Iterable[object]) -> str:
     items = [str(v) for v in values]
     shown = ", ".join(items[:SHOWN])
     return shown + (f", … ({len(items)} in all)" if len(items) > SHOWN else "")
+
+
+def _not_number_hint(table: Table, column: str) -> str | None:
+    """Name the first cell of a text column that keeps it from being numeric."""
+    if column not in table.frame.columns:
+        return None
+    cells = table.frame[column].fillna("").astype(str).str.strip().to_numpy(dtype=str)
+    values, bad = parse_numbers(cells)
+    if not bad.any() or not np.isfinite(values).any():    # clean, or a true text column
+        return None
+    i = int(bad.argmax())
+    return (f"Row {table.source_rows[i]} of {table.path} holds {str(cells[i])!r} in column "
+            f"{table.headers.get(column, column)!r}, which is not a finite number; fix that "
+            "cell (numbers may use 1,234.5 or 30%) so the column reads as numeric.")
 
 
 def _column_hint(column: str, table: Table, among: Sequence[str] | None = None) -> str | None:

@@ -275,6 +275,10 @@ def _measure(value: Any, path: str, loc: _Locator) -> tuple[Measure, str | None]
     if match and (match["fn"] or "").lower() in ("sum", "avg") and match["col"]:
         return Measure(match["fn"].lower()), match["col"]
     head = text.split("(")[0].strip().lower()
+    if match and head in ("sum", "avg"):     # avg() / sum( ): the column is missing
+        raise loc.error(path, f"{head}() needs a column name inside the brackets",
+                        value=text, expected=f"e.g. {head}(risk)",
+                        message_zh=f"{head}() 的括号中缺少列名", expected_zh=f"如 {head}(risk)")
     close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg"], n=1)
     guess = close[0] if close else None
     if guess in ("sum", "avg") and "(" in text:

@@ -136,6 +136,10 @@ def ticket_bounds(table: Table, policy: Policy) -> Bounds:
         lower = frame[MIN_TICKET].fillna(policy.min_ticket).to_numpy(float)
     else:
         lower = np.full(n, policy.min_ticket)
+    # A cap that is a product (0.3 × 3 = 0.8999999999999999) must not block a ticket equal
+    # to it (0.9): within rounding, the ticket fits.
+    upper = np.where(np.isclose(lower, upper, rtol=1e-9, atol=0.0), np.maximum(upper, lower),
+                     upper)
     status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
     fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE)
     return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable)
@@ -181,7 +185,7 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
     status = table.frame[STATUS].to_numpy() if STATUS in table.frame else np.full(n, "")
     must = status == MUST
     _check_must(table, bounds, must)
-    warnings, reasons = _unfundable(table, bounds, must)
+    warnings, reasons = _unfundable(table, bounds, must, status == EXCLUDE)
 
     masks = {c.id: selection_mask(table, c.where) & bounds.fundable for c in constraints}
     counted = [c for c in constraints if c.measure is Measure.COUNT]
@@ -361,9 +365,10 @@ def _check_must(table: Table, bounds: Bounds, must: np.ndarray) -> None:
         )
 
 
-def _unfundable(table: Table, bounds: Bounds, must: np.ndarray
+def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.ndarray
                 ) -> tuple[tuple[Warning_, ...], tuple[str, ...]]:
-    blocked = np.flatnonzero((bounds.lower > bounds.upper) | (bounds.upper <= 0))
+    """Rows whose minimum ticket exceeds their cap (an excluded row needs no warning)."""
+    blocked = np.flatnonzero(((bounds.lower > bounds.upper) | (bounds.upper <= 0)) & ~excluded)
     ids = table.frame[ID].to_numpy()
     warnings = tuple(
         Warning_("unfundable", str(ids[i]), {"min_ticket": float(bounds.lower[i]),

@@ -34,7 +34,8 @@ def check_not_input(path: Path, inputs: Iterable[Path]) -> None:
     Raises
     ------
     InputError
-        If ``path`` is (resolves to) one of ``inputs``, or is a directory.
+        If ``path`` is (resolves to) one of ``inputs``, is a directory, or has a file
+        where one of its folders should be.
     """
     for source in inputs:
         if _same_file(Path(path), Path(source)):
@@ -51,6 +52,13 @@ def check_not_input(path: Path, inputs: Iterable[Path]) -> None:
             "the output path is a directory", file=str(path),
             expected="a file name such as plan.xlsx", message_zh="输出路径是一个目录",
             expected_zh="文件名，例如 plan.xlsx",
+        )
+    blocking = next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise InputError(
+            f"cannot create the output: {blocking} is a file, not a folder", file=str(path),
+            expected="a path whose folders are folders", message_zh=f"无法创建输出：{blocking} "
+            "是文件而不是文件夹", expected_zh="上级路径均为文件夹的输出路径",
         )
 
 
@@ -73,10 +81,21 @@ def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
         The final file.
     writer
         Called with the temporary path; must write the whole file there.
+
+    Raises
+    ------
+    InputError
+        The folder cannot be created or written to (permissions, read-only disk).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                        dir=path.parent)
+    except OSError as exc:   # read-only folder, no permission, a file in the way
+        raise InputError(f"cannot write the output: {exc.strerror or exc}", file=str(path),
+                         expected="a writable folder", message_zh="无法写入输出文件",
+                         expected_zh="可写的文件夹") from exc
     os.close(handle)
     temp = Path(name)
     try:

@@ -107,6 +107,12 @@ def test_check_validates_without_solving(sample: Path) -> None:
      ["2024.toml", "risks"]),
     (("2024.toml", '[region."河北"]', '[region."河 北"]'),
      ["2024.toml", "河 北"]),
+    # an empty measure used to suggest itself ("did you mean 'avg()'?")
+    (("2024.toml", 'measure = "avg(risk)"', 'measure = "avg()"'),
+     ["2024.toml", "constraints[1].measure", "needs a column", "avg(risk)"]),
+    # one non-finite cell turns an extra column into text: name that cell, not only the key
+    (("2024.csv", "国家重大平台,4,2,20,68,must,0.30,", "国家重大平台,4,2,20,68,must,inf,"),
+     ["2024.toml", "avg(risk)", "Row 2", "'inf'", "not a finite number"]),
 ])
 def test_bad_input_exits_2_with_a_precise_message(sample: Path, edit: tuple[str, str, str],
                                                   expected: list[str]) -> None:
@@ -136,6 +142,26 @@ def test_outputs_never_replace_an_input(sample: Path) -> None:
     assert sample.read_bytes() == before
     code, output = run("solve", sample, "-o", sample.with_suffix(".txt"))
     assert code == 2 and ".json" in output
+
+
+def test_output_below_a_file_exits_2(sample: Path) -> None:
+    code, output = run("solve", sample, "-o", sample.parent / "2024.toml" / "plan.json")
+    assert code == 2, output
+    assert "Internal error" not in output
+    words = " ".join(output.split())     # the console wraps long lines
+    assert "2024.toml is a file, not a folder" in words
+
+
+def test_unwritable_output_folder_exits_2(sample: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("fundopt.reports.atomic.tempfile.mkstemp", refuse)
+    code, output = run("solve", sample, "-o", sample.parent / "plan.json")
+    assert code == 2, output
+    words = " ".join(output.split())
+    assert "cannot write the output: Permission denied" in words and "plan.json" in words
 
 
 def test_usage_errors_exit_2() -> None:

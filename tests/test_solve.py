@@ -131,6 +131,22 @@ def test_unfundable_row_gets_zero_and_a_warning() -> None:
         ("unfundable", "r1", "max_ticket")]
 
 
+def test_ticket_equal_to_a_rounded_product_cap_is_fundable() -> None:
+    # 0.3 × 3 = 0.8999999999999999 in floating point: a 0.9 ticket still fits the stake cap
+    table = make_table(max_ticket=[5, 5], min_ticket=[0.9, np.nan], fund_size=[3, np.nan],
+                       score=[10, 1], status=["must", ""])
+    result = solve(table, policy(budget=2.0, max_stake=0.3), ())
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.warnings == ()
+    assert result.amounts[0] == pytest.approx(0.9)
+
+
+def test_excluded_row_that_could_not_be_funded_gets_no_warning() -> None:
+    table = make_table(max_ticket=[4, 0.5], score=[10, 1], status=["", "exclude"])
+    result = solve(table, policy(budget=6.0, min_ticket=1.0), ())
+    assert result.warnings == ()
+
+
 def test_must_and_exclude() -> None:
     table = make_table(max_ticket=[4, 5, 5], score=[10, 1, 20],
                        status=["", "must", "exclude"])
