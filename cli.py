@@ -46,6 +46,7 @@ PolicyOpt = Annotated[Path | None, typer.Option(
     "--policy", "-p", help="Policy TOML (default: <table stem>.toml beside the table).")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of labels and messages.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+SolverOpt = Annotated[Solver, typer.Option("--solver", help="MILP/LP solver.")]
 
 err = Console(stderr=True, highlight=False)
 
@@ -80,7 +81,7 @@ def solve(
     output: Annotated[list[Path] | None, typer.Option(
         "--output", "-o", help="Write the result: .json, .csv (plan) or .xlsx (review "
         "workbook). Repeatable.")] = None,
-    solver: Annotated[Solver, typer.Option(help="MILP/LP solver.")] = Solver.HIGHS,
+    solver: SolverOpt = Solver.HIGHS,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.0, help="Stop the solver after this many seconds.")] = None,
     gap: Annotated[float, typer.Option(
@@ -185,7 +186,7 @@ def explain(
     output: Annotated[list[Path] | None, typer.Option(
         "--output", "-o", help="Also write the result with its explanations (.json, .csv, "
         ".xlsx with a diagnosis sheet). Repeatable.")] = None,
-    solver: Annotated[Solver, typer.Option(help="MILP/LP solver.")] = Solver.HIGHS,
+    solver: SolverOpt = Solver.HIGHS,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -242,7 +243,7 @@ def compare(
         show_default=False)],
     policy: PolicyOpt = None,
     output: BatchOutputOpt = None,
-    solver: Annotated[Solver, typer.Option(help="MILP/LP solver.")] = Solver.HIGHS,
+    solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
@@ -311,7 +312,7 @@ def sweep(
         "--steps", min=2, help="Number of points, evenly spaced from --from to --to.")] = 11,
     policy: PolicyOpt = None,
     output: BatchOutputOpt = None,
-    solver: Annotated[Solver, typer.Option(help="MILP/LP solver.")] = Solver.HIGHS,
+    solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
