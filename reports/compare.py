@@ -6,9 +6,8 @@ One :class:`CompareRun` feeds every format: the terminal, ``.json`` (SPEC §6), 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ import pandas as pd
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
-from fundopt.reports.atomic import atomic_write
-from fundopt.reports.export import _clean, diagnosis_dict, json_text, protect_text
+from fundopt.reports.export import _clean, diagnosis_dict, write_file
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import constraint_name, label, relaxation_text, status_text
 
@@ -155,29 +153,14 @@ def compare_dict(run: CompareRun, lang: str = "en") -> dict[str, Any]:
 
 def write_compare(paths: Sequence[Path], run: CompareRun, lang: str) -> None:
     """Write each ``-o`` file (``.json``, ``.csv``, ``.xlsx``) atomically."""
+    def workbook(temp: Path) -> None:
+        from fundopt.reports.xlsx_batch import write_compare_xlsx
+
+        write_compare_xlsx(temp, run=run, lang=lang)
+
     for path in paths:
-        suffix = Path(path).suffix.lower()
-        if suffix == ".json":
-            atomic_write(path, text_writer(json_text(compare_dict(run, lang))))
-        elif suffix == ".csv":
-            atomic_write(path, csv_writer(protect_text(compare_frame(run, lang))))
-        else:
-            from fundopt.reports.xlsx_batch import write_compare_xlsx
-            atomic_write(path, partial(write_compare_xlsx, run=run, lang=lang))
-
-
-def text_writer(text: str) -> Callable[[Path], None]:
-    """A writer for ``atomic_write`` that writes ``text`` as UTF-8."""
-    def write(temp: Path) -> None:
-        temp.write_text(text, encoding="utf-8")
-    return write
-
-
-def csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
-    """A writer for ``atomic_write``: ``frame`` as CSV, UTF-8 with BOM for Excel."""
-    def write(temp: Path) -> None:
-        frame.to_csv(temp, index=False, encoding="utf-8-sig")
-    return write
+        write_file(path, lambda: compare_dict(run, lang), lambda: compare_frame(run, lang),
+                   workbook)
 
 
 def _result_item(prepared: Prepared, result: Result) -> dict[str, Any]:

@@ -76,25 +76,48 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
         From :func:`check_output_paths`, before any file is written.
     """
     check_output_paths(paths, inputs)
+
+    def plan() -> pd.DataFrame:
+        return plan_frame(table, policy, result).rename(columns=plan_headers(table, lang))
+
+    def workbook(temp: Path) -> None:
+        from fundopt.reports.xlsx import write_xlsx  # openpyxl is slow to import: on use
+
+        write_xlsx(temp, table, policy, result, lang)
+
     for path in paths:
-        path = Path(path)
-        writer = _writer(path.suffix.lower(), table, policy, result, lang)
-        atomic_write(path, writer)
+        write_file(path, lambda: result_dict(table, policy, result, lang), plan, workbook)
 
 
-def _writer(suffix: str, table: Table, policy: Policy, result: Result,
-            lang: str) -> Callable[[Path], None]:
+def write_file(path: Path, data: Callable[[], dict[str, Any]],
+               frame: Callable[[], pd.DataFrame], workbook: Callable[[Path], None]) -> None:
+    """Write one ``-o`` file atomically, in the format its extension names.
+
+    Parameters
+    ----------
+    path
+        A ``.json``, ``.csv`` or ``.xlsx`` path (checked by :func:`check_output_paths`).
+    data
+        Makes the JSON document.
+    frame
+        Makes the table written as CSV (UTF-8 with BOM, formula-looking text protected).
+    workbook
+        Writes the ``.xlsx`` to the temporary path it is given.
+    """
+    suffix = Path(path).suffix.lower()
     if suffix == ".json":
-        text = json_text(result_dict(table, policy, result, lang))
+        text = json_text(data())
+        atomic_write(Path(path), lambda temp: _write_text(temp, text))
+    elif suffix == ".csv":
+        table = protect_text(frame())
+        atomic_write(Path(path), lambda temp: table.to_csv(temp, index=False,
+                                                           encoding="utf-8-sig"))
+    else:
+        atomic_write(Path(path), workbook)
 
-        def write_json(temp: Path) -> None:
-            temp.write_text(text, encoding="utf-8")
 
-        return write_json
-    if suffix == ".csv":
-        return lambda temp: write_csv(temp, table, policy, result, lang)
-    from fundopt.reports.xlsx import write_xlsx  # openpyxl is slow to import: only on use
-    return lambda temp: write_xlsx(temp, table, policy, result, lang)
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
 
 
 def _clean(value: Any) -> Any:
@@ -228,9 +251,3 @@ def protect_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def write_csv(path: Path, table: Table, policy: Policy, result: Result, lang: str) -> None:
-    """The plan as CSV, UTF-8 with BOM so Excel shows Chinese, formula-safe text cells."""
-    plan = plan_frame(table, policy, result).rename(columns=plan_headers(table, lang))
-    protect_text(plan).to_csv(path, index=False, encoding="utf-8-sig")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,7 @@ import pandas as pd
 
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
-from fundopt.reports.atomic import atomic_write
-from fundopt.reports.compare import csv_writer, text_writer
-from fundopt.reports.export import _clean, diagnosis_dict, json_text, protect_text
+from fundopt.reports.export import _clean, diagnosis_dict, write_file
 from fundopt.reports.labels import label, status_text
 
 SWEEP_COLUMNS = ("param_value", "status", "objective", "committed", "funded_count", "marginal",
@@ -114,12 +111,11 @@ def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:
 
 def write_sweep(paths: Sequence[Path], run: SweepRun, lang: str) -> None:
     """Write each ``-o`` file (``.json``, ``.csv``, ``.xlsx``) atomically."""
+    def workbook(temp: Path) -> None:
+        from fundopt.reports.xlsx_batch import write_sweep_xlsx
+
+        write_sweep_xlsx(temp, run=run, lang=lang)
+
     for path in paths:
-        suffix = Path(path).suffix.lower()
-        if suffix == ".json":
-            atomic_write(path, text_writer(json_text(sweep_dict(run, lang))))
-        elif suffix == ".csv":
-            atomic_write(path, csv_writer(protect_text(display_frame(run, lang))))
-        else:
-            from fundopt.reports.xlsx_batch import write_sweep_xlsx
-            atomic_write(path, partial(write_sweep_xlsx, run=run, lang=lang))
+        write_file(path, lambda: sweep_dict(run, lang), lambda: display_frame(run, lang),
+                   workbook)
