@@ -2,7 +2,7 @@
 
 The policy comes from a TOML file (``load_policy``) or from the ``policy`` / ``constraints``
 sheets of an ``.xlsx`` table (``policy_from_sheets``). Both are first turned into the same
-nested dict (the TOML document's shape) and validated by one function, ``_build``, so a
+nested dict (the TOML document's shape) and validated by one function, ``policy_from_tree``, so a
 typo is caught the same way wherever it was written. Expansion of ``"*"`` against the
 table lives in ``models.expansion`` (re-exported here: ``expand``, ``selection_mask``).
 """
@@ -40,7 +40,7 @@ _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?
 
 
 @dataclass(frozen=True)
-class _Locator:
+class Locator:
     """Where the policy came from, to name file (and spreadsheet row) in messages.
 
     ``rows`` maps a key path (``region.天津.min_share``, ``constraints[2]``) to the sheet
@@ -104,7 +104,7 @@ def load_policy(path: Path) -> Policy:
             hint_zh='中文键名需加引号，如 [region."天津"]；'
                     '文本值也需加引号，如 maximize = "score"。',
         ) from exc
-    return _build(data, _Locator(str(path)), hashlib.sha256(raw).hexdigest())
+    return policy_from_tree(data, Locator(str(path)), hashlib.sha256(raw).hexdigest())
 
 
 def policy_from_sheets(policy_rows: Sequence[Sequence[object]],
@@ -143,10 +143,10 @@ def policy_from_sheets(policy_rows: Sequence[Sequence[object]],
         Naming the sheet, the spreadsheet row and the key path.
     """
     data, rows = sheet_tree(policy_rows, constraints_rows, source, TOP_KEYS)
-    return _build(data, _Locator(source, rows, lenient=True), None)
+    return policy_from_tree(data, Locator(source, rows, lenient=True), None)
 
 
-def _build(data: Mapping[str, Any], loc: _Locator, sha256: str | None) -> Policy:
+def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) -> Policy:
     """The one validation of a policy, from the TOML document's nested dict."""
     _check_keys(data, TOP_KEYS, "", loc)
     if "budget" not in data:
@@ -188,7 +188,7 @@ def _build(data: Mapping[str, Any], loc: _Locator, sha256: str | None) -> Policy
     )
 
 
-def _objective(value: Any, loc: _Locator) -> Objective:
+def _objective(value: Any, loc: Locator) -> Objective:
     """``[objective]``: exactly one of maximize, minimize, weights (+ optional sense)."""
     table = _table(value, "objective", loc)
     _check_keys(table, OBJECTIVE_KEYS, "objective", loc)
@@ -219,7 +219,7 @@ def _objective(value: Any, loc: _Locator) -> Objective:
                              for col, w in weights.items()}, normalize=True)
 
 
-def _shorthand(group: str, value: Any, loc: _Locator) -> list[Rule]:
+def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
     """``[region."天津"]`` etc.: one Rule per measure with a bound (share, amount, count)."""
     rules = []
     for name, bounds_value in _table(value, group, loc).items():
@@ -243,7 +243,7 @@ def _shorthand(group: str, value: Any, loc: _Locator) -> list[Rule]:
     return rules
 
 
-def _general(value: Any, loc: _Locator) -> list[Rule]:
+def _general(value: Any, loc: Locator) -> list[Rule]:
     """``[[constraints]]`` tables: the general form."""
     if not isinstance(value, list):
         raise loc.error("constraints", "constraints must be a list of tables",
@@ -266,7 +266,7 @@ def _general(value: Any, loc: _Locator) -> list[Rule]:
     return rules
 
 
-def _measure(value: Any, path: str, loc: _Locator) -> tuple[Measure, str | None]:
+def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
     """``"amount"`` → (AMOUNT, None); ``"avg( risk )"`` → (AVG, "risk")."""
     text = _text(value, path, loc)
     match = _MEASURE.match(text)
@@ -288,7 +288,7 @@ def _measure(value: Any, path: str, loc: _Locator) -> tuple[Measure, str | None]
                     expected=MEASURES_TEXT, message_zh=f"未知的指标 {text!r}")
 
 
-def _where(value: Any, path: str, loc: _Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:
+def _where(value: Any, path: str, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """``where = { column = "v" | ["v1", "v2"] | "*" }`` → ((column, values), ...)."""
     pairs = []
     for column, spec in _table(value, path, loc).items():
@@ -305,7 +305,7 @@ def _where(value: Any, path: str, loc: _Locator) -> tuple[tuple[str, tuple[str, 
     return tuple(pairs)
 
 
-def _where_value(value: Any, path: str, loc: _Locator) -> str:
+def _where_value(value: Any, path: str, loc: Locator) -> str:
     if isinstance(value, str) and value.strip():
         return value.strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -315,7 +315,7 @@ def _where_value(value: Any, path: str, loc: _Locator) -> str:
 
 
 def _bounds(table: Mapping[str, Any], lo_key: str, hi_key: str, measure: Measure, origin: str,
-            loc: _Locator) -> tuple[float | None, float | None]:
+            loc: Locator) -> tuple[float | None, float | None]:
     """The (min, max) pair of one measure, each checked for its range; min <= max."""
     limits: dict[Measure, tuple[float | None, float | None]] = {
         Measure.SHARE: (0.0, 1.0), Measure.AMOUNT: (0.0, None), Measure.COUNT: (0.0, None),
@@ -332,13 +332,13 @@ def _bounds(table: Mapping[str, Any], lo_key: str, hi_key: str, measure: Measure
     return lo, hi
 
 
-def _min_over_max(loc: _Locator, lo_path: str, hi_path: str, lo: float, hi: float) -> InputError:
+def _min_over_max(loc: Locator, lo_path: str, hi_path: str, lo: float, hi: float) -> InputError:
     return loc.error(lo_path, f"{lo_path} = {lo:g} is greater than {hi_path} = {hi:g}", value=lo,
                      expected=f"a value <= {hi:g}",
                      message_zh=f"{lo_path} = {lo:g} 大于 {hi_path} = {hi:g}")
 
 
-def _number(value: Any, path: str, loc: _Locator, lo: float | None = None,
+def _number(value: Any, path: str, loc: Locator, lo: float | None = None,
             hi: float | None = None, lo_open: bool = False, integer: bool = False) -> float:
     """A finite number within [lo, hi] (``lo_open``: > lo); ``integer``: a whole number."""
     kind = "a whole number" if integer else "a number"
@@ -370,7 +370,7 @@ def _parse_text_number(text: str) -> Any:
         return text
 
 
-def _text(value: Any, path: str, loc: _Locator) -> str:
+def _text(value: Any, path: str, loc: Locator) -> str:
     if loc.lenient and isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
@@ -379,7 +379,7 @@ def _text(value: Any, path: str, loc: _Locator) -> str:
     return value.strip()
 
 
-def _table(value: Any, path: str, loc: _Locator) -> Mapping[str, Any]:
+def _table(value: Any, path: str, loc: Locator) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise loc.error(path, f"{path} must be a table", value=value,
                         expected=f"[{path}] with keys below it, or an inline table {{ ... }}")
@@ -387,7 +387,7 @@ def _table(value: Any, path: str, loc: _Locator) -> Mapping[str, Any]:
 
 
 def _check_keys(table: Mapping[str, Any], accepted: Sequence[str], prefix: str,
-                loc: _Locator) -> None:
+                loc: Locator) -> None:
     """Every key must be one of ``accepted``; the error suggests the closest one."""
     for key in table:
         if key in accepted:

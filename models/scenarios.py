@@ -3,7 +3,7 @@
 A scenario file (TOML, format in the README, "Scenarios and sweeps") has an optional
 ``[base]`` and one ``[scenarios.NAME]`` table per scenario. Policy changes are applied to
 the policy's nested dict (the TOML document's shape) and re-validated by the same
-builder that validates a policy file (``models.policy._build``), then expanded against
+builder that validates a policy file (``models.policy.policy_from_tree``), then expanded against
 the (possibly edited) table, so an override is checked exactly like the file. Data edits
 act on a copy of the table's frame with vectorised masks.
 """
@@ -24,8 +24,8 @@ import numpy as np
 from fundopt.errors import InputError
 from fundopt.models.domain import EXCLUDE, ID, MAX_TICKET, MUST, STATUS, Constraint, Policy, Table
 from fundopt.models.expansion import selection_mask
-from fundopt.models.policy import TOP_KEYS, _build, _Locator, expand
-from fundopt.models.sheets import _split_key, sheet_tree
+from fundopt.models.policy import TOP_KEYS, Locator, expand, policy_from_tree
+from fundopt.models.sheets import sheet_tree, split_key
 
 FILE_KEYS = ("base", "scenarios")
 BASE_KEYS = ("policy", "description")
@@ -194,7 +194,7 @@ def prepare_all(file: ScenarioFile, table: Table, base: PolicyTree) -> list[Prep
         Only if the base policy itself is invalid; a bad scenario is kept in its
         ``Prepared.error`` so it never hides the others.
     """
-    policy = _build(base.data, _Locator(base.source, lenient=base.lenient), base.sha256)
+    policy = policy_from_tree(base.data, Locator(base.source, lenient=base.lenient), base.sha256)
     prepared = [Prepared(BASELINE, file.description, table, policy, expand(policy, table))]
     return prepared + [prepare(s, file, table, base) for s in file.scenarios]
 
@@ -219,7 +219,7 @@ def build_policy(tree: Mapping[str, Any], base: PolicyTree, file: str, context: 
     and start with ``context`` (``scenario '河北55'``).
     """
     try:
-        policy = _build(tree, _Locator(file, lenient=base.lenient), base.sha256)
+        policy = policy_from_tree(tree, Locator(file, lenient=base.lenient), base.sha256)
     except InputError as error:
         raise replace(error, file=file, row=None,
                       message=f"{context}: {error.message}") from error
@@ -264,7 +264,7 @@ def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict
         that does not exist.
     """
     out = copy.deepcopy(dict(tree))
-    parts = _split_key(key)
+    parts = split_key(key)
     if not parts:
         raise InputError("malformed key path", file=file, column=key,
                          expected="a dotted key such as budget or region.天津.min_share")
@@ -339,7 +339,7 @@ def _removed(tree: dict[str, Any], target: str, path: str, file: str) -> dict[st
         if len(kept) < len(general):
             tree["constraints"] = kept
             return tree
-    parts = _split_key(target)
+    parts = split_key(target)
     node: Any = tree
     for part in parts[:-1]:
         node = node.get(part) if isinstance(node, dict) else None

@@ -55,7 +55,7 @@ def sheet_tree(policy_rows: Rows, constraints_rows: Rows | None, source: str,
     rows: Locations = {}
     for number, row in enumerate(policy_rows, start=1):
         key, value = _cell(row, 0), _cell(row, 1)
-        parts = _split_key(str(key or ""))
+        parts = split_key(str(key or ""))
         header = number == 1 and (not parts or parts[0] not in top_keys)
         if header or (key is None and value is None):
             continue
@@ -85,7 +85,7 @@ def _cell(row: Sequence[object], index: int) -> object:
     return None if value is None or value == "" else value
 
 
-def _split_key(key: str) -> list[str]:
+def split_key(key: str) -> list[str]:
     """``region."a.b".min_share`` → ["region", "a.b", "min_share"]; [] if malformed."""
     parts, pos = [], 0
     if key.rstrip().endswith("."):

@@ -330,13 +330,12 @@ def _records_grid(records: Records, file: str) -> Grid:
 def _text_columns(grid: Grid, file: str) -> tuple[Text, dict[str, str], list[int]]:
     """Trimmed text cells by canonical column name, the headers as written, the row numbers."""
     header_row, header, cells, rows = grid
-    body = rows
     width = len(cells)
     written = [cell.strip() for cell in header] + [""] * (width - len(header))
     names = _column_names(written, cells, header_row, rows, file)
     headers = {name: written[pos] for pos, name in names.items()}
     _check_required(headers, file)
-    if not body:
+    if not rows:
         raise _no_rows(file)
     return {name: cells[pos] for pos, name in names.items()}, headers, rows
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import highspy
 
 from fundopt.models.domain import Constraint, Policy, Table
-from fundopt.optimizer.highs import _new_highs
+from fundopt.optimizer.highs import new_highs
 from fundopt.optimizer.result import Result
 from fundopt.optimizer.solve import SolveOptions, solve
 
@@ -138,7 +138,7 @@ def _single_threaded_highs() -> None:
     scheduler is sized at the first run after a reset, hence the empty model.
     """
     highspy.Highs.resetGlobalScheduler(True)
-    highs = _new_highs()
+    highs = new_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     highs.passModel(highspy.HighsLp())

@@ -74,7 +74,7 @@ def _relaxable_bounds(model: LinearModel) -> list[_Bound]:
 
 def activity_range(model: LinearModel) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest value each row can take within the column bounds."""
-    row_of = np.repeat(np.arange(model.num_rows), np.diff(model.start))
+    row_of = _coo(model)[0]
     at_lower = model.value * model.col_lower[model.index]
     at_upper = model.value * model.col_upper[model.index]
     low = np.bincount(row_of, np.minimum(at_lower, at_upper), minlength=model.num_rows)

@@ -59,7 +59,8 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-def _new_highs() -> highspy.Highs:
+def new_highs() -> highspy.Highs:
+    """A ``Highs`` object; the first one of the process is made with stdout silenced."""
     global _banner_shown
     if _banner_shown:
         return highspy.Highs()
@@ -70,13 +71,13 @@ def _new_highs() -> highspy.Highs:
 
 
 def version() -> str:
-    return f"HiGHS {_new_highs().version()}"
+    return f"HiGHS {new_highs().version()}"
 
 
 def solve_highs(model: LinearModel, time_limit: float | None, gap: float,
                 algorithm: Algorithm = Algorithm.AUTO) -> Outcome:
     """Solve ``model`` with HiGHS. Duals are returned for LPs only."""
-    highs = _new_highs()
+    highs = new_highs()
     options: dict[str, bool | float | str] = {"output_flag": False, "mip_rel_gap": gap}
     if time_limit is not None:
         options["time_limit"] = float(time_limit)

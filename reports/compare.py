@@ -17,7 +17,7 @@ import pandas as pd
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
-from fundopt.reports.export import _clean, diagnosis_dict, write_file
+from fundopt.reports.export import diagnosis_dict, json_ready, write_file
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import constraint_name, label, relaxation_text, status_text
 
@@ -148,7 +148,7 @@ def compare_dict(run: CompareRun, lang: str = "en") -> dict[str, Any]:
                                    for kind in ("added", "dropped", "changed")}
         scenarios.append(item)
     return {"scenario_file": str(run.scenario_file), "scenario_sha256": run.scenario_sha256,
-            "scenarios": _clean(scenarios)}
+            "scenarios": json_ready(scenarios)}
 
 
 def write_compare(paths: Sequence[Path], run: CompareRun, lang: str) -> None:

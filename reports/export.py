@@ -120,12 +120,12 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _clean(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """A JSON-ready copy: numpy scalars to Python, NaN and ±inf to None."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -202,7 +202,7 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en"
     if result.diagnosis is not None:
         out["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
     out.update(findings_dict(result, frame[ID].astype(str).tolist(), policy.unit, lang))
-    cleaned: dict[str, Any] = _clean(out)
+    cleaned: dict[str, Any] = json_ready(out)
     cleaned["allocations"] = allocations
     return cleaned
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
-from fundopt.reports.export import _clean, diagnosis_dict, write_file
+from fundopt.reports.export import diagnosis_dict, json_ready, write_file
 from fundopt.reports.labels import label, status_text
 
 SWEEP_COLUMNS = ("param_value", "status", "objective", "committed", "funded_count", "marginal",
@@ -106,7 +106,7 @@ def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:
         if result.diagnosis is not None:
             point["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
         points.append(point)
-    return {"param": run.param, "unit": run.policy.unit, "points": _clean(points)}
+    return {"param": run.param, "unit": run.policy.unit, "points": json_ready(points)}
 
 
 def write_sweep(paths: Sequence[Path], run: SweepRun, lang: str) -> None:

@@ -80,14 +80,14 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
     book = Workbook(write_only=True)
     cover = cover_rows(label("cover.title.solve", lang), solve_figures(table, policy, result, lang),
                        input_files(table, policy), result.solver, lang)
-    _add_sheet(book, label("sheet.cover", lang), cover, _row_widths(cover))
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
     add_plan_sheet(book, table, policy, result, lang)
     add_review_sheets(book, table, policy, result, lang)
     for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang)),
                       ("sheet.constraints", _constraint_rows(result, lang)),
                       ("sheet.manifest", _manifest_rows(table, policy, result, lang)),
                       *diagnosis_sheets(table, policy, result, lang)):
-        _add_sheet(book, label(key, lang), rows, _row_widths(rows))
+        add_sheet(book, label(key, lang), rows, row_widths(rows))
     book.save(path)
 
 
@@ -96,7 +96,7 @@ def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang
     plan = plan_frame(table, policy, result)
     headers = plan_headers(table, lang)
     formats = [PLAN_FORMATS.get(str(c)) for c in plan.columns]
-    _add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, headers, formats),
+    add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, headers, formats),
                _plan_widths(plan, headers))
 
 
@@ -104,15 +104,17 @@ def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, l
                       ) -> None:
     """The region × category pivot (with its bar charts), district summary and audit."""
     pivot = pivot_rows(table, policy, result, lang)
-    sheet = _add_sheet(book, label("sheet.pivot", lang), pivot, _row_widths(pivot))
+    sheet = add_sheet(book, label("sheet.pivot", lang), pivot, row_widths(pivot))
     add_pivot_charts(sheet, len(pivot) - 2, len(pivot[0][0]) - 2, policy.unit, lang)
     for key, rows in (("sheet.districts", district_rows(table, policy, result, lang)),
                       ("sheet.audit", audit_rows(table, policy, result, lang))):
         if rows:
-            _add_sheet(book, label(key, lang), rows, _row_widths(rows))
+            add_sheet(book, label(key, lang), rows, row_widths(rows))
 
 
-def _add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float]) -> Any:
+def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float]) -> Any:
+    """Append a write-only sheet of ``rows`` (bold frozen header, formats, text kept as
+    text) with the given column widths, and return it (charts are added to it)."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -209,7 +211,7 @@ def _plan_widths(plan: pd.DataFrame, headers: dict[str, str]) -> list[float]:
     return widths
 
 
-def _row_widths(rows: list[Row]) -> list[float]:
+def row_widths(rows: list[Row]) -> list[float]:
     """Column widths of a small sheet from the text of every cell."""
     columns = max((len(values) for values, _, _ in rows), default=0)
     widths = [0.0] * columns

@@ -29,7 +29,7 @@ from fundopt.reports.review import (
     input_files,
 )
 from fundopt.reports.sweep import SweepRun, display_frame
-from fundopt.reports.xlsx import _add_sheet, _row_widths, add_review_sheets
+from fundopt.reports.xlsx import add_review_sheets, add_sheet, row_widths
 
 KIND_FORMATS: dict[str, str | None] = {"amount": AMOUNT_FMT, "share": SHARE_FMT,
                                        "count": COUNT_FMT, "number": NUMBER_FMT, "text": None}
@@ -55,12 +55,12 @@ def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
              InputFile("cover.scenarios", str(run.scenario_file), run.scenario_sha256)]
     cover = cover_rows(label("cover.title.compare", lang), figures, files, base_result.solver,
                        lang)
-    _add_sheet(book, label("sheet.cover", lang), cover, _row_widths(cover))
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
     _comparison_sheet(book, run, names, lang)
     changes = _change_rows(run, names, lang)
-    _add_sheet(book, label("sheet.changes", lang), changes, _row_widths(changes))
+    add_sheet(book, label("sheet.changes", lang), changes, row_widths(changes))
     plans = _plans_rows(run, names, lang)
-    _add_sheet(book, label("sheet.plans", lang), plans, _row_widths(plans))
+    add_sheet(book, label("sheet.plans", lang), plans, row_widths(plans))
     add_review_sheets(book, base.table, base.policy, base_result, lang)
     book.save(path)
 
@@ -77,8 +77,8 @@ def _comparison_sheet(book: Any, run: CompareRun, names: list[str], lang: str) -
     rows += [([], [], False), ([label("region", lang), *names], [None] * (count + 1), True)]
     rows += [([r.key.split(".", 2)[2], *[v or 0.0 for v in r.values]],
               [None, *[AMOUNT_FMT] * count], False) for r in regions]
-    widths = [min(w, 40.0) for w in _row_widths(rows)]
-    sheet = _add_sheet(book, label("sheet.compare", lang), rows, widths)
+    widths = [min(w, 40.0) for w in row_widths(rows)]
+    sheet = add_sheet(book, label("sheet.compare", lang), rows, widths)
     if regions:
         unit = run.baseline[0].policy.unit if run.baseline[0].policy is not None else ""
         add_grouped_bar(sheet, label("chart.compare_region", lang), first, len(regions), count,
@@ -133,7 +133,7 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
                (label("cover.best", lang), best, NUMBER_FMT)]
     cover = cover_rows(label("cover.title.sweep", lang), figures,
                        input_files(run.table, run.policy), run.results[0].solver, lang)
-    _add_sheet(book, label("sheet.cover", lang), cover, _row_widths(cover))
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
     canonical = ["param_value", "status", "objective", "committed", "funded_count", "marginal",
                  "funded_set_changed", "added", "dropped"]
     formats = [SWEEP_FORMATS.get(c) for c in canonical]
@@ -143,12 +143,12 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
         shown = list(values)
         shown[6] = "" if changed is None else label("yes" if changed else "no", lang)
         rows.append((shown, formats, False))
-    widths = [min(w, 40.0) for w in _row_widths(rows)]
-    sheet = _add_sheet(book, label("sheet.sweep", lang), rows, widths)
+    widths = [min(w, 40.0) for w in row_widths(rows)]
+    sheet = add_sheet(book, label("sheet.sweep", lang), rows, widths)
     add_line_chart(sheet, label("chart.objective_curve", lang).format(param=run.param), 1, [3],
                    len(run.values), "K2", run.param, label("objective", lang))
     amounts = _amount_rows(run, lang)
-    _add_sheet(book, label("sheet.sweep_amounts", lang), amounts, _row_widths(amounts))
+    add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts))
     book.save(path)
 
 
