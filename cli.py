@@ -116,8 +116,7 @@ def solve(
     def body() -> int:
         from fundopt.models.inputs import load_inputs
         from fundopt.optimizer.highs import Algorithm
-        from fundopt.optimizer.solve import SolveOptions, SolverName
-        from fundopt.optimizer.solve import solve as run_solve
+        from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
         from fundopt.reports.export import check_output_paths, write_outputs
         from fundopt.reports.terminal import render_phases, render_summary
 
@@ -128,11 +127,12 @@ def solve(
         read_at = time.perf_counter()
         options = SolveOptions(solver=SolverName(solver.value), time_limit=time_limit, gap=gap,
                                algorithm=Algorithm(algorithm.value))
-        result = run_solve(inputs.table, inputs.policy, inputs.constraints, options)
+        problem = Problem(inputs.table, inputs.policy, inputs.constraints, options)
+        result = problem.solve()
         if relax or alternatives or ranges:
             from fundopt.optimizer.findings import Requests, add_findings
-            inputs, result = add_findings(inputs, result, options,
-                                          Requests(relax, alternatives, within, ranges))
+            result = add_findings(problem, result,
+                                  Requests(relax, alternatives, within, ranges))
         solved_at = time.perf_counter()
         write_outputs(outputs, inputs.table, inputs.policy, result, lang.value,
                       list(inputs.files))
@@ -166,12 +166,12 @@ def check(
 
     def body() -> int:
         from fundopt.models.inputs import load_inputs
-        from fundopt.optimizer.build import build
+        from fundopt.optimizer.problem import Problem
         from fundopt.reports.terminal import render_check
 
         inputs = load_inputs(table, policy)
-        built = build(inputs.table, inputs.policy, inputs.constraints)
-        render_check(Console(highlight=False), inputs, built, lang.value)
+        problem = Problem(inputs.table, inputs.policy, inputs.constraints)
+        render_check(Console(highlight=False), inputs, problem.built, lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -202,8 +202,7 @@ def explain(
     def body() -> int:
         from fundopt.models.inputs import load_inputs
         from fundopt.optimizer.explain import explain as run_explain
-        from fundopt.optimizer.solve import SolveOptions, SolverName
-        from fundopt.optimizer.solve import solve as run_solve
+        from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
         from fundopt.reports.export import check_output_paths, write_outputs
         from fundopt.reports.terminal import render_summary
         from fundopt.reports.terminal_findings import render_explanations
@@ -212,9 +211,9 @@ def explain(
         outputs = list(output or [])
         check_output_paths(outputs, list(inputs.files))
         options = SolveOptions(solver=SolverName(solver.value))
-        result = run_solve(inputs.table, inputs.policy, inputs.constraints, options)
-        found = run_explain(inputs.table, inputs.policy, inputs.constraints, ids, options,
-                            base=result)
+        problem = Problem(inputs.table, inputs.policy, inputs.constraints, options)
+        result = problem.solve()
+        found = run_explain(problem, ids, result)
         result = replace(result, explanations=found)
         write_outputs(outputs, inputs.table, inputs.policy, result, lang.value,
                       list(inputs.files))
@@ -267,7 +266,7 @@ def compare(
         )
         from fundopt.models.table import read_table
         from fundopt.optimizer.batch import Job, solve_many
-        from fundopt.optimizer.solve import SolveOptions, SolverName
+        from fundopt.optimizer.problem import SolveOptions, SolverName
         from fundopt.reports.compare import CompareRun, write_compare
         from fundopt.reports.export import check_output_paths
         from fundopt.reports.labels import label
@@ -331,7 +330,7 @@ def sweep(
         from fundopt.models.scenarios import base_policy_path, policy_tree, sweep_policies
         from fundopt.models.table import read_table
         from fundopt.optimizer.batch import Job, solve_many
-        from fundopt.optimizer.solve import SolveOptions, SolverName
+        from fundopt.optimizer.problem import SolveOptions, SolverName
         from fundopt.reports.export import check_output_paths
         from fundopt.reports.labels import label
         from fundopt.reports.progress import LazyProgress

@@ -6,7 +6,7 @@ else the planner states is turned into the values below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -114,6 +114,41 @@ class Constraint:
     column: str | None
     min: float | None
     max: float | None
+    # The bounds as the planner wrote them, where they differ from min/max: the budget
+    # line's min is min_deploy·budget, written as the fraction min_deploy.
+    written: tuple[float | None, float | None] | None = None
+    # Sides ("min"/"max") a diagnosis never moves: the budget is the capital at hand.
+    hard: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, str]:
+        """The policy keys of the min and the max, as written (``region.天津.min_share``)."""
+        prefix = f"{self.rule.origin}." if self.rule.origin else ""
+        return prefix + self.rule.min_key, prefix + self.rule.max_key
+
+    def as_written(self, side: str, value: float | None = None) -> float | None:
+        """The ``side`` bound (or ``value`` in its units) in the units the planner wrote."""
+        bound = self.min if side == "min" else self.max
+        if self.written is None or bound is None:
+            return bound if value is None else value
+        literal = self.written[0 if side == "min" else 1]
+        if value is None or literal is None:
+            return literal
+        return value * literal / bound if bound else value
+
+
+    def with_written(self, side: str, value: float) -> Constraint:
+        """This constraint with its ``side`` bound set to ``value``, in written units."""
+        i = 0 if side == "min" else 1
+        bound, literal = (self.min, self.max)[i], None if self.written is None \
+            else self.written[i]
+        scaled = value * bound / literal if bound is not None and literal else value
+        written = None
+        if self.written is not None:
+            written = (value, self.written[1]) if i == 0 else (self.written[0], value)
+        if i == 0:
+            return replace(self, min=scaled, written=written)
+        return replace(self, max=scaled, written=written)
 
 
 @dataclass(frozen=True)

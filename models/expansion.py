@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
-from fundopt.models.domain import DISTRICT, EXCLUDE, SCORE, STATUS, Constraint, Policy, Rule, Table
+from fundopt.models.domain import (
+    DISTRICT,
+    EXCLUDE,
+    SCORE,
+    STATUS,
+    Constraint,
+    Measure,
+    Policy,
+    Rule,
+    Table,
+)
 from fundopt.models.table import parse_numbers
 
 Where = tuple[tuple[str, tuple[str, ...]], ...]
@@ -82,7 +93,7 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
         ``sum`` / ``avg`` constraint needs it.
     """
     _check_objective(policy, table)
-    labels: set[str] = set()
+    labels: set[str] = {BUDGET, FUNDED}
     constraints: list[Constraint] = []
     for rule in policy.rules:
         for where, stars in _expansions(rule, table, policy.source):
@@ -91,6 +102,40 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
                                           rule.measure, rule.column, rule.min, rule.max))
     _check_blanks(constraints, table)
     return tuple(constraints)
+
+
+BUDGET, FUNDED = "budget", "funded"
+
+
+def with_builtins(policy: Policy, constraints: tuple[Constraint, ...]
+                  ) -> tuple[Constraint, ...]:
+    """The budget and the funded-count rule as ordinary constraints, then ``constraints``.
+
+    ``min_deploy·budget ≤ Σx ≤ budget`` is the constraint ``budget`` (its max is hard:
+    the capital at hand is never suggested to change) and ``min_funded ≤ count ≤
+    max_funded`` the constraint ``funded``, both over every row. Constraints already
+    holding them (a relaxed copy) are returned as they are.
+    """
+    if any(c.id == BUDGET for c in constraints):
+        return constraints
+    deploy = policy.min_deploy * policy.budget if policy.min_deploy > 0 else None
+    budget = _builtin(BUDGET, Measure.AMOUNT, deploy, policy.budget, ("min_deploy", BUDGET))
+    builtins = [replace(budget, written=(policy.min_deploy if deploy else None, policy.budget),
+                        hard=("max",))]
+    if policy.max_funded is not None or policy.min_funded is not None:
+        builtins.append(_builtin(FUNDED, Measure.COUNT, _float(policy.min_funded),
+                                 _float(policy.max_funded), ("min_funded", "max_funded")))
+    return (*builtins, *constraints)
+
+
+def _builtin(name: str, measure: Measure, lo: float | None, hi: float | None,
+             keys: tuple[str, str]) -> Constraint:
+    rule = Rule(name, (), measure, None, lo, hi, origin="", min_key=keys[0], max_key=keys[1])
+    return Constraint(name, name, rule, (), measure, None, lo, hi)
+
+
+def _float(value: int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _is_shorthand(rule: Rule) -> bool:

@@ -40,9 +40,6 @@ def load_inputs(table_path: Path, policy_path: Path | None = None) -> Inputs:
     if policy_path is None and policy_path_for(table_path).exists():
         policy_path = policy_path_for(table_path)
     if policy_path is not None:
-        if not policy_path.is_file():
-            raise InputError("policy file not found", file=str(policy_path),
-                             message_zh="找不到政策文件")
         policy = load_policy(policy_path)
         files.append(policy_path)
     elif table.policy_sheet is not None:

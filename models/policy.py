@@ -24,7 +24,7 @@ from fundopt.models.domain import Measure, Objective, Policy, Rule, Sense
 from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.sheets import sheet_tree
 
-__all__ = ["expand", "load_policy", "policy_from_sheets", "selection_mask"]
+__all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "selection_mask"]
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "max_funded", "min_funded", "objective", "region", "category", "district",
@@ -83,6 +83,18 @@ def load_policy(path: Path) -> Policy:
         The file cannot be read, is not TOML, or any key or value is wrong: the message
         names the file and the key path (``region.天津.min_share``).
     """
+    data, sha256 = read_policy_tree(path)
+    return policy_from_tree(data, Locator(str(path)), sha256)
+
+
+def read_policy_tree(path: Path) -> tuple[dict[str, Any], str]:
+    """The policy file as a nested dict (not yet validated) and its SHA-256.
+
+    The one reader of policy files: ``solve``, ``compare`` and ``sweep`` all read them
+    here, so a broken file gets the same message from every command.
+    """
+    if not path.is_file():
+        raise InputError("policy file not found", file=str(path), message_zh="找不到政策文件")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -104,7 +116,7 @@ def load_policy(path: Path) -> Policy:
             hint_zh='中文键名需加引号，如 [region."天津"]；'
                     '文本值也需加引号，如 maximize = "score"。',
         ) from exc
-    return policy_from_tree(data, Locator(str(path)), hashlib.sha256(raw).hexdigest())
+    return data, hashlib.sha256(raw).hexdigest()
 
 
 def policy_from_sheets(policy_rows: Sequence[Sequence[object]],

@@ -24,7 +24,13 @@ import numpy as np
 from fundopt.errors import InputError
 from fundopt.models.domain import EXCLUDE, ID, MAX_TICKET, MUST, STATUS, Constraint, Policy, Table
 from fundopt.models.expansion import selection_mask
-from fundopt.models.policy import TOP_KEYS, Locator, expand, policy_from_tree
+from fundopt.models.policy import (
+    TOP_KEYS,
+    Locator,
+    expand,
+    policy_from_tree,
+    read_policy_tree,
+)
 from fundopt.models.sheets import sheet_tree, split_key
 
 FILE_KEYS = ("base", "scenarios")
@@ -152,12 +158,10 @@ def policy_tree(table: Table, policy_path: Path | None) -> PolicyTree:
         The file cannot be read, or there is no policy.
     """
     if policy_path is not None:
-        try:
-            raw = policy_path.read_bytes()
-            data = tomllib.loads(raw.decode("utf-8-sig"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise InputError(f"cannot read the policy: {exc}", file=str(policy_path)) from exc
-        return PolicyTree(data, str(policy_path), sha256=hashlib.sha256(raw).hexdigest())
+        data, sha256 = read_policy_tree(policy_path)
+        # validated as written first, so a mistake in the file reads as it does for solve
+        policy_from_tree(data, Locator(str(policy_path)), sha256)
+        return PolicyTree(data, str(policy_path), sha256=sha256)
     if table.policy_sheet is None:
         raise InputError("no policy found for the table", file=str(table.path),
                          hint="Try --policy to point at the policy file.")

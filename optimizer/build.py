@@ -10,7 +10,6 @@ from, so reports, duals and diagnoses can point back at what the planner wrote.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 import numpy as np
 
@@ -26,78 +25,12 @@ from fundopt.models.domain import (
     Constraint,
     Measure,
     Policy,
-    Sense,
     Table,
 )
+from fundopt.models.expansion import with_builtins
 from fundopt.models.policy import selection_mask
+from fundopt.optimizer.matrix import INF, LinearModel, RowKind, Rows, RowTag, policy_rows
 from fundopt.optimizer.result import Warning_
-
-INF = np.inf
-
-
-class RowKind(StrEnum):
-    """What a model row stands for. Policy rows can be relaxed by the diagnosis."""
-
-    BUDGET = "budget"            # min_deploy·budget ≤ Σx ≤ budget
-    FUNDED = "funded"            # min_funded ≤ Σy ≤ max_funded
-    POLICY = "policy"            # a §3 constraint
-    LINK = "link"                # l·y ≤ x ≤ u·y (hard)
-
-
-@dataclass(frozen=True)
-class RowTag:
-    """Where a model row comes from.
-
-    ``key`` is the constraint id (``c3``) or the policy key (``budget``); ``per_unit`` is
-    d(row bound)/d(policy bound), used to turn a row dual into a shadow price per unit of
-    the bound the planner wrote (``budget`` for a share, 1 otherwise). For ``avg`` rows
-    the bound sits in the coefficients and ``side`` says which one (``min``/``max``).
-    """
-
-    kind: RowKind
-    key: str
-    per_unit: float = 1.0
-    side: str | None = None
-
-
-@dataclass(frozen=True)
-class LinearModel:
-    """min/max cost·v subject to row_lower ≤ A·v ≤ row_upper, col_lower ≤ v ≤ col_upper.
-
-    ``A`` is in CSR form (``start``, ``index``, ``value``). Columns ``0..n-1`` are the
-    commitments x; column ``n + j`` is the binary of sub-fund ``binary_rows[j]``.
-    """
-
-    sense: Sense
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
-    start: np.ndarray
-    index: np.ndarray
-    value: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    tags: tuple[RowTag, ...]
-    n: int
-    binary_rows: np.ndarray
-
-    @property
-    def is_mip(self) -> bool:
-        return bool(self.integer.any())
-
-    @property
-    def num_rows(self) -> int:
-        return len(self.row_lower)
-
-    def row_start_end(self, r: int) -> tuple[int, int]:
-        return int(self.start[r]), int(self.start[r + 1])
-
-    def with_bounds(self, col_lower: np.ndarray, col_upper: np.ndarray) -> LinearModel:
-        return replace(self, col_lower=col_lower, col_upper=col_upper)
-
-    def with_rows(self, row_lower: np.ndarray, row_upper: np.ndarray) -> LinearModel:
-        return replace(self, row_lower=row_lower, row_upper=row_upper)
 
 
 @dataclass(frozen=True)
@@ -112,7 +45,12 @@ class Bounds:
 
 @dataclass(frozen=True)
 class Built:
+    """The model with what it was built from: the constraints behind its rows (the budget
+    and funded-count lines first), the ticket bounds, warnings and reasons why it is
+    infeasible before any solve (a ``must`` row that cannot be funded)."""
+
     model: LinearModel
+    constraints: tuple[Constraint, ...]
     bounds: Bounds
     warnings: tuple[Warning_, ...]
     infeasible_reasons: tuple[str, ...]
@@ -167,12 +105,14 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
         The validated inputs.
     constraints
         ``models.policy.expand(policy, table)``: the policy constraints, ``"*"`` expanded.
+        The budget and the funded-count rule are added in front as ordinary constraints
+        (``models.expansion.with_builtins``) unless they are there already.
 
     Returns
     -------
     Built
-        The model, the ticket bounds, warnings (rows that cannot be funded) and reasons
-        why the model is infeasible before any solve (a ``must`` row that cannot be funded).
+        The model, the constraints behind its rows, the ticket bounds, warnings (rows
+        that cannot be funded) and reasons why the model is infeasible before any solve.
 
     Raises
     ------
@@ -180,6 +120,7 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
         A ``must`` row with no positive minimum ticket, or a count floor over rows that
         could be "funded" with zero money.
     """
+    constraints = with_builtins(policy, constraints)
     bounds = ticket_bounds(table, policy)
     n = len(table.frame)
     status = table.frame[STATUS].to_numpy() if STATUS in table.frame else np.full(n, "")
@@ -190,11 +131,9 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
     masks = {c.id: selection_mask(table, c.where) & bounds.fundable for c in constraints}
     counted = [c for c in constraints if c.measure is Measure.COUNT]
     needs_binary = bounds.fundable & (bounds.lower > 0)
-    if policy.max_funded is not None or policy.min_funded is not None:
-        needs_binary |= bounds.fundable
     for c in counted:
         needs_binary |= masks[c.id]
-    _check_count_floors(table, policy, counted, masks, bounds)
+    _check_count_floors(table, counted, masks, bounds)
 
     binary_rows = np.flatnonzero(needs_binary)
     nb = len(binary_rows)
@@ -204,16 +143,14 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
     y_lower = must[binary_rows].astype(float)
     cost = np.concatenate([objective_costs(table, policy), np.zeros(nb)])
 
-    rows = _RowBuilder(n + nb)
-    _add_budget(rows, policy, fundable)
-    _add_funded(rows, policy, n, nb)
+    rows = Rows()
     y_of = np.full(n, -1)
     y_of[binary_rows] = n + np.arange(nb)
     for c in constraints:
-        _add_policy_constraint(rows, table, policy, c, masks[c.id], y_of)
+        _add_constraint(rows, table, policy, c, masks[c.id], y_of)
     _add_links(rows, binary_rows, bounds, n)
 
-    start, index, value, row_lower, row_upper, tags = rows.finish()
+    start, index, value, row_lower, row_upper, tags = rows.csr()
     model = LinearModel(
         sense=policy.objective.sense,
         cost=cost,
@@ -224,7 +161,8 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
         row_lower=row_lower, row_upper=row_upper, tags=tags,
         n=n, binary_rows=binary_rows,
     )
-    return Built(model=model, bounds=bounds, warnings=warnings, infeasible_reasons=reasons)
+    return Built(model=model, constraints=constraints, bounds=bounds, warnings=warnings,
+                 infeasible_reasons=reasons)
 
 
 def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:
@@ -243,8 +181,7 @@ def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:
     lower[rows[on]] = np.maximum(lower[rows[on]], built.bounds.lower[rows[on]])
     upper[rows[on]] = np.minimum(upper[rows[on]], built.bounds.upper[rows[on]])
     lower[rows[~on]] = upper[rows[~on]] = 0.0
-    kept = next((r for r, tag in enumerate(model.tags) if tag.kind is RowKind.LINK),
-                model.num_rows)
+    kept = policy_rows(model)
     end = int(model.start[kept])
     return replace(model, col_lower=lower, col_upper=upper,
                    integer=np.zeros_like(model.integer), start=model.start[: kept + 1],
@@ -253,60 +190,9 @@ def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:
                    tags=model.tags[:kept])
 
 
-class _RowBuilder:
-    """Collects rows as (columns, coefficients, lower, upper, tag) and emits CSR arrays."""
-
-    def __init__(self, num_cols: int) -> None:
-        self.num_cols = num_cols
-        self.indices: list[np.ndarray] = []
-        self.values: list[np.ndarray] = []
-        self.lengths: list[np.ndarray] = []
-        self.lower: list[np.ndarray] = []
-        self.upper: list[np.ndarray] = []
-        self.tags: list[RowTag] = []
-
-    def add(self, cols: np.ndarray, coefs: np.ndarray, lower: float, upper: float,
-            tag: RowTag) -> None:
-        self.add_block(cols, coefs, np.array([len(cols)]), np.array([lower]),
-                       np.array([upper]), [tag])
-
-    def add_block(self, cols: np.ndarray, coefs: np.ndarray, lengths: np.ndarray,
-                  lower: np.ndarray, upper: np.ndarray, tags: list[RowTag]) -> None:
-        """Add several rows at once; ``lengths`` says how many entries each row has."""
-        self.indices.append(cols.astype(np.int32))
-        self.values.append(coefs.astype(float))
-        self.lengths.append(lengths)
-        self.lower.append(lower.astype(float))
-        self.upper.append(upper.astype(float))
-        self.tags.extend(tags)
-
-    def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                              tuple[RowTag, ...]]:
-        if not self.tags:
-            empty = np.zeros(0)
-            return np.zeros(1, np.int32), empty.astype(np.int32), empty, empty, empty, ()
-        lengths = np.concatenate(self.lengths)
-        start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
-        return (start, np.concatenate(self.indices), np.concatenate(self.values),
-                np.concatenate(self.lower), np.concatenate(self.upper), tuple(self.tags))
-
-
-def _add_budget(rows: _RowBuilder, policy: Policy, fundable: np.ndarray) -> None:
-    cols = np.flatnonzero(fundable)
-    rows.add(cols, np.ones(len(cols)), policy.min_deploy * policy.budget, policy.budget,
-             RowTag(RowKind.BUDGET, "budget"))
-
-
-def _add_funded(rows: _RowBuilder, policy: Policy, n: int, nb: int) -> None:
-    if policy.max_funded is None and policy.min_funded is None:
-        return
-    lower = float(policy.min_funded) if policy.min_funded is not None else -INF
-    upper = float(policy.max_funded) if policy.max_funded is not None else INF
-    rows.add(n + np.arange(nb), np.ones(nb), lower, upper, RowTag(RowKind.FUNDED, "funded"))
-
-
-def _add_policy_constraint(rows: _RowBuilder, table: Table, policy: Policy, c: Constraint,
-                           mask: np.ndarray, y_of: np.ndarray) -> None:
+def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
+                    mask: np.ndarray, y_of: np.ndarray) -> None:
+    """The row(s) of one constraint: Σ coef·x over the rows it selects, within its bounds."""
     lower = -INF if c.min is None else c.min
     upper = INF if c.max is None else c.max
     selected = np.flatnonzero(mask)
@@ -333,7 +219,7 @@ def _add_policy_constraint(rows: _RowBuilder, table: Table, policy: Policy, c: C
     rows.add(selected, coefs, lower, upper, RowTag(RowKind.POLICY, c.id, per_unit=per_unit))
 
 
-def _add_links(rows: _RowBuilder, binary_rows: np.ndarray, bounds: Bounds, n: int) -> None:
+def _add_links(rows: Rows, binary_rows: np.ndarray, bounds: Bounds, n: int) -> None:
     """x_i − u_i·y_i ≤ 0 and, where l_i > 0, x_i − l_i·y_i ≥ 0, for every binary at once."""
     nb = len(binary_rows)
     if nb == 0:
@@ -384,14 +270,11 @@ def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.nda
     return warnings, reasons
 
 
-def _check_count_floors(table: Table, policy: Policy, counted: list[Constraint],
+def _check_count_floors(table: Table, counted: list[Constraint],
                         masks: dict[str, np.ndarray], bounds: Bounds) -> None:
     """A count floor over a row whose l_i is 0 could be met with no money (SPEC §4)."""
     zero_floor = bounds.fundable & (bounds.lower <= 0)
-    floors = [(c.rule.origin + "." + c.rule.min_key, masks[c.id]) for c in counted
-              if c.min is not None and c.min > 0]
-    if policy.min_funded:
-        floors.append(("min_funded", bounds.fundable))
+    floors = [(c.keys[0], masks[c.id]) for c in counted if c.min is not None and c.min > 0]
     for key, mask in floors:
         hit = np.flatnonzero(mask & zero_floor)
         if len(hit):

@@ -3,25 +3,46 @@ constraints that conflict.
 
 The relaxation is an elastic re-solve: every policy bound gets a slack column and a
 binary that says whether it moves. Stage 1 minimises how many policy lines move; stage 2,
-among those, minimises the total move, each scaled by its own bound. Ticket bounds,
-``must`` / ``exclude`` and the budget (the capital at hand) stay hard. The conflict is an
+among those, minimises the total move, each scaled by its own bound. An ``avg`` bound
+sits in its row's coefficients, so its slack is in money (the move times the money the
+average is over) and stage 2 would shrink the money to shrink the slack; each moved
+``avg`` bound is therefore fixed at the smallest move that holds (Dinkelbach's method on
+the average), and the other lines are moved again around it. Ticket bounds, ``must`` /
+``exclude`` and the budget (the capital at hand) stay hard. The conflict is an
 irreducible infeasible set of policy constraints found by deletion filtering.
+
+Every solve runs on a model the ``Problem`` holds: the elastic model is built once per
+problem shape and only its bounds move between calls.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fundopt.models.domain import Policy, Sense
-from fundopt.optimizer.build import Built, LinearModel, RowKind
-from fundopt.optimizer.highs import solve_highs
+from fundopt.models.domain import ID, Measure, Sense
+from fundopt.optimizer.matrix import (
+    INF,
+    LinearModel,
+    RowKind,
+    RowTag,
+    activity_range,
+    append_cols,
+    append_rows,
+    coo,
+    with_entries,
+)
 from fundopt.optimizer.report import Line, clean_amounts, measure
 from fundopt.optimizer.result import Diagnosis, Relaxation, SolveStatus
 
-INF = np.inf
+if TYPE_CHECKING:
+    from fundopt.optimizer.problem import Problem
+
+# Dinkelbach steps per moved avg bound (each is one solve; it converges in a few).
+MAX_AVG_STEPS = 8
 
 
 @dataclass(frozen=True)
@@ -29,111 +50,168 @@ class _Bound:
     """One relaxable policy bound: a side of a model row."""
 
     row: int
-    key: str          # the policy line id (constraint id, "budget", "funded")
+    key: str          # the constraint id
     side: str         # "min" or "max"
     limit: float      # room the slack may need (from the row's activity range)
     weight: float     # 1 / (the bound's size in row units): moves are compared relatively
 
 
-def diagnose(built: Built, lines: list[Line], policy: Policy,
-             time_limit: float | None = None) -> Diagnosis:
+def diagnose(problem: Problem) -> Diagnosis:
     """Suggest the fewest, smallest bound changes and name a conflicting set."""
+    built = problem.built
     if built.infeasible_reasons:
         return Diagnosis(relaxation=(), conflict=(), messages=built.infeasible_reasons)
-    model = built.model
-    bounds = _relaxable_bounds(model)
-    plan = _elastic_plan(model, bounds, time_limit)
+    model = problem.model
+    hard = {c.id: c.hard for c in built.constraints}
+    bounds = _relaxable_bounds(model, hard)
+    elastic = _elastic(model, bounds)
+    plan = _elastic_plan(problem, elastic, bounds)
     if plan is None:
-        return Diagnosis((), (), ("the policy stays infeasible even with every policy bound "
-                                  "relaxed: the must-fund rows and ticket bounds conflict",))
+        return Diagnosis((), ("budget",), (_must_message(problem),))
     amounts = clean_amounts(plan, model.n)
-    relaxation = tuple(r for line in lines for r in _moves(line, amounts, policy))
-    moved = {line.id for line in lines for r in relaxation if r.key in line.keys}
-    conflict = _conflict(model, lines, moved, time_limit)
+    moves = {line.id: _moves(line, amounts, problem.policy.budget) for line in problem.lines}
+    relaxation = tuple(r for found in moves.values() for r in found)
+    conflict = _conflict(problem, {key for key, found in moves.items() if found})
     return Diagnosis(relaxation=relaxation, conflict=conflict)
 
 
-def _relaxable_bounds(model: LinearModel) -> list[_Bound]:
+def _relaxable_bounds(model: LinearModel, hard: dict[str, tuple[str, ...]]) -> list[_Bound]:
     activity_low, activity_high = activity_range(model)
     found = []
     for r, tag in enumerate(model.tags):
-        if tag.kind is RowKind.LINK:
+        if tag.kind is not RowKind.POLICY:
             continue
         lower, upper = model.row_lower[r], model.row_upper[r]
-        if np.isfinite(lower):
-            found.append(_Bound(r, tag.key, tag.side or "min", max(0.0, lower - activity_low[r]),
+        low_side, high_side = tag.side or "min", tag.side or "max"
+        if np.isfinite(lower) and low_side not in hard.get(tag.key, ()):
+            found.append(_Bound(r, tag.key, low_side, max(0.0, lower - activity_low[r]),
                                 1.0 / max(abs(lower), 1.0)))
-        # The budget is the capital at hand, and shares, max_single and min_deploy are
-        # fractions of it: it is never suggested to change.
-        if np.isfinite(upper) and tag.kind is not RowKind.BUDGET:
-            found.append(_Bound(r, tag.key, tag.side or "max",
-                                max(0.0, activity_high[r] - upper),
+        if np.isfinite(upper) and high_side not in hard.get(tag.key, ()):
+            found.append(_Bound(r, tag.key, high_side, max(0.0, activity_high[r] - upper),
                                 1.0 / max(abs(upper), 1.0)))
     return found
 
 
-def activity_range(model: LinearModel) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest and largest value each row can take within the column bounds."""
-    row_of = _coo(model)[0]
-    at_lower = model.value * model.col_lower[model.index]
-    at_upper = model.value * model.col_upper[model.index]
-    low = np.bincount(row_of, np.minimum(at_lower, at_upper), minlength=model.num_rows)
-    high = np.bincount(row_of, np.maximum(at_lower, at_upper), minlength=model.num_rows)
-    return low, high
-
-
-def _elastic_plan(model: LinearModel, bounds: list[_Bound], time_limit: float | None
-                  ) -> np.ndarray | None:
-    """Column values of the elastic model after both stages, or None if it is infeasible."""
+def _elastic(model: LinearModel, bounds: list[_Bound]) -> LinearModel:
+    """The model with a slack per relaxable bound and a binary per moved (line, side):
+    row + s ≥ lower (min side), row − s ≤ upper (max side), s ≤ limit·z; stage-1 costs."""
     groups = sorted({(b.key, b.side) for b in bounds})
     group_of = {g: k for k, g in enumerate(groups)}
-    cols = len(model.cost)
-    ns, nz = len(bounds), len(groups)
+    cols, ns, nz = model.num_cols, len(bounds), len(groups)
     slack = cols + np.arange(ns)
-    z = cols + ns + np.arange(nz)
-    coo_rows, coo_cols, coo_vals = _coo(model)
-    # row + s ≥ lower (min side), row − s ≤ upper (max side)
-    signs = np.array([1.0 if b.side == "min" else -1.0 for b in bounds])
-    # a ranged row has one slack per side; the side that is not relaxed keeps its bound
     rows = np.array([b.row for b in bounds], dtype=int)
+    signs = np.array([1.0 if b.side == "min" else -1.0 for b in bounds])
     limits = np.array([b.limit for b in bounds])
     link_rows = model.num_rows + np.arange(ns)
-    z_of = np.array([z[group_of[(b.key, b.side)]] for b in bounds], dtype=int)
-    all_rows = np.concatenate([coo_rows, rows, link_rows, link_rows])
-    all_cols = np.concatenate([coo_cols, slack, slack, z_of])
-    all_vals = np.concatenate([coo_vals, signs, np.ones(ns), -limits])
-    row_lower = np.concatenate([model.row_lower, np.full(ns, -INF)])
-    row_upper = np.concatenate([model.row_upper, np.zeros(ns)])
-    stage1_cost = np.concatenate([np.zeros(cols + ns), np.ones(nz)])
-    elastic = _from_coo(model, all_rows, all_cols, all_vals, row_lower, row_upper,
-                        cost=stage1_cost,
-                        col_lower=np.concatenate([model.col_lower, np.zeros(ns + nz)]),
-                        col_upper=np.concatenate([model.col_upper, limits, np.ones(nz)]),
-                        integer=np.concatenate([model.integer, np.zeros(ns, bool),
-                                                np.ones(nz, bool)]))
-    first = solve_highs(elastic, time_limit, 0.0)
+    z_of = np.array([cols + ns + group_of[(b.key, b.side)] for b in bounds], dtype=int)
+    coo_rows, coo_cols, coo_vals = coo(model)
+    grown = append_cols(replace(model, sense=Sense.MINIMIZE, cost=np.zeros(cols)),
+                        cost=np.concatenate([np.zeros(ns), np.ones(nz)]),
+                        lower=np.zeros(ns + nz), upper=np.concatenate([limits, np.ones(nz)]),
+                        integer=np.concatenate([np.zeros(ns), np.ones(nz)]))
+    return with_entries(
+        grown,
+        np.concatenate([coo_rows, rows, link_rows, link_rows]),
+        np.concatenate([coo_cols, slack, slack, z_of]),
+        np.concatenate([coo_vals, signs, np.ones(ns), -limits]),
+        np.concatenate([model.row_lower, np.full(ns, -INF)]),
+        np.concatenate([model.row_upper, np.zeros(ns)]),
+        model.tags + (RowTag(RowKind.LINK, "elastic"),) * ns)
+
+
+def _elastic_plan(problem: Problem, elastic: LinearModel, bounds: list[_Bound]
+                  ) -> np.ndarray | None:
+    """Column values of the elastic model after both stages, or None if it is infeasible."""
+    cols = problem.model.num_cols
+    ns = len(bounds)
+    nz = elastic.num_cols - cols - ns
+    z = cols + ns + np.arange(nz)
+    first = problem.run(elastic, role="elastic")
     if first.values is None:
         return None
     fewest = math.ceil(float(first.values[z].sum()) - 1e-6)
     # stage 2: at most that many lines move, each as little as possible (relative size)
     weights = np.array([b.weight for b in bounds])
-    stage2 = _append_row(elastic, z, np.ones(nz), -INF, float(fewest))
+    stage2 = append_rows(elastic, [(z, np.ones(nz), -INF, float(fewest))],
+                         RowTag(RowKind.LINK, "fewest"))
     stage2 = replace(stage2, cost=np.concatenate([np.zeros(cols), weights, np.zeros(nz)]))
-    second = solve_highs(stage2, time_limit, 0.0)
-    return (second.values if second.values is not None else first.values)[:cols]
+    second = problem.run(stage2, role="elastic")
+    values = first.values if second.values is None else second.values
+    return _settle_averages(problem, stage2, bounds, values)
 
 
-def _moves(line: Line, amounts: np.ndarray, policy: Policy) -> list[Relaxation]:
+def _settle_averages(problem: Problem, stage2: LinearModel, bounds: list[_Bound],
+                     values: np.ndarray) -> np.ndarray:
+    """Fix each moved ``avg`` bound at its smallest sufficient move, then move the other
+    lines again around it (their moves are measured in their own units)."""
+    model, n = problem.model, problem.model.n
+    cols = model.num_cols
+    by_id = {line.id: line for line in problem.lines}
+    for k, b in enumerate(bounds):
+        line = by_id[b.key]
+        if line.measure is not Measure.AVG or values[cols + k] <= 1e-9 * max(1.0, b.limit):
+            continue
+        found = measure(line, clean_amounts(values, n), problem.policy.budget)
+        bound = _tightest_average(problem, stage2, b, cols + k, line, found)
+        stage2 = _with_average_bound(stage2, b, cols + k, line, bound)
+        again = problem.run(stage2, role="elastic")
+        if again.values is not None:
+            values = again.values
+    return values[:cols]
+
+
+def _with_average_bound(model: LinearModel, b: _Bound, slack: int, line: Line,
+                        bound: float) -> LinearModel:
+    """``model`` with the avg row of ``b`` at ``bound`` (Σ (COL − bound)·x) and its slack
+    column closed: the bound is moved in its own units instead."""
+    assert line.column is not None
+    start, end = int(model.start[b.row]), int(model.start[b.row + 1])
+    value = model.value.copy()
+    cols = model.index[start:end]
+    x = cols < model.n
+    value[start:end][x] = line.column[cols[x]] - bound
+    upper = model.col_upper.copy()
+    upper[slack] = 0.0
+    return replace(model, value=value, col_upper=upper)
+
+
+def _tightest_average(problem: Problem, elastic: LinearModel, b: _Bound, slack: int,
+                      line: Line, found: float) -> float:
+    """The smallest move of an avg bound that still holds with the other lines relaxed:
+    Dinkelbach's method on the average over the line's rows, starting from ``found``."""
+    assert line.column is not None
+    n = problem.model.n
+    sign = 1.0 if b.side == "max" else -1.0   # minimise the average (max) or maximise (min)
+    selected = np.zeros(elastic.num_cols, bool)
+    selected[:n] = True if line.mask is None else line.mask
+    coefs = np.zeros(elastic.num_cols)
+    best = found
+    for _ in range(MAX_AVG_STEPS):
+        trial = _with_average_bound(elastic, b, slack, line, best)
+        coefs[:n] = sign * (line.column - best)
+        outcome = problem.run(replace(trial, cost=np.where(selected, coefs, 0.0)),
+                              role="elastic")
+        if outcome.values is None:
+            break
+        amounts = clean_amounts(outcome.values, n)
+        average = measure(line, amounts, problem.policy.budget)
+        if math.isnan(average) or sign * (average - best) >= -1e-9 * max(1.0, abs(best)):
+            break
+        best = average
+    return best
+
+
+def _moves(line: Line, amounts: np.ndarray, budget: float) -> list[Relaxation]:
     """The bound changes of ``line`` that the elastic plan needed."""
-    value = measure(line, amounts, policy.budget)
+    value = measure(line, amounts, budget)
     if math.isnan(value):
         return []
     moves = []
     tol = 1e-7 * max(1.0, abs(value))
     if line.min is not None and value < line.min - tol:
-        moves.append(_relaxation(line, "min", line.min, _outward(value, -1), policy))
+        moves.append(_relaxation(line, "min", _outward(value, -1)))
     if line.max is not None and value > line.max + tol:
-        moves.append(_relaxation(line, "max", line.max, _outward(value, 1), policy))
+        moves.append(_relaxation(line, "max", _outward(value, 1)))
     return moves
 
 
@@ -146,68 +224,61 @@ def _outward(value: float, direction: int) -> float:
     return (math.ceil(scaled) if direction > 0 else math.floor(scaled)) / 1e6
 
 
-def _relaxation(line: Line, side: str, old: float, new: float, policy: Policy) -> Relaxation:
-    key = line.keys[0] if side == "min" else line.keys[1]
-    if key == "min_deploy":      # written as a fraction of the budget
-        old, new = old / policy.budget, _outward(new / policy.budget, -1)
-    name = key if line.id in ("budget", "funded") else line.label
-    return Relaxation(constraint=name, bound=side, from_value=old, to_value=new, key=key)
+def _relaxation(line: Line, side: str, new: float) -> Relaxation:
+    """The move of one bound, in the units and under the key the planner wrote it."""
+    c = line.constraint
+    key = c.keys[0 if side == "min" else 1]
+    old = c.as_written(side)
+    to = c.as_written(side, new)
+    assert old is not None and to is not None
+    if to != new:        # written in other units (min_deploy): round again, outwards
+        to = _outward(to, -1 if side == "min" else 1)
+    # built-in lines (budget, funded) are named by the policy key they were written under
+    name = c.label if c.rule.origin else key
+    return Relaxation(constraint=name, bound=side, from_value=old, to_value=to, key=key)
 
 
-def _conflict(model: LinearModel, lines: list[Line], moved: set[str],
-              time_limit: float | None) -> tuple[str, ...]:
+def _conflict(problem: Problem, moved: set[str]) -> tuple[str, ...]:
     """Deletion filter: drop each policy line in turn, keep it only if the rest is feasible.
 
     Lines that had to move, and then the budget, are tried last, so the set found tends to
     contain them: the conflict a planner expects ("shares that add up to more than the
     budget") rather than an equivalent one through, say, a capital-call cap.
     """
+    lines = problem.lines
+
     def rank(line: Line) -> int:
         return 2 if line.id == "budget" else int(line.id in moved)
 
-    order = sorted(lines, key=rank)
-    keys_of = {r: tag.key for r, tag in enumerate(model.tags) if tag.kind is not RowKind.LINK}
-    active = {ln.id for ln in lines}
+    model = problem.model
+    rows_of: dict[str, list[int]] = {}
+    for r, tag in enumerate(model.tags):
+        if tag.kind is RowKind.POLICY:
+            rows_of.setdefault(tag.key, []).append(r)
     feasibility = replace(model, cost=np.zeros_like(model.cost))
-    for line in order:
-        trial = active - {line.id}
-        if not _feasible(feasibility, keys_of, trial, time_limit):
-            active = trial
+    active = {ln.id for ln in lines}
+    for line in sorted(lines, key=rank):
+        dropped = [r for key in ({ln.id for ln in lines} - active) | {line.id}
+                   for r in rows_of.get(key, [])]
+        lower, upper = model.row_lower.copy(), model.row_upper.copy()
+        lower[dropped], upper[dropped] = -INF, INF
+        outcome = problem.run(feasibility.with_rows(lower, upper), gap=1.0)
+        if outcome.status is SolveStatus.INFEASIBLE:
+            active.discard(line.id)
     return tuple(ln.label for ln in lines if ln.id in active)
 
 
-def _feasible(model: LinearModel, keys_of: dict[int, str], active: set[str],
-              time_limit: float | None) -> bool:
-    lower, upper = model.row_lower.copy(), model.row_upper.copy()
-    dropped = [r for r, key in keys_of.items() if key not in active]
-    lower[dropped], upper[dropped] = -INF, INF
-    outcome = solve_highs(model.with_rows(lower, upper), time_limit, 1.0)
-    return outcome.status is not SolveStatus.INFEASIBLE
-
-
-def _coo(model: LinearModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rows = np.repeat(np.arange(model.num_rows), np.diff(model.start))
-    return rows, model.index.astype(int), model.value
-
-
-def _from_coo(model: LinearModel, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-              row_lower: np.ndarray, row_upper: np.ndarray, cost: np.ndarray,
-              col_lower: np.ndarray, col_upper: np.ndarray, integer: np.ndarray
-              ) -> LinearModel:
-    order = np.argsort(rows, kind="stable")
-    counts = np.bincount(rows, minlength=len(row_lower))
-    start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    return replace(model, sense=Sense.MINIMIZE, cost=cost, col_lower=col_lower,
-                   col_upper=col_upper, integer=integer, start=start,
-                   index=cols[order].astype(np.int32), value=vals[order],
-                   row_lower=row_lower, row_upper=row_upper)
-
-
-def _append_row(model: LinearModel, cols: np.ndarray, coefs: np.ndarray, lower: float,
-                upper: float) -> LinearModel:
-    return replace(model,
-                   start=np.append(model.start, model.start[-1] + len(cols)).astype(np.int32),
-                   index=np.concatenate([model.index, cols]).astype(np.int32),
-                   value=np.concatenate([model.value, coefs]),
-                   row_lower=np.append(model.row_lower, lower),
-                   row_upper=np.append(model.row_upper, upper))
+def _must_message(problem: Problem) -> str:
+    """Why nothing helps: the must-fund rows (and their minimum tickets) against the budget."""
+    model, table = problem.model, problem.table
+    must = np.flatnonzero(model.col_lower[: model.n] > 0)
+    ids = table.frame[ID].astype(str).to_numpy()[must]
+    total = float(model.col_lower[must].sum())
+    budget = problem.policy.budget
+    unit = problem.policy.unit
+    if total > budget:
+        return (f"the must-fund sub-funds {', '.join(ids)} need at least {total:g} {unit} "
+                f"in all (their minimum tickets), more than the budget of {budget:g} {unit}")
+    return (f"the policy stays infeasible even with every policy bound relaxed: the "
+            f"must-fund sub-funds {', '.join(ids) or '(none)'} (at least {total:g} {unit}) "
+            "and the ticket bounds conflict")

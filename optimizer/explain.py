@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from fundopt.errors import InputError
-from fundopt.models.domain import EXCLUDE, ID, MUST, STATUS, Constraint, Policy, Table
-from fundopt.optimizer.build import Built, LinearModel, build
-from fundopt.optimizer.report import Line, clean_amounts, policy_lines
+from fundopt.models.domain import EXCLUDE, ID, MUST, STATUS, Policy, Table
+from fundopt.optimizer.build import Built
+from fundopt.optimizer.matrix import LinearModel
+from fundopt.optimizer.problem import Problem
+from fundopt.optimizer.report import Line
 from fundopt.optimizer.result import Explanation, Result
-from fundopt.optimizer.solve import SolveOptions, run, solve
 
 # A sub-fund with no minimum ticket is forced in with this share of the budget.
 FORCE_FRACTION = 0.001
@@ -41,24 +42,20 @@ class _Context:
     built: Built
     lines: list[Line]
     base: Result
-    options: SolveOptions
+    problem: Problem
 
 
-def explain(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
-            ids: list[str], options: SolveOptions | None = None,
-            base: Result | None = None) -> tuple[Explanation, ...]:
+def explain(problem: Problem, ids: list[str], base: Result) -> tuple[Explanation, ...]:
     """Explain, for each sub-fund in ``ids``, why it is in or out of the optimal plan.
 
     Parameters
     ----------
-    table, policy, constraints
-        The validated inputs (``constraints`` expanded).
+    problem
+        The problem ``base`` solved; every re-solve changes a bound or a cost of it.
     ids
         Sub-fund ids of the table.
-    options
-        Solver options of every re-solve.
     base
-        The optimal result of these inputs, if already solved.
+        Its result.
 
     Returns
     -------
@@ -70,13 +67,11 @@ def explain(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     InputError
         An id that is not in the table.
     """
-    options = options or SolveOptions()
-    rows = [_row_of(table, sub_fund) for sub_fund in ids]
-    base = base or solve(table, policy, constraints, options)
+    rows = [_row_of(problem.table, sub_fund) for sub_fund in ids]
     if not base.is_ok:
         return ()
-    context = _Context(table, policy, build(table, policy, constraints),
-                       policy_lines(table, policy, constraints), base, options)
+    context = _Context(problem.table, problem.policy, problem.built, problem.lines, base,
+                       problem)
     return tuple(_explain_row(context, i) for i in rows)
 
 
@@ -152,15 +147,10 @@ def _forced_amount(ctx: _Context, i: int) -> float:
     return float(min(bounds.upper[i], FORCE_FRACTION * ctx.policy.budget))
 
 
-def _binary_col(model: LinearModel, i: int) -> int | None:
-    j = np.flatnonzero(model.binary_rows == i)
-    return int(model.n + j[0]) if len(j) else None
-
-
 def _forced(model: LinearModel, i: int, amount: float) -> LinearModel:
     lower = model.col_lower.copy()
     lower[i] = max(lower[i], amount)
-    y = _binary_col(model, i)
+    y = model.binary_of(i)
     if y is not None:
         lower[y] = 1.0
     return model.with_bounds(lower, model.col_upper)
@@ -169,7 +159,7 @@ def _forced(model: LinearModel, i: int, amount: float) -> LinearModel:
 def _excluded(model: LinearModel, i: int) -> LinearModel:
     lower, upper = model.col_lower.copy(), model.col_upper.copy()
     lower[i] = upper[i] = 0.0
-    y = _binary_col(model, i)
+    y = model.binary_of(i)
     if y is not None:
         lower[y] = upper[y] = 0.0
     return model.with_bounds(lower, upper)
@@ -177,11 +167,8 @@ def _excluded(model: LinearModel, i: int) -> LinearModel:
 
 def _solve(ctx: _Context, model: LinearModel) -> np.ndarray | None:
     """The commitments of the re-solved ``model``, or None if it has no solution."""
-    outcome = run(model, ctx.options)
-    if outcome.values is None:
-        return None
-    bounds = ctx.built.bounds
-    return clean_amounts(outcome.values, model.n, bounds.lower, bounds.upper)
+    outcome = ctx.problem.run(model)
+    return None if outcome.values is None else ctx.problem.amounts(outcome.values)
 
 
 def _threshold(ctx: _Context, i: int, forced: float, target: float) -> float | None:

@@ -14,7 +14,7 @@ import highspy
 import numpy as np
 
 from fundopt.models.domain import Sense
-from fundopt.optimizer.build import LinearModel
+from fundopt.optimizer.matrix import LinearModel
 from fundopt.optimizer.result import SolveStatus
 
 # From this many columns a pure LP goes to the interior-point method without presolve.
@@ -76,11 +76,20 @@ def version() -> str:
 
 def solve_highs(model: LinearModel, time_limit: float | None, gap: float,
                 algorithm: Algorithm = Algorithm.AUTO) -> Outcome:
-    """Solve ``model`` with HiGHS. Duals are returned for LPs only."""
+    """Solve ``model`` once with a fresh HiGHS object. Duals are returned for LPs only."""
     highs = new_highs()
-    options: dict[str, bool | float | str] = {"output_flag": False, "mip_rel_gap": gap}
-    if time_limit is not None:
-        options["time_limit"] = float(time_limit)
+    configure(highs, model, time_limit, gap, algorithm)
+    highs.passModel(to_highs_lp(model))
+    highs.run()
+    return read_outcome(highs, model)
+
+
+def configure(highs: highspy.Highs, model: LinearModel, time_limit: float | None, gap: float,
+              algorithm: Algorithm = Algorithm.AUTO) -> None:
+    """Set the options fundopt solves ``model`` with (see ``IPM_THRESHOLD``)."""
+    limit = float("inf") if time_limit is None else float(time_limit)
+    options: dict[str, bool | float | str] = {"output_flag": False, "mip_rel_gap": gap,
+                                              "time_limit": limit}
     if algorithm is Algorithm.AUTO:
         # leave HiGHS's own choice (simplex / branch-and-cut) below the threshold
         if model.n >= IPM_THRESHOLD:
@@ -91,12 +100,9 @@ def solve_highs(model: LinearModel, time_limit: float | None, gap: float,
         options["solver"] = "simplex" if algorithm is Algorithm.SIMPLEX else "ipm"
     for key, value in options.items():
         highs.setOptionValue(key, value)
-    highs.passModel(_to_highs_lp(model))
-    highs.run()
-    return _read(highs, model)
 
 
-def _to_highs_lp(model: LinearModel) -> highspy.HighsLp:
+def to_highs_lp(model: LinearModel) -> highspy.HighsLp:
     hs = highspy
     lp = hs.HighsLp()
     lp.num_col_ = len(model.cost)
@@ -118,7 +124,7 @@ def _to_highs_lp(model: LinearModel) -> highspy.HighsLp:
     return lp
 
 
-def _read(highs: highspy.Highs, model: LinearModel) -> Outcome:
+def read_outcome(highs: highspy.Highs, model: LinearModel) -> Outcome:
     ms = highspy.HighsModelStatus
     status = highs.getModelStatus()
     info = highs.getInfo()

@@ -17,7 +17,7 @@ import pulp
 
 from fundopt.errors import SolverError
 from fundopt.models.domain import Sense
-from fundopt.optimizer.build import LinearModel
+from fundopt.optimizer.matrix import LinearModel
 from fundopt.optimizer.result import SolveStatus
 
 

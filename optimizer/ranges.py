@@ -21,10 +21,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from fundopt.models.domain import Constraint, Policy, Sense, Table
-from fundopt.optimizer.build import LinearModel, RowKind, build, fixed_lp
-from fundopt.optimizer.diagnose import activity_range
-from fundopt.optimizer.highs import solve_highs
+from fundopt.models.domain import Sense
+from fundopt.optimizer.matrix import LinearModel, RowKind, activity_range
+from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.result import ConstraintValue, Result
 
 RANGED_MEASURES = ("amount", "share", "sum")
@@ -42,15 +41,14 @@ class _Line:
     slope: float         # d objective / d b at b0, improving sense
 
 
-def price_ranges(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
-                 result: Result) -> Result:
+def price_ranges(problem: Problem, result: Result) -> Result:
     """``result`` with ``price_range_low`` / ``price_range_high`` set on the budget and
     every binding amount, share and sum constraint.
 
     Parameters
     ----------
-    table, policy, constraints
-        The inputs ``result`` was solved from.
+    problem
+        The problem ``result`` was solved from.
     result
         An optimal (or feasible) result.
 
@@ -62,8 +60,7 @@ def price_ranges(table: Table, policy: Policy, constraints: tuple[Constraint, ..
     """
     if not result.is_ok:
         return result
-    built = build(table, policy, constraints)
-    lp = fixed_lp(built, np.asarray(result.funded, dtype=float)[built.model.binary_rows])
+    lp = problem.fixed_lp(result.funded)
     low, high = activity_range(lp)
     report = []
     for c in result.constraints:
@@ -73,7 +70,7 @@ def price_ranges(table: Table, policy: Policy, constraints: tuple[Constraint, ..
             continue
         per_unit = lp.tags[row].per_unit
         lo_r, hi_r = sorted((float(low[row]) / per_unit, float(high[row]) / per_unit))
-        edges = _range(lp, row, c, per_unit, lo_r, hi_r)
+        edges = _range(problem, lp, row, c, per_unit, lo_r, hi_r)
         report.append(replace(c, price_range_low=edges[0], price_range_high=edges[1]))
     return replace(result, constraints=tuple(report))
 
@@ -82,18 +79,18 @@ def _row(model: LinearModel, c: ConstraintValue) -> int | None:
     if c.id != "budget" and c.measure not in RANGED_MEASURES:
         return None
     for r, tag in enumerate(model.tags):
-        if tag.key == c.id and tag.kind in (RowKind.BUDGET, RowKind.POLICY):
+        if tag.key == c.id and tag.kind is RowKind.POLICY:
             return r
     return None
 
 
-def _range(model: LinearModel, row: int, c: ConstraintValue, per_unit: float,
+def _range(problem: Problem, model: LinearModel, row: int, c: ConstraintValue, per_unit: float,
            activity_low: float, activity_high: float) -> tuple[float, float]:
     side = c.bound or "max"
     b0 = c.max if side == "max" else c.min
     assert b0 is not None
     sign = 1.0 if model.sense is Sense.MAXIMIZE else -1.0
-    probe = _prober(model, row, side, per_unit, sign)
+    probe = _prober(problem, model, row, side, per_unit, sign)
     start = probe(b0)
     if start is None:
         return b0, b0
@@ -111,11 +108,12 @@ def _range(model: LinearModel, row: int, c: ConstraintValue, per_unit: float,
     return low_end, high_end
 
 
-def _prober(model: LinearModel, row: int, side: str, per_unit: float, sign: float) -> Probe:
+def _prober(problem: Problem, model: LinearModel, row: int, side: str, per_unit: float,
+            sign: float) -> Probe:
     def probe(bound: float) -> tuple[float, float] | None:
         lower, upper = model.row_lower.copy(), model.row_upper.copy()
         (upper if side == "max" else lower)[row] = bound * per_unit
-        outcome = solve_highs(model.with_rows(lower, upper), None, 0.0)
+        outcome = problem.run(model.with_rows(lower, upper), role="fixed")
         if outcome.values is None or outcome.duals is None:
             return None
         value = sign * float(model.cost @ outcome.values)

@@ -1,9 +1,9 @@
 """Solve under the relaxed policy a diagnosis suggests (``fundopt solve --relax``).
 
-Every ``to`` of the diagnosis's relaxation is applied to the policy line it names: a
-policy constraint's ``min``/``max`` (matched by its label and the key it was written
-under), or the policy scalars ``min_deploy``, ``min_funded`` and ``max_funded``. The
-budget, ticket bounds and ``must`` / ``exclude`` rows are never relaxed (SPEC §6).
+Every ``to`` of the diagnosis's relaxation is applied to the constraint it names (matched
+by its name and the key it was written under): a policy constraint's ``min``/``max``, or
+the built-in lines ``min_deploy``, ``min_funded`` and ``max_funded``. The budget, ticket
+bounds and ``must`` / ``exclude`` rows are never relaxed (SPEC §6).
 """
 
 from __future__ import annotations
@@ -11,85 +11,56 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from fundopt.models.domain import Constraint, Measure, Policy, Table
+from fundopt.models.domain import Constraint, Measure
+from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.result import Relaxation, Result
-from fundopt.optimizer.solve import SolveOptions, solve
 
 # A count bound is whole: a relaxed floor is rounded down, a relaxed cap up.
 _COUNT_TOL = 1e-6
 
 
-def apply_relaxation(policy: Policy, constraints: tuple[Constraint, ...],
-                     relaxation: tuple[Relaxation, ...]
-                     ) -> tuple[Policy, tuple[Constraint, ...]]:
-    """The policy and constraints with every suggested change applied.
-
-    Parameters
-    ----------
-    policy, constraints
-        The policy as written and its expanded constraints.
-    relaxation
-        ``Diagnosis.relaxation`` of an infeasible solve.
-
-    Returns
-    -------
-    tuple
-        The relaxed policy and constraints (lines the relaxation does not name are kept).
-    """
-    changes: dict[str, object] = {}
+def apply_relaxation(constraints: tuple[Constraint, ...],
+                     relaxation: tuple[Relaxation, ...]) -> tuple[Constraint, ...]:
+    """The constraints (built-in lines included) with every suggested change applied."""
     moved = list(constraints)
     for r in relaxation:
-        if r.key == "min_deploy":
-            changes["min_deploy"] = max(0.0, r.to_value)
-        elif r.key in ("min_funded", "max_funded"):
-            changes[r.key] = _whole(r.to_value, r.bound)
-        else:
-            moved = [_moved(c, r) for c in moved]
-    return replace(policy, **changes), tuple(moved)  # type: ignore[arg-type]
-
-
-def _whole(value: float, side: str) -> int:
-    if side == "min":
-        return max(0, math.floor(value + _COUNT_TOL))
-    return math.ceil(value - _COUNT_TOL)
+        moved = [_moved(c, r) for c in moved]
+    return tuple(moved)
 
 
 def _moved(c: Constraint, r: Relaxation) -> Constraint:
-    key = f"{c.rule.origin}.{c.rule.min_key if r.bound == 'min' else c.rule.max_key}"
-    if c.label != r.constraint or key != r.key:
+    key = c.keys[0 if r.bound == "min" else 1]
+    name = c.label if c.rule.origin else key
+    if key != r.key or name != r.constraint:
         return c
-    value: float = r.to_value
+    value = r.to_value
     if c.measure is Measure.COUNT:
-        value = float(_whole(value, r.bound))
-    return replace(c, min=value) if r.bound == "min" else replace(c, max=value)
+        value = float(math.floor(value + _COUNT_TOL) if r.bound == "min"
+                      else math.ceil(value - _COUNT_TOL))
+    return c.with_written(r.bound, max(0.0, value) if r.bound == "min" else value)
 
 
-def solve_relaxed(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
-                  result: Result, options: SolveOptions | None = None
-                  ) -> tuple[Policy, tuple[Constraint, ...], Result]:
-    """Re-solve an infeasible ``result`` under its suggested relaxation.
+def solve_relaxed(problem: Problem, result: Result) -> Result:
+    """Re-solve an infeasible ``result`` of ``problem`` under its suggested relaxation.
 
     Parameters
     ----------
-    table, policy, constraints
-        What was solved.
+    problem
+        What was solved; it is moved to the relaxed constraints.
     result
         Its outcome. Anything but an infeasible result with a suggested relaxation is
-        returned as is, with the policy unchanged.
-    options
-        Solver options for the re-solve.
+        returned as is, and the problem is left as it was.
 
     Returns
     -------
-    tuple
-        The policy and constraints actually solved, and the result; a relaxed result
-        lists the applied changes in ``relaxed`` and keeps the original diagnosis (its
-        conflict set tells the planner which rules fought).
+    Result
+        A relaxed result lists the applied changes in ``relaxed`` and keeps the original
+        diagnosis (its conflict set tells the planner which rules fought).
     """
     diagnosis = result.diagnosis
     if result.is_ok or diagnosis is None or not diagnosis.relaxation:
-        return policy, constraints, result
-    relaxed_policy, relaxed = apply_relaxation(policy, constraints, diagnosis.relaxation)
-    again = solve(table, relaxed_policy, relaxed, options)
-    return relaxed_policy, relaxed, replace(again, relaxed=diagnosis.relaxation,
-                                            diagnosis=again.diagnosis or diagnosis)
+        return result
+    problem.retarget(problem.policy, apply_relaxation(problem.constraints,
+                                                      diagnosis.relaxation))
+    again = problem.solve()
+    return replace(again, relaxed=diagnosis.relaxation, diagnosis=again.diagnosis or diagnosis)

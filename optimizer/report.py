@@ -8,7 +8,8 @@ import numpy as np
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
 from fundopt.models.policy import selection_mask
-from fundopt.optimizer.build import Built, RowKind
+from fundopt.optimizer.build import Built
+from fundopt.optimizer.matrix import RowKind
 from fundopt.optimizer.result import ConstraintValue
 
 # Below this an amount is zero (amounts are in the policy's unit, e.g. 亿元).
@@ -18,33 +19,38 @@ BINDING_TOL = 1e-6
 
 @dataclass(frozen=True)
 class Line:
-    """A policy line to measure: a §3 constraint, or the budget / funded-count rules."""
+    """A constraint ready to be measured on a plan: its selection and column as arrays."""
 
-    id: str
-    label: str
-    measure: Measure
+    constraint: Constraint
     mask: np.ndarray | None          # None = every row
     column: np.ndarray | None        # for sum / avg
-    min: float | None
-    max: float | None
-    keys: tuple[str, str]            # the policy keys of the min and max, as written
+
+    @property
+    def id(self) -> str:
+        return self.constraint.id
+
+    @property
+    def label(self) -> str:
+        return self.constraint.label
+
+    @property
+    def measure(self) -> Measure:
+        return self.constraint.measure
+
+    @property
+    def min(self) -> float | None:
+        return self.constraint.min
+
+    @property
+    def max(self) -> float | None:
+        return self.constraint.max
 
 
-def policy_lines(table: Table, policy: Policy, constraints: tuple[Constraint, ...]
-                 ) -> list[Line]:
-    """The budget, the funded-count rule (if any) and every expanded constraint."""
-    lines = [Line("budget", "budget", Measure.AMOUNT, None, None,
-                  policy.min_deploy * policy.budget if policy.min_deploy > 0 else None,
-                  policy.budget, ("min_deploy", "budget"))]
-    if policy.max_funded is not None or policy.min_funded is not None:
-        lines.append(Line("funded", "funded", Measure.COUNT, None, None,
-                          policy.min_funded, policy.max_funded, ("min_funded", "max_funded")))
-    for c in constraints:
-        column = None if c.column is None else table.frame[c.column].to_numpy(float)
-        keys = (f"{c.rule.origin}.{c.rule.min_key}", f"{c.rule.origin}.{c.rule.max_key}")
-        lines.append(Line(c.id, c.label, c.measure, selection_mask(table, c.where), column,
-                          c.min, c.max, keys))
-    return lines
+def policy_lines(table: Table, constraints: tuple[Constraint, ...]) -> list[Line]:
+    """One line per constraint (``Built.constraints``: the budget and funded count too)."""
+    return [Line(c, selection_mask(table, c.where) if c.where else None,
+                 None if c.column is None else table.frame[c.column].to_numpy(float))
+            for c in constraints]
 
 
 def clean_amounts(values: np.ndarray, n: int, lower: np.ndarray | None = None,
@@ -121,10 +127,12 @@ def constraint_report(built: Built, lines: list[Line], amounts: np.ndarray,
         elif binding and duals is not None:
             price = _shadow_price(model.tags, rows_of.get(line.id, []), duals, side, line,
                                   amounts, improving)
+        c = line.constraint
         report.append(ConstraintValue(
             id=line.id, label=line.label, measure=str(line.measure), value=value,
             min=line.min, max=line.max, slack=slack, binding=binding,
-            shadow_price=price, bound=side if binding else None,
+            shadow_price=price, bound=side if binding else None, keys=c.keys,
+            written=(c.as_written("min"), c.as_written("max")),
         ))
     return tuple(report)
 

@@ -40,6 +40,10 @@ class ConstraintValue:
     # price holds; None when not computed (``solve --ranges``), ±inf when open-ended.
     price_range_low: float | None = None
     price_range_high: float | None = None
+    # The policy keys of the min and max and the bounds as written there
+    # (``min_deploy = 0.9`` for the budget line's min of 36).
+    keys: tuple[str, str] = ("min", "max")
+    written: tuple[float | None, float | None] = (None, None)
 
 
 @dataclass(frozen=True)

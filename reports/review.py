@@ -18,8 +18,6 @@ import pandas as pd
 
 import fundopt
 from fundopt.models.domain import CATEGORY, DISTRICT, REGION, Policy, Table
-from fundopt.models.policy import expand
-from fundopt.optimizer.report import policy_lines
 from fundopt.optimizer.result import ConstraintValue, Result
 from fundopt.reports.labels import constraint_name, label, number_text, status_text
 
@@ -120,39 +118,37 @@ def district_rows(table: Table, policy: Policy, result: Result, lang: str) -> li
     return rows
 
 
-def audit_rows(table: Table, policy: Policy, result: Result, lang: str) -> list[Row]:
+def audit_rows(result: Result, lang: str) -> list[Row]:
     """One row per bound of every policy line, as the planner wrote it.
 
     ``region.河北.min_share = 0.4`` with the constraint's label, its value in the plan,
-    the limit, the slack to that limit, whether it binds and its shadow price. Values are
-    blank for a result without a plan (infeasible).
+    the limit, the slack to that limit, whether it binds and its shadow price; under
+    ``--relax`` the relaxed limits the plan was solved with. Only a result with a plan
+    has lines (an infeasible one is explained by its diagnosis).
     """
     keys = ("audit.line", "constraint", "measure", "value", "audit.limit", "slack",
             "binding", "shadow_price")
     rows: list[Row] = [([label(k, lang) for k in keys], [None] * len(keys), True)]
-    values = {c.id: c for c in result.constraints}
-    for line in policy_lines(table, policy, expand(policy, table)):
-        fmt = MEASURE_FORMATS.get(str(line.measure), NUMBER_FMT)
-        for side, limit, key in (("min", line.min, line.keys[0]), ("max", line.max, line.keys[1])):
+    for c in result.constraints:
+        fmt = MEASURE_FORMATS.get(c.measure, NUMBER_FMT)
+        for i, (side, limit) in enumerate((("min", c.min), ("max", c.max))):
             if limit is None:
                 continue
-            written = policy.min_deploy if key == "min_deploy" else limit
-            rows.append((_audit_values(f"{key} = {number_text(written)}", line.label,
-                                       str(line.measure), limit, side, values.get(line.id),
-                                       lang),
+            literal = c.written[i]
+            written = f"{c.keys[i]} = {number_text(limit if literal is None else literal)}"
+            rows.append((_audit_values(written, c, limit, side, lang),
                          [None, None, None, fmt, fmt, fmt, None, NUMBER_FMT], False))
     return rows
 
 
-def _audit_values(written: str, name: str, measure: str, limit: float, side: str,
-                  value: ConstraintValue | None, lang: str) -> list[Any]:
-    if value is None:
-        return [written, constraint_name(name, lang), measure, None, limit, None, None, None]
+def _audit_values(written: str, value: ConstraintValue, limit: float, side: str, lang: str
+                  ) -> list[Any]:
     slack = value.value - limit if side == "min" else limit - value.value
     slack = 0.0 if abs(slack) < 1e-9 * max(1.0, abs(limit)) else slack  # solver noise
     binding = value.binding and value.bound == side
-    return [written, constraint_name(name, lang), measure, value.value, limit, slack,
-            label("yes" if binding else "no", lang), value.shadow_price if binding else 0.0]
+    return [written, constraint_name(value.label, lang), value.measure, value.value, limit,
+            slack, label("yes" if binding else "no", lang),
+            value.shadow_price if binding else 0.0]
 
 
 def add_pivot_charts(sheet: Any, rows: int, columns: int, unit: str, lang: str) -> None:

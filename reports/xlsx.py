@@ -107,7 +107,7 @@ def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, l
     sheet = add_sheet(book, label("sheet.pivot", lang), pivot, row_widths(pivot))
     add_pivot_charts(sheet, len(pivot) - 2, len(pivot[0][0]) - 2, policy.unit, lang)
     for key, rows in (("sheet.districts", district_rows(table, policy, result, lang)),
-                      ("sheet.audit", audit_rows(table, policy, result, lang))):
+                      ("sheet.audit", audit_rows(result, lang))):
         if rows:
             add_sheet(book, label(key, lang), rows, row_widths(rows))
 

@@ -17,7 +17,7 @@ from fundopt.cli import app
 from fundopt.models.domain import Measure
 from fundopt.models.inputs import load_inputs
 from fundopt.optimizer.alternatives import alternatives
-from fundopt.optimizer.solve import solve
+from fundopt.optimizer.problem import Problem
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
 
@@ -45,8 +45,9 @@ def test_milp_alternatives_are_distinct_valid_ranked_and_within_the_gap() -> Non
                        score=[10, 9.5, 9, 8, 7.5, 7])
     cons = (rule_constraint("c1", Measure.SHARE, {"region": ["T"]}, hi=0.6),)
     pol = policy(budget=10.0, min_ticket=1.0, max_funded=3)
-    base = solve(table, pol, cons)
-    found = alternatives(table, pol, cons, base, 4, 5.0)
+    problem = Problem(table, pol, cons)
+    base = problem.solve()
+    found = alternatives(problem, base, 4, 5.0)
     assert len(found) == 3   # only three other funded sets are within 5 %
     assert_valid(table, pol, cons, base, found, 5.0)
 
@@ -55,9 +56,10 @@ def test_lp_rows_get_binaries_so_funded_sets_differ() -> None:
     table = make_table(region=["T", "T", "H", "H"], max_ticket=[5, 5, 5, 5],
                        score=[4, 3.9, 2, 1.95])
     pol = policy(budget=6.0)
-    base = solve(table, pol, ())
+    problem = Problem(table, pol, ())
+    base = problem.solve()
     assert not any(np.isnan(base.amounts))
-    found = alternatives(table, pol, (), base, 3, 10.0)
+    found = alternatives(problem, base, 3, 10.0)
     assert found
     assert_valid(table, pol, (), base, found, 10.0)
 
@@ -65,14 +67,15 @@ def test_lp_rows_get_binaries_so_funded_sets_differ() -> None:
 def test_a_tight_gap_leaves_no_alternative() -> None:
     table = make_table(max_ticket=[5, 5], score=[10, 1])
     pol = policy(budget=5.0, min_ticket=1.0, max_funded=1)
-    base = solve(table, pol, ())
-    assert alternatives(table, pol, (), base, 3, 1.0) == ()
+    problem = Problem(table, pol, ())
+    assert alternatives(problem, problem.solve(), 3, 1.0) == ()
 
 
 def test_sample_alternatives_within_one_percent() -> None:
     inputs = load_inputs(SAMPLE)
-    base = solve(inputs.table, inputs.policy, inputs.constraints)
-    found = alternatives(inputs.table, inputs.policy, inputs.constraints, base, 3, 1.0)
+    problem = Problem(inputs.table, inputs.policy, inputs.constraints)
+    base = problem.solve()
+    found = alternatives(problem, base, 3, 1.0)
     assert len(found) == 3
     assert_valid(inputs.table, inputs.policy, inputs.constraints, base, found, 1.0)
 

@@ -17,13 +17,14 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.errors import InputError
-from fundopt.models.domain import Measure, Table
+from fundopt.models.domain import Measure, Policy, Table
+from fundopt.models.expansion import with_builtins
 from fundopt.models.inputs import load_inputs
 from fundopt.optimizer.explain import explain
+from fundopt.optimizer.problem import Problem, solve
 from fundopt.optimizer.ranges import price_ranges
 from fundopt.optimizer.relax import apply_relaxation, solve_relaxed
-from fundopt.optimizer.result import SolveStatus
-from fundopt.optimizer.solve import solve
+from fundopt.optimizer.result import Explanation, SolveStatus
 from fundopt.reports.labels import label
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
@@ -52,7 +53,7 @@ def test_unfunded_threshold_cost_and_displaced_match_re_solves() -> None:
     out = [i for i in range(5) if not base.funded[i]]
     assert out
     for i in out:
-        (e,) = explain(table, pol, cons, [f"r{i + 1}"], base=base)
+        (e,) = explain(Problem(table, pol, cons), [f"r{i + 1}"], base)
         assert not e.funded and e.column == "score" and e.threshold is not None
         # just above the threshold it is funded, just below it is not (ties excluded)
         above = solve(with_row(table, i, score=e.threshold + 1e-3), pol, cons)
@@ -70,7 +71,7 @@ def test_funded_loss_and_replacement_match_an_exclude_re_solve() -> None:
     table, pol, cons = five_funds()
     base = solve(table, pol, cons)
     i = int(np.flatnonzero(base.funded)[0])
-    (e,) = explain(table, pol, cons, [f"r{i + 1}"], base=base)
+    (e,) = explain(Problem(table, pol, cons), [f"r{i + 1}"], base)
     without = solve(with_row(table, i, status="exclude"), pol, cons)
     assert base.objective is not None and without.objective is not None
     assert e.funded and e.objective_change == pytest.approx(base.objective - without.objective)
@@ -88,7 +89,7 @@ def test_lp_row_without_min_ticket_is_forced_to_a_small_amount() -> None:
     pol = policy(budget=8.0)
     base = solve(table, pol, cons)
     assert base.funded.tolist() == [True, False, True]
-    (e,) = explain(table, pol, cons, ["r2"], base=base)
+    (e,) = explain(Problem(table, pol, cons), ["r2"], base)
     # by hand: b enters only if it beats a (10) inside T's 40 %: threshold 10
     assert e.threshold == pytest.approx(10.0)
     assert e.forced_amount == pytest.approx(0.008)
@@ -99,10 +100,16 @@ def test_lp_row_without_min_ticket_is_forced_to_a_small_amount() -> None:
 def test_excluded_row_and_unknown_id() -> None:
     table, pol, cons = five_funds()
     table = with_row(table, 4, status="exclude")
-    (e,) = explain(table, pol, cons, ["r5"])
+    e = explain_one(table, pol, cons, "r5")
     assert e.note == "excluded" and e.threshold is None
     with pytest.raises(InputError, match="not in the table"):
-        explain(table, pol, cons, ["nope"])
+        explain_one(table, pol, cons, "nope")
+
+
+def explain_one(table: Table, pol: Policy, cons: tuple, sub_fund: str) -> Explanation:
+    problem = Problem(table, pol, cons)
+    (e,) = explain(problem, [sub_fund], problem.solve())
+    return e
 
 
 def infeasible_sample() -> tuple:
@@ -121,10 +128,14 @@ def test_sample_with_hebei_70_and_tianjin_40_gets_a_fix_and_relaxed_plan() -> No
         "region 河北 share", "min", 0.7, 0.6)
     assert set(result.diagnosis.conflict) == {"budget", "region 天津 share",
                                               "region 河北 share"}
-    relaxed_policy, relaxed, again = solve_relaxed(table, pol, cons, result)
+    problem = Problem(table, pol, cons)
+    again = solve_relaxed(problem, problem.solve())
+    relaxed = problem.constraints[1:]      # the budget line first
     assert again.is_ok and again.relaxed == (move,)
-    assert check_plan(table.frame, relaxed_policy, relaxed, again.amounts) == []
+    assert check_plan(table.frame, pol, relaxed, again.amounts) == []
     assert next(c for c in relaxed if c.label == "region 河北 share").min == 0.6
+    audit = {c.label: c for c in again.constraints}
+    assert audit["region 河北 share"].min == 0.6
 
 
 def test_apply_relaxation_to_policy_scalars_and_counts() -> None:
@@ -133,8 +144,10 @@ def test_apply_relaxation_to_policy_scalars_and_counts() -> None:
     moves = (Relaxation("min_deploy", "min", 0.9, 0.75, "min_deploy"),
              Relaxation("max_funded", "max", 2, 2.9999999, "max_funded"),
              Relaxation("all count", "min", 3, 1.0000001, "constraints[c1].min"))
-    pol, (moved,) = apply_relaxation(policy(min_deploy=0.9, max_funded=2), (count,), moves)
-    assert (pol.min_deploy, pol.max_funded, moved.min) == (0.75, 3, 1.0)
+    pol = policy(min_deploy=0.9, max_funded=2)
+    budget, funded, moved = apply_relaxation(with_builtins(pol, (count,)), moves)
+    assert (budget.min, budget.written, funded.max, moved.min) == (
+        0.75 * pol.budget, (0.75, pol.budget), 3, 1.0)
 
 
 def test_price_ranges_by_hand() -> None:
@@ -143,8 +156,8 @@ def test_price_ranges_by_hand() -> None:
     while the budget binds and b has room: share 0.5 (c at its cap 5) … 0.9 (b at 5)."""
     table = make_table(region=["T", "T", "H"], max_ticket=[4, 5, 5], score=[10, 8, 6])
     cons = (rule_constraint("c1", Measure.SHARE, {"region": ["T"]}, hi=0.6),)
-    result = price_ranges(table, policy(budget=10.0), cons, solve(table, policy(budget=10.0),
-                                                                  cons))
+    problem = Problem(table, policy(budget=10.0), cons)
+    result = price_ranges(problem, problem.solve())
     lines = {c.id: c for c in result.constraints}
     assert (lines["budget"].price_range_low, lines["budget"].price_range_high) == (
         pytest.approx(6.0), pytest.approx(11.0))
@@ -155,7 +168,8 @@ def test_price_ranges_by_hand() -> None:
 def test_price_range_ends_are_where_the_re_solved_slope_changes() -> None:
     table, pol, cons = five_funds()
     cons = (replace(cons[0], measure=Measure.AMOUNT, min=None, max=6.0),)
-    result = price_ranges(table, pol, cons, solve(table, pol, cons))
+    problem = Problem(table, pol, cons)
+    result = price_ranges(problem, problem.solve())
     line = next(c for c in result.constraints if c.id == "c1")
     assert line.binding and line.price_range_low is not None
     fixed = solve(table, pol, cons)

@@ -12,8 +12,8 @@ from reference import reference_solve
 from tables import make_table, policy, rule_constraint
 
 from fundopt.models.domain import Measure, Objective, Sense
+from fundopt.optimizer.problem import solve
 from fundopt.optimizer.result import SolveStatus
-from fundopt.optimizer.solve import solve
 
 
 @st.composite

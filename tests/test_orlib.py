@@ -9,7 +9,7 @@ import pytest
 from orlib import load_problems, to_fundopt_input
 
 from fundopt.models.inputs import load_inputs
-from fundopt.optimizer.solve import solve
+from fundopt.optimizer.problem import solve
 
 PROBLEMS = load_problems()
 

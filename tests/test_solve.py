@@ -11,8 +11,8 @@ from tables import loosened, make_table, policy, rule_constraint
 
 from fundopt.models.domain import Measure, Objective, Sense
 from fundopt.optimizer.highs import Algorithm
+from fundopt.optimizer.problem import SolveOptions, SolverName, solve
 from fundopt.optimizer.result import SolveStatus
-from fundopt.optimizer.solve import SolveOptions, SolverName, solve
 
 SOLVERS = [SolveOptions(solver=SolverName.HIGHS), SolveOptions(solver=SolverName.CBC)]
 IDS = ["highs", "cbc"]

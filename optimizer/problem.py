@@ -1,0 +1,202 @@
+"""One allocation model, built once from the inputs and re-solved by every analysis.
+
+``Problem`` owns the built model and the live HiGHS objects that hold it (and the views
+analyses derive from it: the LP with the binaries fixed, the elastic model of the
+diagnosis, the model of the alternatives). Solving, diagnosing, relaxing, explaining,
+ranging and every sweep point change bounds, costs or rows of a held model and re-solve;
+nothing downstream expands the policy or builds a model again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+import numpy as np
+
+from fundopt.models.domain import Constraint, Policy, Table
+from fundopt.optimizer import highs
+from fundopt.optimizer.build import Built, build, fixed_lp
+from fundopt.optimizer.held import HeldModel
+from fundopt.optimizer.highs import Algorithm, Outcome
+from fundopt.optimizer.matrix import LinearModel
+from fundopt.optimizer.report import Line, clean_amounts, constraint_report, policy_lines
+from fundopt.optimizer.result import Diagnosis, Result, SolveStatus
+
+
+class SolverName(StrEnum):
+    HIGHS = "highs"
+    CBC = "cbc"
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve: solver, time limit in seconds, relative MIP gap, LP algorithm."""
+
+    solver: SolverName = SolverName.HIGHS
+    time_limit: float | None = None
+    gap: float = 0.0
+    algorithm: Algorithm = Algorithm.AUTO
+
+
+def solver_label(options: SolveOptions) -> str:
+    if options.solver is SolverName.CBC:
+        from importlib.metadata import version
+
+        return f"CBC (PuLP {version('pulp')} COIN_CMD)"
+    return highs.version()
+
+
+class Problem:
+    """The model of SPEC §4 for one set of inputs, built once.
+
+    Parameters
+    ----------
+    table, policy, constraints
+        Validated inputs; ``constraints`` is ``models.policy.expand(policy, table)``.
+    options
+        Solver, time limit, gap and algorithm (defaults: HiGHS, no limit, gap 0).
+    warm
+        Start each LP re-solve of the main model from the last basis (sweeps). Off, every
+        solve returns what a fresh solve of the same model would.
+
+    Raises
+    ------
+    InputError
+        What the builder rejects (a ``must`` row without a minimum ticket, …).
+    """
+
+    # Problems built in this process (tests count them: one per command).
+    builds: ClassVar[int] = 0
+
+    def __init__(self, table: Table, policy: Policy, constraints: tuple[Constraint, ...],
+                 options: SolveOptions | None = None, warm: bool = False) -> None:
+        self.options = options or SolveOptions()
+        self.warm = warm
+        self.table = table
+        started = time.perf_counter()
+        self._set(policy, constraints)
+        Problem.builds += 1
+        self.build_seconds = time.perf_counter() - started
+        self._held: dict[str, HeldModel] = {}
+
+    def _set(self, policy: Policy, constraints: tuple[Constraint, ...]) -> None:
+        self.policy = policy
+        self.built: Built = build(self.table, policy, constraints)
+        self.constraints = self.built.constraints
+        self.lines: list[Line] = policy_lines(self.table, self.constraints)
+
+    @property
+    def model(self) -> LinearModel:
+        return self.built.model
+
+    def retarget(self, policy: Policy, constraints: tuple[Constraint, ...],
+                 cold: bool = False) -> None:
+        """Move to another policy over the same table (a sweep point, a relaxed policy).
+
+        The held HiGHS objects stay: the next solve pushes only the bounds, costs and
+        coefficients that differ, and passes the model anew only if its shape changed.
+        ``cold`` makes the next solve start without the last basis.
+        """
+        self._set(policy, constraints)
+        if cold:
+            for held in self._held.values():
+                held.start_cold()
+
+    def held(self, role: str = "main") -> HeldModel:
+        """The live HiGHS object of one role: ``main``, ``fixed`` (the LP with binaries
+        fixed), ``elastic`` (diagnosis), ``alternatives``."""
+        if role not in self._held:
+            o = self.options
+            self._held[role] = HeldModel(o.time_limit, o.gap, o.algorithm)
+        return self._held[role]
+
+    def run(self, model: LinearModel | None = None, role: str = "main",
+            gap: float | None = None) -> Outcome:
+        """Solve ``model`` (default: the model as built) on the held object of ``role``."""
+        model = self.model if model is None else model
+        if self.options.solver is SolverName.CBC:
+            # imported here: PuLP's import costs start-up time that HiGHS runs need not pay
+            from fundopt.optimizer.pulp_model import solve_cbc
+
+            status, values, duals = solve_cbc(model, self.options.time_limit,
+                                              self.options.gap if gap is None else gap)
+            return Outcome(status, values, duals, None)
+        return self.held(role).solve(model, gap, warm=self.warm and role == "main")
+
+    def amounts(self, values: np.ndarray) -> np.ndarray:
+        """The commitments in a solver's column values, solver noise removed."""
+        bounds = self.built.bounds
+        return clean_amounts(values, self.model.n, bounds.lower, bounds.upper)
+
+    def objective(self, amounts: np.ndarray) -> float:
+        return float(self.model.cost[: self.model.n] @ amounts)
+
+    def solve(self) -> Result:
+        """Solve the model as built.
+
+        Returns
+        -------
+        Result
+            Optimal (or time-limited feasible) plan with its constraint report, or an
+            infeasible result carrying a ``Diagnosis``.
+        """
+        from fundopt.optimizer.diagnose import diagnose
+
+        started = time.perf_counter()
+        built = self.built
+        outcome = (Outcome(SolveStatus.INFEASIBLE, None, None, None)
+                   if built.infeasible_reasons else self.run())
+        solved_at = time.perf_counter()
+        phases = {"build": self.build_seconds, "solve": solved_at - started}
+        if outcome.values is None:
+            diagnosis = diagnose(self) if outcome.status is SolveStatus.INFEASIBLE else None
+            phases["diagnose"] = time.perf_counter() - solved_at
+            return self._empty(outcome.status, diagnosis, started, phases)
+        amounts = self.amounts(outcome.values)
+        duals = outcome.duals
+        if self.model.is_mip:
+            duals = self.fixed_lp_duals(outcome.values)
+        report = constraint_report(built, self.lines, amounts, duals, self.policy)
+        phases["duals"] = time.perf_counter() - solved_at
+        return Result(
+            status=outcome.status, objective=self.objective(amounts),
+            amounts=amounts, funded=amounts > 0, committed=float(amounts.sum()),
+            constraints=report, warnings=built.warnings, solver=solver_label(self.options),
+            seconds=time.perf_counter() - started + self.build_seconds, gap=outcome.gap,
+            phases=phases,
+        )
+
+    def fixed_lp(self, funded: np.ndarray) -> LinearModel:
+        """The LP with every binary fixed as ``funded`` (bool per input row) says."""
+        binaries = np.asarray(funded, dtype=float)[self.model.binary_rows]
+        return fixed_lp(self.built, binaries)
+
+    def fixed_lp_duals(self, values: np.ndarray) -> np.ndarray | None:
+        """Row duals of the LP left when every binary is fixed at its value in ``values``
+        (zero on the linking rows, which that LP turns into bounds)."""
+        model = self.model
+        lp = fixed_lp(self.built, values[model.n:])
+        duals = self.run(lp, role="fixed").duals
+        if duals is None:
+            return None
+        return np.concatenate([duals, np.zeros(model.num_rows - len(duals))])
+
+    def _empty(self, status: SolveStatus, diagnosis: Diagnosis | None, started: float,
+               phases: dict[str, float]) -> Result:
+        n = self.model.n
+        return Result(
+            status=status, objective=None, amounts=np.zeros(n), funded=np.zeros(n, bool),
+            committed=0.0, constraints=(), warnings=self.built.warnings,
+            solver=solver_label(self.options),
+            seconds=time.perf_counter() - started + self.build_seconds, diagnosis=diagnosis,
+            phases=phases,
+        )
+
+
+def solve(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
+          options: SolveOptions | None = None) -> Result:
+    """Build and solve the allocation model of SPEC §4 (one ``Problem``, solved once)."""
+    return Problem(table, policy, constraints, options).solve()
