@@ -162,6 +162,8 @@ class Policy:
     max_stake: float | None = None
     max_single: float | None = None
     min_ticket: float = 0.0
+    # Commitments are whole multiples of this (SPEC §7: 0.01 亿元 = 100万元); None: any.
+    amount_step: float | None = None
     max_funded: int | None = None
     min_funded: int | None = None
     objective: Objective = field(default_factory=Objective)

@@ -27,8 +27,8 @@ from fundopt.models.sheets import sheet_tree
 __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "selection_mask"]
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
-            "max_funded", "min_funded", "objective", "region", "category", "district",
-            "constraints")
+            "amount_step", "max_funded", "min_funded", "objective", "region", "category",
+            "district", "constraints")
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
@@ -192,6 +192,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         max_stake=number("max_stake", hi=1.0, lo_open=True),
         max_single=number("max_single", hi=1.0, lo_open=True),
         min_ticket=number("min_ticket", default=0.0) or 0.0,
+        amount_step=number("amount_step", lo_open=True),
         max_funded=max_funded,
         min_funded=min_funded,
         objective=_objective(data["objective"], loc) if "objective" in data else Objective(),

@@ -29,18 +29,21 @@ from fundopt.models.domain import (
 )
 from fundopt.models.expansion import with_builtins
 from fundopt.models.policy import selection_mask
+from fundopt.optimizer.amounts import Grid, grid
 from fundopt.optimizer.matrix import INF, LinearModel, RowKind, Rows, RowTag, policy_rows
 from fundopt.optimizer.result import Warning_
 
 
 @dataclass(frozen=True)
 class Bounds:
-    """Per-row effective ticket bounds (SPEC §4): lower l, upper u, and what caps u."""
+    """Per-row effective ticket bounds (SPEC §4): lower l, upper u, and what caps u; with
+    ``amount_step`` l is rounded up and u down to whole steps (SPEC §7)."""
 
     lower: np.ndarray
     upper: np.ndarray
     cap: np.ndarray              # name of the binding cap per row
     fundable: np.ndarray         # bool: can receive money at all
+    grid: Grid                   # the amounts' step and decimals
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ class Built:
 
 
 def ticket_bounds(table: Table, policy: Policy) -> Bounds:
-    """u = min(max_ticket, max_stake·fund_size, max_single·budget); l = min_ticket or default."""
+    """u = min(max_ticket, max_stake·fund_size, max_single·budget, budget);
+    l = min_ticket or the policy's default; both on the ``amount_step`` grid."""
     frame = table.frame
     n = len(frame)
     caps = {MAX_TICKET: frame[MAX_TICKET].to_numpy(float)}
@@ -66,6 +70,8 @@ def ticket_bounds(table: Table, policy: Policy) -> Bounds:
         caps["max_stake"] = np.where(np.isnan(stake_cap), INF, stake_cap)
     if policy.max_single is not None:
         caps["max_single"] = np.full(n, policy.max_single * policy.budget)
+    # no commitment exceeds the capital at hand: keeps every column bounded
+    caps["budget"] = np.full(n, policy.budget)
     stacked = np.vstack(list(caps.values()))
     which = stacked.argmin(axis=0)
     upper = stacked[which, np.arange(n)]
@@ -78,9 +84,13 @@ def ticket_bounds(table: Table, policy: Policy) -> Bounds:
     # to it (0.9): within rounding, the ticket fits.
     upper = np.where(np.isclose(lower, upper, rtol=1e-9, atol=0.0), np.maximum(upper, lower),
                      upper)
+    on = grid(policy.budget, policy.amount_step)
+    if on.step is not None:
+        lower = on.round(np.ceil(lower / on.step - 1e-9) * on.step)
+        upper = on.round(np.floor(upper / on.step + 1e-9) * on.step)
     status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
     fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE)
-    return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable)
+    return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable, grid=on)
 
 
 def objective_costs(table: Table, policy: Policy) -> np.ndarray:
@@ -149,14 +159,17 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
     for c in constraints:
         _add_constraint(rows, table, policy, c, masks[c.id], y_of)
     _add_links(rows, binary_rows, bounds, n)
+    stepped, k_upper = _add_steps(rows, bounds, n + nb)
+    ns = len(stepped)
+    cost = np.concatenate([cost, np.zeros(ns)])
 
     start, index, value, row_lower, row_upper, tags = rows.csr()
     model = LinearModel(
         sense=policy.objective.sense,
         cost=cost,
-        col_lower=np.concatenate([x_lower, y_lower]),
-        col_upper=np.concatenate([x_upper, np.ones(nb)]),
-        integer=np.concatenate([np.zeros(n, bool), np.ones(nb, bool)]),
+        col_lower=np.concatenate([x_lower, y_lower, np.zeros(ns)]),
+        col_upper=np.concatenate([x_upper, np.ones(nb), k_upper]),
+        integer=np.concatenate([np.zeros(n, bool), np.ones(nb + ns, bool)]),
         start=start, index=index, value=value,
         row_lower=row_lower, row_upper=row_upper, tags=tags,
         n=n, binary_rows=binary_rows,
@@ -177,7 +190,8 @@ def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:
     y = np.round(binaries).astype(float)
     rows, on = model.binary_rows, y > 0.5
     lower, upper = model.col_lower.copy(), model.col_upper.copy()
-    lower[model.n:] = upper[model.n:] = y
+    binary = slice(model.n, model.n + len(rows))
+    lower[binary] = upper[binary] = y
     lower[rows[on]] = np.maximum(lower[rows[on]], built.bounds.lower[rows[on]])
     upper[rows[on]] = np.minimum(upper[rows[on]], built.bounds.upper[rows[on]])
     lower[rows[~on]] = upper[rows[~on]] = 0.0
@@ -236,6 +250,24 @@ def _add_links(rows: Rows, binary_rows: np.ndarray, bounds: Bounds, n: int) -> N
     lower_coefs = np.column_stack([np.ones(k), -bounds.lower[floor_rows]]).ravel()
     rows.add_block(pairs, lower_coefs, np.full(k, 2), np.zeros(k), np.full(k, INF),
                    [RowTag(RowKind.LINK, "lower")] * k)
+
+
+def _add_steps(rows: Rows, bounds: Bounds, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """x_i − step·k_i = 0 with k_i integer, for every fundable row (``amount_step``).
+
+    Returns the rows stepped and the upper bounds of their k columns (numbered from
+    ``first``); nothing without a step.
+    """
+    step = bounds.grid.step
+    if step is None:
+        return np.zeros(0, int), np.zeros(0)
+    stepped = np.flatnonzero(bounds.fundable)
+    m = len(stepped)
+    pairs = np.column_stack([stepped, first + np.arange(m)]).ravel()
+    coefs = np.column_stack([np.ones(m), np.full(m, -step)]).ravel()
+    rows.add_block(pairs, coefs, np.full(m, 2), np.zeros(m), np.zeros(m),
+                   [RowTag(RowKind.LINK, "step")] * m)
+    return stepped, np.round(bounds.upper[stepped] / step)
 
 
 def _check_must(table: Table, bounds: Bounds, must: np.ndarray) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fundopt.models.domain import ID, Measure, Sense
+from fundopt.optimizer.amounts import clean
 from fundopt.optimizer.matrix import (
     INF,
     LinearModel,
@@ -35,7 +36,7 @@ from fundopt.optimizer.matrix import (
     coo,
     with_entries,
 )
-from fundopt.optimizer.report import Line, clean_amounts, measure
+from fundopt.optimizer.report import Line, measure
 from fundopt.optimizer.result import Diagnosis, Relaxation, SolveStatus
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def diagnose(problem: Problem) -> Diagnosis:
     plan = _elastic_plan(problem, elastic, bounds)
     if plan is None:
         return Diagnosis((), ("budget",), (_must_message(problem),))
-    amounts = clean_amounts(plan, model.n)
+    amounts = clean(plan, model.n)
     moves = {line.id: _moves(line, amounts, problem.policy.budget) for line in problem.lines}
     relaxation = tuple(r for found in moves.values() for r in found)
     conflict = _conflict(problem, {key for key, found in moves.items() if found})
@@ -151,7 +152,7 @@ def _settle_averages(problem: Problem, stage2: LinearModel, bounds: list[_Bound]
         line = by_id[b.key]
         if line.measure is not Measure.AVG or values[cols + k] <= 1e-9 * max(1.0, b.limit):
             continue
-        found = measure(line, clean_amounts(values, n), problem.policy.budget)
+        found = measure(line, clean(values, n), problem.policy.budget)
         bound = _tightest_average(problem, stage2, b, cols + k, line, found)
         stage2 = _with_average_bound(stage2, b, cols + k, line, bound)
         again = problem.run(stage2, role="elastic")
@@ -193,7 +194,7 @@ def _tightest_average(problem: Problem, elastic: LinearModel, b: _Bound, slack: 
                               role="elastic")
         if outcome.values is None:
             break
-        amounts = clean_amounts(outcome.values, n)
+        amounts = clean(outcome.values, n)
         average = measure(line, amounts, problem.policy.budget)
         if math.isnan(average) or sign * (average - best) >= -1e-9 * max(1.0, abs(best)):
             break

@@ -17,6 +17,7 @@ Every number is a re-solve of the same model with one thing changed:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -144,7 +145,11 @@ def _forced_amount(ctx: _Context, i: int) -> float:
     bounds = ctx.built.bounds
     if bounds.lower[i] > 0:
         return float(bounds.lower[i])
-    return float(min(bounds.upper[i], FORCE_FRACTION * ctx.policy.budget))
+    small = FORCE_FRACTION * ctx.policy.budget
+    step = bounds.grid.step
+    if step is not None:      # at least one whole step
+        small = math.ceil(small / step) * step
+    return float(min(bounds.upper[i], small))
 
 
 def _forced(model: LinearModel, i: int, amount: float) -> LinearModel:

@@ -13,6 +13,7 @@ from enum import StrEnum
 import highspy
 import numpy as np
 
+from fundopt.errors import SolverError
 from fundopt.models.domain import Sense
 from fundopt.optimizer.matrix import LinearModel
 from fundopt.optimizer.result import SolveStatus
@@ -136,8 +137,12 @@ def read_outcome(highs: highspy.Highs, model: LinearModel) -> Outcome:
         mapped = SolveStatus.INFEASIBLE
     elif status == ms.kUnbounded:
         mapped = SolveStatus.UNBOUNDED
-    else:
+    elif status in (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt):
         mapped = SolveStatus.FEASIBLE if has_solution else SolveStatus.NO_SOLUTION
+    else:
+        # a model or solver error is never a time limit (issue: 1e15 tickets read as one)
+        raise SolverError(f"HiGHS could not solve the model: {highs.modelStatusToString(status)}"
+                          " (check the table for extreme values, or try --solver cbc)")
     if mapped not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return Outcome(mapped, None, None, None)
     solution = highs.getSolution()

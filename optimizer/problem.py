@@ -16,14 +16,16 @@ from typing import ClassVar
 
 import numpy as np
 
+from fundopt.errors import SolverError
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.optimizer import highs
+from fundopt.optimizer.amounts import snap
 from fundopt.optimizer.build import Built, build, fixed_lp
 from fundopt.optimizer.held import HeldModel
 from fundopt.optimizer.highs import Algorithm, Outcome
 from fundopt.optimizer.matrix import LinearModel
-from fundopt.optimizer.report import Line, clean_amounts, constraint_report, policy_lines
-from fundopt.optimizer.result import Diagnosis, Result, SolveStatus
+from fundopt.optimizer.report import BINDING_TOL, Line, constraint_report, policy_lines
+from fundopt.optimizer.result import ConstraintValue, Diagnosis, Result, SolveStatus
 
 
 class SolverName(StrEnum):
@@ -129,7 +131,7 @@ class Problem:
     def amounts(self, values: np.ndarray) -> np.ndarray:
         """The commitments in a solver's column values, solver noise removed."""
         bounds = self.built.bounds
-        return clean_amounts(values, self.model.n, bounds.lower, bounds.upper)
+        return snap(values, self.model.n, bounds.lower, bounds.upper, bounds.grid)
 
     def objective(self, amounts: np.ndarray) -> float:
         return float(self.model.cost[: self.model.n] @ amounts)
@@ -160,10 +162,11 @@ class Problem:
         if self.model.is_mip:
             duals = self.fixed_lp_duals(outcome.values)
         report = constraint_report(built, self.lines, amounts, duals, self.policy)
+        _recheck(report)
         phases["duals"] = time.perf_counter() - solved_at
         return Result(
             status=outcome.status, objective=self.objective(amounts),
-            amounts=amounts, funded=amounts > 0, committed=float(amounts.sum()),
+            amounts=amounts, funded=amounts > 0, committed=built.bounds.grid.total(amounts),
             constraints=report, warnings=built.warnings, solver=solver_label(self.options),
             seconds=time.perf_counter() - started + self.build_seconds, gap=outcome.gap,
             phases=phases,
@@ -178,7 +181,7 @@ class Problem:
         """Row duals of the LP left when every binary is fixed at its value in ``values``
         (zero on the linking rows, which that LP turns into bounds)."""
         model = self.model
-        lp = fixed_lp(self.built, values[model.n:])
+        lp = fixed_lp(self.built, values[model.n: model.n + len(model.binary_rows)])
         duals = self.run(lp, role="fixed").duals
         if duals is None:
             return None
@@ -194,6 +197,16 @@ class Problem:
             seconds=time.perf_counter() - started + self.build_seconds, diagnosis=diagnosis,
             phases=phases,
         )
+
+
+def _recheck(report: tuple[ConstraintValue, ...]) -> None:
+    """The written plan (snapped to its bounds and grid) must keep every rule."""
+    broken = [c for c in report
+              if c.slack < -BINDING_TOL * max(1.0, abs(c.min or 0.0), abs(c.max or 0.0))]
+    if broken:
+        raise SolverError("the solver's plan breaks " + ", ".join(
+            f"{c.label} ({c.value:g} against {c.min}..{c.max})" for c in broken)
+            + " once its amounts are put on their grid; try --solver cbc or --gap 0")
 
 
 def solve(table: Table, policy: Policy, constraints: tuple[Constraint, ...],

@@ -37,11 +37,12 @@ def to_pulp(model: LinearModel, name: str = "fundopt") -> PulpModel:
     """Express ``model`` as a PuLP problem, columns and rows in the model's own order."""
     sense = pulp.LpMaximize if model.sense is Sense.MAXIMIZE else pulp.LpMinimize
     problem = pulp.LpProblem(name, sense)
-    n = model.n
+    n, nb = model.n, len(model.binary_rows)
+    names = [f"x{j}" for j in range(n)] + [f"y{i}" for i in model.binary_rows.tolist()]
+    names += [f"v{j}" for j in range(n + nb, model.num_cols)]   # whole steps, analyses' own
     variables = [
         problem.add_variable(
-            f"x{j}" if j < n else f"y{model.binary_rows[j - n]}",
-            _bound(lo), _bound(hi), pulp.LpBinary if is_int else pulp.LpContinuous,
+            names[j], _bound(lo), _bound(hi), pulp.LpInteger if is_int else pulp.LpContinuous,
         )
         for j, (lo, hi, is_int) in enumerate(
             zip(model.col_lower.tolist(), model.col_upper.tolist(), model.integer.tolist(),

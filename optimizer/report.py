@@ -8,12 +8,11 @@ import numpy as np
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
 from fundopt.models.policy import selection_mask
+from fundopt.optimizer.amounts import ZERO
 from fundopt.optimizer.build import Built
 from fundopt.optimizer.matrix import RowKind
 from fundopt.optimizer.result import ConstraintValue
 
-# Below this an amount is zero (amounts are in the policy's unit, e.g. 亿元).
-ZERO = 1e-9
 BINDING_TOL = 1e-6
 
 
@@ -51,19 +50,6 @@ def policy_lines(table: Table, constraints: tuple[Constraint, ...]) -> list[Line
     return [Line(c, selection_mask(table, c.where) if c.where else None,
                  None if c.column is None else table.frame[c.column].to_numpy(float))
             for c in constraints]
-
-
-def clean_amounts(values: np.ndarray, n: int, lower: np.ndarray | None = None,
-                  upper: np.ndarray | None = None) -> np.ndarray:
-    """The commitments x from a solver's column values, with solver noise removed:
-    values within 1e-9 of zero, of the row's minimum ticket or of its cap are snapped."""
-    amounts = np.asarray(values[:n], dtype=float).copy()
-    for bound in (lower, upper):
-        if bound is not None:
-            near = np.abs(amounts - bound) <= ZERO * np.maximum(1.0, np.abs(bound))
-            amounts[near] = bound[near]
-    amounts[np.abs(amounts) < ZERO] = 0.0
-    return amounts
 
 
 def measure(line: Line, amounts: np.ndarray, budget: float) -> float:

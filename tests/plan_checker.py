@@ -111,6 +111,11 @@ def _row_rules(frame: pd.DataFrame, policy: Policy, x: np.ndarray, tol: float) -
         ((lower > upper) & funded,
          "sub-fund whose minimum ticket {l:g} exceeds its cap {u:g} gets {x:g}"),
     ]
+    if policy.amount_step:
+        steps = x / policy.amount_step
+        problems.append((np.abs(steps - np.round(steps)) > 1e-9 * np.maximum(1, steps),
+                         f"amount {{x!r}} is not a whole number of steps of "
+                         f"{policy.amount_step:g}"))
     messages = []
     for mask, template in problems:
         for i in np.flatnonzero(mask):

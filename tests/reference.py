@@ -107,15 +107,23 @@ def reference_solve(frame: pd.DataFrame, policy: Policy, constraints: Sequence[C
     c_x = objective_vector(frame, policy)
     sign = -1.0 if policy.objective.sense is Sense.MAXIMIZE else 1.0
     y_lower = (status == "must").astype(float)
+    # With amount_step the variables are whole steps z (x = step·z, z integer): every x
+    # coefficient is scaled, and the bounds l ≤ step·z ≤ u round by integrality alone.
+    step = policy.amount_step or 1.0
+    scale = np.concatenate([np.full(n, step), np.ones(n)])
+    constraint = rows.constraint()
     bounds = Bounds(np.concatenate([np.zeros(n), y_lower]),
-                    np.concatenate([np.where(fundable, upper, 0.0), fundable.astype(float)]))
-    res = milp(np.concatenate([sign * c_x, np.zeros(n)]), constraints=rows.constraint(),
-               integrality=np.concatenate([np.zeros(n), np.ones(n)]), bounds=bounds,
+                    np.concatenate([np.where(fundable, upper, 0.0) / step,
+                                    fundable.astype(float)]))
+    integer_x = np.ones(n) if policy.amount_step else np.zeros(n)
+    res = milp(np.concatenate([sign * c_x, np.zeros(n)]) * scale,
+               constraints=LinearConstraint(constraint.A * scale, constraint.lb, constraint.ub),
+               integrality=np.concatenate([integer_x, np.ones(n)]), bounds=bounds,
                options={"mip_rel_gap": 0.0})
     if res.status == 2 or (res.status == 0 and res.x is None):
         return "infeasible", None, None
     if res.status != 0:
         return f"error: {res.message}", None, None
-    x = np.clip(res.x[:n], 0.0, None)
+    x = np.clip(res.x[:n] * step, 0.0, None)
     x[np.abs(x) < 1e-9] = 0.0
     return "optimal", float(c_x @ x), x
