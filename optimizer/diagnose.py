@@ -36,7 +36,7 @@ from fundopt.optimizer.matrix import (
     coo,
     with_entries,
 )
-from fundopt.optimizer.report import Line, measure
+from fundopt.optimizer.report import Line, measure, slack_and_side
 from fundopt.optimizer.result import Diagnosis, Relaxation, SolveStatus
 
 if TYPE_CHECKING:
@@ -58,22 +58,92 @@ class _Bound:
 
 
 def diagnose(problem: Problem) -> Diagnosis:
-    """Suggest the fewest, smallest bound changes and name a conflicting set."""
+    """Suggest the fewest, smallest bound changes and name a conflicting set.
+
+    With ``amount_step`` the search runs first with whole steps relaxed to continuous
+    amounts, which is several times faster. Its changes are exact for the stepped model
+    whenever the stepped policy holds under them (the continuous moves can only be smaller,
+    so they are then the smallest); that is checked by one solve, and only when it fails
+    is the stepped elastic model solved. The conflict is found the same way.
+    """
     built = problem.built
     if built.infeasible_reasons:
         return Diagnosis(relaxation=(), conflict=(), messages=built.infeasible_reasons)
     model = problem.model
+    continuous = _continuous_steps(model)
     hard = {c.id: c.hard for c in built.constraints}
     bounds = _relaxable_bounds(model, hard)
-    elastic = _elastic(model, bounds)
+    moves = _relaxation_moves(problem, _elastic(continuous, bounds), bounds)
+    if moves is not None and continuous is not model and not _holds(problem, moves[0]):
+        # whole steps need more room: first on the same lines (no fewer can do), then any
+        lines = {(line.id, r.bound) for line, r in moves[0]}
+        moves = (_relaxation_moves(problem, _elastic(model, bounds, lines), bounds)
+                 or _relaxation_moves(problem, _elastic(model, bounds), bounds))
+    if moves is None:
+        return Diagnosis((), ("budget",), (_must_message(problem),))
+    found, amounts = moves
+    budget = problem.policy.budget
+    relaxation = tuple(r for _, r in found)
+    # try the budget last, then the lines that moved, then those at a limit
+    moved = {line.id for line, _ in found}
+    rank = {line.id: 3 if line.id == "budget" else 2 if line.id in moved
+            else int(_at_limit(line, amounts, budget)) for line in problem.lines}
+    return Diagnosis(relaxation=relaxation, conflict=_conflict(problem, rank, continuous))
+
+
+def _relaxation_moves(problem: Problem, elastic: LinearModel, bounds: list[_Bound]
+                      ) -> tuple[list[tuple[Line, Relaxation]], np.ndarray] | None:
+    """The moved lines with their changes, and the relaxed plan; None if nothing helps."""
     plan = _elastic_plan(problem, elastic, bounds)
     if plan is None:
-        return Diagnosis((), ("budget",), (_must_message(problem),))
-    amounts = clean(plan, model.n)
-    moves = {line.id: _moves(line, amounts, problem.policy.budget) for line in problem.lines}
-    relaxation = tuple(r for found in moves.values() for r in found)
-    conflict = _conflict(problem, {key for key, found in moves.items() if found})
-    return Diagnosis(relaxation=relaxation, conflict=conflict)
+        return None
+    amounts = clean(plan, problem.model.n)
+    budget = problem.policy.budget
+    return [(line, r) for line in problem.lines for r in _moves(line, amounts, budget)], amounts
+
+
+def _continuous_steps(model: LinearModel) -> LinearModel:
+    """``model`` with its whole-step columns (after x and the binaries) made continuous."""
+    steps = np.arange(model.num_cols) >= model.n + len(model.binary_rows)
+    if not (model.integer & steps).any():
+        return model
+    return replace(model, integer=model.integer & ~steps)
+
+
+def _rows_of(model: LinearModel) -> dict[str, list[int]]:
+    """The model rows of each policy line."""
+    rows: dict[str, list[int]] = {}
+    for r, tag in enumerate(model.tags):
+        if tag.kind is RowKind.POLICY:
+            rows.setdefault(tag.key, []).append(r)
+    return rows
+
+
+def _holds(problem: Problem, moves: list[tuple[Line, Relaxation]]) -> bool:
+    """Whether the model as built has a plan once every suggested change is applied."""
+    model = problem.model
+    lower, upper, value = model.row_lower.copy(), model.row_upper.copy(), model.value.copy()
+    rows_of = _rows_of(model)
+    for line, r in moves:
+        moved = line.constraint.with_written(r.bound, r.to_value)
+        bound = moved.min if r.bound == "min" else moved.max
+        assert bound is not None
+        for row in rows_of[line.id]:
+            tag = model.tags[row]
+            if line.measure is Measure.AVG and tag.side == r.bound:
+                assert line.column is not None
+                start, end = int(model.start[row]), int(model.start[row + 1])
+                value[start:end] = line.column[model.index[start:end]] - bound
+            elif line.measure is not Measure.AVG:
+                (lower if r.bound == "min" else upper)[row] = bound * tag.per_unit
+    trial = replace(model, cost=np.zeros_like(model.cost), row_lower=lower, row_upper=upper,
+                    value=value)
+    return problem.run(trial, gap=1.0).status is not SolveStatus.INFEASIBLE
+
+
+def _at_limit(line: Line, amounts: np.ndarray, budget: float) -> bool:
+    slack, side = slack_and_side(line, measure(line, amounts, budget))
+    return side is not None and slack <= 1e-6 * max(1.0, abs(line.min or 0), abs(line.max or 0))
 
 
 def _relaxable_bounds(model: LinearModel, hard: dict[str, tuple[str, ...]]) -> list[_Bound]:
@@ -93,9 +163,16 @@ def _relaxable_bounds(model: LinearModel, hard: dict[str, tuple[str, ...]]) -> l
     return found
 
 
-def _elastic(model: LinearModel, bounds: list[_Bound]) -> LinearModel:
+def _elastic(model: LinearModel, bounds: list[_Bound],
+             only: set[tuple[str, str]] | None = None) -> LinearModel:
     """The model with a slack per relaxable bound and a binary per moved (line, side):
-    row + s ≥ lower (min side), row − s ≤ upper (max side), s ≤ limit·z; stage-1 costs."""
+    row + s ≥ lower (min side), row − s ≤ upper (max side), s ≤ limit·z; with ``only``,
+    the other (line, side) pairs may not move.
+
+    Its objective ranks both stages at once: M·Σz + Σ weight·s with M above the largest
+    possible weighted move, so no saving in the moves can pay for one more moved line
+    (one MILP instead of two in sequence).
+    """
     groups = sorted({(b.key, b.side) for b in bounds})
     group_of = {g: k for k, g in enumerate(groups)}
     cols, ns, nz = model.num_cols, len(bounds), len(groups)
@@ -103,12 +180,15 @@ def _elastic(model: LinearModel, bounds: list[_Bound]) -> LinearModel:
     rows = np.array([b.row for b in bounds], dtype=int)
     signs = np.array([1.0 if b.side == "min" else -1.0 for b in bounds])
     limits = np.array([b.limit for b in bounds])
+    weights = np.array([b.weight for b in bounds])
+    per_line = 1.0 + float(weights @ limits)
     link_rows = model.num_rows + np.arange(ns)
     z_of = np.array([cols + ns + group_of[(b.key, b.side)] for b in bounds], dtype=int)
     coo_rows, coo_cols, coo_vals = coo(model)
+    movable = np.array([only is None or g in only for g in groups], dtype=float)
     grown = append_cols(replace(model, sense=Sense.MINIMIZE, cost=np.zeros(cols)),
-                        cost=np.concatenate([np.zeros(ns), np.ones(nz)]),
-                        lower=np.zeros(ns + nz), upper=np.concatenate([limits, np.ones(nz)]),
+                        cost=np.concatenate([weights, np.full(nz, per_line)]),
+                        lower=np.zeros(ns + nz), upper=np.concatenate([limits, movable]),
                         integer=np.concatenate([np.zeros(ns), np.ones(nz)]))
     return with_entries(
         grown,
@@ -122,36 +202,33 @@ def _elastic(model: LinearModel, bounds: list[_Bound]) -> LinearModel:
 
 def _elastic_plan(problem: Problem, elastic: LinearModel, bounds: list[_Bound]
                   ) -> np.ndarray | None:
-    """Column values of the elastic model after both stages, or None if it is infeasible."""
-    cols = problem.model.num_cols
-    ns = len(bounds)
-    nz = elastic.num_cols - cols - ns
-    z = cols + ns + np.arange(nz)
-    first = problem.run(elastic, role="elastic")
-    if first.values is None:
+    """Column values of the solved elastic model, or None if it is infeasible."""
+    found = problem.run(elastic, role="elastic")
+    if found.values is None:
         return None
-    fewest = math.ceil(float(first.values[z].sum()) - 1e-6)
-    # stage 2: at most that many lines move, each as little as possible (relative size)
-    weights = np.array([b.weight for b in bounds])
-    stage2 = append_rows(elastic, [(z, np.ones(nz), -INF, float(fewest))],
-                         RowTag(RowKind.LINK, "fewest"))
-    stage2 = replace(stage2, cost=np.concatenate([np.zeros(cols), weights, np.zeros(nz)]))
-    second = problem.run(stage2, role="elastic")
-    values = first.values if second.values is None else second.values
-    return _settle_averages(problem, stage2, bounds, values)
+    return _settle_averages(problem, elastic, bounds, found.values)
 
 
-def _settle_averages(problem: Problem, stage2: LinearModel, bounds: list[_Bound],
+def _settle_averages(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
                      values: np.ndarray) -> np.ndarray:
     """Fix each moved ``avg`` bound at its smallest sufficient move, then move the other
-    lines again around it (their moves are measured in their own units)."""
+    lines again around it (their moves are measured in their own units); as many lines
+    move as before."""
     model, n = problem.model, problem.model.n
     cols = model.num_cols
     by_id = {line.id: line for line in problem.lines}
-    for k, b in enumerate(bounds):
+    moved = [k for k, b in enumerate(bounds) if by_id[b.key].measure is Measure.AVG
+             and values[cols + k] > 1e-9 * max(1.0, b.limit)]
+    if not moved:
+        return values[:cols]
+    z = np.arange(cols + len(bounds), elastic.num_cols)
+    fewest = float(round(values[z].sum()))
+    stage2 = append_rows(elastic, [(z, np.ones(len(z)), -INF, fewest)],
+                         RowTag(RowKind.LINK, "fewest"))
+    stage2 = replace(stage2, cost=np.where(np.arange(stage2.num_cols) < z[0], stage2.cost, 0))
+    for k in moved:
+        b = bounds[k]
         line = by_id[b.key]
-        if line.measure is not Measure.AVG or values[cols + k] <= 1e-9 * max(1.0, b.limit):
-            continue
         found = measure(line, clean(values, n), problem.policy.budget)
         bound = _tightest_average(problem, stage2, b, cols + k, line, found)
         stage2 = _with_average_bound(stage2, b, cols + k, line, bound)
@@ -239,34 +316,53 @@ def _relaxation(line: Line, side: str, new: float) -> Relaxation:
     return Relaxation(constraint=name, bound=side, from_value=old, to_value=to, key=key)
 
 
-def _conflict(problem: Problem, moved: set[str]) -> tuple[str, ...]:
-    """Deletion filter: drop each policy line in turn, keep it only if the rest is feasible.
+def _conflict(problem: Problem, rank: dict[str, int], continuous: LinearModel
+              ) -> tuple[str, ...]:
+    """A deletion filter over the policy lines, dropping them in blocks, lowest rank first.
 
-    Lines that had to move, and then the budget, are tried last, so the set found tends to
+    The budget and the lines that had to move are tried last, so the set found tends to
     contain them: the conflict a planner expects ("shares that add up to more than the
-    budget") rather than an equivalent one through, say, a capital-call cap.
+    budget") rather than an equivalent one through, say, a capital-call cap. Lines with
+    room left in the relaxed plan come first and usually go in one block: a block of
+    lines that can all go while the rest stays infeasible goes in one solve, a block that
+    cannot is halved. Every line kept was tested alone, so the set is irreducible.
+
+    The tests run on ``continuous`` (whole steps relaxed) when it is infeasible too: what
+    it cannot hold, the stepped model cannot either. Each line kept is then tested once
+    more on the model as built.
     """
     lines = problem.lines
+    rows_of = _rows_of(problem.model)
+    dropped: set[str] = set()
 
-    def rank(line: Line) -> int:
-        return 2 if line.id == "budget" else int(line.id in moved)
-
-    model = problem.model
-    rows_of: dict[str, list[int]] = {}
-    for r, tag in enumerate(model.tags):
-        if tag.kind is RowKind.POLICY:
-            rows_of.setdefault(tag.key, []).append(r)
-    feasibility = replace(model, cost=np.zeros_like(model.cost))
-    active = {ln.id for ln in lines}
-    for line in sorted(lines, key=rank):
-        dropped = [r for key in ({ln.id for ln in lines} - active) | {line.id}
-                   for r in rows_of.get(key, [])]
+    def infeasible_without(block: list[str], model: LinearModel, role: str) -> bool:
+        rows = [r for key in dropped.union(block) for r in rows_of.get(key, [])]
         lower, upper = model.row_lower.copy(), model.row_upper.copy()
-        lower[dropped], upper[dropped] = -INF, INF
-        outcome = problem.run(feasibility.with_rows(lower, upper), gap=1.0)
-        if outcome.status is SolveStatus.INFEASIBLE:
-            active.discard(line.id)
-    return tuple(ln.label for ln in lines if ln.id in active)
+        lower[rows], upper[rows] = -INF, INF
+        feasibility = replace(model, cost=np.zeros_like(model.cost), row_lower=lower,
+                              row_upper=upper)
+        outcome = problem.run(feasibility, role=role, gap=1.0)
+        return outcome.status is SolveStatus.INFEASIBLE
+
+    model, role = problem.model, "main"
+    if continuous is not model and infeasible_without([], continuous, "continuous"):
+        model, role = continuous, "continuous"
+
+    def filter_block(block: list[str]) -> None:
+        if infeasible_without(block, model, role):
+            dropped.update(block)
+        elif len(block) > 1:
+            half = len(block) // 2
+            filter_block(block[:half])
+            filter_block(block[half:])
+
+    for level in sorted(set(rank.values())):   # a block never mixes ranks
+        filter_block([ln.id for ln in lines if rank[ln.id] == level])
+    if model is not problem.model:
+        for line in lines:
+            if line.id not in dropped and infeasible_without([line.id], problem.model, "main"):
+                dropped.add(line.id)
+    return tuple(ln.label for ln in lines if ln.id not in dropped)
 
 
 def _must_message(problem: Problem) -> str:

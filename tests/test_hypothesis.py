@@ -13,7 +13,8 @@ from reference import reference_solve
 from tables import make_table, policy, rule_constraint
 
 from fundopt.models.domain import Measure, Objective, Sense
-from fundopt.optimizer.problem import solve
+from fundopt.optimizer.problem import Problem, solve
+from fundopt.optimizer.relax import solve_relaxed
 from fundopt.optimizer.result import SolveStatus
 
 
@@ -68,6 +69,10 @@ def test_optimum_matches_scipy_milp(case: tuple) -> None:
     if status == "infeasible":
         assert result.status is SolveStatus.INFEASIBLE
         assert result.diagnosis is not None
+        if result.diagnosis.relaxation:   # the policy with every change applied holds
+            problem = Problem(table, pol, cons)
+            relaxed = solve_relaxed(problem, problem.solve())
+            assert relaxed.is_ok, result.diagnosis
         return
     assert result.status is SolveStatus.OPTIMAL
     assert result.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
