@@ -33,8 +33,11 @@ class Grid:
         return np.round(values, self.decimals) + 0.0      # + 0.0: no negative zero
 
     def total(self, amounts: np.ndarray) -> float:
-        """The exact sum of amounts on this grid."""
-        return round(math.fsum(amounts.tolist()), self.decimals) + 0.0
+        """The exact sum of amounts on this grid (summed as whole units of its last
+        decimal, so no rounding error can build up)."""
+        unit = 10.0 ** self.decimals
+        whole = sum(np.rint(amounts * unit).astype(np.int64).tolist())   # Python ints: exact
+        return round(whole / unit, self.decimals) + 0.0
 
 
 def grid(budget: float, step: float | None) -> Grid:

@@ -9,7 +9,9 @@ from, so reports, duals and diagnoses can point back at what the planner wrote.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -27,11 +29,14 @@ from fundopt.models.domain import (
     Policy,
     Table,
 )
-from fundopt.models.expansion import with_builtins
+from fundopt.models.expansion import Where, with_builtins
 from fundopt.models.policy import selection_mask
 from fundopt.optimizer.amounts import Grid, grid
 from fundopt.optimizer.matrix import INF, LinearModel, RowKind, Rows, RowTag, policy_rows
 from fundopt.optimizer.result import Warning_
+
+# The rows a constraint's where selects (bool per row).
+Select = Callable[[Where], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ def objective_costs(table: Table, policy: Policy) -> np.ndarray:
     return cost
 
 
-def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> Built:
+def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
+          select: Select | None = None) -> Built:
     """Build the model of SPEC §4.
 
     Parameters
@@ -117,6 +123,9 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
         ``models.policy.expand(policy, table)``: the policy constraints, ``"*"`` expanded.
         The budget and the funded-count rule are added in front as ordinary constraints
         (``models.expansion.with_builtins``) unless they are there already.
+    select
+        The rows a ``where`` selects (default ``selection_mask``); a ``Problem`` passes
+        its cache, so a re-built point does not select again.
 
     Returns
     -------
@@ -138,7 +147,8 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...]) -> 
     _check_must(table, bounds, must)
     warnings, reasons = _unfundable(table, bounds, must, status == EXCLUDE)
 
-    masks = {c.id: selection_mask(table, c.where) & bounds.fundable for c in constraints}
+    select = select or partial(selection_mask, table)
+    masks = {c.id: select(c.where) & bounds.fundable for c in constraints}
     counted = [c for c in constraints if c.measure is Measure.COUNT]
     needs_binary = bounds.fundable & (bounds.lower > 0)
     for c in counted:

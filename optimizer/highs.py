@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 import highspy
 import numpy as np
@@ -71,6 +72,7 @@ def new_highs() -> highspy.Highs:
     return highs
 
 
+@cache
 def version() -> str:
     return f"HiGHS {new_highs().version()}"
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from fundopt.errors import SolverError
 from fundopt.models.domain import Constraint, Policy, Table
+from fundopt.models.expansion import Where, selection_mask
 from fundopt.optimizer import highs
 from fundopt.optimizer.amounts import snap
 from fundopt.optimizer.build import Built, build, fixed_lp
@@ -78,6 +79,7 @@ class Problem:
         self.options = options or SolveOptions()
         self.warm = warm
         self.table = table
+        self._masks: dict[Where, np.ndarray] = {}
         started = time.perf_counter()
         self._set(policy, constraints)
         Problem.builds += 1
@@ -86,9 +88,15 @@ class Problem:
 
     def _set(self, policy: Policy, constraints: tuple[Constraint, ...]) -> None:
         self.policy = policy
-        self.built: Built = build(self.table, policy, constraints)
+        self.built: Built = build(self.table, policy, constraints, self._select)
         self.constraints = self.built.constraints
-        self.lines: list[Line] = policy_lines(self.table, self.constraints)
+        self.lines: list[Line] = policy_lines(self.table, self.constraints, self._select)
+
+    def _select(self, where: Where) -> np.ndarray:
+        """The rows ``where`` selects, computed once per problem (sweep points share them)."""
+        if where not in self._masks:
+            self._masks[where] = selection_mask(self.table, where)
+        return self._masks[where]
 
     @property
     def model(self) -> LinearModel:

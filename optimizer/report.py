@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
 from fundopt.models.policy import selection_mask
 from fundopt.optimizer.amounts import ZERO
-from fundopt.optimizer.build import Built
+from fundopt.optimizer.build import Built, Select
 from fundopt.optimizer.matrix import RowKind
 from fundopt.optimizer.result import ConstraintValue
 
@@ -45,9 +46,11 @@ class Line:
         return self.constraint.max
 
 
-def policy_lines(table: Table, constraints: tuple[Constraint, ...]) -> list[Line]:
+def policy_lines(table: Table, constraints: tuple[Constraint, ...],
+                 select: Select | None = None) -> list[Line]:
     """One line per constraint (``Built.constraints``: the budget and funded count too)."""
-    return [Line(c, selection_mask(table, c.where) if c.where else None,
+    select = select or partial(selection_mask, table)
+    return [Line(c, select(c.where) if c.where else None,
                  None if c.column is None else table.frame[c.column].to_numpy(float))
             for c in constraints]
 

@@ -141,3 +141,17 @@ def test_every_command_reports_a_bad_policy_alike(tmp_path: Path, text: str,
     }
     assert {code for code, _ in outputs.values()} == {2}
     assert len({output for _, output in outputs.values()}) == 1, outputs
+
+
+def test_a_budget_below_the_must_rows_names_them_and_the_totals(tmp_path: Path) -> None:
+    table = tmp_path / "m.csv"
+    table.write_text("id,name,region,category,max_ticket,min_ticket,score,status\n"
+                     "A,a,天津,k,4,2,5,must\nB,b,河北,k,4,1.5,4,must\nC,c,河北,k,4,1,3,\n",
+                     encoding="utf-8")
+    (tmp_path / "m.toml").write_text("budget = 3\n", encoding="utf-8")
+    code, output = run("solve", table, "-o", tmp_path / "m.json")
+    assert code == 3, output
+    diagnosis = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))["diagnosis"]
+    assert diagnosis["conflict"] == ["budget"]
+    (message,) = diagnosis["messages"]
+    assert "A, B" in message and "3.5" in message and "budget of 3" in message
