@@ -47,6 +47,9 @@ PolicyOpt = Annotated[Path | None, typer.Option(
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of labels and messages.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
 SolverOpt = Annotated[Solver, typer.Option("--solver", help="MILP/LP solver.")]
+SheetOpt = Annotated[str | None, typer.Option(
+    "--sheet", help="Sheet of an .xlsx table to read (default: sheet 'subfunds', else the "
+    "first visible sheet holding the table).", show_default=False)]
 
 err = Console(stderr=True, highlight=False)
 
@@ -103,6 +106,7 @@ def solve(
     ranges: Annotated[bool, typer.Option(
         "--ranges", help="Find over which range of its limit each binding budget, amount, "
         "share and sum constraint keeps its shadow price.")] = False,
+    sheet: SheetOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -121,7 +125,7 @@ def solve(
         from fundopt.reports.terminal import render_phases, render_summary
 
         started = time.perf_counter()
-        inputs = load_inputs(table, policy)
+        inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
         check_output_paths(outputs, list(inputs.files))
         read_at = time.perf_counter()
@@ -154,6 +158,7 @@ def solve(
 def check(
     table: TableArg,
     policy: PolicyOpt = None,
+    sheet: SheetOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -169,7 +174,7 @@ def check(
         from fundopt.optimizer.problem import Problem
         from fundopt.reports.terminal import render_check
 
-        inputs = load_inputs(table, policy)
+        inputs = load_inputs(table, policy, sheet)
         problem = Problem(inputs.table, inputs.policy, inputs.constraints)
         render_check(Console(highlight=False), inputs, problem.built, lang.value)
         return EXIT_OK
@@ -187,6 +192,7 @@ def explain(
         "--output", "-o", help="Also write the result with its explanations (.json, .csv, "
         ".xlsx with a diagnosis sheet). Repeatable.")] = None,
     solver: SolverOpt = Solver.HIGHS,
+    sheet: SheetOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -207,7 +213,7 @@ def explain(
         from fundopt.reports.terminal import render_summary
         from fundopt.reports.terminal_findings import render_explanations
 
-        inputs = load_inputs(table, policy)
+        inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
         check_output_paths(outputs, list(inputs.files))
         options = SolveOptions(solver=SolverName(solver.value))
@@ -244,6 +250,7 @@ def compare(
     output: BatchOutputOpt = None,
     solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
+    sheet: SheetOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -265,6 +272,7 @@ def compare(
             prepare_all,
         )
         from fundopt.models.table import read_table
+        from fundopt.models.units import in_policy_unit
         from fundopt.optimizer.batch import Job, solve_many
         from fundopt.optimizer.problem import SolveOptions, SolverName
         from fundopt.reports.compare import CompareRun, write_compare
@@ -274,11 +282,12 @@ def compare(
         from fundopt.reports.terminal_batch import render_compare
 
         file = load_scenarios(scenarios)
-        data = read_table(table)
+        data = read_table(table, sheet)
         base_path = base_policy_path(data, file, policy)
         outputs = list(output or [])
         check_output_paths(outputs, [table, scenarios, *([base_path] if base_path else [])])
-        prepared = prepare_all(file, data, policy_tree(data, base_path))
+        base = policy_tree(data, base_path)
+        prepared = prepare_all(file, in_policy_unit(data, base.unit), base)
         ready = [p for p in prepared if p.error is None]
         jobs = [Job(p.table, p.policy, p.constraints) for p in ready
                 if p.table is not None and p.policy is not None]
@@ -308,11 +317,13 @@ def sweep(
     start: Annotated[float, typer.Option("--from", help="First value.", show_default=False)],
     stop: Annotated[float, typer.Option("--to", help="Last value.", show_default=False)],
     steps: Annotated[int, typer.Option(
-        "--steps", min=2, help="Number of points, evenly spaced from --from to --to.")] = 11,
+        "--steps", help="Number of points (2 to 10 000), evenly spaced from --from to "
+        "--to.")] = 11,
     policy: PolicyOpt = None,
     output: BatchOutputOpt = None,
     solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
+    sheet: SheetOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -325,10 +336,14 @@ def sweep(
     """
 
     def body() -> int:
-        import numpy as np
-
-        from fundopt.models.scenarios import base_policy_path, policy_tree, sweep_policies
+        from fundopt.models.scenarios import (
+            base_policy_path,
+            policy_tree,
+            sweep_policies,
+            sweep_values,
+        )
         from fundopt.models.table import read_table
+        from fundopt.models.units import in_policy_unit
         from fundopt.optimizer.batch import Job, solve_many
         from fundopt.optimizer.problem import SolveOptions, SolverName
         from fundopt.reports.export import check_output_paths
@@ -337,12 +352,13 @@ def sweep(
         from fundopt.reports.sweep import SweepRun, write_sweep
         from fundopt.reports.terminal_batch import render_sweep
 
-        data = read_table(table)
+        values = sweep_values(start, stop, steps)
+        data = read_table(table, sheet)
         base_path = base_policy_path(data, None, policy)
         outputs = list(output or [])
         check_output_paths(outputs, [table, *([base_path] if base_path else [])])
         base = policy_tree(data, base_path)
-        values = tuple(float(v) for v in np.linspace(start, stop, steps))
+        data = in_policy_unit(data, base.unit)
         points = sweep_policies(data, base, param, values)
         console = Console(highlight=False)
         with LazyProgress(console, label("progress.solving", lang.value)) as report:

@@ -61,6 +61,10 @@ class Table:
     # (list of rows, each a list of cell values, header row first).
     policy_sheet: tuple[tuple[object, ...], ...] | None = None
     constraints_sheet: tuple[tuple[object, ...], ...] | None = None
+    # Unit written in a numeric column's header (最高出资（万元）→ {"max_ticket": "万元"}),
+    # while its values are not yet in the policy's unit; empty once converted.
+    units: dict[str, str] = field(default_factory=dict)
+    sheet: str | None = None        # the .xlsx sheet the table was read from
 
 
 @dataclass(frozen=True)

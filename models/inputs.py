@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from fundopt.errors import InputError
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.policy import expand, load_policy, policy_from_sheets
 from fundopt.models.table import read_table
+from fundopt.models.units import in_policy_unit
 
 
 @dataclass(frozen=True)
@@ -24,20 +26,23 @@ def policy_path_for(table_path: Path) -> Path:
     return table_path.with_suffix(".toml")
 
 
-def load_inputs(table_path: Path, policy_path: Path | None = None) -> Inputs:
-    """Read the table and its policy and expand the policy against the table.
+def load_inputs(table_path: Path, policy_path: Path | None = None,
+                sheet: str | None = None) -> Inputs:
+    """Read the table and its policy, convert the table to the policy's unit and expand
+    the policy against the table.
 
     The policy is ``policy_path`` if given, else ``<stem>.toml`` beside the table, else the
-    ``policy`` / ``constraints`` sheets of an ``.xlsx`` table.
+    ``policy`` / ``constraints`` sheets of an ``.xlsx`` table. ``sheet`` is ``--sheet``.
 
     Raises
     ------
     InputError
         Anything wrong in either file, or no policy found.
     """
-    table = read_table(table_path)
+    table = read_table(table_path, sheet)
     files = [table_path]
-    if policy_path is None and policy_path_for(table_path).exists():
+    # lexists: a broken link or a link loop beside the table is reported, not skipped
+    if policy_path is None and os.path.lexists(policy_path_for(table_path)):
         policy_path = policy_path_for(table_path)
     if policy_path is not None:
         policy = load_policy(policy_path)
@@ -53,4 +58,5 @@ def load_inputs(table_path: Path, policy_path: Path | None = None) -> Inputs:
             message_zh=f"找不到政策文件：应在表格旁放置 {policy_path_for(table_path).name}",
             hint_zh="可用 --policy 指定政策文件，例如 --policy inputs/2024.toml",
         )
+    table = in_policy_unit(table, policy.unit)
     return Inputs(table, policy, expand(policy, table), tuple(files))

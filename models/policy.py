@@ -13,7 +13,6 @@ import difflib
 import hashlib
 import math
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 from fundopt.errors import InputError
 from fundopt.models.domain import Measure, Objective, Policy, Rule, Sense
 from fundopt.models.expansion import expand, selection_mask
+from fundopt.models.files import load_toml
 from fundopt.models.sheets import sheet_tree
 
 __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "selection_mask"]
@@ -93,29 +93,7 @@ def read_policy_tree(path: Path) -> tuple[dict[str, Any], str]:
     The one reader of policy files: ``solve``, ``compare`` and ``sweep`` all read them
     here, so a broken file gets the same message from every command.
     """
-    if not path.is_file():
-        raise InputError("policy file not found", file=str(path), message_zh="找不到政策文件")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError("cannot read the policy file", file=str(path), value=str(exc),
-                         message_zh="无法读取政策文件") from exc
-    try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise InputError("the policy file is not UTF-8 text", file=str(path),
-                         hint="Save the policy file as UTF-8.",
-                         message_zh="政策文件不是 UTF-8 编码",
-                         hint_zh="请以 UTF-8 编码保存政策文件。") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(
-            f"not valid TOML: {exc}", file=str(path),
-            hint='Keys that are not plain ASCII must be quoted, e.g. [region."天津"]; '
-                 'text values too, e.g. maximize = "score".',
-            message_zh=f"TOML 格式错误：{exc}",
-            hint_zh='中文键名需加引号，如 [region."天津"]；'
-                    '文本值也需加引号，如 maximize = "score"。',
-        ) from exc
+    data, raw = load_toml(path, "policy")
     return data, hashlib.sha256(raw).hexdigest()
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import tomllib
+import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,6 +25,8 @@ import numpy as np
 from fundopt.errors import InputError
 from fundopt.models.domain import EXCLUDE, ID, MAX_TICKET, MUST, STATUS, Constraint, Policy, Table
 from fundopt.models.expansion import selection_mask
+from fundopt.models.files import load_toml
+from fundopt.models.limits import MAX_SWEEP_POINTS
 from fundopt.models.policy import (
     TOP_KEYS,
     Locator,
@@ -98,6 +101,12 @@ class PolicyTree:
     lenient: bool = False           # values typed as text in an .xlsx policy sheet
     sha256: str | None = None
 
+    @property
+    def unit(self) -> str:
+        """The policy's ``unit`` as written (its type is checked with the rest)."""
+        unit = self.data.get("unit", Policy.unit)
+        return unit if isinstance(unit, str) else Policy.unit
+
 
 def load_scenarios(path: Path) -> ScenarioFile:
     """Read and structurally check a scenario file.
@@ -118,16 +127,7 @@ def load_scenarios(path: Path) -> ScenarioFile:
         Unreadable or invalid TOML, an unknown key, a value of the wrong type, the
         reserved name ``baseline``; the message names the file, scenario and key.
     """
-    try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8-sig"))
-    except OSError as exc:
-        raise InputError("cannot read the scenario file", file=str(path),
-                         value=str(exc)) from exc
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"not a valid UTF-8 TOML file: {exc}", file=str(path),
-                         hint='Quote keys that are not plain ASCII, e.g. [scenarios."河北55"].'
-                         ) from exc
+    data, raw = load_toml(path, "scenario")
     file = str(path)
     _keys(data, FILE_KEYS, "", file)
     base = _mapping(data.get("base", {}), "base", file)
@@ -135,7 +135,7 @@ def load_scenarios(path: Path) -> ScenarioFile:
     base_policy = None
     if "policy" in base:
         base_policy = path.parent / _string(base["policy"], "base.policy", file)
-        if not base_policy.is_file():
+        if not os.path.lexists(base_policy):
             raise InputError("base policy file not found", file=file, column="base.policy",
                              value=str(base_policy))
     scenarios = _mapping(data.get("scenarios", {}), "scenarios", file)
@@ -212,7 +212,8 @@ def base_policy_path(table: Table, file: ScenarioFile | None, option: Path | Non
     if option is not None:
         return option
     beside = table.path.with_suffix(".toml")
-    return beside if beside.is_file() else None
+    # lexists: a broken link or a link loop beside the table is reported, not skipped
+    return beside if os.path.lexists(beside) else None
 
 
 def build_policy(tree: Mapping[str, Any], base: PolicyTree, file: str, context: str
@@ -228,6 +229,29 @@ def build_policy(tree: Mapping[str, Any], base: PolicyTree, file: str, context: 
         raise replace(error, file=file, row=None,
                       message=f"{context}: {error.message}") from error
     return replace(policy, source=base.source)
+
+
+def sweep_values(start: float, stop: float, steps: int) -> tuple[float, ...]:
+    """``steps`` evenly spaced values from ``start`` to ``stop`` (both included).
+
+    Raises
+    ------
+    InputError
+        An end that is not a finite number, or more than ``MAX_SWEEP_POINTS`` points.
+    """
+    for option, value in (("--from", start), ("--to", stop)):
+        if not math.isfinite(value):
+            raise InputError("not a finite number", column=option, value=value,
+                             expected="a finite number", message_zh="不是有限数值",
+                             expected_zh="有限数值")
+    if not 2 <= steps <= MAX_SWEEP_POINTS:
+        raise InputError("number of points out of range", column="--steps", value=steps,
+                         expected=f"2 to {MAX_SWEEP_POINTS:,} points",
+                         hint="A sweep solves one model per point; split a longer range.",
+                         message_zh="点数超出范围",
+                         expected_zh=f"2 至 {MAX_SWEEP_POINTS:,} 个点",
+                         hint_zh="每个点求解一次模型；更长的区间请分段扫描。")
+    return tuple(float(v) for v in np.linspace(start, stop, steps))
 
 
 def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[float]

@@ -13,19 +13,13 @@ import csv
 import hashlib
 import io
 import re
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
-from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from fundopt.models.domain import (
     CATEGORY,
     DISTRICT,
@@ -43,15 +37,12 @@ from fundopt.models.domain import (
     STATUS,
     Table,
 )
+from fundopt.models.files import read_input
+from fundopt.models.headers import ALIASES, closest, column_of
+from fundopt.models.limits import MAX_MAGNITUDE, MAX_TABLE_BYTES
+from fundopt.models.workbook import read_workbook
 
-ALIASES: dict[str, tuple[str, ...]] = {
-    ID: ("编号",), NAME: ("名称", "子基金名称"), REGION: ("地区", "省市"), DISTRICT: ("区县",),
-    CATEGORY: ("类别", "投资方向"), MAX_TICKET: ("最高出资",), MIN_TICKET: ("最低出资",),
-    FUND_SIZE: ("基金规模", "子基金规模"), SCORE: ("评分", "综合评分"), STATUS: ("状态",),
-}
-"""Chinese aliases of each known column (SPEC §2); the English name is matched too."""
-
-_LOOKUP = {alias.casefold(): col for col, names in ALIASES.items() for alias in (col, *names)}
+__all__ = ["ALIASES", "parse_numbers", "read_table"]
 _NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
 _NON_BLANK_TEXT = (ID, NAME, REGION, CATEGORY)
 _TEXT_COLUMNS = (*_NON_BLANK_TEXT, DISTRICT, STATUS)
@@ -62,10 +53,8 @@ _LOWER_BOUNDS = {MAX_TICKET: (0.0, True), MIN_TICKET: (0.0, False), FUND_SIZE: (
 _STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
 # 1,234.5 — but not "1,2", which may be a decimal comma.
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
-_TABLE_SHEET, _POLICY_SHEET, _CONSTRAINTS_SHEET = "subfunds", "policy", "constraints"
 
 Records = list[tuple[int, list[str]]]   # (spreadsheet row number, cells) of non-blank rows
-Sheet = tuple[tuple[object, ...], ...]
 # column name → trimmed cells (numpy str arrays), or float64 where the CSV reader already
 # parsed finite numbers
 Text = dict[str, np.ndarray]
@@ -73,49 +62,59 @@ Text = dict[str, np.ndarray]
 Grid = tuple[int, list[str], list[np.ndarray], list[int]]
 
 
-def read_table(path: Path) -> Table:
-    """Read a sub-fund table and validate it against SPEC §2.
+def read_table(path: Path, sheet: str | None = None) -> Table:
+    """Read a sub-fund table and validate it against SPEC §2 and §7.
 
     Parameters
     ----------
     path
-        A ``.csv`` or ``.xlsx`` file. For ``.xlsx`` the sheet ``subfunds`` is read, else
-        the first sheet that is not ``policy``/``constraints``; those two sheets, if
-        present, are returned raw for the policy reader.
+        A ``.csv`` or ``.xlsx`` file. For ``.xlsx`` see ``sheet``; the ``policy`` and
+        ``constraints`` sheets, if present, are returned raw for the policy reader.
+    sheet
+        ``--sheet``: the ``.xlsx`` sheet to read. Without it, the visible sheet
+        ``subfunds``, else the first visible sheet whose header row (within its first 10
+        rows, below any title rows) names the required columns.
 
     Returns
     -------
     Table
         ``frame`` has a RangeIndex, canonical names for the known columns present in the
-        file and every other column under its trimmed header. Known numeric columns, and
-        extra columns whose non-blank cells (at least one) all parse as numbers, are float64
-        with blank → NaN; other columns are trimmed text (blank → ""). ``status`` holds
-        "must", "exclude" or "". Absent optional columns are not added.
+        file and every other column under its trimmed header (without a 元/万元/亿元 unit).
+        Known numeric columns, and extra columns whose non-blank cells (at least one) all
+        parse as numbers, are float64 with blank → NaN; other columns are trimmed text
+        (blank → ""). ``status`` holds "must", "exclude" or "". Absent optional columns
+        are not added. ``units`` holds the unit written in an amount column's header:
+        the values are not yet converted (:func:`fundopt.models.units.in_policy_unit`).
 
     Raises
     ------
     InputError
-        Missing or unreadable file, wrong extension, undecodable CSV, ragged rows, bad or
-        missing headers, non-finite or out-of-range numbers, blank required text, duplicate
-        ids, unknown status values, or no candidate rows.
+        Missing, unreadable or not a regular file, wrong extension, undecodable CSV,
+        ragged rows, bad or missing headers, non-finite or out-of-range numbers, blank
+        required text, duplicate ids, unknown status values, or no candidate rows.
     """
     path = Path(path)
     file = str(path)
-    data = _read_bytes(path)
-    sheets: dict[str, Sheet] = {}
+    data = read_input(path, "table", MAX_TABLE_BYTES)
     suffix = path.suffix.lower()
+    policy_sheet = constraints_sheet = sheet_read = None
     if suffix == ".csv":
+        if sheet is not None:
+            raise InputError("--sheet applies to .xlsx tables only", file=file, value=sheet,
+                             message_zh="--sheet 仅适用于 .xlsx 表格")
         grid = _csv_grid(data, file)
     elif suffix == ".xlsx":
-        records, sheets = _xlsx_records(data, file)
-        grid = _records_grid(records, file)
+        book = read_workbook(data, file, sheet)
+        sheet_read, file = book.sheet, f"{file}[{book.sheet}]"
+        grid = _records_grid(book.records, file)
+        policy_sheet, constraints_sheet = book.policy_sheet, book.constraints_sheet
     else:
         raise InputError(
             "unsupported table format", file=file, value=path.suffix or "(no extension)",
             expected="a .csv or .xlsx file", message_zh="不支持的表格格式",
             expected_zh=".csv 或 .xlsx 文件",
         )
-    text, headers, rows = _text_columns(grid, file)
+    text, headers, units, rows = _text_columns(grid, file)
     numbers = _numeric_columns(text, headers, rows, file)
     status = _check_text(text, headers, rows, file)
     columns = {name: numbers[name] if name in numbers
@@ -125,18 +124,9 @@ def read_table(path: Path) -> Table:
     return Table(
         path=path, frame=pd.DataFrame(columns), source_rows=tuple(rows), headers=headers,
         numeric_columns=frozenset(numbers), sha256=hashlib.sha256(data).hexdigest(),
-        policy_sheet=sheets.get(_POLICY_SHEET), constraints_sheet=sheets.get(_CONSTRAINTS_SHEET),
+        policy_sheet=policy_sheet, constraints_sheet=constraints_sheet,
+        units={c: u for c, u in units.items() if c in numbers}, sheet=sheet_read,
     )
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=str(path), message_zh="文件不存在") from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=str(path),
-                         message_zh=f"无法读取文件（{exc.strerror}）") from None
 
 
 # --- reading cells ---------------------------------------------------------------------
@@ -170,7 +160,12 @@ def _csv_grid(data: bytes, file: str) -> Grid:
     text = _decode(data, file)
     if '"' in text:
         return _records_grid(_csv_records(text, file), file)
-    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    if "\r" in text:
+        # CRLF (Windows) and CR alone (Excel for Mac) end a line as LF does; a stray CR
+        # inside a line therefore splits it, and the row count check below names it.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    encoded = text.encode("utf-8")
+    raw = np.frombuffer(encoded, dtype=np.uint8)
     ends = np.append(np.flatnonzero(raw == ord("\n")), len(raw))
     starts = np.concatenate([[0], ends[:-1] + 1])
 
@@ -180,7 +175,7 @@ def _csv_grid(data: bytes, file: str) -> Grid:
     commas = per_line(raw == ord(","))
     fields = commas + 1
     # a line of nothing but commas and white space is a blank row
-    filler = commas + per_line((raw == ord(" ")) | (raw == ord("\r")) | (raw == ord("\t")))
+    filler = commas + per_line((raw == ord(" ")) | (raw == ord("\t")))
     used = np.flatnonzero(ends - starts > filler)
     if len(used) == 0:
         raise _no_rows(file)
@@ -189,12 +184,13 @@ def _csv_grid(data: bytes, file: str) -> Grid:
     if len(ragged):
         _raise_ragged(file, int(ragged[0]) + 1, int(fields[ragged[0]]), int(width))
     first = int(used[0])
-    header = raw[starts[first]:ends[first]].tobytes().decode("utf-8").rstrip("\r").split(",")
+    header = raw[starts[first]:ends[first]].tobytes().decode("utf-8").split(",")
     # text columns stay text (an id 101 is "101", not 101.0); others may parse as numbers
     as_text = {pos: object for pos, cell in enumerate(header)
-               if _LOOKUP.get(cell.strip().casefold()) in _TEXT_COLUMNS or not cell.strip()}
-    frame = pd.read_csv(io.StringIO(text), header=None, names=range(int(width)),
-                        skiprows=first + 1, dtype=as_text, na_filter=False,
+               if column_of(cell)[0] in _TEXT_COLUMNS or not cell.strip()}
+    # bytes, not a StringIO: pandas 3 re-copies a text buffer (twice the time at 1M rows)
+    frame = pd.read_csv(io.BytesIO(encoded), header=None, names=range(int(width)),
+                        encoding="utf-8", skiprows=first + 1, dtype=as_text, na_filter=False,
                         skip_blank_lines=False, engine="c")
     body = used[1:]
     frame = frame.iloc[body - first - 1]       # line k of the file is frame row k - first - 1
@@ -251,67 +247,6 @@ def _records(rows: Iterable[list[str]]) -> Records:
             if "".join(cells).strip()]
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))          # an Excel id 101.0 is "101"
-    if isinstance(value, float):
-        return repr(value)              # round-trips exactly through the number parser
-    return str(value)
-
-
-def _xlsx_records(data: bytes, file: str) -> tuple[Records, dict[str, Sheet]]:
-    # imported here: openpyxl costs start-up time that CSV runs should not pay
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError,
-            ParseError):
-        raise _not_xlsx(file) from None
-    try:
-        sheets = {sheet.title.strip().casefold(): sheet for sheet in book.worksheets}
-        policy_sheets = (_POLICY_SHEET, _CONSTRAINTS_SHEET)
-        others = [s for name, s in sheets.items() if name not in policy_sheets]
-        table = sheets.get(_TABLE_SHEET) or (others[0] if others else None)
-        if table is None:
-            raise InputError("the workbook has no sheet of sub-funds", file=file,
-                             expected=f"a sheet named {_TABLE_SHEET!r}",
-                             message_zh="工作簿中没有子基金工作表",
-                             expected_zh=f"名为 {_TABLE_SHEET!r} 的工作表")
-        records = _records([_cell_text(v) for v in row] for row in _sheet_rows(table))
-        raw = {name: _raw_sheet(sheets[name]) for name in policy_sheets if name in sheets}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError):
-        raise _not_xlsx(file) from None
-    finally:
-        book.close()
-    return records, raw
-
-
-def _not_xlsx(file: str) -> InputError:
-    return InputError("not a readable .xlsx file", file=file,
-                      hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",
-                      message_zh="不是可读取的 .xlsx 文件",
-                      hint_zh="请用 Excel 打开并另存为“Excel 工作簿（.xlsx）”。")
-
-
-def _sheet_rows(sheet: ReadOnlyWorksheet) -> Iterable[Sequence[object]]:
-    # Some writers record a wrong dimension; reset it so no cell is cut off, and start at
-    # A1 so row numbers are the spreadsheet's.
-    sheet.reset_dimensions()
-    rows: Iterable[Sequence[object]] = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
-    return rows
-
-
-def _raw_sheet(sheet: ReadOnlyWorksheet) -> Sheet:
-    rows = [tuple(row) for row in _sheet_rows(sheet)]
-    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
-        rows.pop()
-    return tuple(rows)
-
-
 # --- headers ---------------------------------------------------------------------------
 
 def _records_grid(records: Records, file: str) -> Grid:
@@ -327,17 +262,19 @@ def _records_grid(records: Records, file: str) -> Grid:
     return header_row, header, cells, [number for number, _ in body]
 
 
-def _text_columns(grid: Grid, file: str) -> tuple[Text, dict[str, str], list[int]]:
-    """Trimmed text cells by canonical column name, the headers as written, the row numbers."""
+def _text_columns(grid: Grid, file: str
+                  ) -> tuple[Text, dict[str, str], dict[str, str], list[int]]:
+    """Trimmed text cells by canonical column name, the headers as written, the unit
+    written in a header (by column), the row numbers."""
     header_row, header, cells, rows = grid
     width = len(cells)
     written = [cell.strip() for cell in header] + [""] * (width - len(header))
-    names = _column_names(written, cells, header_row, rows, file)
+    names, units = _column_names(written, cells, header_row, rows, file)
     headers = {name: written[pos] for pos, name in names.items()}
-    _check_required(headers, file)
+    _check_required(headers, [w for w in written if w], header_row, file)
     if not rows:
         raise _no_rows(file)
-    return {name: cells[pos] for pos, name in names.items()}, headers, rows
+    return {name: cells[pos] for pos, name in names.items()}, headers, units, rows
 
 
 def _column_letter(number: int) -> str:
@@ -350,9 +287,11 @@ def _column_letter(number: int) -> str:
 
 
 def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
-                  rows: list[int], file: str) -> dict[int, str]:
-    """Position → column name; columns with no header must be entirely blank (then dropped)."""
+                  rows: list[int], file: str) -> tuple[dict[int, str], dict[str, str]]:
+    """Position → column name, and column → unit written in its header; columns with no
+    header must be entirely blank (then dropped)."""
     names: dict[int, str] = {}
+    units: dict[str, str] = {}
     by_name: dict[str, str] = {}
     for pos, header in enumerate(written):
         letter = _column_letter(pos + 1)
@@ -361,7 +300,7 @@ def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
                          f"column {letter} holds values but has no header", "a header",
                          f"第 {letter} 列有数据但没有表头", "表头")
             continue
-        name = _LOOKUP.get(header.casefold(), header)
+        name, unit = column_of(header)
         earlier = by_name.get(name.casefold())
         if earlier is not None:
             same = earlier.casefold() == header.casefold()
@@ -372,17 +311,29 @@ def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
                 message_zh=f"表头重复：{earlier!r} 与 {header!r}")
         by_name[name.casefold()] = header
         names[pos] = name
-    return names
+        if unit is not None:
+            units[name] = unit
+    return names, units
 
 
-def _check_required(headers: dict[str, str], file: str) -> None:
+def _check_required(headers: dict[str, str], found: list[str], header_row: int,
+                    file: str) -> None:
     for column in REQUIRED_COLUMNS:
         if column not in headers:
             spellings = " / ".join((column, *ALIASES[column]))
+            listed = ", ".join(found) or "(none)"
+            unmatched = [w for name, w in headers.items() if name not in KNOWN_COLUMNS]
+            near = closest(column, unmatched)
+            near_en = f"; the closest is {near!r}" if near else ""
+            near_zh = f"；最接近的是 {near!r}" if near else ""
             raise InputError(
-                f"missing required column {column!r}", file=file, column=column,
-                expected=f"a column headed {spellings}",
-                message_zh=f"缺少必填列 {column!r}", expected_zh=f"表头为 {spellings} 的列")
+                f"missing required column {column!r}; the header row {header_row} has: "
+                f"{listed}{near_en}", file=file, column=column,
+                expected=f"a column headed {spellings} (a unit in brackets may follow)",
+                hint="Rename the column, or point --sheet at the sheet with the table.",
+                message_zh=f"缺少必填列 {column!r}；第 {header_row} 行表头为：{listed}{near_zh}",
+                expected_zh=f"表头为 {spellings} 的列（其后可带括号单位）",
+                hint_zh="请修改列名，或用 --sheet 指定存放表格的工作表。")
 
 
 def _no_rows(file: str) -> InputError:
@@ -466,6 +417,9 @@ def _numeric_columns(text: Text, headers: dict[str, str], rows: list[int],
 
 def _check_bounds(column: str, values: np.ndarray, cells: np.ndarray,
                   headers: dict[str, str], rows: list[int], file: str) -> None:
+    _raise_first(np.abs(values) > MAX_MAGNITUDE, cells, rows, file, headers[column],
+                 "number too large for the solver", f"a number of at most {MAX_MAGNITUDE:g}",
+                 "数值过大，求解器无法处理", f"绝对值不超过 {MAX_MAGNITUDE:g} 的数值")
     if column == MAX_TICKET:
         _raise_first(np.isnan(values), cells, rows, file, headers[column],
                      "required value is blank", "a number > 0", "必填值为空", "大于 0 的数值")

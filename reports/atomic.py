@@ -1,18 +1,44 @@
-"""Writing output files safely: all at once or not at all, and never over an input."""
+"""Writing output files safely: all at once or not at all, and never over an input.
+
+Every ``-o`` target is checked before anything is solved (:func:`check_not_input`, called
+by ``check_output_paths``), and then written as a set (:func:`write_all`): each file goes to
+a short temporary name in its own folder, and only when all are complete are they renamed
+over their targets. A failure — a full disk, a folder that cannot be written — removes
+the temporary files and leaves every target as it was. Temporary files that a killed run
+left behind (``.fundopt-<pid>-<random>.tmp`` of a process that no longer runs) are removed
+on the next write to that folder.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
+import re
+import stat
 import tempfile
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fundopt.errors import InputError
 
+Writer = Callable[[Path], None]
+TEMP_PREFIX = ".fundopt-"
+# .fundopt-<pid>-<mkstemp's 8 characters>.tmp: short, so any name a folder allows fits
+_TEMP = re.compile(r"\.fundopt-(\d+)-[A-Za-z0-9_]{8}o?\.tmp")   # o: a backup
+_STALE_SECONDS = 24 * 3600      # a temp file this old is stale whoever made it
+
+
+def _real(path: Path) -> str:
+    # os.path.realpath does not raise on a link loop (Path.resolve does, RuntimeError)
+    return os.path.realpath(path)
+
 
 def _same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
+    if _real(a) == _real(b):
         return True
     # Hard links and case-insensitive file systems resolve to different names.
     try:
@@ -21,8 +47,13 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def output_key(path: Path) -> str:
+    """The real path of an output, to find one given twice."""
+    return _real(path)
+
+
 def check_not_input(path: Path, inputs: Iterable[Path]) -> None:
-    """Refuse an output path that is one of the input files.
+    """Refuse an output path that cannot be written or is one of the input files.
 
     Parameters
     ----------
@@ -34,32 +65,85 @@ def check_not_input(path: Path, inputs: Iterable[Path]) -> None:
     Raises
     ------
     InputError
-        If ``path`` is (resolves to) one of ``inputs``, is a directory, or has a file
-        where one of its folders should be.
+        If ``path`` is (resolves to) one of ``inputs``; is a directory or not a regular
+        file; lies in or below a symbolic-link loop; has a file where one of its folders
+        should be; has a name longer than its folder allows; or its nearest existing
+        folder cannot be written.
     """
+    path = Path(path)
+    file = str(path)
     for source in inputs:
-        if _same_file(Path(path), Path(source)):
+        if _same_file(path, Path(source)):
             raise InputError(
                 "refusing to write an output over an input file",
-                file=str(path), expected="an output path that is not the table or the policy",
+                file=file, expected="an output path that is not the table or the policy",
                 hint="Choose another name for -o.",
                 message_zh="拒绝用输出覆盖输入文件",
                 expected_zh="与输入表和政策文件不同的输出路径",
                 hint_zh="请为 -o 换一个文件名。",
             )
-    if Path(path).is_dir():
+    for place in (path, *path.parents):
+        try:
+            info = os.stat(place)
+        except (FileNotFoundError, NotADirectoryError):
+            continue         # a folder above is missing, or is a file: checked next
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise InputError(
+                    f"cannot create the output: {place} is a symbolic-link loop", file=file,
+                    expected="a path without link loops",
+                    message_zh=f"无法创建输出：{place} 是循环的符号链接",
+                    expected_zh="不含循环链接的路径") from None
+            raise _cannot_write(file, exc) from None
+        if place == path:
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError(
+                    "the output path is a directory", file=file,
+                    expected="a file name such as plan.xlsx", message_zh="输出路径是一个目录",
+                    expected_zh="文件名，例如 plan.xlsx")
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(
+                    "the output path is a device, pipe or socket, not a file", file=file,
+                    expected="a file name such as plan.xlsx",
+                    message_zh="输出路径是设备、管道或套接字，而不是文件",
+                    expected_zh="文件名，例如 plan.xlsx")
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            raise InputError(
+                f"cannot create the output: {place} is a file, not a folder", file=file,
+                expected="a path whose folders are folders",
+                message_zh=f"无法创建输出：{place} 是文件而不是文件夹",
+                expected_zh="上级路径均为文件夹的输出路径")
+        _check_name(path, place, file)
+        if not os.access(place, os.W_OK | os.X_OK):
+            raise _cannot_write(file, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+        break
+
+
+def _check_name(path: Path, folder: Path, file: str) -> None:
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    too_long = [part for part in path.parts if len(os.fsencode(part)) > longest]
+    if too_long:
         raise InputError(
-            "the output path is a directory", file=str(path),
-            expected="a file name such as plan.xlsx", message_zh="输出路径是一个目录",
-            expected_zh="文件名，例如 plan.xlsx",
-        )
-    blocking = next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
-    if blocking is not None:
-        raise InputError(
-            f"cannot create the output: {blocking} is a file, not a folder", file=str(path),
-            expected="a path whose folders are folders", message_zh=f"无法创建输出：{blocking} "
-            "是文件而不是文件夹", expected_zh="上级路径均为文件夹的输出路径",
-        )
+            f"a name in the output path is longer than {longest} bytes", file=file,
+            value=too_long[0][:40] + "…", expected=f"names of at most {longest} bytes",
+            message_zh=f"输出路径中的名称超过 {longest} 字节",
+            expected_zh=f"不超过 {longest} 字节的名称")
+
+
+def _cannot_write(file: str, exc: OSError) -> InputError:
+    reason = exc.strerror or str(exc)
+    hint = hint_zh = None
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        hint = "Free some space (or choose another disk for -o) and run again."
+        hint_zh = "请释放磁盘空间（或为 -o 选择其他磁盘）后重试。"
+    return InputError(f"cannot write the output: {reason}", file=file,
+                      expected="a writable folder with free space",
+                      hint=hint, message_zh=f"无法写入输出文件：{reason}",
+                      expected_zh="可写且有剩余空间的文件夹", hint_zh=hint_zh)
 
 
 def _file_mode() -> int:
@@ -69,40 +153,137 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: Path, writer: Callable[[Path], None]) -> None:
-    """Write ``path`` through a temporary file in the same directory, then rename it.
+def remove_stale_temps(folder: Path) -> None:
+    """Remove temporary files of fundopt's own naming that no running write owns.
 
-    Readers see either the old file or the complete new one; a failed write leaves no
-    temporary file behind. Missing parent directories are created.
+    A temp file belongs to a process by its name; it is stale when that process no
+    longer runs on this machine, or when it is older than a day.
+    """
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        match = _TEMP.fullmatch(name)
+        if match is None:
+            continue
+        temp = Path(folder) / name
+        with contextlib.suppress(OSError):
+            if not _running(int(match[1])) or now - temp.lstat().st_mtime > _STALE_SECONDS:
+                temp.unlink()
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:        # exists, but another user's
+        return True
+    return True
+
+
+def write_all(files: Sequence[tuple[Path, Writer]]) -> None:
+    """Write every file, or none of them.
+
+    Each writer is called with a temporary path in its target's folder and must write
+    the whole file there. When all are written they are renamed over their targets; if a
+    rename fails, the targets already replaced get their old content back.
 
     Parameters
     ----------
-    path
-        The final file.
-    writer
-        Called with the temporary path; must write the whole file there.
+    files
+        (target, writer) pairs.
 
     Raises
     ------
     InputError
-        The folder cannot be created or written to (permissions, read-only disk).
+        A folder cannot be created or written to, or the disk is full: naming the file.
     """
-    path = Path(path)
+    temps: list[tuple[Path, Path]] = []
+    made: list[Path] = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                        dir=path.parent)
-    except OSError as exc:   # read-only folder, no permission, a file in the way
-        raise InputError(f"cannot write the output: {exc.strerror or exc}", file=str(path),
-                         expected="a writable folder", message_zh="无法写入输出文件",
-                         expected_zh="可写的文件夹") from exc
-    os.close(handle)
-    temp = Path(name)
-    try:
-        writer(temp)
-        os.chmod(temp, _file_mode())
-        os.replace(temp, path)
+        for target, writer in files:
+            target = Path(target)
+            temp = _new_temp(target, made)
+            temps.append((target, temp))
+            try:
+                writer(temp)
+                os.chmod(temp, _file_mode())
+            except OSError as exc:
+                raise _cannot_write(str(target), exc) from None
+        _commit(temps)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        for _, temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise
+
+
+def _new_temp(target: Path, made: list[Path]) -> Path:
+    folder = target.parent
+    try:
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
+        folder.mkdir(parents=True, exist_ok=True)
+        made.extend(reversed(missing))
+        remove_stale_temps(folder)
+        handle, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".tmp",
+                                        dir=folder)
+    except OSError as exc:   # read-only folder, no permission, a file in the way, full
+        raise _cannot_write(str(target), exc) from None
+    os.close(handle)
+    return Path(name)
+
+
+def _commit(temps: list[tuple[Path, Path]]) -> None:
+    """Rename every temp over its target; on a failure put back what was replaced."""
+    done: list[tuple[Path, Path | None]] = []     # (target, backup of its old content)
+    try:
+        for target, temp in temps:
+            backup = None
+            if target.exists():
+                backup = temp.with_name(temp.name.removesuffix(".tmp") + "o.tmp")
+                with contextlib.suppress(OSError):
+                    os.link(target, backup)
+            try:
+                os.replace(temp, target)
+            except OSError as exc:
+                if backup is not None:
+                    with contextlib.suppress(OSError):
+                        backup.unlink()
+                raise _cannot_write(str(target), exc) from None
+            done.append((target, backup if backup is not None and backup.exists() else None))
+    except BaseException:
+        for target, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, target)
+                else:
+                    target.unlink()
+        raise
+    for _, backup in done:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                backup.unlink()
+
+
+def atomic_write(path: Path, writer: Writer) -> None:
+    """Write one file through a temporary file in the same folder (see :func:`write_all`)."""
+    write_all([(Path(path), writer)])
+
+
+def save_book(book: Any, path: Path) -> None:
+    """Save an openpyxl workbook: packed in memory, then written in one piece.
+
+    openpyxl writing straight to a file leaves a half-closed zip behind when the disk
+    fills, and Python then prints "Exception ignored" tracebacks on exit.
+    """
+    buffer = io.BytesIO()
+    book.save(buffer)
+    Path(path).write_bytes(buffer.getbuffer())

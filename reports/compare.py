@@ -17,7 +17,7 @@ import pandas as pd
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
-from fundopt.reports.export import diagnosis_dict, json_ready, write_file
+from fundopt.reports.export import diagnosis_dict, json_ready, write_files
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import constraint_name, label, relaxation_text, status_text
 
@@ -152,15 +152,14 @@ def compare_dict(run: CompareRun, lang: str = "en") -> dict[str, Any]:
 
 
 def write_compare(paths: Sequence[Path], run: CompareRun, lang: str) -> None:
-    """Write each ``-o`` file (``.json``, ``.csv``, ``.xlsx``) atomically."""
+    """Write the ``-o`` files (``.json``, ``.csv``, ``.xlsx``): all or none."""
     def workbook(temp: Path) -> None:
         from fundopt.reports.xlsx_batch import write_compare_xlsx
 
         write_compare_xlsx(temp, run=run, lang=lang)
 
-    for path in paths:
-        write_file(path, lambda: compare_dict(run, lang), lambda: compare_frame(run, lang),
-                   workbook)
+    write_files(paths, lambda: compare_dict(run, lang), lambda: compare_frame(run, lang),
+                workbook)
 
 
 def _result_item(prepared: Prepared, result: Result) -> dict[str, Any]:

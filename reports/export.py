@@ -21,7 +21,7 @@ import fundopt
 from fundopt.errors import InputError
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
-from fundopt.reports.atomic import atomic_write, check_not_input
+from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.findings import findings_dict, price_range_dict
 from fundopt.reports.frames import plan_frame, plan_headers
 from fundopt.reports.labels import relaxation_text, warning_text
@@ -39,7 +39,7 @@ def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
     InputError
         An unknown extension, a path given twice, a directory, or an input file.
     """
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for path in paths:
         path = Path(path)
         if path.suffix.lower() not in SUFFIXES:
@@ -48,10 +48,10 @@ def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
                 expected=".json, .csv or .xlsx", message_zh="未知的输出格式",
                 expected_zh=".json、.csv 或 .xlsx",
             )
-        if path.resolve() in seen:
+        if output_key(path) in seen:
             raise InputError("the same output file is given twice", file=str(path),
                              message_zh="同一个输出文件给出了两次")
-        seen.add(path.resolve())
+        seen.add(output_key(path))
         check_not_input(path, inputs)
 
 
@@ -85,39 +85,55 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
 
         write_xlsx(temp, table, policy, result, lang)
 
-    for path in paths:
-        write_file(path, lambda: result_dict(table, policy, result, lang), plan, workbook)
+    write_files(paths, lambda: result_dict(table, policy, result, lang), plan, workbook)
 
 
-def write_file(path: Path, data: Callable[[], dict[str, Any]],
-               frame: Callable[[], pd.DataFrame], workbook: Callable[[Path], None]) -> None:
-    """Write one ``-o`` file atomically, in the format its extension names.
+def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
+                frame: Callable[[], pd.DataFrame], workbook: Writer) -> None:
+    """Write the ``-o`` files, each in the format its extension names: all or none.
 
     Parameters
     ----------
-    path
-        A ``.json``, ``.csv`` or ``.xlsx`` path (checked by :func:`check_output_paths`).
+    paths
+        ``.json``, ``.csv`` and ``.xlsx`` paths (checked by :func:`check_output_paths`).
     data
         Makes the JSON document.
     frame
-        Makes the table written as CSV (UTF-8 with BOM, formula-looking text protected).
+        Makes the table written as CSV (UTF-8 with BOM, CRLF line ends, formula-looking
+        text protected).
     workbook
         Writes the ``.xlsx`` to the temporary path it is given.
+
+    Raises
+    ------
+    InputError
+        A target cannot be written (full disk, read-only folder): no target has changed.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix == ".json":
-        text = json_text(data())
-        atomic_write(Path(path), lambda temp: _write_text(temp, text))
-    elif suffix == ".csv":
-        table = protect_text(frame())
-        atomic_write(Path(path), lambda temp: table.to_csv(temp, index=False,
-                                                           encoding="utf-8-sig"))
-    else:
-        atomic_write(Path(path), workbook)
+    files: list[tuple[Path, Writer]] = []
+    for path in map(Path, paths):
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            files.append((path, _text_writer(json_text(data()))))
+        elif suffix == ".csv":
+            files.append((path, _text_writer(csv_text(frame()))))
+        else:
+            files.append((path, workbook))
+    write_all(files)
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as CSV text with a BOM, read right by Excel and by fundopt itself.
+
+    Lines end in CRLF (RFC 4180), so a CR or LF inside a value is always quoted.
+    """
+    return "\ufeff" + protect_text(frame).to_csv(index=False, lineterminator="\r\n")
+
+
+def _text_writer(text: str) -> Writer:
+    def write(temp: Path) -> None:
+        with open(temp, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return write
 
 
 def json_ready(value: Any) -> Any:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
-from fundopt.reports.export import diagnosis_dict, json_ready, write_file
+from fundopt.reports.export import diagnosis_dict, json_ready, write_files
 from fundopt.reports.labels import label, status_text
 
 SWEEP_COLUMNS = ("param_value", "status", "objective", "committed", "funded_count", "marginal",
@@ -110,12 +110,11 @@ def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:
 
 
 def write_sweep(paths: Sequence[Path], run: SweepRun, lang: str) -> None:
-    """Write each ``-o`` file (``.json``, ``.csv``, ``.xlsx``) atomically."""
+    """Write the ``-o`` files (``.json``, ``.csv``, ``.xlsx``): all or none."""
     def workbook(temp: Path) -> None:
         from fundopt.reports.xlsx_batch import write_sweep_xlsx
 
         write_sweep_xlsx(temp, run=run, lang=lang)
 
-    for path in paths:
-        write_file(path, lambda: sweep_dict(run, lang), lambda: display_frame(run, lang),
-                   workbook)
+    write_files(paths, lambda: sweep_dict(run, lang), lambda: display_frame(run, lang),
+                workbook)

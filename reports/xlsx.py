@@ -17,6 +17,7 @@ import pandas as pd
 
 from fundopt.models.domain import FUND_SIZE, MAX_TICKET, MIN_TICKET, Policy, Table
 from fundopt.optimizer.result import Result
+from fundopt.reports.atomic import save_book
 from fundopt.reports.export import manifest_dict
 from fundopt.reports.frames import (
     AMOUNT,
@@ -88,7 +89,7 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
                       ("sheet.manifest", _manifest_rows(table, policy, result, lang)),
                       *diagnosis_sheets(table, policy, result, lang)):
         add_sheet(book, label(key, lang), rows, row_widths(rows))
-    book.save(path)
+    save_book(book, path)
 
 
 def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang: str) -> None:

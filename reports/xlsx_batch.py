@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
+from fundopt.reports.atomic import save_book
 from fundopt.reports.compare import CompareRun, compare_rows, plan_changes, status_of
 from fundopt.reports.labels import label
 from fundopt.reports.review import (
@@ -62,7 +63,7 @@ def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
     plans = _plans_rows(run, names, lang)
     add_sheet(book, label("sheet.plans", lang), plans, row_widths(plans))
     add_review_sheets(book, base.table, base.policy, base_result, lang)
-    book.save(path)
+    save_book(book, path)
 
 
 def _comparison_sheet(book: Any, run: CompareRun, names: list[str], lang: str) -> None:
@@ -149,7 +150,7 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
                    len(run.values), "K2", run.param, label("objective", lang))
     amounts = _amount_rows(run, lang)
     add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts))
-    book.save(path)
+    save_book(book, path)
 
 
 def _amount_rows(run: SweepRun, lang: str) -> list[Row]:

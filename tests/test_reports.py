@@ -273,8 +273,9 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
         path.write_text("partial", encoding="utf-8")
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="cannot write the output: disk full") as error:
         atomic_write(target, broken)
+    assert error.value.file == str(target)
     assert target.read_text(encoding="utf-8") == "2"
     assert [p.name for p in target.parent.iterdir()] == ["out.json"]
 

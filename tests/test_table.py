@@ -138,7 +138,7 @@ def test_unknown_extension(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     err = error_of(tmp_path / "nope.csv")
-    assert err.message == "file not found" and err.file == str(tmp_path / "nope.csv")
+    assert err.message == "table file not found" and err.file == str(tmp_path / "nope.csv")
 
 
 # --- values ----------------------------------------------------------------------------

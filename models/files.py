@@ -1,0 +1,156 @@
+"""Reading the planner's input files safely: regular files only, bounded in size, and TOML
+bounded in nesting, so a device, a FIFO, a symbolic-link loop or a hostile file stops with
+an input error instead of blocking, eating memory or crashing the parser."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from fundopt.errors import InputError
+from fundopt.models.limits import MAX_TOML_BYTES, MAX_TOML_DEPTH
+
+_WHAT_ZH = {"table": "表格", "policy": "政策", "scenario": "情景"}
+
+
+def read_input(path: Path, what: str, limit: int) -> bytes:
+    """The bytes of an input file, after checking it is a regular file of at most ``limit``.
+
+    Parameters
+    ----------
+    path
+        The file as the planner named it.
+    what
+        ``"table"``, ``"policy"`` or ``"scenario"``: how messages name the file.
+    limit
+        Largest size accepted, in bytes.
+
+    Raises
+    ------
+    InputError
+        Not found, a symbolic-link loop, a folder, a device or FIFO (which would block or
+        never end), larger than ``limit``, or unreadable.
+    """
+    file, zh = str(path), _WHAT_ZH.get(what, "")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{what} file not found", file=file,
+                         message_zh=f"找不到{zh}文件") from None
+    except OSError as exc:
+        raise _os_error(exc, what, file) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+        kind_zh = "文件夹" if stat.S_ISDIR(info.st_mode) else "设备、管道或套接字"
+        raise InputError(f"the {what} path is not a regular file but {kind}", file=file,
+                         expected=f"a {what} file", expected_zh=f"{zh}文件",
+                         message_zh=f"{zh}路径不是普通文件，而是{kind_zh}")
+    if info.st_size > limit:
+        raise _too_large(what, file, info.st_size, limit)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)   # the file may grow after the stat
+    except OSError as exc:
+        raise _os_error(exc, what, file) from None
+    if len(data) > limit:
+        raise _too_large(what, file, len(data), limit)
+    return data
+
+
+def load_toml(path: Path, what: str) -> tuple[dict[str, Any], bytes]:
+    """A TOML file (UTF-8, BOM allowed) as a dict, and its bytes (for the hash).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_input`; not UTF-8; not TOML (the parser's message says where);
+        nested deeper than ``MAX_TOML_DEPTH``.
+    """
+    raw = read_input(path, what, MAX_TOML_BYTES)
+    file, zh = str(path), _WHAT_ZH.get(what, "")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"the {what} file is not UTF-8 text", file=file,
+                         hint=f"Save the {what} file as UTF-8.",
+                         message_zh=f"{zh}文件不是 UTF-8 编码",
+                         hint_zh=f"请以 UTF-8 编码保存{zh}文件。") from None
+    _check_nesting(text, file)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(
+            f"not valid TOML: {exc}", file=file,
+            hint='Keys that are not plain ASCII must be quoted, e.g. [region."天津"]; '
+                 'text values too, e.g. maximize = "score".',
+            message_zh=f"TOML 格式错误：{exc}",
+            hint_zh='中文键名需加引号，如 [region."天津"]；'
+                    '文本值也需加引号，如 maximize = "score"。',
+        ) from None
+    except RecursionError:   # the bracket count below is a bound, not a parser
+        raise _too_deep(file) from None
+    if _depth(data) > MAX_TOML_DEPTH:
+        raise _too_deep(file)
+    return data, raw
+
+
+def _check_nesting(text: str, file: str) -> None:
+    """Refuse deep inline nesting before the recursive parser sees it.
+
+    Counting brackets ignores strings and comments, so it over-counts; it only rejects
+    text whose brackets *could* nest deeper than 4 × the limit, far beyond any policy.
+    """
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    if deepest > 4 * MAX_TOML_DEPTH:
+        raise _too_deep(file)
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed TOML, without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item \
+            if isinstance(item, list) else ()
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _too_deep(file: str) -> InputError:
+    return InputError(f"tables or arrays nested deeper than {MAX_TOML_DEPTH} levels",
+                      file=file, expected=f"at most {MAX_TOML_DEPTH} levels of nesting",
+                      message_zh=f"表或数组嵌套超过 {MAX_TOML_DEPTH} 层",
+                      expected_zh=f"嵌套不超过 {MAX_TOML_DEPTH} 层")
+
+
+def _too_large(what: str, file: str, size: int, limit: int) -> InputError:
+    return InputError(f"the {what} file is too large ({size:,} bytes)", file=file,
+                      expected=f"at most {limit:,} bytes",
+                      message_zh=f"{_WHAT_ZH.get(what, '')}文件过大（{size:,} 字节）",
+                      expected_zh=f"不超过 {limit:,} 字节")
+
+
+def _os_error(exc: OSError, what: str, file: str) -> InputError:
+    zh = _WHAT_ZH.get(what, "")
+    if exc.errno == errno.ELOOP:
+        return InputError(f"the {what} path is a symbolic-link loop", file=file,
+                          hint="One of its links points back at itself; fix or remove it.",
+                          message_zh=f"{zh}路径是循环的符号链接",
+                          hint_zh="其中某个链接指回自身，请修正或删除。")
+    if exc.errno == errno.EISDIR:
+        return InputError(f"the {what} path is a folder, not a file", file=file,
+                          message_zh=f"{zh}路径是文件夹而不是文件")
+    reason = exc.strerror or type(exc).__name__
+    return InputError(f"cannot read the {what} file ({reason})", file=file,
+                      message_zh=f"无法读取{zh}文件（{reason}）")

@@ -1,0 +1,33 @@
+"""What fundopt accepts at most, in one place (docs/reliability.md lists the same figures).
+
+Each limit stops a run with an input error (exit 2) before memory or time grows with a
+hostile or broken file; none is anywhere near what a real fund table or policy needs.
+"""
+
+from __future__ import annotations
+
+MAX_TABLE_BYTES = 2 * 1024**3
+"""Size of a table file (.csv or .xlsx) on disk."""
+
+MAX_TOML_BYTES = 16 * 1024**2
+"""Size of a policy or scenario file (TOML) on disk."""
+
+MAX_TOML_DEPTH = 32
+"""Nesting of tables and arrays in a policy or scenario file (a real policy uses 4)."""
+
+MAX_XLSX_UNPACKED = 1024**3
+"""What the parts of one .xlsx workbook may unpack to in total, as their headers declare
+it (the unzipping stops there). A 100 000-row table unpacks to about 60 MB; Excel's
+largest sheet, 1 048 576 rows of such a table, to about 600 MB."""
+
+MAX_CELL_CHARS = 32_767
+"""Characters in one cell: Excel's own limit. Checked on the workbook's XML before it is
+parsed (a text node longer than 6 bytes a character is refused), then exactly."""
+
+MAX_SWEEP_POINTS = 10_000
+"""Points of one ``fundopt sweep``."""
+
+MAX_MAGNITUDE = 1e12
+"""Largest absolute value of an amount, score or other number the model uses. HiGHS takes
+matrix entries below 1e15 and treats costs and bounds from 1e20 as infinite; 1e12 leaves
+room for sums of many rows and is 10 000亿 in 亿元 (or 1万亿元 in 元)."""

@@ -1,0 +1,78 @@
+"""The table in the policy's unit (SPEC §7): where the table and the policy meet.
+
+A header may name the unit of its numbers (``最高出资（万元）``). Once the policy — and so
+its ``unit`` — is known, those columns are converted among 元 / 万元 / 亿元; any other
+unit must be the policy's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from fundopt.errors import InputError
+from fundopt.models.domain import Table
+from fundopt.models.headers import MONEY_UNITS
+from fundopt.models.limits import MAX_MAGNITUDE
+
+
+def in_policy_unit(table: Table, unit: str) -> Table:
+    """``table`` with every column whose header names a unit converted to ``unit``.
+
+    Converting 万元 to 亿元 divides by 10 000 (one correctly rounded division, so
+    5000万元 is exactly 0.5亿元). The header shown in outputs names the new unit.
+
+    Parameters
+    ----------
+    table
+        As read; ``table.units`` holds the unit written in each header.
+    unit
+        The policy's ``unit``.
+
+    Returns
+    -------
+    Table
+        With converted values, headers naming ``unit`` and no ``units`` left; the same
+        table if no header names a unit.
+
+    Raises
+    ------
+    InputError
+        A header's unit is neither ``unit`` nor convertible to it, or a converted value
+        is too large for the solver.
+    """
+    if not table.units:
+        return table
+    frame = table.frame.copy()
+    headers = dict(table.headers)
+    file = str(table.path) + (f"[{table.sheet}]" if table.sheet else "")
+    for column, written in table.units.items():
+        header = headers.get(column, column)
+        if written == unit:
+            continue
+        if written not in MONEY_UNITS or unit not in MONEY_UNITS:
+            raise InputError(
+                f"the header names the unit {written!r}, but the policy's unit is {unit!r}",
+                file=file, column=header, value=written,
+                expected=f"{unit!r}, or 元 / 万元 / 亿元 when the policy's unit is one of them",
+                hint="Write the column in the policy's unit, or set the policy's unit.",
+                message_zh=f"表头单位为 {written!r}，而政策的单位为 {unit!r}",
+                expected_zh=f"{unit!r}；政策单位为 元/万元/亿元 之一时也可用 元/万元/亿元",
+                hint_zh="请按政策单位填写该列，或修改政策的 unit。")
+        values = frame[column].to_numpy(dtype=float)
+        have, want = MONEY_UNITS[written], MONEY_UNITS[unit]
+        converted = values * (have // want) if have >= want else values / (want // have)
+        too_large = np.abs(converted) > MAX_MAGNITUDE
+        if too_large.any():
+            i = int(too_large.argmax())
+            raise InputError("number too large for the solver", file=file,
+                             row=table.source_rows[i], column=header, value=values[i],
+                             expected=f"at most {MAX_MAGNITUDE:g} {unit}",
+                             message_zh="数值过大，求解器无法处理",
+                             expected_zh=f"不超过 {MAX_MAGNITUDE:g} {unit}")
+        frame[column] = pd.Series(converted, index=frame.index)
+        at = header.rfind(written)
+        headers[column] = header[:at] + unit + header[at + len(written):]
+    return replace(table, frame=frame, headers=headers, units={})

@@ -1,0 +1,304 @@
+"""Reading the sub-fund table out of an ``.xlsx`` workbook (SPEC §2, §7).
+
+Before openpyxl parses anything, the archive is checked against the limits of
+:mod:`fundopt.models.limits` (total unpacked size, longest cell), so a small file that
+unpacks to gigabytes stops at once. The table is read from ``--sheet NAME``, else the
+visible sheet ``subfunds``, else the first visible sheet whose header row (within its
+first 10 rows, below any title rows) names the required columns. Hidden sheets are read
+only when ``--sheet`` names them. A formula whose value Excel never calculated is an
+error, not a blank.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from xml.etree.ElementTree import ParseError
+
+import numpy as np
+
+from fundopt.errors import InputError
+from fundopt.models.domain import REQUIRED_COLUMNS
+from fundopt.models.headers import holds_required
+from fundopt.models.limits import MAX_CELL_CHARS, MAX_XLSX_UNPACKED
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+TABLE_SHEET, POLICY_SHEET, CONSTRAINTS_SHEET = "subfunds", "policy", "constraints"
+HEADER_ROWS = 10          # the header row is within a sheet's first 10 rows
+Records = list[tuple[int, list[str]]]   # (spreadsheet row number, cells) of non-blank rows
+Sheet = tuple[tuple[object, ...], ...]
+
+_CHUNK = 1 << 22
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL_BYTES = 6 * MAX_CELL_CHARS      # &quot; is 6 bytes for one character
+_XML_PARTS = re.compile(r"xl/(?:worksheets/[^/]+|sharedStrings)\.xml", re.IGNORECASE)
+_ERRORS = (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError, EOFError,
+           zipfile.LargeZipFile, NotImplementedError)
+
+
+@dataclass(frozen=True)
+class WorkbookTable:
+    """The table sheet's rows from its header row on, and the raw policy sheets."""
+
+    sheet: str
+    records: Records
+    policy_sheet: Sheet | None
+    constraints_sheet: Sheet | None
+
+
+def read_workbook(data: bytes, file: str, sheet: str | None) -> WorkbookTable:
+    """The sub-fund sheet of an ``.xlsx`` file (see the module's docstring).
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    file
+        The file's name, for messages.
+    sheet
+        ``--sheet``: the sheet to read, by name (hidden ones too); None to choose.
+
+    Raises
+    ------
+    InputError
+        Not a readable workbook, over a limit, no such sheet, no sheet of sub-funds, or a
+        formula without a calculated value.
+    """
+    formulas = _check_archive(data, file)
+    # imported here: openpyxl costs start-up time that CSV runs should not pay
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (*_ERRORS, InvalidFileException):
+        raise not_xlsx(file) from None
+    try:
+        table = _choose_sheet(book, file, sheet)
+        where = f"{file}[{table.title}]"
+        rows = [[_cell_text(v, where, n, c) for c, v in enumerate(row, start=1)]
+                for n, row in enumerate(_sheet_rows(table), start=1)]
+        raw = {name: _raw_sheet(s) for s in book.worksheets
+               if (name := s.title.strip().casefold()) in (POLICY_SHEET, CONSTRAINTS_SHEET)}
+        titles = {s.title.strip().casefold(): s.title for s in book.worksheets}
+    except _ERRORS:
+        raise not_xlsx(file) from None
+    finally:
+        book.close()
+    if formulas:
+        _check_formulas(data, file, table.title, rows)
+        for name, values in raw.items():
+            _check_formulas(data, file, titles[name], [list(r) for r in values])
+    records = [(n, cells) for n, cells in enumerate(rows, start=1) if "".join(cells).strip()]
+    return WorkbookTable(table.title, _from_header(records), raw.get(POLICY_SHEET),
+                         raw.get(CONSTRAINTS_SHEET))
+
+
+def not_xlsx(file: str) -> InputError:
+    return InputError("not a readable .xlsx file", file=file,
+                      hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",
+                      message_zh="不是可读取的 .xlsx 文件",
+                      hint_zh="请用 Excel 打开并另存为“Excel 工作簿（.xlsx）”。")
+
+
+# --- limits, before parsing -------------------------------------------------------------
+
+def _check_archive(data: bytes, file: str) -> bool:
+    """Check the unpacked size and the longest cell; True if some sheet holds formulas."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = archive.infolist()
+        total = sum(part.file_size for part in parts)
+        if total > MAX_XLSX_UNPACKED:
+            raise InputError(
+                f"the workbook unpacks to {total:,} bytes", file=file,
+                expected=f"at most {MAX_XLSX_UNPACKED:,} bytes unpacked",
+                hint="Save only the sub-fund table (and policy sheets) in the workbook.",
+                message_zh=f"工作簿解压后达 {total:,} 字节",
+                expected_zh=f"解压后不超过 {MAX_XLSX_UNPACKED:,} 字节",
+                hint_zh="工作簿中只保留子基金表（及政策工作表）。")
+        formulas = False
+        for part in parts:
+            if _XML_PARTS.fullmatch(part.filename):
+                with archive.open(part) as stream:
+                    formulas |= _scan_part(stream, file, part.filename)
+        return formulas
+    except _ERRORS:
+        raise not_xlsx(file) from None
+
+
+def _scan_part(stream: io.BufferedIOBase | Any, file: str, part: str) -> bool:
+    """Stream one XML part: refuse a text node too long for a cell; find formulas.
+
+    Text between ``>`` and ``<`` is a cell's text (XML escapes ``<`` inside text), so the
+    longest such run bounds the longest cell before any of it is parsed.
+    """
+    formulas, run, tail = False, 0, b""
+    while chunk := stream.read(_CHUNK):
+        formulas = formulas or _FORMULA.search(tail + chunk) is not None
+        tail = chunk[-8:]
+        raw = np.frombuffer(chunk, dtype=np.uint8)
+        marks = np.flatnonzero((raw == ord("<")) | (raw == ord(">")))
+        if len(marks) == 0:
+            run += len(chunk)
+        else:
+            gaps = np.diff(marks)
+            longest = max(run + int(marks[0]), int(gaps.max()) if len(gaps) else 0)
+            run = len(chunk) - int(marks[-1]) - 1
+            if longest > _CELL_BYTES:
+                raise _long_cell(file, part)
+        if run > _CELL_BYTES:
+            raise _long_cell(file, part)
+    return formulas
+
+
+def _long_cell(file: str, where: str, row: int | None = None, column: str | None = None
+               ) -> InputError:
+    return InputError(
+        f"a cell holds more than {MAX_CELL_CHARS:,} characters ({where})", file=file,
+        row=row, column=column, expected=f"at most {MAX_CELL_CHARS:,} characters a cell",
+        message_zh=f"单元格超过 {MAX_CELL_CHARS:,} 个字符（{where}）",
+        expected_zh=f"每个单元格不超过 {MAX_CELL_CHARS:,} 个字符")
+
+
+# --- choosing the sheet ---------------------------------------------------------------
+
+def _choose_sheet(book: Workbook, file: str, wanted: str | None) -> ReadOnlyWorksheet:
+    sheets: list[ReadOnlyWorksheet] = list(book.worksheets)   # type: ignore[arg-type]
+    if wanted is not None:
+        for match in (lambda s: s.title == wanted,
+                      lambda s: s.title.strip().casefold() == wanted.strip().casefold()):
+            found = [s for s in sheets if match(s)]
+            if found:
+                return found[0]
+        names = ", ".join(repr(s.title) for s in sheets)
+        raise InputError(f"the workbook has no sheet {wanted!r}", file=file,
+                         expected=f"one of its sheets: {names}",
+                         message_zh=f"工作簿中没有工作表 {wanted!r}",
+                         expected_zh=f"以下工作表之一：{names}")
+    visible = [s for s in sheets if s.sheet_state == "visible"]
+    candidates = [s for s in visible
+                  if s.title.strip().casefold() not in (POLICY_SHEET, CONSTRAINTS_SHEET)]
+    named = [s for s in candidates if s.title.strip().casefold() == TABLE_SHEET]
+    if named:
+        return named[0]
+    for sheet in candidates:
+        if _holds_table(sheet):
+            return sheet
+    hidden = [s for s in sheets if s.sheet_state != "visible" and _holds_table(s)]
+    if hidden:
+        title = hidden[0].title
+        raise InputError(
+            f"the sheet holding the table, {title!r}, is hidden", file=file,
+            expected="the table on a visible sheet",
+            hint=f"Hidden sheets (often stale drafts) are read only when asked: --sheet "
+                 f"{title!r}, or unhide it.",
+            message_zh=f"存放表格的工作表 {title!r} 已隐藏", expected_zh="表格位于可见工作表",
+            hint_zh=f"隐藏的工作表（常为过期草稿）只有指定时才读取：--sheet {title!r}，"
+                    "或取消隐藏。")
+    if candidates:
+        return candidates[0]     # the message will list the headers it found there
+    raise InputError("the workbook has no sheet of sub-funds", file=file,
+                     expected=f"a visible sheet named {TABLE_SHEET!r}, or --sheet NAME",
+                     message_zh="工作簿中没有子基金工作表",
+                     expected_zh=f"名为 {TABLE_SHEET!r} 的可见工作表，或用 --sheet 指定")
+
+
+def _holds_table(sheet: ReadOnlyWorksheet) -> bool:
+    """Whether one of the sheet's first rows names every required column."""
+    top = [[_plain(v) for v in row] for row in _sheet_rows(sheet, HEADER_ROWS)]
+    return any(holds_required(row) == len(REQUIRED_COLUMNS) for row in top)
+
+
+def _from_header(records: Records) -> Records:
+    """The rows from the header row on: the first of the first 10 rows that names every
+    required column (title rows above it are dropped), else the one naming the most."""
+    top = [(i, holds_required(cells)) for i, (number, cells) in enumerate(records)
+           if number <= HEADER_ROWS]
+    if not top:
+        return records
+    best = max(top, key=lambda item: (item[1], -item[0]))
+    return records[best[0]:]
+
+
+# --- cells -------------------------------------------------------------------------------
+
+def _plain(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _cell_text(value: object, where: str, row: int, column: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))          # an Excel id 101.0 is "101"
+    if isinstance(value, float):
+        return repr(value)              # round-trips exactly through the number parser
+    text = str(value)
+    if len(text) > MAX_CELL_CHARS:
+        raise _long_cell(where, "cell", row, _letter(column))
+    return text
+
+
+def _letter(number: int) -> str:
+    """1 → A, 27 → AA, as the spreadsheet names its columns."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sheet_rows(sheet: ReadOnlyWorksheet, max_row: int | None = None
+                ) -> Iterable[Sequence[object]]:
+    # Some writers record a wrong dimension; reset it so no cell is cut off, and start at
+    # A1 so row numbers are the spreadsheet's.
+    sheet.reset_dimensions()
+    rows: Iterable[Sequence[object]] = sheet.iter_rows(min_row=1, min_col=1, max_row=max_row,
+                                                       values_only=True)
+    return rows
+
+
+def _raw_sheet(sheet: ReadOnlyWorksheet) -> Sheet:
+    rows = [tuple(row) for row in _sheet_rows(sheet)]
+    while rows and all(v is None or (isinstance(v, str) and not v.strip()) for v in rows[-1]):
+        rows.pop()
+    return tuple(rows)
+
+
+def _check_formulas(data: bytes, file: str, title: str, values: Sequence[Sequence[object]]
+                    ) -> None:
+    """A formula cell whose calculated value the file does not hold is an error."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except _ERRORS:
+        raise not_xlsx(file) from None
+    try:
+        for number, row in enumerate(_sheet_rows(book[title]), start=1):
+            for column, formula in enumerate(row, start=1):
+                if not (isinstance(formula, str) and formula.startswith("=")):
+                    continue
+                cells = values[number - 1] if number <= len(values) else ()
+                value = cells[column - 1] if column <= len(cells) else None
+                if value is None or value == "":
+                    raise InputError(
+                        "a formula Excel has not calculated", file=f"{file}[{title}]",
+                        row=number, column=_letter(column), value=formula,
+                        expected="a cell with a value",
+                        hint="Open the file in Excel or LibreOffice, let it recalculate "
+                             "and save it; or paste the cells as values.",
+                        message_zh="公式尚未经 Excel 计算，没有数值",
+                        expected_zh="有数值的单元格",
+                        hint_zh="请用 Excel 或 LibreOffice 打开、重新计算后保存；"
+                                "或将这些单元格粘贴为数值。")
+    finally:
+        book.close()
