@@ -27,7 +27,7 @@ from fundopt.models.domain import (
     Rule,
     Table,
 )
-from fundopt.models.table import parse_numbers
+from fundopt.models.table import check_magnitude, parse_numbers
 
 Where = tuple[tuple[str, tuple[str, ...]], ...]
 STAR = ("*",)
@@ -205,6 +205,7 @@ def _check_measure_column(rule: Rule, table: Table, source: str) -> None:
                          value=rule.column, expected="a numeric column: " + _shortlist(numeric),
                          hint=(_not_number_hint(table, rule.column)
                                or _column_hint(rule.column, table, numeric)))
+    check_magnitude(table, rule.column)
 
 
 def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table,
@@ -245,6 +246,7 @@ def _check_objective(policy: Policy, table: Table) -> None:
         blank = np.isnan(table.frame[column].to_numpy(float))
         if blank.any():
             _raise_blank(table, column, int(np.argmax(blank)), f"the objective ({key})")
+        check_magnitude(table, column)
 
 
 def _check_blanks(constraints: Sequence[Constraint], table: Table) -> None:

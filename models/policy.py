@@ -22,6 +22,7 @@ from fundopt.errors import InputError
 from fundopt.models.domain import Measure, Objective, Policy, Rule, Sense
 from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.files import load_toml
+from fundopt.models.limits import MAX_MAGNITUDE
 from fundopt.models.sheets import sheet_tree
 
 __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "selection_mask"]
@@ -342,6 +343,10 @@ def _number(value: Any, path: str, loc: Locator, lo: float | None = None,
         raise loc.error(path, f"{path} must be {kind}", value=value, expected=expected,
                         message_zh=f"{path} 应为数字")
     number = float(value)
+    if math.isfinite(number) and abs(number) > MAX_MAGNITUDE:
+        raise loc.error(path, f"{path} is too large for the solver", value=value,
+                        expected=f"{expected} of at most {MAX_MAGNITUDE:g}",
+                        message_zh=f"{path} 数值过大，求解器无法处理")
     bad = (not math.isfinite(number) or (integer and not number.is_integer())
            or (lo is not None and (number <= lo if lo_open else number < lo))
            or (hi is not None and number > hi))

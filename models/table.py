@@ -42,7 +42,7 @@ from fundopt.models.headers import ALIASES, closest, column_of
 from fundopt.models.limits import MAX_MAGNITUDE, MAX_TABLE_BYTES
 from fundopt.models.workbook import read_workbook
 
-__all__ = ["ALIASES", "parse_numbers", "read_table"]
+__all__ = ["ALIASES", "check_magnitude", "parse_numbers", "read_table"]
 _NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
 _NON_BLANK_TEXT = (ID, NAME, REGION, CATEGORY)
 _TEXT_COLUMNS = (*_NON_BLANK_TEXT, DISTRICT, STATUS)
@@ -429,6 +429,22 @@ def _check_bounds(column: str, values: np.ndarray, cells: np.ndarray,
         sign = ">" if strict else ">="
         _raise_first(low, cells, rows, file, headers[column], "number out of range",
                      f"a number {sign} {bound:g}", "数值超出范围", f"{sign} {bound:g} 的数值")
+
+
+def check_magnitude(table: Table, column: str) -> None:
+    """A column the model uses must hold numbers HiGHS can take (``MAX_MAGNITUDE``).
+
+    Raises
+    ------
+    InputError
+        Naming the first row over the limit.
+    """
+    values = table.frame[column].to_numpy(dtype=float)
+    over = np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE
+    file = str(table.path) + (f"[{table.sheet}]" if table.sheet else "")
+    _raise_first(over, values, list(table.source_rows), file, table.headers.get(column, column),
+                 "number too large for the solver", f"a number of at most {MAX_MAGNITUDE:g}",
+                 "数值过大，求解器无法处理", f"绝对值不超过 {MAX_MAGNITUDE:g} 的数值")
 
 
 def _raise_first(mask: np.ndarray, cells: np.ndarray, rows: list[int], file: str,
