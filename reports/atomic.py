@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import io
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -88,6 +90,8 @@ def check_not_input(path: Path, inputs: Iterable[Path]) -> None:
         except (FileNotFoundError, NotADirectoryError):
             continue         # a folder above is missing, or is a file: checked next
         except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                continue     # the folder's name limit is checked below
             if exc.errno == errno.ELOOP:
                 raise InputError(
                     f"cannot create the output: {place} is a symbolic-link loop", file=file,
@@ -210,11 +214,7 @@ def write_all(files: Sequence[tuple[Path, Writer]]) -> None:
             target = Path(target)
             temp = _new_temp(target, made)
             temps.append((target, temp))
-            try:
-                writer(temp)
-                os.chmod(temp, _file_mode())
-            except OSError as exc:
-                raise _cannot_write(str(target), exc) from None
+            _write_one(target, temp, writer)
         _commit(temps)
     except BaseException:
         for _, temp in temps:
@@ -224,6 +224,29 @@ def write_all(files: Sequence[tuple[Path, Writer]]) -> None:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
+
+
+def _write_one(target: Path, temp: Path, writer: Writer) -> None:
+    try:
+        writer(temp)
+        os.chmod(temp, _file_mode())
+        return
+    except OSError as exc:
+        error = _cannot_write(str(target), exc)
+        previous, sys.unraisablehook = sys.unraisablehook, _quiet_os_errors
+    # Leaving the except block frees the writer's frames: a library's half-written
+    # streams (openpyxl's sheet writers) then fail again as they close, which Python would
+    # print as "Exception ignored" tracebacks after the one clear error below.
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    raise error
+
+
+def _quiet_os_errors(unraisable: Any) -> None:
+    if not isinstance(unraisable.exc_value, OSError):
+        sys.__unraisablehook__(unraisable)
 
 
 def _new_temp(target: Path, made: list[Path]) -> Path:
