@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,7 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_BYTES = 6 * MAX_CELL_CHARS      # &quot; is 6 bytes for one character
 _XML_PARTS = re.compile(r"xl/(?:worksheets/[^/]+|sharedStrings)\.xml", re.IGNORECASE)
 _ERRORS = (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError, EOFError,
-           zipfile.LargeZipFile, NotImplementedError)
+           zipfile.LargeZipFile, NotImplementedError, zlib.error)
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ def _long_cell(file: str, where: str, row: int | None = None, column: str | None
 # --- choosing the sheet ---------------------------------------------------------------
 
 def _choose_sheet(book: Workbook, file: str, wanted: str | None) -> ReadOnlyWorksheet:
-    sheets: list[ReadOnlyWorksheet] = list(book.worksheets)   # type: ignore[arg-type]
+    sheets: list[ReadOnlyWorksheet] = list(book.worksheets)
     if wanted is not None:
         for match in (lambda s: s.title == wanted,
                       lambda s: s.title.strip().casefold() == wanted.strip().casefold()):

@@ -7,6 +7,7 @@ import csv
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -29,7 +30,7 @@ def run(*args: str | Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def sample_rows() -> tuple[list[str], list[list[object]]]:
+def sample_rows() -> tuple[list[Any], list[list[Any]]]:
     with open(SAMPLE, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     numeric = {"max_ticket", "min_ticket", "fund_size", "score", "risk", "reinvest",
@@ -40,7 +41,7 @@ def sample_rows() -> tuple[list[str], list[list[object]]]:
     return header, body
 
 
-def workbook(path: Path, sheets: list[tuple[str, list[list[object]], str]]) -> Path:
+def workbook(path: Path, sheets: list[tuple[str, list[list[Any]], str]]) -> Path:
     book = openpyxl.Workbook()
     book.remove(book.active)
     for title, rows, state in sheets:
@@ -53,8 +54,8 @@ def workbook(path: Path, sheets: list[tuple[str, list[list[object]], str]]) -> P
     return path
 
 
-def scaled(header: list[str], body: list[list[object]], column: str, factor: float
-           ) -> list[list[object]]:
+def scaled(header: list[Any], body: list[list[Any]], column: str, factor: float
+           ) -> list[list[Any]]:
     at = header.index(column)
     return [[v * factor if i == at and isinstance(v, float) else v for i, v in enumerate(r)]
             for r in body]

@@ -207,7 +207,7 @@ def test_csv_round_trip_of_names_with_cr_lf_quotes_and_commas(sample: Path) -> N
     back = read_table(out / "plan.csv")      # the plan is itself a valid table
     assert len(back.frame) == len(frame)
     assert back.frame["name"].tolist() == table.frame["name"].tolist()
-    assert back.frame["manager"].iat[len(names)].startswith("'=HYPERLINK")
+    assert str(back.frame["manager"].iat[len(names)]).startswith("'=HYPERLINK")
     plan = pd.read_csv(out / "plan.csv", encoding="utf-8-sig", keep_default_na=False)
     assert len(plan) == len(frame) and plan["name"].tolist()[:3] == \
         ["line\rbreak", "two\nlines", 'say "hi"']
@@ -247,10 +247,12 @@ def test_no_space_left_in_process(tmp_path: Path) -> None:
         path.write_bytes(b"partial")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
+    def fine(path: Path) -> None:
+        path.write_text("new", encoding="utf-8")
+
     (tmp_path / "b.json").write_text("old", encoding="utf-8")
     with pytest.raises(InputError) as error:
-        write_all([(tmp_path / "a.json", lambda p: p.write_text("new", encoding="utf-8")),
-                   (tmp_path / "b.json", full)])
+        write_all([(tmp_path / "a.json", fine), (tmp_path / "b.json", full)])
     assert error.value.file == str(tmp_path / "b.json")
     assert "No space left on device" in error.value.render("en")
     assert "无法写入输出文件" in error.value.render("zh")
@@ -285,3 +287,28 @@ def test_long_output_names_and_bad_targets(sample: Path) -> None:
     assert "a name in the output path is longer than 255 bytes" in text
     text = clean_exit_2(cli("solve", sample, "-o", "/dev/null.json/x.csv", "-o", "/dev/null"))
     assert "unknown output format" in text
+
+
+def test_kill_during_the_workbook_leaves_old_outputs_then_cleans_up(sample: Path) -> None:
+    """kill -9 while the .xlsx is written: the old json/csv/xlsx stay as they were (no new
+    json beside an old xlsx), and the next run removes the dead run's temp files."""
+    out = sample.with_name("out")
+    out.mkdir()
+    targets = [out / "p.json", out / "p.csv", out / "p.xlsx"]
+    for target in targets:
+        target.write_text("old", encoding="utf-8")
+    killer = ("import os, signal, sys\n"
+              "import fundopt.reports.xlsx as xlsx\n"
+              "xlsx.write_xlsx = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+              "from fundopt.cli import app\n"
+              "app(sys.argv[1:], prog_name='fundopt')\n")
+    args = ["solve", str(sample), *(a for t in targets for a in ("-o", str(t)))]
+    done = subprocess.run([sys.executable, "-c", killer, *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert [t.read_text(encoding="utf-8") for t in targets] == ["old"] * 3
+    left = [p.name for p in out.iterdir() if p.name.startswith(".fundopt-")]
+    assert len(left) == 3                       # json and csv written, xlsx begun
+    assert cli(*args).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["p.csv", "p.json", "p.xlsx"]
+    assert json.loads(targets[0].read_text(encoding="utf-8"))["status"] == "optimal"
