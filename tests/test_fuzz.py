@@ -222,3 +222,22 @@ def test_sample_policy_with_one_value_replaced(tmp_path_factory: Any, data: Any)
     assert_handled(code, text)
     if code == 0:
         assert_valid_plan(SAMPLE, file, folder)
+
+
+SCENARIO_KEYS = st.one_of(st.sampled_from(["base", "scenarios", "policy", "description", "set",
+                                           "add_constraints", "remove_constraints", "edit",
+                                           "where", "ids", "scale", "status", "budget",
+                                           "max_ticket", "region.河北.min_share", "x"]), KEYS)
+SCENARIO_TREES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
+                              | st.dictionaries(SCENARIO_KEYS, inner, max_size=4),
+                              max_leaves=16)
+
+
+@FUZZ
+@given(tree=st.dictionaries(SCENARIO_KEYS, SCENARIO_TREES, max_size=3))
+def test_random_scenario_trees(tmp_path_factory: Any, tree: dict[str, Any]) -> None:
+    folder = tmp_path_factory.mktemp("scenarios")
+    path = folder / "s.toml"
+    path.write_text(toml_text(tree), encoding="utf-8")
+    code, text = run("compare", SAMPLE, "--scenarios", path, "--workers", "1")
+    assert_handled(code, text)
