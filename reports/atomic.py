@@ -233,10 +233,11 @@ def _write_one(target: Path, temp: Path, writer: Writer) -> None:
         return
     except OSError as exc:
         error = _cannot_write(str(target), exc)
-        previous, sys.unraisablehook = sys.unraisablehook, _quiet_os_errors
+        previous, sys.unraisablehook = sys.unraisablehook, _ignore
     # Leaving the except block frees the writer's frames: a library's half-written
-    # streams (openpyxl's sheet writers) then fail again as they close, which Python would
-    # print as "Exception ignored" tracebacks after the one clear error below.
+    # streams (openpyxl's sheet writers) then fail again as they close (OSError, or
+    # ValueError on a file already closed), which Python would print as "Exception
+    # ignored" tracebacks after the one clear error below. Nothing else runs meanwhile.
     try:
         gc.collect()
     finally:
@@ -244,9 +245,8 @@ def _write_one(target: Path, temp: Path, writer: Writer) -> None:
     raise error
 
 
-def _quiet_os_errors(unraisable: Any) -> None:
-    if not isinstance(unraisable.exc_value, OSError):
-        sys.__unraisablehook__(unraisable)
+def _ignore(unraisable: Any) -> None:
+    """An unraisable-exception hook that drops what it is given."""
 
 
 def _new_temp(target: Path, made: list[Path]) -> Path:
