@@ -32,6 +32,7 @@ TEMP_PREFIX = ".fundopt-"
 # .fundopt-<pid>-<mkstemp's 8 characters>.tmp: short, so any name a folder allows fits
 _TEMP = re.compile(r"\.fundopt-(\d+)-[A-Za-z0-9_]{8}o?\.tmp")   # o: a backup
 _STALE_SECONDS = 24 * 3600      # a temp file this old is stale whoever made it
+_LEGACY_SECONDS = 600           # fundopt 0.1's temp names carry no process id
 
 
 def _real(path: Path) -> str:
@@ -157,24 +158,30 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def remove_stale_temps(folder: Path) -> None:
+def remove_stale_temps(folder: Path, target: str = "") -> None:
     """Remove temporary files of fundopt's own naming that no running write owns.
 
     A temp file belongs to a process by its name; it is stale when that process no
-    longer runs on this machine, or when it is older than a day.
+    longer runs on this machine, or when it is older than a day. fundopt 0.1 named its
+    temp files after the target (``.plan.xlsx.<8 characters>.tmp``) without a process:
+    those of ``target`` are stale after ten minutes.
     """
     try:
         names = os.listdir(folder)
     except OSError:
         return
     now = time.time()
+    legacy = re.compile(re.escape(f".{target}.") + r"[A-Za-z0-9_]{8}\.tmp") if target else None
     for name in names:
         match = _TEMP.fullmatch(name)
-        if match is None:
+        old = legacy is not None and legacy.fullmatch(name) is not None
+        if match is None and not old:
             continue
         temp = Path(folder) / name
         with contextlib.suppress(OSError):
-            if not _running(int(match[1])) or now - temp.lstat().st_mtime > _STALE_SECONDS:
+            age = now - temp.lstat().st_mtime
+            if (age > _LEGACY_SECONDS if match is None
+                    else not _running(int(match[1])) or age > _STALE_SECONDS):
                 temp.unlink()
 
 
@@ -255,7 +262,7 @@ def _new_temp(target: Path, made: list[Path]) -> Path:
         missing = [p for p in (folder, *folder.parents) if not p.exists()]
         folder.mkdir(parents=True, exist_ok=True)
         made.extend(reversed(missing))
-        remove_stale_temps(folder)
+        remove_stale_temps(folder, target.name)
         handle, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".tmp",
                                         dir=folder)
     except OSError as exc:   # read-only folder, no permission, a file in the way, full

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -269,12 +270,15 @@ def test_stale_temp_files_are_removed_on_the_next_write(sample: Path) -> None:
     stale = [out / f".fundopt-{dead}-abcd1234.tmp", out / f".fundopt-{dead}-abcd1234o.tmp"]
     alive = out / f".fundopt-{os.getpid()}-live5678.tmp"      # a write still running
     other = out / ".notes.tmp"
-    for path in (*stale, alive, other):
+    legacy = [out / ".plan.json.k2j4_x9z.tmp", out / ".plan.json.fresh123.tmp"]   # fundopt 0.1
+    for path in (*stale, alive, other, *legacy):
         path.write_bytes(b"x" * 1000)
+    an_hour_ago = time.time() - 3600
+    os.utime(legacy[0], (an_hour_ago, an_hour_ago))
     done = cli("solve", sample, "-o", out / "plan.json")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [".notes.tmp", alive.name, "plan.json"])
+        [".notes.tmp", alive.name, legacy[1].name, "plan.json"])
 
 
 def test_long_output_names_and_bad_targets(sample: Path) -> None:
