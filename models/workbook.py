@@ -40,8 +40,10 @@ _CHUNK = 1 << 22
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_BYTES = 6 * MAX_CELL_CHARS      # &quot; is 6 bytes for one character
 _XML_PARTS = re.compile(r"xl/(?:worksheets/[^/]+|sharedStrings)\.xml", re.IGNORECASE)
+# what zipfile, zlib and openpyxl raise on a damaged archive (RuntimeError: a part flagged
+# as encrypted)
 _ERRORS = (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError, EOFError,
-           zipfile.LargeZipFile, NotImplementedError, zlib.error)
+           zipfile.LargeZipFile, NotImplementedError, RuntimeError, zlib.error)
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,28 @@ def test_workbook_unpack_limits_stop_before_memory_grows(tmp_path: Path) -> None
     assert peak_mib < 400 or before / 1024 >= 400, peak_mib   # 64 MB never unpacked whole
 
 
+@pytest.mark.parametrize("damage", ["encrypted flag", "bad deflate data"])
+def test_damaged_workbooks_found_by_fuzzing(tmp_path: Path, damage: str) -> None:
+    """Two defects the fuzz test found: exit 1 (RuntimeError, zlib.error), now exit 2."""
+    book = openpyxl.Workbook()
+    book.active.append(["id", "name", "region", "category", "max_ticket", "score"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = bytearray(buffer.getvalue())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        part = archive.getinfo("xl/styles.xml")
+    if damage == "encrypted flag":
+        central = data.rindex(b"xl/styles.xml") - 46
+        data[central + 8] |= 1                      # general purpose flag, bit 0
+    else:
+        start = part.header_offset + 30 + len(part.filename)
+        data[start:start + 8] = b"\xff" * 8
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="not a readable .xlsx file"):
+        read_table(path)
+
+
 def test_sweep_is_bounded(sample: Path) -> None:
     args = ("sweep", sample, "--param", "budget", "--from", "20")
     text = clean_exit_2(cli(*args, "--to", "30", "--steps", "100000000", timeout=30))
