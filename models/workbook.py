@@ -17,7 +17,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
 
 import numpy as np
@@ -82,7 +82,7 @@ def read_workbook(data: bytes, file: str, sheet: str | None) -> WorkbookTable:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (*_ERRORS, InvalidFileException):
-        raise not_xlsx(file) from None
+        raise _not_xlsx(file) from None
     try:
         table = _choose_sheet(book, file, sheet)
         where = f"{file}[{table.title}]"
@@ -92,7 +92,7 @@ def read_workbook(data: bytes, file: str, sheet: str | None) -> WorkbookTable:
                if (name := s.title.strip().casefold()) in (POLICY_SHEET, CONSTRAINTS_SHEET)}
         titles = {s.title.strip().casefold(): s.title for s in book.worksheets}
     except _ERRORS:
-        raise not_xlsx(file) from None
+        raise _not_xlsx(file) from None
     finally:
         book.close()
     if formulas:
@@ -104,7 +104,7 @@ def read_workbook(data: bytes, file: str, sheet: str | None) -> WorkbookTable:
                          raw.get(CONSTRAINTS_SHEET))
 
 
-def not_xlsx(file: str) -> InputError:
+def _not_xlsx(file: str) -> InputError:
     return InputError("not a readable .xlsx file", file=file,
                       hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",
                       message_zh="不是可读取的 .xlsx 文件",
@@ -134,10 +134,10 @@ def _check_archive(data: bytes, file: str) -> bool:
                     formulas |= _scan_part(stream, file, part.filename)
         return formulas
     except _ERRORS:
-        raise not_xlsx(file) from None
+        raise _not_xlsx(file) from None
 
 
-def _scan_part(stream: io.BufferedIOBase | Any, file: str, part: str) -> bool:
+def _scan_part(stream: IO[bytes], file: str, part: str) -> bool:
     """Stream one XML part: refuse a text node too long for a cell; find formulas.
 
     Text between ``>`` and ``<`` is a cell's text (XML escapes ``<`` inside text), so the
@@ -284,7 +284,7 @@ def _check_formulas(data: bytes, file: str, title: str, values: Sequence[Sequenc
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except _ERRORS:
-        raise not_xlsx(file) from None
+        raise _not_xlsx(file) from None
     try:
         for number, row in enumerate(_sheet_rows(book[title]), start=1):
             for column, formula in enumerate(row, start=1):
@@ -303,5 +303,7 @@ def _check_formulas(data: bytes, file: str, title: str, values: Sequence[Sequenc
                         expected_zh="有数值的单元格",
                         hint_zh="请用 Excel 或 LibreOffice 打开、重新计算后保存；"
                                 "或将这些单元格粘贴为数值。")
+    except _ERRORS:
+        raise _not_xlsx(file) from None
     finally:
         book.close()
