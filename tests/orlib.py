@@ -6,13 +6,12 @@ with ``min_ticket = max_ticket = 1`` (so it is taken whole or not at all) and ea
 a ``sum(rK) <= capacity`` constraint.
 
 The data live outside the repository, in ``shared/external/orlib-mknap`` beside the
-checkout (``ROOT.parent``); the environment variable ``FUNDOPT_EXTERNAL`` overrides the
-folder that holds ``orlib-mknap``.
+checkout; the environment variable ``FUNDOPT_EXTERNAL`` overrides the folder that holds
+``orlib-mknap`` (tests/external.py). Without them the tests that need them are skipped.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,8 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
+from external import external_root, missing, require
 
-ROOT = Path(__file__).resolve().parents[1]
+NAME = "orlib-mknap"
+FILES = ("mknap1.txt", "mknap2.txt")
 PROBLEM_HEADER = re.compile(r"^\s*problem\s+(\S+?)(?:\.DAT)?\s*$", re.IGNORECASE)
 
 
@@ -45,18 +47,26 @@ class Problem:
 
 
 def data_dir() -> Path:
-    """The folder holding mknap1.txt and mknap2.txt."""
-    external = os.environ.get("FUNDOPT_EXTERNAL")
-    base = Path(external) if external else ROOT.parent / "shared" / "external"
-    return base / "orlib-mknap"
+    """The folder that should hold mknap1.txt and mknap2.txt."""
+    return external_root() / NAME
 
 
 def load_problems(directory: Path | None = None) -> list[Problem]:
-    """All 55 problems: the 7 of mknap1.txt (MKNAP1-1…7) then the 48 of mknap2.txt."""
-    folder = directory if directory is not None else data_dir()
+    """All 55 problems: the 7 of mknap1.txt (MKNAP1-1…7) then the 48 of mknap2.txt.
+    Without ``directory``, skips the calling test when the data are not there."""
+    folder = directory if directory is not None else require(NAME, *FILES)
     mknap1 = parse_mknap1((folder / "mknap1.txt").read_text())
     mknap2 = parse_mknap2((folder / "mknap2.txt").read_text())
     return mknap1 + mknap2
+
+
+def problem_params() -> list[object]:
+    """``pytest.mark.parametrize`` values: one per problem, or a single skipped one (with
+    the reason) when the data are not there, so collection never fails."""
+    reason = missing(NAME, FILES)
+    if reason is not None:
+        return [pytest.param(None, id=NAME, marks=pytest.mark.skip(reason=reason))]
+    return [pytest.param(p, id=p.name) for p in load_problems()]
 
 
 def parse_mknap1(text: str) -> list[Problem]:

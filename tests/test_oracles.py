@@ -18,7 +18,6 @@ from fundopt.models.policy import expand, load_policy
 from fundopt.models.table import read_table
 
 ROOT = Path(__file__).parents[1]
-PROBLEMS = {p.name: p for p in load_problems()}
 FAST = ["MKNAP1-1", "MKNAP1-2", "MKNAP1-3", "MKNAP1-4", "MKNAP1-5", "MKNAP1-6", "MKNAP1-7",
         "WEING1", "WEING2", "WEING7", "WEISH01", "WEISH05", "PB1", "PB4"]
 
@@ -43,6 +42,12 @@ def knapsack_frame(problem: Problem) -> tuple[pd.DataFrame, list[Constraint]]:
     return frame, cons
 
 
+@pytest.fixture(scope="module")
+def problems() -> dict[str, Problem]:
+    """The OR-Library problems by name (the test is skipped without the external data)."""
+    return {p.name: p for p in load_problems()}
+
+
 def sample() -> tuple[pd.DataFrame, Policy, tuple[Constraint, ...]]:
     table = read_table(ROOT / "inputs" / "2024.csv")
     policy = load_policy(ROOT / "inputs" / "2024.toml")
@@ -51,31 +56,32 @@ def sample() -> tuple[pd.DataFrame, Policy, tuple[Constraint, ...]]:
 
 # --- the OR-Library parser -------------------------------------------------------------
 
-def test_parser_yields_55_problems_with_known_shapes() -> None:
-    assert len(PROBLEMS) == 55
-    assert sum(name.startswith("MKNAP1-") for name in PROBLEMS) == 7
+def test_parser_yields_55_problems_with_known_shapes(problems: dict[str, Problem]) -> None:
+    assert len(problems) == 55
+    assert sum(name.startswith("MKNAP1-") for name in problems) == 7
     shapes = {"MKNAP1-1": (6, 10, 3800), "MKNAP1-2": (10, 10, 8706.1),
               "MKNAP1-7": (50, 5, 16537), "SENTO1": (60, 30, 7772), "WEING1": (28, 2, 141278),
               "WEING7": (105, 2, 1095445), "WEISH30": (90, 5, 11191), "PB6": (40, 30, 776),
               "HP2": (35, 4, 3186)}
     for name, (n, m, optimum) in shapes.items():
-        p = PROBLEMS[name]
+        p = problems[name]
         assert (p.n, p.m, p.optimum) == (n, m, optimum), name
         assert p.weights.shape == (m, n)
 
 
-def test_parser_reads_values_in_the_right_order() -> None:
-    weing1 = PROBLEMS["WEING1"]
+def test_parser_reads_values_in_the_right_order(problems: dict[str, Problem]) -> None:
+    weing1 = problems["WEING1"]
     assert weing1.profits[:3].tolist() == [1898, 440, 22507]
     assert weing1.capacities.tolist() == [600, 600]
     assert weing1.weights[0, :3].tolist() == [45, 0, 85]
     assert weing1.weights[1, -1] == 150
-    first = PROBLEMS["MKNAP1-1"]
+    first = problems["MKNAP1-1"]
     assert first.capacities.tolist() == [80, 96, 20, 36, 44, 48, 10, 18, 22, 24]
 
 
-def test_to_fundopt_input_round_trips_through_the_real_loaders(tmp_path: Path) -> None:
-    problem = PROBLEMS["WEING1"]
+def test_to_fundopt_input_round_trips_through_the_real_loaders(
+        tmp_path: Path, problems: dict[str, Problem]) -> None:
+    problem = problems["WEING1"]
     csv_path = to_fundopt_input(problem, tmp_path)
     table = read_table(csv_path)
     policy = load_policy(csv_path.with_suffix(".toml"))
@@ -92,8 +98,8 @@ def test_to_fundopt_input_round_trips_through_the_real_loaders(tmp_path: Path) -
 # --- the reference solve -----------------------------------------------------------------
 
 @pytest.mark.parametrize("name", FAST)
-def test_reference_reaches_published_optimum(name: str) -> None:
-    problem = PROBLEMS[name]
+def test_reference_reaches_published_optimum(name: str, problems: dict[str, Problem]) -> None:
+    problem = problems[name]
     frame, cons = knapsack_frame(problem)
     status, objective, x = reference_solve(frame, Policy(budget=problem.n), cons)
     assert status == "optimal"

@@ -6,20 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from orlib import load_problems, to_fundopt_input
+from orlib import Problem, load_problems, problem_params, to_fundopt_input
 
 from fundopt.models.inputs import load_inputs
 from fundopt.optimizer.problem import solve
 
-PROBLEMS = load_problems()
-
 
 def test_all_55_problems_are_there() -> None:
-    assert len(PROBLEMS) == 55
+    assert len(load_problems()) == 55
 
 
-@pytest.mark.parametrize("problem", PROBLEMS, ids=[p.name for p in PROBLEMS])
-def test_published_optimum(problem, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("problem", problem_params())
+def test_published_optimum(problem: Problem, tmp_path: Path) -> None:
     inputs = load_inputs(to_fundopt_input(problem, tmp_path))
     result = solve(inputs.table, inputs.policy, inputs.constraints)
     assert result.objective == pytest.approx(problem.optimum, abs=1e-6)
