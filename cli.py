@@ -12,10 +12,12 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from fundopt.cli_params import FastGroup
 from fundopt.errors import FundoptError, InputError
 
 app = typer.Typer(
     help="Allocate a mother fund's capital across candidate sub-funds (母基金子基金配置优化).",
+    cls=FastGroup,   # converts option values without importing pydantic (start-up time)
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
