@@ -12,6 +12,7 @@ it is on. An option may be shown by any one of its names; every other name (``-p
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -227,3 +228,36 @@ def test_links_stay_inside_the_repository(doc: Path) -> None:
         file = (doc.parent / target.split("#", 1)[0]).resolve()
         assert file.is_relative_to(ROOT), f"{doc.name} links outside the repository: {target}"
         assert file.exists(), f"{doc.name} links to {target}, which does not exist"
+
+
+def _keys(value: object) -> set[str]:
+    """Every key of a JSON document, at any depth (keys of data-named maps excluded)."""
+    if isinstance(value, dict):
+        named_by_data = {"by_region", "by_category", "detail"}
+        return set(value) | {k for key, v in value.items() if key not in named_by_data
+                             for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for item in value for k in _keys(item)}
+    return set()
+
+
+def test_every_json_key_of_solve_is_in_the_reference(tmp_path: Path) -> None:
+    """The keys a script reads from `solve -o plan.json` (feasible with --ranges and
+    --alternatives, and infeasible with its diagnosis) are all documented."""
+    policy = (ROOT / "inputs" / "2024.toml").read_text(encoding="utf-8")
+    infeasible = tmp_path / "infeasible.toml"
+    # 高端人才团队 at half the budget cannot hold with the other floors: infeasible
+    infeasible.write_text(policy.replace("min_share = 0.10", "min_share = 0.5"),
+                          encoding="utf-8")
+    keys: set[str] = set()
+    for extra, code in ((["--ranges", "--alternatives", "1"], 0),
+                        (["--policy", str(infeasible)], 3)):
+        out = tmp_path / "plan.json"
+        result = CliRunner().invoke(app, ["solve", str(ROOT / "inputs" / "2024.csv"), "-o",
+                                          str(out), *extra])
+        assert result.exit_code == code, result.output
+        keys |= _keys(json.loads(out.read_text(encoding="utf-8")))
+    assert {"alternatives", "price_range_low", "diagnosis", "relaxation"} <= keys
+    documented = set(re.findall(r"`([a-z_0-9]+)`", REFERENCE.read_text(encoding="utf-8")))
+    missing = sorted(keys - documented)
+    assert not missing, f"docs/reference.md (section 6) does not document {', '.join(missing)}"
