@@ -1,7 +1,8 @@
 """The README, docs/reference.md and the CLI agree: every command and option the README
 shows exists in the CLI's ``--help``, and every command and option of the CLI is shown in
 the README and has its entry in the reference (after sqlite-utils' tests/test_docs.py).
-No link in the documentation leaves the repository.
+Every key of the solve JSON is documented in the reference, and no link in the
+documentation leaves the repository.
 
 The README "shows" a command in a line of a code block, or an inline code span, that starts
 with ``fundopt`` (``fundopt solve TABLE [--policy P] [-o OUT]...``); indented lines right
