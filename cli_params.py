@@ -1,9 +1,10 @@
 """Command-line values converted without pydantic, so that start-up stays short.
 
 typer 0.29 converts every option value (text → Path, float, int, Enum) through a pydantic
-``TypeAdapter``; importing pydantic and its plugin loader costs about 0.1 s of a 1 s
-``fundopt solve``. The values fundopt's commands take are simple, so :class:`FastGroup`
-gives each such parameter a small converter of its own, with typer's own checks reused
+``TypeAdapter``; importing pydantic and its plugin loader cost about 0.15 s of CPU, a fifth
+of a whole ``fundopt solve`` of the sample (benchmarks/notes.md). The values fundopt's
+commands take are simple, so :class:`FastGroup` gives each such parameter a small
+converter of its own, with typer's own checks reused
 (``coerce_cli_path`` for paths, ``coerce_cli_choice`` for choices) and the same
 "Invalid value for '--gap': …" usage errors (exit code 2). Any parameter of another kind —
 or a typer version without these internals — keeps typer's own conversion.
@@ -30,14 +31,15 @@ except ImportError:  # pragma: no cover - other typer versions
 __all__ = ["FastGroup", "fast_converter"]
 
 
-def _number(kind: type[int] | type[float], text: str, info: ParameterInfo) -> float:
+def _number(kind: type[int] | type[float], text: Any, info: ParameterInfo) -> int | float:
     try:
         value = kind(text)
     except (TypeError, ValueError):
         noun = "an integer" if kind is int else "a number"
         raise ValueError(f"{text!r} is not {noun}.") from None
-    if (info.min is not None and value < info.min) or (info.max is not None
-                                                       and value > info.max):
+    # written "not ≥" / "not ≤" so that nan is out of any range, as typer has it
+    if (info.min is not None and not value >= info.min) or (info.max is not None
+                                                            and not value <= info.max):
         low = "" if info.min is None else f"{info.min}<="
         high = "" if info.max is None else f"<={info.max}"
         raise ValueError(f"{value} is not in the range {low}x{high}.")

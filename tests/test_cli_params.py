@@ -65,6 +65,8 @@ LINES = [
     ["run", "a.csv", "--ratio", "1.5"],
     ["run", "a.csv", "--ratio", "-0.1"],
     ["run", "a.csv", "--ratio", "abc"],
+    ["run", "a.csv", "--ratio", "nan"],
+    ["run", "a.csv", "--steps", "inf"],
     ["run", "a.csv", "--count", "0"],
     ["run", "a.csv", "--count", "1.5"],
     ["run", "a.csv", "--steps", "x"],
