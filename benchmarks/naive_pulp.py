@@ -4,13 +4,15 @@ script with HiGHS (``pulp.HiGHS``, in process through highspy).
     python benchmarks/naive_pulp.py inputs/2024.csv
 
 The start-up benchmark (``startup.py``) times it as a whole process beside ``fundopt solve``.
-It reads the policy numbers from the TOML file but is written for the sample's shape (its
-rule kinds), as such a script would be; it prints the objective and the funded rows so
+It reads the policy numbers from the TOML file (``amount_step`` included: commitments in
+whole steps) but is written for the sample's shape (its rule kinds), as such a script
+would be; it prints the objective and the funded rows so
 its answer can be checked against fundopt's.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import tomllib
 from pathlib import Path
@@ -27,9 +29,17 @@ def main(csv: Path) -> None:
     cap = df["max_ticket"].clip(upper=policy["max_single"] * budget)
     cap = cap.where(df["fund_size"].isna(), cap.clip(upper=policy["max_stake"] * df["fund_size"]))
     status = df["status"].fillna("")
+    step = policy.get("amount_step")   # commitments in whole steps: x = step · k, k integer
+    if step:
+        cap = (cap / step + 1e-9).apply(math.floor) * step
+        df["min_ticket"] = (df["min_ticket"] / step - 1e-9).apply(math.ceil) * step
 
     prob = pulp.LpProblem("sample", pulp.LpMaximize)
-    x = [prob.add_variable(f"x_{i}", 0, float(cap[i])) for i in df.index]
+    if step:
+        x = [step * prob.add_variable(f"k_{i}", 0, round(cap[i] / step), cat=pulp.LpInteger)
+             for i in df.index]
+    else:
+        x = [prob.add_variable(f"x_{i}", 0, float(cap[i])) for i in df.index]
     y = [prob.add_variable(f"y_{i}", cat=pulp.LpBinary) for i in df.index]
     prob += pulp.lpSum(float(s) * xi for s, xi in zip(df["score"], x, strict=True))
     for i in df.index:
@@ -80,8 +90,8 @@ def main(csv: Path) -> None:
     prob.solve(pulp.HiGHS(msg=False))
     print(pulp.LpStatus[prob.status], round(pulp.value(prob.objective), 4))
     for i in df.index:
-        if (x[i].value() or 0) > 1e-9:
-            print(df["id"][i], df["name"][i], round(x[i].value(), 4))
+        if (pulp.value(x[i]) or 0) > 1e-9:
+            print(df["id"][i], df["name"][i], round(pulp.value(x[i]), 4))
 
 
 if __name__ == "__main__":
