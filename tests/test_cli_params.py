@@ -103,8 +103,7 @@ def test_fundopt_usage_errors_name_the_option() -> None:
         (["solve", sample, "--gap", "2"], "--gap", "0.0<=x<=1.0"),
         (["solve", sample, "--solver", "gurobi"], "--solver", "'highs', 'cbc'"),
         (["solve", sample, "--alternatives", "two"], "--alternatives", "'two'"),
-        (["sweep", sample, "--param", "budget", "--from", "1", "--to", "2", "--steps", "1"],
-         "--steps", "2<=x"),
+        (["solve", sample, "--time-limit", "-1"], "--time-limit", "0.0<=x"),
     ):
         result = CliRunner().invoke(fundopt_app, argv, prog_name="fundopt")
         assert result.exit_code == 2, result.output
