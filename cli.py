@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -15,11 +15,16 @@ from rich.console import Console
 from fundopt.cli_params import FastGroup
 from fundopt.errors import FundoptError, InputError
 
+if TYPE_CHECKING:  # imported on use: start-up time
+    from fundopt.models.checks import DataWarning
+    from fundopt.models.domain import Policy, Table
+    from fundopt.optimizer.result import Warning_
+
 app = typer.Typer(
     help="Allocate a mother fund's capital across candidate sub-funds (母基金子基金配置优化).",
     cls=FastGroup,   # converts option values without importing pydantic (start-up time)
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -52,6 +57,9 @@ SolverOpt = Annotated[Solver, typer.Option("--solver", help="MILP/LP solver.")]
 SheetOpt = Annotated[str | None, typer.Option(
     "--sheet", help="Sheet of an .xlsx table to read (default: sheet 'subfunds', else the "
     "first visible sheet holding the table).", show_default=False)]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Treat every warning (similar spellings, unfundable rows) as an input "
+    "error: exit 2.")]
 
 err = Console(stderr=True, highlight=False)
 
@@ -59,6 +67,32 @@ err = Console(stderr=True, highlight=False)
 def _fail(code: int, text: str) -> NoReturn:
     err.print(text, markup=False)
     raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import fundopt
+
+        print(f"fundopt {fundopt.__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Allocate a mother fund's capital across candidate sub-funds (母基金子基金配置优化)."""
+
+
+def _wrote(console: Console, paths: list[Path], lang: Lang) -> None:
+    """One line per file written, so the planner knows where to look."""
+    from fundopt.reports.labels import label
+
+    for path in paths:
+        console.print(label("wrote", lang.value).format(path=path), markup=False,
+                      highlight=False)
 
 
 def _guarded(lang: Lang, debug: bool, body: Callable[[], int]) -> None:
@@ -109,6 +143,7 @@ def solve(
         "--ranges", help="Find over which range of its limit each binding budget, amount, "
         "share and sum constraint keeps its shadow price.")] = False,
     sheet: SheetOpt = None,
+    strict: StrictOpt = False,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -120,6 +155,7 @@ def solve(
     """
 
     def body() -> int:
+        from fundopt.models.checks import similar_values
         from fundopt.models.inputs import load_inputs
         from fundopt.optimizer.highs import Algorithm
         from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
@@ -130,6 +166,9 @@ def solve(
         inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
         check_output_paths(outputs, list(inputs.files))
+        notes = similar_values(inputs.table, inputs.policy)
+        if strict:
+            _refuse_warnings(notes, ())
         read_at = time.perf_counter()
         options = SolveOptions(solver=SolverName(solver.value), time_limit=time_limit, gap=gap,
                                algorithm=Algorithm(algorithm.value))
@@ -139,16 +178,19 @@ def solve(
             from fundopt.optimizer.findings import Requests, add_findings
             result = add_findings(problem, result,
                                   Requests(relax, alternatives, within, ranges))
+        if strict:
+            _refuse_warnings(notes, result.warnings)
         solved_at = time.perf_counter()
         write_outputs(outputs, inputs.table, inputs.policy, result, lang.value,
-                      list(inputs.files))
+                      list(inputs.files), notes)
         written_at = time.perf_counter()
         console = Console(highlight=False)
-        render_summary(console, inputs.table, inputs.policy, result, lang.value)
+        render_summary(console, inputs.table, inputs.policy, result, lang.value, notes=notes)
         if profile:
             phases = {"read": read_at - started, **result.phases,
                       "write": written_at - solved_at, "total": written_at - started}
             render_phases(console, phases, lang.value)
+        _wrote(console, outputs, lang)
         if result.is_ok:
             return EXIT_OK
         return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_INTERNAL
@@ -161,6 +203,7 @@ def check(
     table: TableArg,
     policy: PolicyOpt = None,
     sheet: SheetOpt = None,
+    strict: StrictOpt = False,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -172,13 +215,17 @@ def check(
     """
 
     def body() -> int:
+        from fundopt.models.checks import similar_values
         from fundopt.models.inputs import load_inputs
         from fundopt.optimizer.problem import Problem
         from fundopt.reports.terminal import render_check
 
         inputs = load_inputs(table, policy, sheet)
         problem = Problem(inputs.table, inputs.policy, inputs.constraints)
-        render_check(Console(highlight=False), inputs, problem.built, lang.value)
+        notes = similar_values(inputs.table, inputs.policy)
+        if strict:
+            _refuse_warnings(notes, problem.built.warnings)
+        render_check(Console(highlight=False), inputs, problem.built, lang.value, notes=notes)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -230,6 +277,7 @@ def explain(
             render_summary(console, inputs.table, inputs.policy, result, lang.value)
             return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_INTERNAL
         render_explanations(console, result, inputs.policy.unit, lang.value)
+        _wrote(console, outputs, lang)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -253,6 +301,7 @@ def compare(
     solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
     sheet: SheetOpt = None,
+    strict: StrictOpt = False,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -281,6 +330,7 @@ def compare(
         from fundopt.reports.export import check_output_paths
         from fundopt.reports.labels import label
         from fundopt.reports.progress import LazyProgress
+        from fundopt.reports.terminal import render_notes
         from fundopt.reports.terminal_batch import render_compare
 
         file = load_scenarios(scenarios)
@@ -290,6 +340,8 @@ def compare(
         check_output_paths(outputs, [table, scenarios, *([base_path] if base_path else [])])
         base = policy_tree(data, base_path)
         prepared = prepare_all(file, in_policy_unit(data, base.unit), base)
+        prepared = prepare_all(file, data, policy_tree(data, base_path))
+        notes = _batch_notes(prepared[0].table, prepared[0].policy, strict)
         ready = [p for p in prepared if p.error is None]
         jobs = [Job(p.table, p.policy, p.constraints) for p in ready
                 if p.table is not None and p.policy is not None]
@@ -301,6 +353,8 @@ def compare(
         run = CompareRun(tuple(prepared), results, scenarios, file.sha256)
         write_compare(outputs, run, lang.value)
         render_compare(console, run, lang.value)
+        render_notes(console, notes, lang.value)
+        _wrote(console, outputs, lang)
         errors = [p.error for p in prepared if p.error is not None]
         for error in errors:
             err.print(("错误：" if lang is Lang.ZH else "Error: ") + error.render(lang.value),
@@ -326,6 +380,7 @@ def sweep(
     solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
     sheet: SheetOpt = None,
+    strict: StrictOpt = False,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -352,6 +407,7 @@ def sweep(
         from fundopt.reports.labels import label
         from fundopt.reports.progress import LazyProgress
         from fundopt.reports.sweep import SweepRun, write_sweep
+        from fundopt.reports.terminal import render_notes
         from fundopt.reports.terminal_batch import render_sweep
 
         values = sweep_values(start, stop, steps)
@@ -362,6 +418,7 @@ def sweep(
         base = policy_tree(data, base_path)
         data = in_policy_unit(data, base.unit)
         points = sweep_policies(data, base, param, values)
+        notes = _batch_notes(data, points[0][0], strict)
         console = Console(highlight=False)
         with LazyProgress(console, label("progress.solving", lang.value)) as report:
             results = solve_many([Job(data, p, c) for p, c in points],
@@ -370,9 +427,64 @@ def sweep(
         run = SweepRun(param, values, tuple(results), data, points[0][0])
         write_sweep(outputs, run, lang.value)
         render_sweep(console, run, lang.value)
+        render_notes(console, notes, lang.value)
+        _wrote(console, outputs, lang)
         return EXIT_OK
 
     _guarded(lang, debug, body)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the starter files into.",
+                                           show_default=False)],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace starter files that already exist.")] = False,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Write a starter table (subfunds.csv), its policy (subfunds.toml) and a scenario file
+    (scenarios.toml) that solve as they are; replace the rows and numbers with your round's.
+    Existing files are never replaced without --force.
+
+    Example:
+
+        fundopt init round2025 --lang zh && fundopt solve round2025/subfunds.csv
+    """
+
+    def body() -> int:
+        from fundopt.starter import write_starter
+
+        written = write_starter(folder, lang.value, force)
+        _wrote(Console(highlight=False), written, lang)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+def _refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) -> None:
+    """``--strict``: any warning is an input error (exit 2)."""
+    from fundopt.models.checks import strict_error
+    from fundopt.reports.labels import warning_text
+
+    if notes or warnings:
+        raise strict_error([*(n.message("en") for n in notes),
+                            *(warning_text(w, "en") for w in warnings)],
+                           [*(n.message("zh") for n in notes),
+                            *(warning_text(w, "zh") for w in warnings)])
+
+
+def _batch_notes(table: Table | None, policy: Policy | None, strict: bool
+                 ) -> tuple[DataWarning, ...]:
+    """Similar values in the base table of a compare or sweep (refused under --strict)."""
+    from fundopt.models.checks import similar_values
+
+    if table is None or policy is None:
+        return ()
+    notes = similar_values(table, policy)
+    if strict:
+        _refuse_warnings(notes, ())
+    return notes
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m fundopt.cli`

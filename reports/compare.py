@@ -19,7 +19,13 @@ from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
 from fundopt.reports.export import diagnosis_dict, json_ready, write_files
 from fundopt.reports.frames import group_totals
-from fundopt.reports.labels import constraint_name, label, relaxation_text, status_text
+from fundopt.reports.labels import (
+    binding_summary,
+    constraint_name,
+    label,
+    relaxation_text,
+    status_text,
+)
 
 # Amount differences below this share of the budget are solver-level ties, not a change
 # of plan worth a reviewer's attention (1e-4 × 40亿 = 40万元).
@@ -206,7 +212,7 @@ def _ok(result: Result | None) -> bool:
 def _binding_text(result: Result | None, lang: str) -> str:
     if not _ok(result) or result is None:
         return ""
-    names = [constraint_name(c.label, lang) for c in result.constraints if c.binding]
+    names = binding_summary([c.label for c in result.constraints if c.binding], lang)
     return "; ".join(names) or label("no_binding", lang)
 
 

@@ -19,11 +19,12 @@ import pandas as pd
 
 import fundopt
 from fundopt.errors import InputError
+from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
 from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.findings import findings_dict, price_range_dict
-from fundopt.reports.frames import plan_frame, plan_headers
+from fundopt.reports.frames import plan_display
 from fundopt.reports.labels import relaxation_text, warning_text
 
 SUFFIXES = (".json", ".csv", ".xlsx")
@@ -56,7 +57,8 @@ def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
 
 
 def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: Result,
-                  lang: str, inputs: Sequence[Path]) -> None:
+                  lang: str, inputs: Sequence[Path], notes: Sequence[DataWarning] = ()
+                  ) -> None:
     """Write each output file in the format its extension names.
 
     Parameters
@@ -69,6 +71,8 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
         ``"en"`` or ``"zh"`` for headers and sheet names; JSON keys stay English.
     inputs
         The files read for this run; none of them is ever overwritten.
+    notes
+        Warnings about the data (similar spellings): JSON ``warnings``, the summary sheet.
 
     Raises
     ------
@@ -78,14 +82,15 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
     check_output_paths(paths, inputs)
 
     def plan() -> pd.DataFrame:
-        return plan_frame(table, policy, result).rename(columns=plan_headers(table, lang))
+        return plan_display(table, policy, result, lang)
 
     def workbook(temp: Path) -> None:
         from fundopt.reports.xlsx import write_xlsx  # openpyxl is slow to import: on use
 
-        write_xlsx(temp, table, policy, result, lang)
+        write_xlsx(temp, table, policy, result, lang, notes)
 
-    write_files(paths, lambda: result_dict(table, policy, result, lang), plan, workbook)
+    write_files(paths, lambda: result_dict(table, policy, result, lang, notes), plan,
+                workbook)
 
 
 def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
@@ -176,8 +181,8 @@ def diagnosis_dict(diagnosis: Diagnosis, lang: str = "en") -> dict[str, Any]:
     }
 
 
-def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en"
-                ) -> dict[str, Any]:
+def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
+                notes: Sequence[DataWarning] = ()) -> dict[str, Any]:
     """The machine-readable result of SPEC §5 (keys are English in every language).
 
     Returns
@@ -205,6 +210,10 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en"
         for c in result.constraints
     ]
     warnings = [
+        {"code": n.code, "column": n.column, "values": list(n.values), "ids": list(n.ids),
+         "message": n.message(lang)}
+        for n in notes
+    ] + [
         {"code": w.code, "id": w.row_id, "detail": dict(w.detail),
          "message": warning_text(w, lang)}
         for w in result.warnings

@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fundopt.models.domain import CATEGORY, DISTRICT, FUND_SIZE, REGION, Policy, Table
+from fundopt.models.domain import (
+    CATEGORY,
+    DISTRICT,
+    FUND_SIZE,
+    KNOWN_COLUMNS,
+    REGION,
+    Policy,
+    Table,
+)
 from fundopt.optimizer.result import Result
 from fundopt.reports.labels import label
 
@@ -72,12 +80,35 @@ def plan_headers(table: Table, lang: str) -> dict[str, str]:
     """Display name of each plan column: the planner's header, or the added column's label.
 
     English keeps the SPEC's machine names (``amount`` …) for the added columns so
-    scripts can rely on them; Chinese uses the Chinese labels.
+    scripts can rely on them; Chinese uses the Chinese labels, for the table's own
+    columns of SPEC §2 too (``max_ticket`` → 最高出资). Other columns keep the planner's
+    header (data).
     """
     headers = {c: table.headers.get(c, c) for c in input_columns(table)}
+    if lang == "zh":
+        headers.update({c: label(c, lang) for c in headers if c in KNOWN_COLUMNS})
     for column in ADDED_COLUMNS:
         headers[column] = column if lang != "zh" else label(column, lang)
     return headers
+
+
+def plan_display(table: Table, policy: Policy, result: Result, lang: str) -> pd.DataFrame:
+    """The plan as people read it (CSV, the workbook's plan sheet): headers from
+    :func:`plan_headers`, ``funded`` as 是/否 in Chinese, and no amounts at all (blank,
+    not zeros) for a result without a plan. ``attrs["canonical"]`` keeps the canonical
+    column names in order."""
+    plan = plan_frame(table, policy, result)
+    canonical = [str(c) for c in plan.columns]
+    if not result.is_ok:
+        for column in (AMOUNT, SHARE_OF_BUDGET, STAKE):
+            plan[column] = np.nan
+        plan[FUNDED] = None
+    elif lang == "zh":
+        plan[FUNDED] = np.where(plan[FUNDED].to_numpy(dtype=bool), label("yes", lang),
+                                label("no", lang))
+    plan = plan.rename(columns=plan_headers(table, lang))
+    plan.attrs["canonical"] = canonical
+    return plan
 
 
 def group_totals(table: Table, policy: Policy, result: Result, by: str) -> pd.DataFrame:

@@ -8,6 +8,9 @@ labels written by the planner) are never translated. Sentence templates use
 
 from __future__ import annotations
 
+import math
+import re
+
 from fundopt.optimizer.result import Relaxation, Warning_
 
 LANGS = ("en", "zh")
@@ -37,6 +40,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "id": ("id", "编号"),
     "name": ("name", "名称"),
     "amount": ("amount", "出资额"),
+    "max_ticket": ("max_ticket", "最高出资"),
+    "min_ticket": ("min_ticket", "最低出资"),
+    "fund_size": ("fund_size", "基金规模"),
+    "score": ("score", "评分"),
     "funded": ("funded", "是否出资"),
     "share_of_budget": ("share_of_budget", "占预算比例"),
     "stake": ("stake", "占子基金比例"),
@@ -212,7 +219,56 @@ LABELS: dict[str, tuple[str, str]] = {
     "added": ("added", "新增"),
     "dropped": ("dropped", "移除"),
     "progress.solving": ("solving", "求解中"),
+    # measures (ConstraintValue.measure) and policy words inside generated labels
+    "measure.amount": ("amount", "金额"),
+    "measure.share": ("share", "占比"),
+    "measure.count": ("count", "数量"),
+    "measure.sum": ("sum", "合计"),
+    "measure.avg": ("avg", "加权平均"),
+    "label.all_rows": ("(all rows)", "（全部行）"),
+    "label.where": ("where", "条件"),
+    # binding constraints of one family on one line (detail in the workbook)
+    "family.at_limit": ("{family}: {n} at a limit ({detail}); each is listed in the "
+                        "workbook's constraints sheet",
+                        "{family}：{n} 项达到限值（{detail}）；逐项见工作簿“约束”表"),
+    "family.at_min": ("{n} at the min", "{n} 项在下限"),
+    "family.at_max": ("{n} at the max", "{n} 项在上限"),
+    "limit": ("limit", "限值"),
+    # relaxation texts
+    "policy_key": ("{key}", "政策键 {key}"),
+    # output files and starter files
+    "wrote": ("wrote {path}", "已写出 {path}"),
+    "warning.similar_values": ("{message}", "{message}"),
+    "data_warnings": ("data that looks wrong", "疑似数据错误"),
+    # sweep: the short reason of an infeasible point
+    "reason": ("reason", "原因"),
+    "short.funded": ("funded", "出资数"),
+    "short.marginal": ("marginal", "边际价值"),
+    "reason.conflict": ("conflict: {names}", "冲突：{names}"),
+    "reason.fix": ("fix: {change}", "调整：{change}"),
+    "at_limit": ("at its limit", "达到限值"),
+    # compare sheet, transposed (one row per scenario)
+    "cover.note.infeasible": ("no plan meets the policy: see the diagnosis below",
+                              "没有满足政策的方案：见下方诊断"),
+    "print.page": ("page &P of &N", "第 &P 页，共 &N 页"),
 }
+
+# Policy keys and their Chinese names, for key paths shown to people (a swept parameter).
+KEY_WORDS: dict[str, str] = {
+    "budget": "预算", "min_deploy": "最低投出比例", "max_stake": "占子基金规模上限",
+    "max_single": "单只占预算上限", "min_ticket": "默认最低出资", "max_funded": "最多出资数量",
+    "min_funded": "最少出资数量", "region": "地区", "category": "类别", "district": "区县",
+    "min_share": "占比下限", "max_share": "占比上限", "min_amount": "金额下限",
+    "max_amount": "金额上限", "min_count": "数量下限", "max_count": "数量上限",
+    "constraints": "约束", "min": "下限", "max": "上限", "objective": "目标",
+    "weights": "权重",
+}
+# Keys whose values are fractions (shown as percentages in sentences).
+FRACTION_KEYS = ("min_share", "max_share", "min_deploy", "max_stake", "max_single")
+# A label made from a shorthand table: "region 天津 share" (expansion of the policy).
+SHORTHAND = re.compile(r"^(region|category|district) (.+) (amount|share|count)( #\d+)?$")
+GENERAL = re.compile(r"^(amount|share|count|sum|avg)(\([^)]*\))?( where | \(all rows\)|$)")
+STAR_SUFFIX = re.compile(r" \[([^\]]*)\]$")
 
 
 def label(key: str, lang: str) -> str:
@@ -240,10 +296,79 @@ def label(key: str, lang: str) -> str:
 
 
 def constraint_name(name: str, lang: str) -> str:
-    """A constraint's name for display: the built-in lines ``budget`` and ``funded`` are
-    labels to translate; every other name is the planner's own words and stays as is."""
+    """A constraint's name for display.
+
+    The built-in lines ``budget`` and ``funded`` are labels; a name fundopt made from the
+    policy (``region 天津 share``, ``avg(risk) where category=前沿技术``, a ``"*"`` suffix
+    ``[district=静海区]``) has its words translated and its values kept; a name the
+    planner wrote (``risk cap``) is the planner's own words and stays as is.
+    """
     builtin = {"budget": "budget", "funded": "funded_count"}
-    return label(builtin[name], lang) if name in builtin else name
+    if name in builtin:
+        return label(builtin[name], lang)
+    if lang != "zh":
+        return name
+    shorthand = SHORTHAND.match(name)
+    if shorthand:
+        column, value, measure, number = shorthand.groups()
+        return (f"{label(column, lang)} {value} {label(f'measure.{measure}', lang)}"
+                f"{number or ''}")
+    suffix = STAR_SUFFIX.search(name)
+    head = name[: suffix.start()] if suffix else name
+    general = GENERAL.match(head)
+    if general:
+        measure, column, tail = general.groups()
+        head = label(f"measure.{measure}", lang) + (column or "")
+        rest = name[general.end(): suffix.start() if suffix else None]
+        if tail == " where ":
+            head += f"，{label('label.where', lang)} {_zh_columns(rest)}"
+        elif tail == " (all rows)":
+            head += label("label.all_rows", lang)
+    if suffix:
+        head += f" [{_zh_columns(suffix.group(1))}]"
+    return head
+
+
+def _zh_columns(text: str) -> str:
+    """``district=静海区, region=天津`` with the canonical column names in Chinese."""
+    parts = []
+    for part in text.split(", "):
+        column, sep, value = part.partition("=")
+        if column in ("region", "category", "district"):
+            column = label(column, "zh")
+        parts.append(f"{column}{sep}{value}")
+    return ", ".join(parts)
+
+
+def measure_name(measure: str, lang: str) -> str:
+    """``share`` → ``占比``; an unknown measure is shown as it is."""
+    key = f"measure.{measure}"
+    return label(key, lang) if key in LABELS else measure
+
+
+def bool_text(value: bool, lang: str) -> str:
+    """``True`` → ``yes`` / ``是``."""
+    return label("yes" if value else "no", lang)
+
+
+def key_text(key: str, lang: str) -> str:
+    """A policy key path for people: ``region.河北.min_share`` → ``地区.河北.占比下限``
+    in Chinese (values between the dots are kept), unchanged in English."""
+    if lang != "zh":
+        return key
+    return ".".join(KEY_WORDS.get(part, part) for part in key.split("."))
+
+
+def is_fraction_key(key: str) -> bool:
+    """Whether a policy key holds a fraction of a whole (shown as a percentage)."""
+    return key.rsplit(".", 1)[-1] in FRACTION_KEYS
+
+
+def percent_text(value: float) -> str:
+    """``0.2`` → ``20%``, ``0.12525`` → ``12.525%`` (no float noise, no trailing zeros)."""
+    if not math.isfinite(value):
+        return "—"
+    return f"{round(value * 100, 9):.6g}%"
 
 
 def status_text(status: str, lang: str) -> str:
@@ -252,8 +377,9 @@ def status_text(status: str, lang: str) -> str:
 
 
 def bound_text(bound: str, lang: str) -> str:
-    """``min``/``max`` as a label; other bound names (``budget``…) are policy keys, kept."""
-    return label(bound, lang) if bound in ("min", "max") else bound
+    """``min``/``max`` as a label; other bound names (``budget``…) are policy keys, shown
+    by :func:`key_text`."""
+    return label(bound, lang) if bound in ("min", "max") else key_text(bound, lang)
 
 
 def number_text(value: float) -> str:
@@ -282,11 +408,61 @@ def relaxation_text(relaxation: Relaxation, lang: str) -> str:
     Example: ``region 河北 share min 0.7 → 0.6 (region.河北.min_share)``.
     """
     # A policy key such as "budget" is both the constraint and the bound: say it once.
-    head = relaxation.constraint
-    if relaxation.bound != relaxation.constraint:
-        head += " " + bound_text(relaxation.bound, lang)
+    if relaxation.bound == relaxation.constraint:
+        head = key_text(relaxation.constraint, lang)
+    else:
+        head = constraint_name(relaxation.constraint, lang) + " " + bound_text(
+            relaxation.bound, lang)
+    shown = percent_text if _is_share(relaxation) else number_text
     return label("relaxation.sentence", lang).format(
         head=head,
-        from_=number_text(relaxation.from_value), to=number_text(relaxation.to_value),
-        key=relaxation.key,
+        from_=shown(relaxation.from_value), to=shown(relaxation.to_value),
+        key=label("policy_key", lang).format(key=relaxation.key),
     )
+
+
+def _is_share(relaxation: Relaxation) -> bool:
+    return is_fraction_key(relaxation.key) or relaxation.constraint.endswith(" share")
+
+
+def family_of(name: str) -> str:
+    """The family of a generated constraint label: ``district 滨海新区 count`` →
+    ``district * count``; ``risk cap [district=静海区]`` → ``risk cap [district=*]``;
+    ``""`` for a line of its own."""
+    shorthand = SHORTHAND.match(name)
+    if shorthand:
+        return f"{shorthand.group(1)} * {shorthand.group(3)}"
+    suffix = STAR_SUFFIX.search(name)
+    if suffix:
+        stars = ", ".join(part.partition("=")[0] + "=*" for part in suffix.group(1).split(", "))
+        return f"{name[: suffix.start()]} [{stars}]"
+    return ""
+
+
+def family_name(family: str, lang: str) -> str:
+    """A family for people: ``district * count`` → ``district count`` / ``区县 数量``."""
+    shorthand = SHORTHAND.match(family)
+    if shorthand:
+        column, _, measure, _ = shorthand.groups()
+        return f"{label(column, lang)} {measure_name(measure, lang)}"
+    return constraint_name(family, lang)
+
+
+def binding_summary(names: list[str], lang: str, least: int = 3) -> list[str]:
+    """Binding constraint names for a one-cell list: a family with ``least`` or more
+    lines (the per-district counts) becomes one entry ``district count ×16``."""
+    families: dict[str, int] = {}
+    for name in names:
+        family = family_of(name)
+        families[family] = families.get(family, 0) + 1
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        family = family_of(name)
+        if family and families[family] >= least:
+            if family not in seen:
+                seen.add(family)
+                out.append(f"{family_name(family, lang)} ×{families[family]}")
+        else:
+            out.append(constraint_name(name, lang))
+    return out

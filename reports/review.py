@@ -8,6 +8,8 @@ Rows use the workbook's row form (values, number formats, is-header) and are wri
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +21,17 @@ import pandas as pd
 import fundopt
 from fundopt.models.domain import CATEGORY, DISTRICT, REGION, Policy, Table
 from fundopt.optimizer.result import ConstraintValue, Result
-from fundopt.reports.labels import constraint_name, label, number_text, status_text
+from fundopt.reports.labels import (
+    GENERAL,
+    STAR_SUFFIX,
+    bool_text,
+    constraint_name,
+    label,
+    measure_name,
+    number_text,
+    status_text,
+)
+from fundopt.reports.xlsx_print import break_before, chart_rows
 
 Row = tuple[list[Any], list[str | None], bool]
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
@@ -43,13 +55,22 @@ def input_files(table: Table, policy: Policy) -> list[InputFile]:
 
 
 def cover_rows(title: str, figures: Sequence[tuple[str, Any, str | None]],
-               files: Sequence[InputFile], solver: str, lang: str) -> list[Row]:
-    """The cover sheet: title, key figures (label, value, format), input files, solver, date.
+               files: Sequence[InputFile], solver: str, lang: str,
+               diagnosis: Sequence[tuple[str, Sequence[str]]] = ()) -> list[Row]:
+    """The cover sheet: title, the diagnosis of a result without a plan (heading, lines),
+    key figures (label, value, format), input files, solver, date.
 
-    ``figures`` labels are already in ``lang``.
+    ``figures`` labels and ``diagnosis`` are already in ``lang``.
     """
-    rows: list[Row] = [([title], [None], True), BLANK,
-                       ([label("key_figures", lang), label("value", lang)], [None, None], True)]
+    rows: list[Row] = [([title], [None], True), BLANK]
+    if diagnosis:
+        rows.append(([label("diagnosis", lang), label("cover.note.infeasible", lang)],
+                     [None, None], True))
+        for heading, lines in diagnosis:
+            rows += [([heading if i == 0 else "", line], [None, None], False)
+                     for i, line in enumerate(lines)]
+        rows.append(BLANK)
+    rows.append(([label("key_figures", lang), label("value", lang)], [None, None], True))
     rows += [([name, value], [None, fmt], False) for name, value, fmt in figures]
     rows += [BLANK, ([label("cover.files", lang), label("cover.path", lang), "SHA-256"],
                      [None] * 3, True)]
@@ -66,12 +87,15 @@ def solve_figures(table: Table, policy: Policy, result: Result, lang: str
                   ) -> list[tuple[str, Any, str | None]]:
     """The headline numbers of one solve for the cover sheet."""
     unit = f" ({policy.unit})"
+    ok = result.is_ok  # without a plan: no plan figures (blank, not zeros)
     return [(label("status", lang), status_text(str(result.status), lang), None),
-            (label("objective", lang), result.objective, NUMBER_FMT),
+            (label("objective", lang), result.objective if ok else None, NUMBER_FMT),
             (label("budget", lang) + unit, policy.budget, AMOUNT_FMT),
-            (label("committed", lang) + unit, result.committed, AMOUNT_FMT),
-            (label("committed_share", lang), result.committed / policy.budget, SHARE_FMT),
-            (label("funded_count", lang), int(np.count_nonzero(result.funded)), COUNT_FMT),
+            (label("committed", lang) + unit, result.committed if ok else None, AMOUNT_FMT),
+            (label("committed_share", lang), result.committed / policy.budget if ok else None,
+             SHARE_FMT),
+            (label("funded_count", lang), int(np.count_nonzero(result.funded)) if ok else None,
+             COUNT_FMT),
             (label("candidates", lang), len(table.frame), COUNT_FMT)]
 
 
@@ -135,7 +159,8 @@ def audit_rows(result: Result, lang: str) -> list[Row]:
             if limit is None:
                 continue
             literal = c.written[i]
-            written = f"{c.keys[i]} = {number_text(limit if literal is None else literal)}"
+            key = _named_key(c.keys[i], c.label)
+            written = f"{key} = {number_text(limit if literal is None else literal)}"
             rows.append((_audit_values(written, c, limit, side, lang),
                          [None, None, None, fmt, fmt, fmt, None, NUMBER_FMT], False))
     return rows
@@ -146,13 +171,31 @@ def _audit_values(written: str, value: ConstraintValue, limit: float, side: str,
     slack = value.value - limit if side == "min" else limit - value.value
     slack = 0.0 if abs(slack) < 1e-9 * max(1.0, abs(limit)) else slack  # solver noise
     binding = value.binding and value.bound == side
-    return [written, constraint_name(value.label, lang), value.measure, value.value, limit,
-            slack, label("yes" if binding else "no", lang),
-            value.shadow_price if binding else 0.0]
+    price: Any = value.shadow_price if binding else 0.0
+    if price is None or not math.isfinite(price):
+        price = "—"  # a count in a MILP has no price
+    return [written, constraint_name(value.label, lang), measure_name(value.measure, lang),
+            value.value, limit, slack, bool_text(binding, lang), price]
+
+
+def _named_key(key: str, name: str) -> str:
+    """``constraints[1].max`` of a constraint the planner named ``risk cap`` →
+    ``constraints.risk cap.max``: the path a scenario's ``set`` and a sweep's ``--param``
+    use, and the name the planner knows it by."""
+    head, dot, rest = key.partition("].")
+    if not key.startswith("constraints[") or not dot:
+        return key
+    suffix = STAR_SUFFIX.search(name)
+    name = name[: suffix.start()] if suffix else name
+    name = re.sub(r" #\d+$", "", name)
+    if GENERAL.match(name):  # an unnamed constraint: its label was made from its measure
+        return key
+    return f"constraints.{name}.{rest}"
 
 
 def add_pivot_charts(sheet: Any, rows: int, columns: int, unit: str, lang: str) -> None:
-    """Bar charts of the pivot sheet: allocation by region and by category.
+    """Bar charts of the pivot sheet: allocation by region and by category, each on a
+    page of its own below the table.
 
     ``rows`` and ``columns`` count the pivot's data rows (regions) and columns (categories).
     """
@@ -162,12 +205,21 @@ def add_pivot_charts(sheet: Any, rows: int, columns: int, unit: str, lang: str) 
     by_region.add_data(Reference(sheet, min_col=columns + 2, min_row=1, max_row=rows + 1),
                        titles_from_data=True)
     by_region.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=rows + 1))
-    sheet.add_chart(by_region, f"A{rows + 4}")
     by_category = _bar(label("chart.by_category", lang), unit)
     by_category.add_data(Reference(sheet, min_col=1, max_col=columns + 1, min_row=rows + 2),
                          from_rows=True, titles_from_data=True)
     by_category.set_categories(Reference(sheet, min_col=2, max_col=columns + 1, min_row=1))
-    sheet.add_chart(by_category, f"A{rows + 22}")
+    place_charts(sheet, [by_region, by_category], rows + 3)
+
+
+def place_charts(sheet: Any, charts: Sequence[Any], first_row: int) -> None:
+    """Anchor ``charts`` one below the other from ``first_row`` (column A), each after a
+    manual page break so that it prints whole on a page of its own."""
+    row = first_row
+    for chart in charts:
+        break_before(sheet, row)
+        sheet.add_chart(chart, f"A{row}")
+        row += chart_rows(chart.height) + 2
 
 
 def _bar(title: str, unit: str) -> Any:
@@ -183,9 +235,10 @@ def _bar(title: str, unit: str) -> Any:
     return chart
 
 
-def add_line_chart(sheet: Any, title: str, x_column: int, y_columns: Sequence[int],
-                   rows: int, anchor: str, x_title: str, y_title: str) -> None:
-    """A line chart of columns ``y_columns`` against ``x_column`` (rows 2 … rows + 1)."""
+def line_chart(sheet: Any, title: str, x_column: int, y_columns: Sequence[int],
+               rows: int, x_title: str, y_title: str) -> Any:
+    """A line chart of columns ``y_columns`` against ``x_column`` (rows 2 … rows + 1), to
+    be placed by :func:`place_charts`."""
     from openpyxl.chart import LineChart, Reference
 
     chart = LineChart()
@@ -197,13 +250,13 @@ def add_line_chart(sheet: Any, title: str, x_column: int, y_columns: Sequence[in
         chart.add_data(Reference(sheet, min_col=column, min_row=1, max_row=rows + 1),
                        titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=x_column, min_row=2, max_row=rows + 1))
-    sheet.add_chart(chart, anchor)
+    return chart
 
 
-def add_grouped_bar(sheet: Any, title: str, first_row: int, rows: int, columns: int,
-                    anchor: str, unit: str) -> None:
+def grouped_bar(sheet: Any, title: str, first_row: int, rows: int, columns: int,
+                unit: str) -> Any:
     """A clustered bar chart of a block whose header row is ``first_row``: categories in
-    column A below it, one series per column B…"""
+    column A below it, one series per column B…; placed by :func:`place_charts`."""
     from openpyxl.chart import Reference
 
     chart = _bar(title, unit)
@@ -212,7 +265,7 @@ def add_grouped_bar(sheet: Any, title: str, first_row: int, rows: int, columns: 
                              max_row=first_row + rows), titles_from_data=True)
     chart.set_categories(Reference(sheet, min_col=1, min_row=first_row + 1,
                                    max_row=first_row + rows))
-    sheet.add_chart(chart, anchor)
+    return chart
 
 
 def _legend() -> Any:

@@ -18,7 +18,14 @@ import pandas as pd
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.reports.export import diagnosis_dict, json_ready, write_files
-from fundopt.reports.labels import label, status_text
+from fundopt.reports.labels import (
+    bool_text,
+    constraint_name,
+    key_text,
+    label,
+    relaxation_text,
+    status_text,
+)
 
 SWEEP_COLUMNS = ("param_value", "status", "objective", "committed", "funded_count", "marginal",
                  "funded_set_changed", "added", "dropped")
@@ -77,17 +84,42 @@ def sweep_frame(run: SweepRun) -> pd.DataFrame:
 def sweep_headers(run: SweepRun, lang: str) -> dict[str, str]:
     """Display name of each sweep column; amounts carry the policy's unit."""
     unit = f" ({run.policy.unit})"
-    heads = {c: label(c, lang) for c in SWEEP_COLUMNS}
-    heads["param_value"] = run.param
+    heads = {c: label(c, lang) for c in (*SWEEP_COLUMNS, "reason")}
+    heads["param_value"] = key_text(run.param, lang)
     heads["committed"] += unit
     return heads
 
 
 def display_frame(run: SweepRun, lang: str) -> pd.DataFrame:
-    """The sweep frame with translated statuses and headers (terminal, CSV, workbook)."""
+    """The sweep frame for people (terminal, CSV, workbook): translated statuses, yes/no,
+    headers in ``lang``, and a last column ``reason`` with each infeasible point's short
+    reason (:func:`point_reason`)."""
     frame = sweep_frame(run)
     frame["status"] = [status_text(s, lang) for s in frame["status"]]
+    frame["funded_set_changed"] = [None if v is None else bool_text(bool(v), lang)
+                                   for v in frame["funded_set_changed"]]
+    frame["reason"] = [point_reason(r, lang) for r in run.results]
     return frame.rename(columns=sweep_headers(run, lang))
+
+
+def point_reason(result: Result, lang: str) -> str:
+    """Why a point has no plan, in a few words: the diagnosis' first plain reason (a
+    must-fund conflict), else the suggested change, else the conflicting constraints;
+    ``""`` for a point with a plan."""
+    if result.is_ok:
+        return ""
+    diagnosis = result.diagnosis
+    if diagnosis is None:
+        return status_text(result.status, lang)
+    if diagnosis.messages:
+        return diagnosis.messages[0]
+    if diagnosis.relaxation:
+        return label("reason.fix", lang).format(
+            change="; ".join(relaxation_text(r, lang) for r in diagnosis.relaxation))
+    if diagnosis.conflict:
+        return label("reason.conflict", lang).format(
+            names=", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
+    return label("no_relaxation", lang)
 
 
 def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:

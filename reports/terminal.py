@@ -1,19 +1,27 @@
 """The human-readable summary of a solve, as rich tables on a console.
 
 This is the only place the reports print, and it prints only to the console it is given.
-Data values (ids, names, regions …) are shown as plain text, never as rich markup.
+Data values (ids, names, regions, scenario names …) are shown literally: never read as
+rich markup (``[red]x[/red]``, ``[link=…]``), and control characters such as an ANSI
+escape are shown as ``\x1b`` instead of being sent to the terminal. Tables fit 80 columns:
+long names wrap inside their cell.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, Group
+from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, Table
 from fundopt.models.inputs import Inputs
 from fundopt.optimizer.build import Built
@@ -28,7 +36,10 @@ from fundopt.reports.frames import (
 )
 from fundopt.reports.labels import (
     constraint_name,
+    family_name,
+    family_of,
     label,
+    measure_name,
     relaxation_text,
     status_text,
     warning_text,
@@ -36,6 +47,20 @@ from fundopt.reports.labels import (
 
 DASH = "—"
 FUNDED_COLUMNS = (ID, NAME, REGION, DISTRICT, CATEGORY, AMOUNT, STAKE)
+# Binding lines of one family (one "*" expansion or one shorthand group) from this many on
+# are summed up on one line; the workbook and the JSON list each.
+FAMILY_MIN = 3
+# Control characters (C0 but the line feed, DEL, C1): shown escaped, never sent as is.
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(value: Any) -> Text:
+    """Data as a rich ``Text`` shown exactly: no markup, control characters escaped."""
+    text = "" if value is None or value is pd.NA else str(value)
+    if isinstance(value, float) and math.isnan(value):
+        text = DASH
+    return Text(CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                            text))
 
 
 def amount_text(value: float | None, unit: str) -> str:
@@ -65,8 +90,15 @@ def measure_text(value: float | None, measure: str, unit: str) -> str:
     return f"{value:,.4g}"
 
 
+def price_text(value: float | None) -> str:
+    """A shadow price; ``—`` where there is none (a count in a MILP)."""
+    if value is None or not math.isfinite(value):
+        return DASH
+    return f"{value:,.4g}"
+
+
 def render_summary(console: Console, table: Table, policy: Policy, result: Result, lang: str,
-                   max_rows: int = 50) -> None:
+                   max_rows: int = 50, notes: Sequence[DataWarning] = ()) -> None:
     """Print the summary of a solve (SPEC §5) to ``console``.
 
     Parameters
@@ -79,25 +111,34 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
         ``"en"`` or ``"zh"``.
     max_rows
         At most this many funded sub-funds are listed; the output files have them all.
+    notes
+        Warnings about the data (similar spellings), shown with the solver's warnings.
     """
     # imported here: terminal_findings builds on this module's table helpers
     from fundopt.reports.terminal_findings import render_findings, render_relaxed
 
     console.print(_status_line(result, lang))
+    if result.diagnosis is not None and not result.relaxed:
+        console.print(_diagnosis_panel(result, lang))
     render_relaxed(console, result, lang)
     if result.is_ok:
         console.print(_figures(table, policy, result, lang))
         for by in GROUP_COLUMNS:
             if by in table.frame.columns:
                 console.print(_totals(table, policy, result, by, lang))
-        console.print(_binding(result.constraints, policy.unit, lang))
+        for part in _binding(result.constraints, policy.unit, lang):
+            console.print(part)
         console.print(_funded(table, policy, result, lang, max_rows))
-    if result.warnings:
-        console.print(_lines(label("warnings", lang),
-                             [warning_text(w, lang) for w in result.warnings]))
-    if result.diagnosis is not None:
-        _print_diagnosis(console, result, lang)
+    render_notes(console, notes, lang, [warning_text(w, lang) for w in result.warnings])
     render_findings(console, result, policy.unit, lang)
+
+
+def render_notes(console: Console, notes: Sequence[DataWarning], lang: str,
+                 others: Sequence[str] = ()) -> None:
+    """Print the warnings block: data that looks wrong, then any other warning lines."""
+    lines = [n.message(lang) for n in notes] + list(others)
+    if lines:
+        console.print(_lines(label("warnings", lang), lines, style="yellow"))
 
 
 def render_phases(console: Console, phases: dict[str, float], lang: str) -> None:
@@ -108,7 +149,8 @@ def render_phases(console: Console, phases: dict[str, float], lang: str) -> None
     console.print(grid)
 
 
-def render_check(console: Console, inputs: Inputs, built: Built, lang: str) -> None:
+def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
+                 notes: Sequence[DataWarning] = ()) -> None:
     """Print what ``fundopt check`` found: sizes, the expanded constraints, warnings."""
     model = built.model
     console.print(Text(label("check.ok", lang), style="bold green"))
@@ -120,20 +162,18 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str) -> N
                       ("budget", amount_text(inputs.policy.budget, inputs.policy.unit)),
                       ("check.constraints", str(len(inputs.constraints))),
                       ("check.model", size)):
-        grid.add_row(Text(label(key, lang)), Text(text))
+        grid.add_row(Text(label(key, lang)), literal(text))
     console.print(grid)
     rules = _grid(label("check.constraints", lang),
                   [label("constraint", lang), label("measure", lang), label("min", lang),
                    label("max", lang)], {2, 3})
     for c in inputs.constraints:
-        measure = str(c.measure) + (f"({c.column})" if c.column else "")
-        rules.add_row(Text(c.label), measure,
+        measure = measure_name(str(c.measure), lang) + (f"({c.column})" if c.column else "")
+        rules.add_row(literal(constraint_name(c.label, lang)), literal(measure),
                       measure_text(c.min, str(c.measure), inputs.policy.unit),
                       measure_text(c.max, str(c.measure), inputs.policy.unit))
     console.print(rules)
-    if built.warnings:
-        console.print(_lines(label("warnings", lang),
-                             [warning_text(w, lang) for w in built.warnings]))
+    render_notes(console, notes, lang, [warning_text(w, lang) for w in built.warnings])
 
 
 def _status_line(result: Result, lang: str) -> Text:
@@ -150,12 +190,13 @@ def _status_line(result: Result, lang: str) -> Text:
 
 
 def _grid(title: str, headers: list[str], right: set[int]) -> RichTable:
-    heading = Text(title)
+    heading = literal(title)
     # A table narrower than its title would wrap the title: make room for it.
     grid = RichTable(title=heading, title_justify="left", show_header=bool(headers),
-                     min_width=heading.cell_len + 4)
+                     min_width=min(heading.cell_len + 4, 80))
     for i, header in enumerate(headers):
-        grid.add_column(Text(header), justify="right" if i in right else "left")
+        grid.add_column(literal(header), justify="right" if i in right else "left",
+                        overflow="fold")
     return grid
 
 
@@ -174,7 +215,7 @@ def _figures(table: Table, policy: Policy, result: Result, lang: str) -> RichTab
         ("solver", f"{figures['solver']}, {figures['seconds']:.2f} s"),
     ]
     for key, text in rows:
-        grid.add_row(Text(label(key, lang)), Text(text))
+        grid.add_row(Text(label(key, lang)), literal(text))
     return grid
 
 
@@ -184,30 +225,56 @@ def _totals(table: Table, policy: Policy, result: Result, by: str, lang: str) ->
                  [label(k, lang) for k in (by, "amount", "share", "count")], {1, 2, 3})
     for value, amount, share, count in totals.itertuples(index=False):
         name = "" if value is None or value is pd.NA else str(value)
-        grid.add_row(Text(name or label("blank", lang)), Text(amount_text(amount, policy.unit)),
+        grid.add_row(literal(name or label("blank", lang)),
+                     Text(amount_text(amount, policy.unit)),
                      Text(share_text(share)), Text(str(int(count))))
     return grid
 
 
 def _binding(constraints: tuple[ConstraintValue, ...], unit: str, lang: str
-             ) -> RichTable | Text:
+             ) -> list[RichTable | Text]:
+    """The binding constraints: one line each, except that a family with many binding
+    lines (the per-district counts of ``[district."*"]``) is summed up on one line."""
     binding = [c for c in constraints if c.binding]
     if not binding:
-        return Text(label("no_binding", lang))
-    keys = ("constraint", "measure", "value", "min", "max", "shadow_price")
-    grid = _grid(label("binding_constraints", lang), [label(k, lang) for k in keys],
-                 {2, 3, 4, 5})
+        return [Text(label("no_binding", lang))]
+    families: dict[str, list[ConstraintValue]] = defaultdict(list)
     for c in binding:
-        grid.add_row(*(Text(t) for t in (
-            constraint_name(c.label, lang), c.measure, measure_text(c.value, c.measure, unit),
-            measure_text(c.min, c.measure, unit), measure_text(c.max, c.measure, unit),
-            f"{c.shadow_price:,.4g}")))
-    return grid
+        families[family_of(c.label)].append(c)
+    grouped = {name: members for name, members in families.items()
+               if name and len(members) >= FAMILY_MIN}
+    keys = ("constraint", "value", "limit", "shadow_price")
+    grid = _grid(label("binding_constraints", lang), [label(k, lang) for k in keys],
+                 {1, 2, 3})
+    for c in binding:
+        if family_of(c.label) in grouped:
+            continue
+        grid.add_row(literal(constraint_name(c.label, lang)),
+                     Text(measure_text(c.value, c.measure, unit)),
+                     Text(limit_text(c, unit)), Text(price_text(c.shadow_price)))
+    lines: list[RichTable | Text] = [grid] if grid.row_count else []
+    for name, members in grouped.items():
+        sides = [sum(1 for c in members if c.bound == side) for side in ("min", "max")]
+        detail = ", ".join(label(f"family.at_{side}", lang).format(n=n)
+                           for side, n in zip(("min", "max"), sides, strict=True) if n)
+        lines.append(literal(label("family.at_limit", lang).format(
+            family=family_name(name, lang), n=len(members), detail=detail)))
+    return lines
 
 
-def _cell_text(value: Any, column: str, unit: str) -> str:
+def limit_text(c: ConstraintValue, unit: str) -> str:
+    """The bound a binding line sits at: ``≤ 40.00 亿元``, ``≥ 40.0%``."""
+    if c.bound == "min" and c.min is not None:
+        return "≥ " + measure_text(c.min, c.measure, unit)
+    if c.bound == "max" and c.max is not None:
+        return "≤ " + measure_text(c.max, c.measure, unit)
+    limit = c.max if c.max is not None else c.min
+    return measure_text(limit, c.measure, unit)
+
+
+def _cell_text(value: Any, column: str) -> str:
     if column == AMOUNT:
-        return amount_text(float(value), unit)
+        return f"{float(value):,.2f}"
     if column == STAKE:
         return share_text(float(value))
     return "" if value is None or value is pd.NA else str(value)
@@ -217,36 +284,41 @@ def _funded(table: Table, policy: Policy, result: Result, lang: str, max_rows: i
             ) -> RichTable:
     funded = funded_rows(table, policy, result)
     columns = [c for c in FUNDED_COLUMNS if c in funded.columns]
-    grid = _grid(f"{label('funded_subfunds', lang)} ({len(funded)})",
-                 [label(c, lang) for c in columns],
+    heads = [label(c, lang) + (f" ({policy.unit})" if c == AMOUNT else "") for c in columns]
+    grid = _grid(f"{label('funded_subfunds', lang)} ({len(funded)})", heads,
                  {i for i, c in enumerate(columns) if c in (AMOUNT, STAKE)})
     shown = funded.loc[:, columns].head(max_rows)
     for values in shown.itertuples(index=False, name=None):
-        grid.add_row(*(Text(_cell_text(v, c, policy.unit))
-                       for v, c in zip(values, columns, strict=True)))
+        grid.add_row(*(literal(_cell_text(v, c)) for v, c in zip(values, columns, strict=True)))
     if len(funded) > max_rows:
         grid.caption = label("more_rows", lang).format(n=len(funded) - max_rows)
     return grid
 
 
-def _lines(title: str, lines: list[str]) -> RichTable:
+def _lines(title: str, lines: list[str], style: str = "") -> RichTable:
     grid = _grid(title, [], set())
-    grid.add_column()
+    grid.add_column(overflow="fold")
     for line in lines:
-        grid.add_row(Text(line))
+        grid.add_row(literal(line), style=style)
     return grid
 
 
-def _print_diagnosis(console: Console, result: Result, lang: str) -> None:
+def _diagnosis_panel(result: Result, lang: str) -> Panel:
+    """What is wrong and how to fix it, framed, right under the status line: the plain
+    reasons first (a must-fund conflict names its rows and totals), then the suggested
+    relaxation and the conflicting set."""
     diagnosis = result.diagnosis
     assert diagnosis is not None
+    parts: list[Text] = [Text.assemble(literal(m), style="bold") for m in diagnosis.messages]
     if diagnosis.relaxation:
-        console.print(_lines(label("relaxation", lang),
-                             [relaxation_text(r, lang) for r in diagnosis.relaxation]))
+        parts.append(Text(label("relaxation", lang) + ":", style="bold"))
+        parts += [Text.assemble("  ", literal(relaxation_text(r, lang)))
+                  for r in diagnosis.relaxation]
     elif result.status is SolveStatus.INFEASIBLE and not diagnosis.messages:
-        console.print(Text(label("no_relaxation", lang)))
+        parts.append(Text(label("no_relaxation", lang)))
     if diagnosis.conflict:
-        console.print(_lines(label("conflict", lang),
-                             [constraint_name(name, lang) for name in diagnosis.conflict]))
-    if diagnosis.messages:
-        console.print(_lines(label("messages", lang), list(diagnosis.messages)))
+        parts.append(Text(label("conflict", lang) + ":", style="bold"))
+        parts += [Text.assemble("  ", literal(constraint_name(name, lang)))
+                  for name in diagnosis.conflict]
+    return Panel(Group(*parts), title=Text(label("diagnosis", lang)), title_align="left",
+                 border_style="red", expand=False)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fundopt.models.checks import DataWarning
 from fundopt.models.domain import FUND_SIZE, MAX_TICKET, MIN_TICKET, Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.reports.atomic import save_book
@@ -26,12 +27,14 @@ from fundopt.reports.frames import (
     STAKE,
     group_totals,
     key_figures,
+    plan_display,
     plan_frame,
-    plan_headers,
 )
 from fundopt.reports.labels import (
+    bool_text,
     constraint_name,
     label,
+    measure_name,
     relaxation_text,
     status_text,
     warning_text,
@@ -46,6 +49,7 @@ from fundopt.reports.review import (
     solve_figures,
 )
 from fundopt.reports.xlsx_diagnosis import diagnosis_sheets
+from fundopt.reports.xlsx_print import fit_to_pages, page_setup
 
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
 PLAN_FORMATS = {AMOUNT: AMOUNT_FMT, MAX_TICKET: AMOUNT_FMT, MIN_TICKET: AMOUNT_FMT,
@@ -59,12 +63,15 @@ WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\
 # Characters XML cannot hold (openpyxl refuses them).
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
+SENTENCE_WIDTH = 70.0
+LINE_POINTS = 15.0
 
 # One sheet row: the values, their number formats, and whether it is a (bold) header.
 Row = tuple[list[Any], list[str | None], bool]
 
 
-def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: str) -> None:
+def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: str,
+               notes: Sequence[DataWarning] = ()) -> None:
     """Write the review workbook.
 
     Parameters
@@ -75,87 +82,133 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
         What was solved and its outcome.
     lang
         ``"en"`` or ``"zh"``: sheet names and headers. Data values are not translated.
+    notes
+        Warnings about the data (similar spellings), listed on the summary sheet.
     """
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     cover = cover_rows(label("cover.title.solve", lang), solve_figures(table, policy, result, lang),
-                       input_files(table, policy), result.solver, lang)
-    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
+                       input_files(table, policy), result.solver, lang,
+                       diagnosis_block(result, lang))
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover), lang, title_rows=0)
     add_plan_sheet(book, table, policy, result, lang)
     add_review_sheets(book, table, policy, result, lang)
-    for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang)),
+    for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang, notes)),
                       ("sheet.constraints", _constraint_rows(result, lang)),
                       ("sheet.manifest", _manifest_rows(table, policy, result, lang)),
                       *diagnosis_sheets(table, policy, result, lang)):
-        add_sheet(book, label(key, lang), rows, row_widths(rows))
+        if len(rows) > 1:  # a header alone (no constraint values without a plan) is no sheet
+            add_sheet(book, label(key, lang), rows, row_widths(rows), lang)
     save_book(book, path)
 
 
+def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
+    """What the cover says about a result without a plan: the plain reasons (a must-fund
+    conflict), the suggested relaxation and the conflicting set, each under its heading."""
+    diagnosis = result.diagnosis
+    if diagnosis is None or result.relaxed:
+        return []
+    blocks = [("messages", list(diagnosis.messages)),
+              ("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
+              ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict])]
+    if result.status == "infeasible" and not diagnosis.relaxation and not diagnosis.messages:
+        blocks.append(("relaxation", [label("no_relaxation", lang)]))
+    return [(label(key, lang), lines) for key, lines in blocks if lines]
+
+
 def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang: str) -> None:
-    """The plan sheet: every input row with its commitment."""
-    plan = plan_frame(table, policy, result)
-    headers = plan_headers(table, lang)
-    formats = [PLAN_FORMATS.get(str(c)) for c in plan.columns]
-    add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, headers, formats),
-               _plan_widths(plan, headers))
+    """The plan sheet: every input row with its commitment (blank without a plan)."""
+    plan = plan_display(table, policy, result, lang)
+    formats = [PLAN_FORMATS.get(str(c)) for c in plan_frame(table, policy, result).columns]
+    add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, formats), _plan_widths(plan),
+              lang)
 
 
 def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, lang: str
                       ) -> None:
-    """The region × category pivot (with its bar charts), district summary and audit."""
-    pivot = pivot_rows(table, policy, result, lang)
-    sheet = add_sheet(book, label("sheet.pivot", lang), pivot, row_widths(pivot))
-    add_pivot_charts(sheet, len(pivot) - 2, len(pivot[0][0]) - 2, policy.unit, lang)
-    for key, rows in (("sheet.districts", district_rows(table, policy, result, lang)),
+    """The region × category pivot with its bar charts and the district summary (when
+    there is a plan: a result without one gets no empty charts), then the audit."""
+    if result.is_ok:
+        pivot = pivot_rows(table, policy, result, lang)
+        sheet = add_sheet(book, label("sheet.pivot", lang), pivot, row_widths(pivot), lang,
+                          charts=True)
+        add_pivot_charts(sheet, len(pivot) - 2, len(pivot[0][0]) - 2, policy.unit, lang)
+    for key, rows in (("sheet.districts", district_rows(table, policy, result, lang)
+                       if result.is_ok else []),
                       ("sheet.audit", audit_rows(result, lang))):
         if rows:
-            add_sheet(book, label(key, lang), rows, row_widths(rows))
+            add_sheet(book, label(key, lang), rows, row_widths(rows), lang)
 
 
-def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float]) -> Any:
-    """Append a write-only sheet of ``rows`` (bold frozen header, formats, text kept as
-    text) with the given column widths, and return it (charts are added to it)."""
+def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], lang: str,
+              title_rows: int = 1, charts: bool = False) -> Any:
+    """Append a write-only sheet of ``rows`` and return it (charts are added to it).
+
+    The header is bold and frozen, numbers carry their formats, text is kept as text
+    (never a formula or an Excel error value such as ``#N/A``), text longer than its
+    column wraps, and the page setup of ``reports.xlsx_print`` makes it print (the top
+    ``title_rows`` repeat on every page; ``charts``: the sheet will carry charts).
+    """
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.cell.cell import ERROR_CODES
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     sheet = book.create_sheet(title)
-    sheet.freeze_panes = "A2"  # must be set before the first row is streamed
+    if not charts:
+        fit_to_pages(sheet)
+    if title_rows:
+        sheet.freeze_panes = f"A{title_rows + 1}"  # before the first row is streamed
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
-    bold = Font(bold=True)
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     # A streamed row is written out inside append(), so one styled cell per column and
     # style can be reused for every row instead of building a cell object per value.
-    cells: dict[tuple[int, str | None, bool], Any] = {}
+    cells: dict[tuple[int, str | None, bool, bool], Any] = {}
 
-    def styled(column: int, value: Any, fmt: str | None, is_header: bool) -> Any:
-        key = (column, fmt, is_header)
+    def styled(column: int, value: Any, fmt: str | None, is_header: bool,
+               wrapped: bool = False) -> Any:
+        key = (column, fmt, is_header, wrapped)
         if key not in cells:
             cells[key] = cell = WriteOnlyCell(sheet)
             if fmt is not None:
                 cell.number_format = fmt
             if is_header:
                 cell.font = bold
+            if wrapped:
+                cell.alignment = wrap
         cell = cells[key]
         cell.value = value
         if isinstance(value, str):
-            cell.data_type = "s"  # openpyxl takes a str starting with "=" for a formula
+            # openpyxl reads "=…" as a formula and "#N/A" as an error value: keep text
+            cell.data_type = "s"
         return cell
 
+    limits = [w - 2 for w in widths]
+    count = 0
     for values, formats, is_header in rows:
         row = []
+        values = [_plain(v) for v in values]
+        lines = max((_lines_needed(v, limits[i]) for i, v in enumerate(values)
+                     if isinstance(v, str) and i < len(limits)), default=1)
+        wrapped = lines > 1  # then every cell of the row wraps and sits at the top
         for column, (value, fmt) in enumerate(zip(values, formats, strict=True)):
-            value = _plain(value)
             if isinstance(value, str):
-                plain = not is_header and not value.startswith("=")
-                row.append(value if plain else styled(column, value, None, is_header))
-            elif value is None or (fmt is None and not is_header):
+                plain = not (is_header or wrapped or value.startswith("=")
+                             or value in ERROR_CODES)
+                row.append(value if plain else styled(column, value, None, is_header,
+                                                      wrapped))
+            elif value is None or (fmt is None and not is_header and not wrapped):
                 row.append(value)
             else:
                 row.append(styled(column, value, None if isinstance(value, bool) else fmt,
-                                  is_header))
+                                  is_header, wrapped))
+        count += 1
+        if wrapped:  # Excel and LibreOffice keep a streamed row one line tall otherwise
+            sheet.row_dimensions[count].height = LINE_POINTS * lines + 2
         sheet.append(row)
+    page_setup(sheet, widths, count, lang, title_rows, charts)
     return sheet
 
 
@@ -174,11 +227,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _plan_rows(plan: pd.DataFrame, headers: dict[str, str], formats: list[str | None]
-               ) -> Iterator[Row]:
-    yield [headers[str(c)] for c in plan.columns], [None] * len(formats), True
+def _plan_rows(plan: pd.DataFrame, formats: list[str | None]) -> Iterator[Row]:
+    yield [str(c) for c in plan.columns], [None] * len(formats), True
     for values in plan.itertuples(index=False, name=None):
         yield list(values), formats, False
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (a little slack
+    for word breaks)."""
+    if "\n" not in text and (2 * len(text) <= width or _text_width(text) <= width):
+        return 1  # the first test spares the regex for most cells of a long plan
+    usable = max(1.0, width * 0.9)
+    return sum(max(1, math.ceil(_text_width(part) / usable)) for part in text.split("\n"))
 
 
 def _text_width(text: str) -> float:
@@ -189,12 +250,12 @@ def _fit(width: float) -> float:
     return min(MAX_WIDTH, max(MIN_WIDTH, width + 2))
 
 
-def _plan_widths(plan: pd.DataFrame, headers: dict[str, str]) -> list[float]:
+def _plan_widths(plan: pd.DataFrame) -> list[float]:
     """Column widths from content, computed per column without touching each cell."""
     widths = []
-    for column in plan.columns:
+    for column, canonical in zip(plan.columns, plan.attrs["canonical"], strict=True):
         values = plan[column]
-        fmt = PLAN_FORMATS.get(str(column))
+        fmt = PLAN_FORMATS.get(str(canonical))
         if pd.api.types.is_bool_dtype(values):
             content = 5.0
         elif pd.api.types.is_numeric_dtype(values):
@@ -208,7 +269,7 @@ def _plan_widths(plan: pd.DataFrame, headers: dict[str, str]) -> list[float]:
             text = values.astype("string").fillna("")
             wide = text.str.count(WIDE.pattern)
             content = float((text.str.len() + wide).max()) if len(text) else 0.0
-        widths.append(_fit(max(content, _text_width(headers[str(column)]))))
+        widths.append(_fit(max(content, _text_width(str(column)))))
     return widths
 
 
@@ -216,9 +277,12 @@ def row_widths(rows: list[Row]) -> list[float]:
     """Column widths of a small sheet from the text of every cell."""
     columns = max((len(values) for values, _, _ in rows), default=0)
     widths = [0.0] * columns
-    for values, formats, is_header in rows:
-        if len(values) == 1 and not is_header:
-            continue  # a sentence (warning, diagnosis) may run past its column
+    for values, formats, _ in rows:
+        if len(values) == 1:
+            # a sentence (warning, diagnosis) or a title: wraps in a column this wide
+            text = "" if values[0] is None else str(values[0])
+            widths[0] = max(widths[0], min(_text_width(text), SENTENCE_WIDTH))
+            continue
         for i, (value, fmt) in enumerate(zip(values, formats, strict=True)):
             if isinstance(value, float) and fmt in (AMOUNT_FMT, None, NUMBER_FMT):
                 text = f"{value:,.2f}" if math.isfinite(value) else ""
@@ -234,13 +298,17 @@ def _pairs(pairs: Iterable[tuple[str, Any, str | None]]) -> list[Row]:
     return [([name, value], [None, fmt], False) for name, value, fmt in pairs]
 
 
-def _summary_rows(table: Table, policy: Policy, result: Result, lang: str) -> list[Row]:
+def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
+                  notes: Sequence[DataWarning] = ()) -> list[Row]:
     figures = key_figures(table, policy, result)
     figures["status"] = status_text(figures["status"], lang)
+    if not result.is_ok:
+        for key in ("objective", "committed", "committed_share", "funded_count"):
+            figures[key] = None
     rows: list[Row] = [([label("field", lang), label("value", lang)], [None, None], True)]
     rows += _pairs((label(k, lang), v, FIGURE_FORMATS.get(k)) for k, v in figures.items())
     for by in GROUP_COLUMNS:
-        if by not in table.frame.columns:
+        if by not in table.frame.columns or not result.is_ok:
             continue
         totals = group_totals(table, policy, result, by)
         rows.append(([], [], False))
@@ -249,7 +317,8 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str) -> li
         rows += [([_group_name(value, lang), amount, share, int(count)],
                   [None, AMOUNT_FMT, SHARE_FMT, COUNT_FMT], False)
                  for value, amount, share, count in totals.itertuples(index=False)]
-    texts = [("warnings", [warning_text(w, lang) for w in result.warnings])]
+    texts = [("warnings", [n.message(lang) for n in notes]
+              + [warning_text(w, lang) for w in result.warnings])]
     if result.diagnosis is not None:
         diagnosis = result.diagnosis
         texts += [("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
@@ -276,8 +345,10 @@ def _constraint_rows(result: Result, lang: str) -> list[Row]:
         fmt = MEASURE_FORMATS.get(c.measure, NUMBER_FMT)
         slack = c.slack if math.isfinite(c.slack) else None
         bound = label(c.bound, lang) if c.bound in ("min", "max") else c.bound
-        rows.append(([constraint_name(c.label, lang), c.id, c.measure, c.value, c.min, c.max,
-                      slack, c.binding, bound, c.shadow_price],
+        price = c.shadow_price if c.shadow_price is not None and math.isfinite(
+            c.shadow_price) else "—"
+        rows.append(([constraint_name(c.label, lang), c.id, measure_name(c.measure, lang),
+                      c.value, c.min, c.max, slack, bool_text(c.binding, lang), bound, price],
                      [None, None, None, fmt, fmt, fmt, fmt, None, None, NUMBER_FMT], False))
     return rows
 

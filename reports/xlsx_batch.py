@@ -16,7 +16,7 @@ import numpy as np
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.reports.atomic import save_book
 from fundopt.reports.compare import CompareRun, compare_rows, plan_changes, status_of
-from fundopt.reports.labels import label
+from fundopt.reports.labels import key_text, label
 from fundopt.reports.review import (
     AMOUNT_FMT,
     COUNT_FMT,
@@ -24,16 +24,18 @@ from fundopt.reports.review import (
     SHARE_FMT,
     InputFile,
     Row,
-    add_grouped_bar,
-    add_line_chart,
     cover_rows,
+    grouped_bar,
     input_files,
+    line_chart,
+    place_charts,
 )
 from fundopt.reports.sweep import SweepRun, display_frame
 from fundopt.reports.xlsx import add_review_sheets, add_sheet, row_widths
 
 KIND_FORMATS: dict[str, str | None] = {"amount": AMOUNT_FMT, "share": SHARE_FMT,
                                        "count": COUNT_FMT, "number": NUMBER_FMT, "text": None}
+SCENARIO_WIDTH = 22.0
 SWEEP_FORMATS = {"param_value": NUMBER_FMT, "objective": NUMBER_FMT, "committed": AMOUNT_FMT,
                  "funded_count": COUNT_FMT, "marginal": NUMBER_FMT}
 
@@ -56,12 +58,12 @@ def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
              InputFile("cover.scenarios", str(run.scenario_file), run.scenario_sha256)]
     cover = cover_rows(label("cover.title.compare", lang), figures, files, base_result.solver,
                        lang)
-    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover), lang, title_rows=0)
     _comparison_sheet(book, run, names, lang)
     changes = _change_rows(run, names, lang)
-    add_sheet(book, label("sheet.changes", lang), changes, row_widths(changes))
+    add_sheet(book, label("sheet.changes", lang), changes, row_widths(changes), lang)
     plans = _plans_rows(run, names, lang)
-    add_sheet(book, label("sheet.plans", lang), plans, row_widths(plans))
+    add_sheet(book, label("sheet.plans", lang), plans, row_widths(plans), lang)
     add_review_sheets(book, base.table, base.policy, base_result, lang)
     save_book(book, path)
 
@@ -76,14 +78,18 @@ def _comparison_sheet(book: Any, run: CompareRun, names: list[str], lang: str) -
     regions = [r for r in compare if r.key.startswith(f"amount.{REGION}.")]
     first = len(rows) + 2
     rows += [([], [], False), ([label("region", lang), *names], [None] * (count + 1), True)]
-    rows += [([r.key.split(".", 2)[2], *[v or 0.0 for v in r.values]],
+    rows += [([r.key.split(".", 2)[2], *r.values],
               [None, *[AMOUNT_FMT] * count], False) for r in regions]
-    widths = [min(w, 40.0) for w in row_widths(rows)]
-    sheet = add_sheet(book, label("sheet.compare", lang), rows, widths)
+    # Scenario columns narrow enough that all fit one page across; long texts wrap.
+    widths = row_widths(rows)
+    widths = [min(widths[0], 30.0), *(min(w, SCENARIO_WIDTH) for w in widths[1:])]
+    sheet = add_sheet(book, label("sheet.compare", lang), rows, widths, lang,
+                      charts=bool(regions))
     if regions:
         unit = run.baseline[0].policy.unit if run.baseline[0].policy is not None else ""
-        add_grouped_bar(sheet, label("chart.compare_region", lang), first, len(regions), count,
-                        f"A{first + len(regions) + 2}", unit)
+        place_charts(sheet, [grouped_bar(sheet, label("chart.compare_region", lang), first,
+                                         len(regions), count, unit)],
+                     first + len(regions) + 2)
 
 
 def _change_rows(run: CompareRun, names: list[str], lang: str) -> list[Row]:
@@ -134,28 +140,30 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
                (label("cover.best", lang), best, NUMBER_FMT)]
     cover = cover_rows(label("cover.title.sweep", lang), figures,
                        input_files(run.table, run.policy), run.results[0].solver, lang)
-    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover), lang, title_rows=0)
     canonical = ["param_value", "status", "objective", "committed", "funded_count", "marginal",
-                 "funded_set_changed", "added", "dropped"]
+                 "funded_set_changed", "added", "dropped", "reason"]
     formats = [SWEEP_FORMATS.get(c) for c in canonical]
     rows: list[Row] = [(list(frame.columns), [None] * len(canonical), True)]
-    for values in frame.itertuples(index=False, name=None):
-        changed = values[6]
-        shown = list(values)
-        shown[6] = "" if changed is None else label("yes" if changed else "no", lang)
-        rows.append((shown, formats, False))
+    rows += [(list(values), formats, False)
+             for values in frame.itertuples(index=False, name=None)]
     widths = [min(w, 40.0) for w in row_widths(rows)]
-    sheet = add_sheet(book, label("sheet.sweep", lang), rows, widths)
-    add_line_chart(sheet, label("chart.objective_curve", lang).format(param=run.param), 1, [3],
-                   len(run.values), "K2", run.param, label("objective", lang))
+    sheet = add_sheet(book, label("sheet.sweep", lang), rows, widths, lang,
+                      charts=len(feasible) > 0)
+    if feasible:  # no empty chart when no point has a plan
+        param = key_text(run.param, lang)
+        chart = line_chart(sheet, label("chart.objective_curve", lang).format(param=param), 1,
+                           [3], len(run.values), param, label("objective", lang))
+        place_charts(sheet, [chart], len(rows) + 2)
     amounts = _amount_rows(run, lang)
-    add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts))
+    add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts), lang)
     save_book(book, path)
 
 
 def _amount_rows(run: SweepRun, lang: str) -> list[Row]:
     frame = run.table.frame
-    heads = [label("id", lang), label("name", lang), *(f"{run.param} = {v:g}" for v in run.values)]
+    param = key_text(run.param, lang)
+    heads = [label("id", lang), label("name", lang), *(f"{param} = {v:g}" for v in run.values)]
     rows: list[Row] = [(heads, [None] * len(heads), True)]
     amounts = np.column_stack([np.asarray(r.amounts, dtype=float) if r.is_ok
                                else np.full(len(frame), np.nan) for r in run.results])

@@ -202,7 +202,7 @@ def test_cli_relax_says_relaxed_and_writes_it(sample: Path) -> None:
     result = runner.invoke(app, ["solve", str(sample), "--relax", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "RELAXED POLICY" in result.output
-    assert "region 河北 share min 0.7 → 0.6 (region.河北.min_share)" in result.output
+    assert "region 河北 share min 70% → 60% (region.河北.min_share)" in result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["relaxed"] is True and data["relaxation_applied"][0]["to"] == 0.6
     assert label("relaxed.banner", "zh").startswith("已放宽政策")

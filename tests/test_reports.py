@@ -158,7 +158,7 @@ def test_json_infeasible_has_diagnosis(tmp_path: Path) -> None:
     assert data["diagnosis"]["relaxation"][0] == {
         "constraint": "region 河北 share", "bound": "min", "from": 0.7, "to": 0.6,
         "key": "region.河北.min_share",
-        "text": "region 河北 share min 0.7 → 0.6 (region.河北.min_share)"}
+        "text": "region 河北 share min 70% → 60% (region.河北.min_share)"}
     assert data["diagnosis"]["conflict"] == ["region 河北 share", "region 天津 share"]
     assert all(a["amount"] == 0.0 and a["funded"] is False for a in data["allocations"])
 
@@ -199,7 +199,7 @@ def test_xlsx_workbook(case: tuple[Table, Policy, Result, list[Path]], tmp_path:
     # The review sheets of issue 3 (cover first, pivot, districts, audit) come in between.
     assert book.sheetnames[0] == ("cover" if lang == "en" else "封面")
     assert [name for name in book.sheetnames if name in sheets] == sheets
-    for sheet in book.worksheets:
+    for sheet in book.worksheets[1:]:  # the cover has no header row to freeze
         assert sheet.freeze_panes == "A2"
         assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
         assert all(c.font.bold for c in sheet[1] if c.value is not None)
@@ -231,8 +231,8 @@ def test_xlsx_infeasible_lists_diagnosis(tmp_path: Path) -> None:
     out = tmp_path / "infeasible.xlsx"
     write_outputs([out], table, policy, infeasible_result(), "zh", [table.path])
     values = [c.value for row in load_workbook(out)["汇总"].iter_rows() for c in row]
-    assert "region 河北 share 下限 0.7 → 0.6（region.河北.min_share）" in values
-    assert "region 天津 share" in values
+    assert "地区 河北 占比 下限 70% → 60%（政策键 region.河北.min_share）" in values
+    assert "地区 天津 占比" in values
 
 
 # --- paths and atomic writes ------------------------------------------------------------
@@ -317,8 +317,8 @@ def test_terminal_feasible_says_time_limit(
 
 
 @pytest.mark.parametrize(("lang", "sentence", "title"), [
-    ("en", "region 河北 share min 0.7 → 0.6 (region.河北.min_share)", "conflicting"),
-    ("zh", "region 河北 share 下限 0.7 → 0.6（region.河北.min_share）", "相互冲突的约束"),
+    ("en", "region 河北 share min 70% → 60% (region.河北.min_share)", "conflicting"),
+    ("zh", "地区 河北 占比 下限 70% → 60%（政策键 region.河北.min_share）", "相互冲突的约束"),
 ])
 def test_terminal_infeasible_diagnosis(tmp_path: Path, lang: str, sentence: str,
                                        title: str) -> None:
@@ -340,7 +340,7 @@ def test_policy_key_relaxation_is_said_once() -> None:
 
     change = Relaxation("budget", "budget", 40.0, 45.5, "budget")
     assert relaxation_text(change, "en") == "budget 40 → 45.5 (budget)"
-    assert relaxation_text(change, "zh") == "budget 40 → 45.5（budget）"
+    assert relaxation_text(change, "zh") == "预算 40 → 45.5（政策键 budget）"
 
 
 def test_openpyxl_is_imported_only_when_writing_xlsx() -> None:

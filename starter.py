@@ -1,0 +1,146 @@
+"""``fundopt init DIR``: a starter table, policy and scenario file that solve as they are.
+
+The planner replaces the rows and numbers with the real round; every file carries short
+comments in English and Chinese. The table's headers are in the chosen language (both are
+read), so a Chinese office starts from Chinese headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from fundopt.errors import InputError
+from fundopt.reports.atomic import atomic_write
+
+TABLE_NAME, POLICY_NAME, SCENARIOS_NAME = "subfunds.csv", "subfunds.toml", "scenarios.toml"
+
+HEADERS = {
+    "en": "id,name,region,district,category,max_ticket,min_ticket,fund_size,score,status,risk",
+    "zh": "编号,名称,地区,区县,类别,最高出资,最低出资,基金规模,评分,状态,risk",
+}
+ROWS = """\
+TJ-01,天津滨海智能制造基金,天津,滨海新区,国家重大平台,2,0.5,10,70,必投,0.30
+TJ-02,天津西青生物医药基金,天津,西青区,重大科技专项,1.5,,6,66,,0.40
+TJ-03,天津东丽新材料天使基金,天津,东丽区,前沿技术,0.8,,3,72,,0.60
+TJ-04,天津武清青年人才基金,天津,武清区,高端人才团队,0.6,,2,64,,0.55
+TJ-05,天津津南氢能基金,天津,津南区,前沿技术,0.8,,3,61,,0.65
+HB-01,河北雄安数字经济基金,河北,雄安新区,国家重大平台,2.5,0.5,12,75,,0.30
+HB-02,河北石家庄生物制造基金,河北,石家庄市,重大科技专项,1.5,,6,63,,0.40
+HB-03,河北唐山机器人天使基金,河北,唐山市,前沿技术,0.8,,3,69,,0.60
+HB-04,河北保定人才创业基金,河北,保定市,高端人才团队,0.6,,2,60,,0.50
+HB-05,河北廊坊卫星应用基金,河北,廊坊市,前沿技术,0.8,,3,58,,0.65
+"""
+
+POLICY = """\
+# Starter policy for subfunds.csv / subfunds.csv 的起步政策文件.
+# Replace every number with your round's own. 请把各项数字换成本轮的实际政策。
+# Solve with / 求解：fundopt solve subfunds.csv -o plan.xlsx
+
+unit = "亿元"          # label of all amounts / 所有金额的单位
+budget = 10            # capital to commit this round / 本轮预算
+min_deploy = 0.8       # commit at least 80% of the budget / 至少投出预算的 80%
+max_stake = 0.3        # at most 30% of a sub-fund's size / 不超过子基金规模的 30%
+max_single = 0.25      # at most 25% of the budget in one sub-fund / 单只不超过预算的 25%
+min_ticket = 0.2       # minimum ticket where the table leaves it blank / 默认最低出资
+max_funded = 8         # at most 8 funded sub-funds / 最多投资 8 只子基金
+
+[objective]
+maximize = "score"     # value per unit committed / 以评分为目标
+
+# Regional balance / 地区平衡
+[region."天津"]
+min_share = 0.4
+max_share = 0.6
+
+[region."河北"]
+min_share = 0.4
+max_share = 0.6
+
+# Every direction gets something / 各投资方向的下限
+[category."前沿技术"]
+min_share = 0.1
+
+# Every district one or two projects at most / 每个区县最多两个项目
+[district."*"]
+max_count = 2
+
+[[constraints]]        # the general form / 一般形式
+name = "risk cap"
+where = { category = ["前沿技术", "高端人才团队"] }
+measure = "avg(risk)"  # commitment-weighted risk / 按出资加权的风险
+max = 0.6
+"""
+
+SCENARIOS = """\
+# Starter scenarios / 起步情景文件.
+# Compare with / 对比：fundopt compare subfunds.csv --scenarios scenarios.toml -o compare.xlsx
+
+[base]
+description = "as proposed / 原方案"
+
+[scenarios."预算8亿"]
+description = "budget cut to 8 / 预算降至 8 亿元"
+set = { budget = 8 }
+
+[scenarios."河北55"]
+description = "Hebei at least 55% / 河北至少 55%"
+set = { "region.河北.min_share" = 0.55 }
+"""
+
+
+def starter_files(lang: str) -> dict[str, str]:
+    """File name → text of the three starter files, the table's headers in ``lang``."""
+    header = HEADERS["zh" if lang == "zh" else "en"]
+    return {TABLE_NAME: header + "\n" + ROWS, POLICY_NAME: POLICY, SCENARIOS_NAME: SCENARIOS}
+
+
+def write_starter(folder: Path, lang: str = "en", force: bool = False) -> list[Path]:
+    """Write the starter files into ``folder`` (created if missing).
+
+    Parameters
+    ----------
+    folder
+        Where to write.
+    lang
+        Language of the table's headers.
+    force
+        Replace files that already exist; otherwise an existing file is an error and
+        nothing is written.
+
+    Returns
+    -------
+    list[Path]
+        The files written, in order.
+
+    Raises
+    ------
+    InputError
+        A starter file exists (without ``force``), or ``folder`` is not a folder.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError("not a folder", file=str(folder), expected="a folder to write into",
+                         message_zh="不是文件夹", expected_zh="用于写入的文件夹")
+    files = starter_files(lang)
+    existing = [folder / name for name in files if (folder / name).exists()]
+    if existing and not force:
+        raise InputError(
+            "the file already exists", file=str(existing[0]),
+            hint="Nothing was written. Use --force to replace the starter files, or choose "
+                 "another folder.",
+            message_zh="文件已存在", hint_zh="未写入任何文件。可用 --force 覆盖，或换一个文件夹。")
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        # BOM: Excel on Windows then reads the Chinese values as UTF-8
+        encoding = "utf-8-sig" if name.endswith(".csv") else "utf-8"
+        atomic_write(path, _text_writer(text, encoding))
+        written.append(path)
+    return written
+
+
+def _text_writer(text: str, encoding: str) -> Callable[[Path], None]:
+    def write(temp: Path) -> None:
+        temp.write_text(text, encoding=encoding)
+    return write

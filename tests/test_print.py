@@ -1,0 +1,266 @@
+"""The review workbooks print: every workbook of solve, compare, sweep and an infeasible
+solve is turned into PDF by LibreOffice and its pages are read back with poppler's
+``pdftotext`` (word positions per page).
+
+Checked on the pages themselves:
+- every page of a sheet with one amount per sub-fund shows the sub-fund's id on the same
+  line as its amounts (the sheet fits one page across);
+- no chart is cut by a page break (its title and the labels at its bottom are on one
+  page, the labels below the title);
+- no page is empty but for a line (besides the page header and footer).
+
+LibreOffice and poppler come from Debian (``libreoffice-calc``, ``fonts-noto-cjk``,
+``poppler-utils``); ``.ci/run`` installs them, so CI never skips this.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from fundopt.cli import app
+from fundopt.reports.labels import label
+
+ROOT = Path(__file__).parent.parent
+TABLE = ROOT / "inputs" / "2024.csv"
+SCENARIOS = ROOT / "inputs" / "2024-scenarios.toml"
+OFFICE = shutil.which("libreoffice") or shutil.which("soffice")
+PDFTOTEXT = shutil.which("pdftotext")
+PDFTOPPM = shutil.which("pdftoppm")
+DPI = 100
+ID = re.compile(r"^(TJ|HB)-[A-Z]+-\d\d$")
+AMOUNT = re.compile(r"^-?\d[\d,]*\.\d\d$")
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
+                  r"(.*?)</word>")
+runner = CliRunner()
+
+pytestmark = pytest.mark.skipif(
+    OFFICE is None or PDFTOTEXT is None or PDFTOPPM is None,
+    reason="LibreOffice or pdftotext / pdftoppm (poppler-utils) missing")
+
+
+@dataclass(frozen=True)
+class Word:
+    x: float
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    height: float
+    words: tuple[Word, ...]
+
+    def lines(self) -> list[list[Word]]:
+        """Words grouped into lines by their vertical position, top to bottom."""
+        lines: list[list[Word]] = []
+        for word in sorted(self.words, key=lambda w: (w.y, w.x)):
+            if lines and abs(lines[-1][0].y - word.y) < 3.0:
+                lines[-1].append(word)
+            else:
+                lines.append([word])
+        return lines
+
+
+@dataclass(frozen=True)
+class Book:
+    name: str
+    lang: str
+    xlsx: Path
+    pages: tuple[Page, ...]
+
+    def sheet_pages(self, sheet: str) -> list[Page]:
+        """Pages whose page header (the first line) is the sheet's name."""
+        return [p for p in self.pages if p.lines() and
+                " ".join(w.text for w in p.lines()[0]) == sheet]
+
+
+def _read_pdf(pdf: Path) -> tuple[Page, ...]:
+    """The words that are *visible* on each page. LibreOffice draws a chart on every page
+    it overlaps and clips it, so text extraction alone also finds clipped-away chart text;
+    a word counts only where the rendered page has ink inside its box."""
+    assert PDFTOTEXT is not None and PDFTOPPM is not None
+    text = subprocess.run([PDFTOTEXT, "-bbox", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    prefix = pdf.with_suffix("")
+    subprocess.run([PDFTOPPM, "-r", str(DPI), "-gray", str(pdf), str(prefix)], check=True,
+                   capture_output=True)
+    images = sorted(pdf.parent.glob(f"{prefix.name}-*.pgm"))
+    pages = []
+    for number, chunk in enumerate(re.split(r"<page ", text)[1:], start=1):
+        height = float(re.search(r'height="([\d.]+)"', chunk).group(1))  # type: ignore[union-attr]
+        ink = _pgm(images[number - 1])
+        words = tuple(Word(float(m.group(1)), float(m.group(2)), html.unescape(m.group(5)))
+                      for m in WORD.finditer(chunk)
+                      if _inked(ink, *(float(m.group(i)) for i in range(1, 5))))
+        pages.append(Page(number, height, words))
+    return tuple(pages)
+
+
+def _pgm(path: Path) -> np.ndarray:
+    """A binary PGM (P5, 8-bit) as a 2-D array."""
+    data = path.read_bytes()
+    fields = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    assert fields is not None, path
+    width, height = int(fields.group(1)), int(fields.group(2))
+    return np.frombuffer(data[fields.end():fields.end() + width * height],
+                         dtype=np.uint8).reshape(height, width)
+
+
+def _inked(ink: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> bool:
+    """Whether both halves of the word's box have ink (a word cut at a page edge or by
+    a clipped chart has a blank half)."""
+    scale = DPI / 72.0
+    box = ink[int(y0 * scale):int(math.ceil(y1 * scale)) + 1,
+              int(x0 * scale):int(math.ceil(x1 * scale)) + 1]
+    middle = box.shape[1] // 2
+    return middle > 0 and int(box[:, :middle].min()) < 200 and \
+        int(box[:, middle:].min()) < 200
+
+
+def _run(*args: str) -> None:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code in (0, 3), result.output
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Book]:
+    out = tmp_path_factory.mktemp("print")
+    infeasible = out / "infeasible.toml"
+    infeasible.write_text((ROOT / "inputs" / "2024.toml").read_text("utf-8").replace(
+        "min_share = 0.10", "min_share = 0.30"), encoding="utf-8")
+    made = {
+        "solve": ("en", ["solve", str(TABLE)]),
+        "solve_zh": ("zh", ["solve", str(TABLE), "--lang", "zh"]),
+        "compare": ("zh", ["compare", str(TABLE), "--scenarios", str(SCENARIOS), "--workers",
+                           "1", "--lang", "zh"]),
+        "sweep": ("en", ["sweep", str(TABLE), "--param", "budget", "--from", "20", "--to",
+                         "50", "--steps", "7", "--workers", "1"]),
+        "infeasible": ("zh", ["solve", str(TABLE), "--policy", str(infeasible), "--lang",
+                              "zh"]),
+    }
+    for name, (_, args) in made.items():
+        _run(*args, "-o", str(out / f"{name}.xlsx"))
+    assert OFFICE is not None
+    subprocess.run([OFFICE, "--headless", f"-env:UserInstallation=file://{out}/profile",
+                    "--convert-to", "pdf", "--outdir", str(out),
+                    *(str(out / f"{name}.xlsx") for name in made)],
+                   check=True, capture_output=True, timeout=300)
+    return {name: Book(name, lang, out / f"{name}.xlsx", _read_pdf(out / f"{name}.pdf"))
+            for name, (lang, _) in made.items()}
+
+
+PER_ROW_SHEETS = {"solve": ["sheet.plan"], "solve_zh": ["sheet.plan"],
+                  "compare": ["sheet.plans"], "sweep": ["sheet.sweep_amounts"],
+                  "infeasible": []}
+
+
+@pytest.mark.parametrize("name", list(PER_ROW_SHEETS))
+def test_amounts_never_print_without_their_id(books: dict[str, Book], name: str) -> None:
+    book = books[name]
+    for key in PER_ROW_SHEETS[name]:
+        pages = book.sheet_pages(label(key, book.lang))
+        assert pages, f"{name}: no page of sheet {label(key, book.lang)}"
+        rows = 0
+        for page in pages:
+            for line in page.lines():
+                if any(AMOUNT.match(w.text) for w in line):
+                    rows += 1
+                    assert any(ID.match(w.text) for w in line), (
+                        f"{name} page {page.number}: amounts without an id: "
+                        + " ".join(w.text for w in line))
+        assert rows >= 40, f"{name}: only {rows} rows of amounts printed"
+
+
+def _content_lines(page: Page) -> list[str]:
+    """The page's lines less its header (sheet name) and footer (page N of M)."""
+    lines = [" ".join(w.text for w in line) for line in page.lines()]
+    footer = re.compile(r"^(page \d+ of \d+|第 \d+ 页，共 \d+ 页)$")
+    return [line for line in lines[1:] if not footer.match(line)]
+
+
+@pytest.mark.parametrize("name", list(PER_ROW_SHEETS))
+def test_no_page_is_empty_but_for_a_line(books: dict[str, Book], name: str) -> None:
+    book = books[name]
+    assert book.pages
+    for page in book.pages:
+        lines = _content_lines(page)
+        assert len(lines) >= 2, f"{name} page {page.number} holds only {lines}"
+
+
+def _charts(book: Book) -> list[tuple[str, list[str]]]:
+    """Each chart the workbook should hold: its title and words printed at its bottom."""
+    lang = book.lang
+    regions, categories = ["天津", "河北"], ["国家重大平台", "重大科技专项", "前沿技术",
+                                          "高端人才团队"]
+    pivot = [(label("chart.by_region", lang), regions),
+             (label("chart.by_category", lang), categories)]
+    return {
+        "solve": pivot, "solve_zh": pivot, "infeasible": [],
+        "compare": [(label("chart.compare_region", lang), regions), *pivot],
+        "sweep": [(label("chart.objective_curve", lang).format(param="budget"), ["budget"])],
+    }[book.name]
+
+
+@pytest.mark.parametrize("name", list(PER_ROW_SHEETS))
+def test_no_chart_is_cut_by_a_page_break(books: dict[str, Book], name: str) -> None:
+    book = books[name]
+    for title, bottom in _charts(book):
+        hits = [(page, line) for page in book.pages for line in page.lines()
+                if " ".join(w.text for w in line) == title]
+        assert len(hits) == 1, f"{name}: chart {title!r} found {len(hits)} times"
+        page, line = hits[0]
+        below = {w.text for w in page.words if w.y > line[0].y}
+        assert set(bottom) <= below, (
+            f"{name}: chart {title!r} on page {page.number} lacks {set(bottom) - below} "
+            "below its title: cut by a page break")
+    # and in the workbook: a manual page break right above every chart, and every chart
+    # narrower than the page at the sheet's print scale (A4 landscape: 27.7 cm less margins)
+    sheets = load_workbook(book.xlsx)
+    for sheet in sheets:
+        breaks = {b.id for b in sheet.row_breaks.brk}
+        for chart in sheet._charts:
+            row = chart.anchor._from.row  # 0-based row of the chart's top
+            assert row in breaks, f"{name}/{sheet.title}: no page break above a chart"
+            scale = (sheet.page_setup.scale or 100) / 100
+            assert sheet.page_setup.orientation == "landscape"
+            assert chart.width * scale <= 29.7 - 2 * 1.8, f"{name}/{sheet.title}: too wide"
+    if name == "infeasible":
+        assert not any(sheet._charts for sheet in sheets), "a result without a plan: no charts"
+
+
+def test_infeasible_workbook_opens_with_the_diagnosis(books: dict[str, Book]) -> None:
+    book = books["infeasible"]
+    first = book.pages[0]
+    text = " ".join(w.text for w in first.words)
+    assert label("sheet.cover", "zh") in text and label("diagnosis", "zh") in text
+    assert "30% →" in text, text  # the suggested relaxation, as a percentage
+    cover = load_workbook(book.xlsx).worksheets[0]
+    assert cover.title == label("sheet.cover", "zh")
+    assert cover["A3"].value == label("diagnosis", "zh")
+
+
+def test_every_sheet_has_a_page_setup(books: dict[str, Book]) -> None:
+    for book in books.values():
+        for sheet in load_workbook(book.xlsx):
+            setup = sheet.page_setup
+            assert setup.paperSize in (9, "9"), f"{book.name}/{sheet.title}"
+            fitted = sheet.sheet_properties.pageSetUpPr is not None and \
+                sheet.sheet_properties.pageSetUpPr.fitToPage
+            assert fitted or setup.scale, f"{book.name}/{sheet.title}: no fit, no scale"
+            if fitted:
+                assert int(setup.fitToWidth) == 1
+            if sheet.max_row > 1 and sheet.title != label("sheet.cover", book.lang):
+                assert sheet.print_title_rows in ("1:1", "$1:$1"), f"{book.name}/{sheet.title}"
+            assert sheet.oddFooter.center.text
