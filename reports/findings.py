@@ -8,7 +8,13 @@ import math
 from typing import Any
 
 from fundopt.optimizer.result import Alternative, ConstraintValue, Explanation, Result
-from fundopt.reports.labels import constraint_name, label, number_text, relaxation_text
+from fundopt.reports.labels import (
+    column_text,
+    constraint_name,
+    label,
+    number_text,
+    relaxation_text,
+)
 
 
 def findings_dict(result: Result, ids: list[str], unit: str, lang: str = "en"
@@ -67,7 +73,8 @@ def explanation_lines(e: Explanation, unit: str, lang: str) -> list[str]:
         # maximize: enters above / leaves below its threshold; minimize: the reverse
         beyond = label("explain.above" if e.threshold >= e.cost else "explain.below", lang)
         lines.append(fill("explain.leave" if e.funded else "explain.enter",
-                          column=e.column or label("explain.coefficient", lang),
+                          column=column_text(e.column, lang) if e.column
+                          else label("explain.coefficient", lang),
                           beyond=beyond, threshold=_number(e.threshold),
                           cost=_number(e.cost)))
     if e.objective_change is not None:

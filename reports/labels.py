@@ -32,7 +32,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "funded_count": ("funded sub-funds", "获出资子基金数"),
     "candidates": ("candidate sub-funds", "候选子基金数"),
     "unit": ("unit", "单位"),
-    "gap": ("MIP gap", "MIP 间隙"),
+    "gap": ("MIP gap", "整数规划间隙"),
     "solver": ("solver", "求解器"),
     "seconds": ("seconds", "耗时（秒）"),
     "key_figures": ("key figures", "关键指标"),
@@ -257,12 +257,15 @@ LABELS: dict[str, tuple[str, str]] = {
 KEY_WORDS: dict[str, str] = {
     "budget": "预算", "min_deploy": "最低投出比例", "max_stake": "占子基金规模上限",
     "max_single": "单只占预算上限", "min_ticket": "默认最低出资", "max_funded": "最多出资数量",
-    "min_funded": "最少出资数量", "region": "地区", "category": "类别", "district": "区县",
+    "min_funded": "最少出资数量", "max_ticket": "最高出资", "region": "地区", "category": "类别", "district": "区县",
     "min_share": "占比下限", "max_share": "占比上限", "min_amount": "金额下限",
     "max_amount": "金额上限", "min_count": "数量下限", "max_count": "数量上限",
     "constraints": "约束", "min": "下限", "max": "上限", "objective": "目标",
     "weights": "权重",
 }
+# The table's own columns (SPEC §2), shown by their label.
+TABLE_COLUMNS = ("id", "name", "region", "district", "category", "max_ticket", "min_ticket",
+                 "fund_size", "score", "status")
 # Keys whose values are fractions (shown as percentages in sentences).
 FRACTION_KEYS = ("min_share", "max_share", "min_deploy", "max_stake", "max_single")
 # A label made from a shorthand table: "region 天津 share" (expansion of the policy).
@@ -308,6 +311,8 @@ def constraint_name(name: str, lang: str) -> str:
         return label(builtin[name], lang)
     if lang != "zh":
         return name
+    if name in KEY_WORDS:  # a policy key standing for its rule: min_deploy, max_funded …
+        return KEY_WORDS[name]
     shorthand = SHORTHAND.match(name)
     if shorthand:
         column, value, measure, number = shorthand.groups()
@@ -338,6 +343,12 @@ def _zh_columns(text: str) -> str:
             column = label(column, "zh")
         parts.append(f"{column}{sep}{value}")
     return ", ".join(parts)
+
+
+def column_text(column: str, lang: str) -> str:
+    """A table column's name for people: the columns of SPEC §2 by their label
+    (``score`` → 评分 in Chinese), any other column by its own name (data)."""
+    return label(column, lang) if column in TABLE_COLUMNS else column
 
 
 def measure_name(measure: str, lang: str) -> str:
@@ -391,7 +402,7 @@ def warning_text(warning: Warning_, lang: str) -> str:
     """One warning as a sentence."""
     key = f"warning.{warning.code}"
     if key in LABELS:
-        detail = {k: number_text(v) if isinstance(v, float) else v
+        detail = {k: number_text(v) if isinstance(v, float) else key_text(str(v), lang)
                   for k, v in warning.detail.items()}
         try:
             return label(key, lang).format(id=warning.row_id, **detail)

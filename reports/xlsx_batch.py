@@ -134,7 +134,7 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
     frame = display_frame(run, lang)
     feasible = [r for r in run.results if r.is_ok and r.objective is not None]
     best = max((r.objective for r in feasible if r.objective is not None), default=None)
-    figures = [(label("cover.param", lang), run.param, None),
+    figures = [(label("cover.param", lang), key_text(run.param, lang), None),
                (label("cover.points", lang), len(run.values), COUNT_FMT),
                (label("cover.feasible_points", lang), len(feasible), COUNT_FMT),
                (label("cover.best", lang), best, NUMBER_FMT)]
