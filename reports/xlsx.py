@@ -137,7 +137,7 @@ def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, l
     for key, rows in (("sheet.districts", district_rows(table, policy, result, lang)
                        if result.is_ok else []),
                       ("sheet.audit", audit_rows(result, lang))):
-        if rows:
+        if len(rows) > 1:  # a header alone is no sheet
             add_sheet(book, label(key, lang), rows, row_widths(rows), lang)
 
 
