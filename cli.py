@@ -92,7 +92,7 @@ def _wrote(console: Console, paths: list[Path], lang: Lang) -> None:
 
     for path in paths:
         console.print(label("wrote", lang.value).format(path=path), markup=False,
-                      highlight=False)
+                      highlight=False, soft_wrap=True)  # a path is never broken
 
 
 def _guarded(lang: Lang, debug: bool, body: Callable[[], int]) -> None:

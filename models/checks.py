@@ -111,7 +111,9 @@ def similar_values(table: Table, policy: Policy) -> tuple[DataWarning, ...]:
         order = {v: i for i, v in enumerate(dict.fromkeys(str(v) for v in values))}
         for a, b, reason in sorted(_similar_pairs(distinct),
                                    key=lambda p: (order[p[0]], order[p[1]])):
-            common, rare = (a, b) if counts[a] >= counts[b] else (b, a)
+            # the rarer spelling is the likely typo; on a tie, the later one
+            first = (counts[a], -order[a]) >= (counts[b], -order[b])
+            common, rare = (a, b) if first else (b, a)
             rows = tuple(ids[values == rare].tolist())
             found.append(DataWarning(SIMILAR_VALUES, column, (common, rare), rows, reason))
     return tuple(found)

@@ -23,6 +23,7 @@ from fundopt.reports.labels import (
     binding_summary,
     constraint_name,
     label,
+    message_text,
     relaxation_text,
     status_text,
 )
@@ -226,7 +227,7 @@ def _diagnosis_text(prepared: Prepared, result: Result | None, lang: str) -> str
     if diagnosis.conflict:
         parts.append(label("conflict", lang) + ": "
                      + ", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
-    return "; ".join([*parts, *diagnosis.messages])
+    return "; ".join([*parts, *(message_text(m, lang) for m in diagnosis.messages)])
 
 
 def _scenario_name(name: str, lang: str) -> str:

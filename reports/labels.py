@@ -257,7 +257,8 @@ LABELS: dict[str, tuple[str, str]] = {
 KEY_WORDS: dict[str, str] = {
     "budget": "预算", "min_deploy": "最低投出比例", "max_stake": "占子基金规模上限",
     "max_single": "单只占预算上限", "min_ticket": "默认最低出资", "max_funded": "最多出资数量",
-    "min_funded": "最少出资数量", "max_ticket": "最高出资", "region": "地区", "category": "类别", "district": "区县",
+    "min_funded": "最少出资数量", "max_ticket": "最高出资", "region": "地区",
+    "category": "类别", "district": "区县",
     "min_share": "占比下限", "max_share": "占比上限", "min_amount": "金额下限",
     "max_amount": "金额上限", "min_count": "数量下限", "max_count": "数量上限",
     "constraints": "约束", "min": "下限", "max": "上限", "objective": "目标",
@@ -477,3 +478,36 @@ def binding_summary(names: list[str], lang: str, least: int = 3) -> list[str]:
         else:
             out.append(constraint_name(name, lang))
     return out
+
+
+# The diagnosis' plain reasons come from the optimizer as English sentences; these are
+# their Chinese forms (an unknown sentence is shown as it is).
+MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^must-fund sub-fund (?P<id>.+) cannot be funded: its minimum ticket "
+                r"(?P<low>\S+) exceeds its cap (?P<cap>\S+) \((?P<key>[^)]*)\)$"),
+     "必投子基金 {id} 无法获得出资：最低出资 {low} 超过其上限 {cap}（{key}）"),
+    (re.compile(r"^the must-fund sub-funds (?P<ids>.+) need at least (?P<total>\S+) "
+                r"(?P<unit>\S*) ?in all \(their minimum tickets\), more than the budget of "
+                r"(?P<budget>\S+) (?P<unit2>\S*)$"),
+     "必投子基金 {ids} 的最低出资合计至少 {total} {unit}，超过预算 {budget} {unit2}"),
+    (re.compile(r"^the policy stays infeasible even with every policy bound relaxed: the "
+                r"must-fund sub-funds (?P<ids>.+) \(at least (?P<total>\S+) (?P<unit>[^)]*)\)"
+                r" and the ticket bounds conflict$"),
+     "即使放宽所有政策边界仍不可行：必投子基金 {ids}（至少 {total} {unit}）与出资上下限相互冲突"),
+)
+
+
+def message_text(message: str, lang: str) -> str:
+    """A plain reason of a diagnosis in ``lang``."""
+    if lang != "zh":
+        return message
+    for pattern, template in MESSAGES_ZH:
+        match = pattern.match(message)
+        if match:
+            values = match.groupdict()
+            if "key" in values:
+                values["key"] = key_text(values["key"], lang)
+            if values.get("ids") == "(none)":
+                values["ids"] = "（无）"
+            return template.format(**values)
+    return message

@@ -23,6 +23,7 @@ from fundopt.reports.labels import (
     constraint_name,
     key_text,
     label,
+    message_text,
     relaxation_text,
     status_text,
 )
@@ -112,7 +113,7 @@ def point_reason(result: Result, lang: str) -> str:
     if diagnosis is None:
         return status_text(result.status, lang)
     if diagnosis.messages:
-        return diagnosis.messages[0]
+        return message_text(diagnosis.messages[0], lang)
     if diagnosis.relaxation:
         return label("reason.fix", lang).format(
             change="; ".join(relaxation_text(r, lang) for r in diagnosis.relaxation))

@@ -40,6 +40,7 @@ from fundopt.reports.labels import (
     family_of,
     label,
     measure_name,
+    message_text,
     relaxation_text,
     status_text,
     warning_text,
@@ -47,6 +48,8 @@ from fundopt.reports.labels import (
 
 DASH = "—"
 FUNDED_COLUMNS = (ID, NAME, REGION, DISTRICT, CATEGORY, AMOUNT, STAKE)
+# From this many columns the funded list also shows the region (else the district says it).
+WIDE_CONSOLE = 100
 # Binding lines of one family (one "*" expansion or one shorthand group) from this many on
 # are summed up on one line; the workbook and the JSON list each.
 FAMILY_MIN = 3
@@ -128,7 +131,7 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
                 console.print(_totals(table, policy, result, by, lang))
         for part in _binding(result.constraints, policy.unit, lang):
             console.print(part)
-        console.print(_funded(table, policy, result, lang, max_rows))
+        console.print(_funded(table, policy, result, lang, max_rows, console.width))
     render_notes(console, notes, lang, [warning_text(w, lang) for w in result.warnings])
     render_findings(console, result, policy.unit, lang)
 
@@ -280,13 +283,16 @@ def _cell_text(value: Any, column: str) -> str:
     return "" if value is None or value is pd.NA else str(value)
 
 
-def _funded(table: Table, policy: Policy, result: Result, lang: str, max_rows: int
-            ) -> RichTable:
+def _funded(table: Table, policy: Policy, result: Result, lang: str, max_rows: int,
+            width: int) -> RichTable:
     funded = funded_rows(table, policy, result)
-    columns = [c for c in FUNDED_COLUMNS if c in funded.columns]
+    columns = [c for c in FUNDED_COLUMNS if c in funded.columns
+               and (c != REGION or DISTRICT not in funded.columns or width >= WIDE_CONSOLE)]
     heads = [label(c, lang) + (f" ({policy.unit})" if c == AMOUNT else "") for c in columns]
     grid = _grid(f"{label('funded_subfunds', lang)} ({len(funded)})", heads,
                  {i for i, c in enumerate(columns) if c in (AMOUNT, STAKE)})
+    for column, name in zip(grid.columns, columns, strict=True):
+        column.no_wrap = name in (ID, DISTRICT, CATEGORY)  # one line each; names wrap
     shown = funded.loc[:, columns].head(max_rows)
     for values in shown.itertuples(index=False, name=None):
         grid.add_row(*(literal(_cell_text(v, c)) for v, c in zip(values, columns, strict=True)))
@@ -309,7 +315,8 @@ def _diagnosis_panel(result: Result, lang: str) -> Panel:
     relaxation and the conflicting set."""
     diagnosis = result.diagnosis
     assert diagnosis is not None
-    parts: list[Text] = [Text.assemble(literal(m), style="bold") for m in diagnosis.messages]
+    parts: list[Text] = [Text.assemble(literal(message_text(m, lang)), style="bold")
+                         for m in diagnosis.messages]
     if diagnosis.relaxation:
         parts.append(Text(label("relaxation", lang) + ":", style="bold"))
         parts += [Text.assemble("  ", literal(relaxation_text(r, lang)))

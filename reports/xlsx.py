@@ -35,6 +35,7 @@ from fundopt.reports.labels import (
     constraint_name,
     label,
     measure_name,
+    message_text,
     relaxation_text,
     status_text,
     warning_text,
@@ -109,7 +110,7 @@ def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
     diagnosis = result.diagnosis
     if diagnosis is None or result.relaxed:
         return []
-    blocks = [("messages", list(diagnosis.messages)),
+    blocks = [("messages", [message_text(m, lang) for m in diagnosis.messages]),
               ("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
               ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict])]
     if result.status == "infeasible" and not diagnosis.relaxation and not diagnosis.messages:
@@ -323,7 +324,7 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
         diagnosis = result.diagnosis
         texts += [("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
                   ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict]),
-                  ("messages", list(diagnosis.messages))]
+                  ("messages", [message_text(m, lang) for m in diagnosis.messages])]
     for key, lines in texts:
         if lines:
             rows.append(([], [], False))
