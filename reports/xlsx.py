@@ -222,7 +222,7 @@ def _plain(value: Any) -> Any:
         if math.isnan(value):
             return None
         if math.isinf(value):
-            return str(value)
+            return "∞" if value > 0 else "−∞"
     if isinstance(value, str) and ILLEGAL.search(value):
         return ILLEGAL.sub("", value)
     return value

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.models.checks import normalize, similar_values, stem
-from fundopt.models.domain import Policy, Rule, Table
+from fundopt.models.domain import Measure, Policy, Rule, Table
 
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()
@@ -46,14 +46,13 @@ def test_real_distinct_names_are_not_flagged() -> None:
     assert _pairs("district", tianjin + hebei) == set()
     assert _pairs("region", ["河北", "河南", "山西", "陕西", "天津"]) == set()
     assert _pairs("batch", ["2023-1", "2023-2"], Policy(budget=1.0, rules=(
-        Rule(None, (("batch", ("*",)),), "count", None, None, 1.0, "constraints[1]"),))) \
-        == set()  # type: ignore[arg-type]
+        Rule(None, (("batch", ("*",)),), Measure.COUNT, None, None, 1.0, "constraints[1]"),))
+    ) == set()
 
 
 def test_where_columns_are_checked_and_the_rarer_rows_named() -> None:
     policy = Policy(budget=1.0, rules=(
-        Rule("m", (("manager", ("*",)),), "count", None, None, 2.0,  # type: ignore[arg-type]
-             "constraints[1]"),))
+        Rule("m", (("manager", ("*",)),), Measure.COUNT, None, None, 2.0, "constraints[1]"),))
     table = _table("manager", ["海河基金", "海河基金", "海河 基金"])
     found = similar_values(table, policy)
     assert [(w.column, w.values, w.ids) for w in found] == [
