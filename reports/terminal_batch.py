@@ -22,13 +22,68 @@ DASH = "—"
 
 
 def render_compare(console: Console, run: CompareRun, lang: str) -> None:
-    """The side-by-side table, then each scenario's changes against the baseline."""
+    """The side-by-side table (one column per scenario; on a console too narrow for that,
+    one row per scenario in three tables: figures, amount by region, amount by category),
+    each infeasible scenario's diagnosis, then each scenario's changes."""
     names = [label("baseline", lang) if p.name == "baseline" else p.name for p in run.scenarios]
+    if FIELD_WIDTH + COLUMN_WIDTH * len(names) > console.width:
+        _compare_rows(console, run, names, lang)
+    else:
+        _compare_columns(console, run, names, lang)
+    _changes(console, run, names, lang)
+
+
+# Widths the side-by-side table needs: the row labels, then one column per scenario.
+FIELD_WIDTH, COLUMN_WIDTH = 24, 12
+
+
+def _compare_rows(console: Console, run: CompareRun, names: list[str], lang: str) -> None:
+    rows = {r.key: r for r in compare_rows(run, lang)}
+    unit = run.baseline[0].policy.unit if run.baseline[0].policy is not None else ""
+    figures = ("status", "objective", "committed", "funded_count", "binding_constraints")
+    kinds = {k: rows[k].kind for k in figures}
+    heads = [label("scenario", lang), label("status", lang), label("objective", lang),
+             f"{label('committed', lang)} ({unit})", label("short.funded", lang),
+             label("binding_constraints", lang)]
+    grid = RichTable(title=literal(label("sheet.compare", lang)))
+    for i, head in enumerate(heads):
+        grid.add_column(literal(head), justify="left" if i < 2 else "right", overflow="fold")
+    for i, name in enumerate(names):
+        values = [rows[k].values[i] for k in figures]
+        binding = values[-1]
+        values[-1] = len(binding.split("; ")) if binding and ";" in binding else binding
+        grid.add_row(literal(name), *(literal(_cell(v, kinds[k]))
+                                      for v, k in zip(values, figures, strict=True)))
+    console.print(grid)
+    for group in ("region", "category"):
+        keys = [k for k in rows if k.startswith(f"amount.{group}.")]
+        if not keys:
+            continue
+        table = RichTable(title=literal(f"{label(f'chart.by_{group}', lang)} ({unit})"))
+        table.add_column(literal(label("scenario", lang)), overflow="fold")
+        for key in keys:
+            table.add_column(literal(key.split(".", 2)[2]), justify="right", overflow="fold")
+        for i, name in enumerate(names):
+            table.add_row(literal(name), *(literal(_cell(rows[k].values[i], "amount"))
+                                           for k in keys))
+        console.print(table)
+    _diagnoses(console, names, rows["diagnosis"].values, lang)
+
+
+def _diagnoses(console: Console, names: list[str], values: tuple[Any, ...], lang: str
+               ) -> None:
+    for name, text in zip(names, values, strict=True):
+        if text:
+            console.print(Text.assemble((f"{label('diagnosis', lang)} · ", "bold red"),
+                                        literal(name), ": ", literal(text)))
+
+
+def _compare_columns(console: Console, run: CompareRun, names: list[str], lang: str) -> None:
     grid = RichTable(title=literal(label("sheet.compare", lang)), show_lines=False)
     grid.add_column(literal(label("field", lang)), overflow="fold")
     for name in names:
         grid.add_column(literal(name), justify="right", overflow="fold", max_width=36)
-    diagnoses = []
+    diagnoses: tuple[Any, ...] = ()
     for row in compare_rows(run, lang):
         if row.key == "description":
             continue
@@ -36,13 +91,14 @@ def render_compare(console: Console, run: CompareRun, lang: str) -> None:
         if row.key == "binding_constraints":  # the names are in the files; count them here
             values = tuple(len(v.split("; ")) if v and ";" in v else v for v in values)
         if row.key == "diagnosis":  # sentences: below the table, one per scenario
-            diagnoses = [(n, v) for n, v in zip(names, values, strict=True) if v]
+            diagnoses = values
             continue
         grid.add_row(literal(row.text), *(literal(_cell(v, row.kind)) for v in values))
     console.print(grid)
-    for name, text in diagnoses:
-        console.print(Text.assemble((f"{label('diagnosis', lang)} · ", "bold red"),
-                                    literal(name), ": ", literal(text)))
+    _diagnoses(console, names, diagnoses, lang)
+
+
+def _changes(console: Console, run: CompareRun, names: list[str], lang: str) -> None:
     for i in range(1, len(run.scenarios)):
         changes = plan_changes(run, i)
         if changes.empty:

@@ -65,6 +65,7 @@ WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
 SENTENCE_WIDTH = 70.0
+COVER_WIDTH = 68.0  # a SHA-256 on one line
 LINE_POINTS = 15.0
 
 # One sheet row: the values, their number formats, and whether it is a (bold) header.
@@ -92,7 +93,8 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
     cover = cover_rows(label("cover.title.solve", lang), solve_figures(table, policy, result, lang),
                        input_files(table, policy), result.solver, lang,
                        diagnosis_block(result, lang))
-    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover), lang, title_rows=0)
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
+              title_rows=0)
     add_plan_sheet(book, table, policy, result, lang)
     add_review_sheets(book, table, policy, result, lang)
     for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang, notes)),
@@ -247,8 +249,8 @@ def _text_width(text: str) -> float:
     return len(text) + len(WIDE.findall(text))
 
 
-def _fit(width: float) -> float:
-    return min(MAX_WIDTH, max(MIN_WIDTH, width + 2))
+def _fit(width: float, cap: float = MAX_WIDTH) -> float:
+    return min(cap, max(MIN_WIDTH, width + 2))
 
 
 def _plan_widths(plan: pd.DataFrame) -> list[float]:
@@ -274,8 +276,8 @@ def _plan_widths(plan: pd.DataFrame) -> list[float]:
     return widths
 
 
-def row_widths(rows: list[Row]) -> list[float]:
-    """Column widths of a small sheet from the text of every cell."""
+def row_widths(rows: list[Row], cap: float = MAX_WIDTH) -> list[float]:
+    """Column widths of a small sheet from the text of every cell, at most ``cap``."""
     columns = max((len(values) for values, _, _ in rows), default=0)
     widths = [0.0] * columns
     for values, formats, _ in rows:
@@ -292,7 +294,7 @@ def row_widths(rows: list[Row]) -> list[float]:
             else:
                 text = "" if value is None else str(value)
             widths[i] = max(widths[i], _text_width(text))
-    return [_fit(w) for w in widths]
+    return [_fit(w, cap) for w in widths]
 
 
 def _pairs(pairs: Iterable[tuple[str, Any, str | None]]) -> list[Row]:

@@ -31,7 +31,7 @@ from fundopt.reports.review import (
     place_charts,
 )
 from fundopt.reports.sweep import SweepRun, display_frame
-from fundopt.reports.xlsx import add_review_sheets, add_sheet, row_widths
+from fundopt.reports.xlsx import COVER_WIDTH, add_review_sheets, add_sheet, row_widths
 
 KIND_FORMATS: dict[str, str | None] = {"amount": AMOUNT_FMT, "share": SHARE_FMT,
                                        "count": COUNT_FMT, "number": NUMBER_FMT, "text": None}
@@ -58,7 +58,8 @@ def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
              InputFile("cover.scenarios", str(run.scenario_file), run.scenario_sha256)]
     cover = cover_rows(label("cover.title.compare", lang), figures, files, base_result.solver,
                        lang)
-    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover), lang, title_rows=0)
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
+              title_rows=0)
     _comparison_sheet(book, run, names, lang)
     changes = _change_rows(run, names, lang)
     add_sheet(book, label("sheet.changes", lang), changes, row_widths(changes), lang)
@@ -140,7 +141,8 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
                (label("cover.best", lang), best, NUMBER_FMT)]
     cover = cover_rows(label("cover.title.sweep", lang), figures,
                        input_files(run.table, run.policy), run.results[0].solver, lang)
-    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover), lang, title_rows=0)
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
+              title_rows=0)
     canonical = ["param_value", "status", "objective", "committed", "funded_count", "marginal",
                  "funded_set_changed", "added", "dropped", "reason"]
     formats = [SWEEP_FORMATS.get(c) for c in canonical]

@@ -131,3 +131,17 @@ def test_sweep_reasons_in_terminal_csv_and_workbook(tmp_path: Path) -> None:
     column = header.index("reason")
     assert [bool(row[column].value) for row in sheet.iter_rows(min_row=2)] == \
         [False, True, True]
+
+
+def test_compare_fits_80_columns_one_row_per_scenario() -> None:
+    args = ["compare", str(TABLE), "--scenarios", str(ROOT / "inputs" / "2024-scenarios.toml"),
+            "--workers", "1"]
+    result = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for scenario, status in (("河北55", "optimal"), ("人才20", "infeasible")):
+        assert any(scenario in line and status in line for line in lines), scenario
+    assert any(line.startswith("diagnosis · 人才20: ") for line in lines)
+    wide = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert any(line.startswith("┃ field") for line in wide.output.splitlines())
