@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -315,17 +316,17 @@ def _diagnosis_panel(result: Result, lang: str) -> Panel:
     relaxation and the conflicting set."""
     diagnosis = result.diagnosis
     assert diagnosis is not None
-    parts: list[Text] = [Text.assemble(literal(message_text(m, lang)), style="bold")
+    parts: list[Text | Padding] = [Text.assemble(literal(message_text(m, lang)), style="bold")
                          for m in diagnosis.messages]
     if diagnosis.relaxation:
         parts.append(Text(label("relaxation", lang) + ":", style="bold"))
-        parts += [Text.assemble("  ", literal(relaxation_text(r, lang)))
+        parts += [Padding(literal(relaxation_text(r, lang)), (0, 0, 0, 2))
                   for r in diagnosis.relaxation]
     elif result.status is SolveStatus.INFEASIBLE and not diagnosis.messages:
         parts.append(Text(label("no_relaxation", lang)))
     if diagnosis.conflict:
         parts.append(Text(label("conflict", lang) + ":", style="bold"))
-        parts += [Text.assemble("  ", literal(constraint_name(name, lang)))
+        parts += [Padding(literal(constraint_name(name, lang)), (0, 0, 0, 2))
                   for name in diagnosis.conflict]
     return Panel(Group(*parts), title=Text(label("diagnosis", lang)), title_align="left",
                  border_style="red", expand=False)
