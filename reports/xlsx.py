@@ -124,8 +124,12 @@ def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang
     """The plan sheet: every input row with its commitment (blank without a plan)."""
     plan = plan_display(table, policy, result, lang)
     formats = [PLAN_FORMATS.get(str(c)) for c in plan_frame(table, policy, result).columns]
-    add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, formats), _plan_widths(plan),
-              lang)
+    widths = _plan_widths(plan)
+    # Only text columns cut at the widest width can hold a text to wrap.
+    wrapping = [i for i, (column, width) in enumerate(zip(plan.columns, widths, strict=True))
+                if width >= MAX_WIDTH and not pd.api.types.is_numeric_dtype(plan[column])]
+    add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, formats), widths, lang,
+              wrapping=wrapping)
 
 
 def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, lang: str
@@ -145,13 +149,16 @@ def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, l
 
 
 def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], lang: str,
-              title_rows: int = 1, charts: bool = False) -> Any:
+              title_rows: int = 1, charts: bool = False,
+              wrapping: Sequence[int] | None = None) -> Any:
     """Append a write-only sheet of ``rows`` and return it (charts are added to it).
 
     The header is bold and frozen, numbers carry their formats, text is kept as text
     (never a formula or an Excel error value such as ``#N/A``), text longer than its
     column wraps, and the page setup of ``reports.xlsx_print`` makes it print (the top
     ``title_rows`` repeat on every page; ``charts``: the sheet will carry charts).
+    ``wrapping`` lists the only columns whose text may be longer than the column (None:
+    any), which spares a long plan the measuring of every cell.
     """
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
@@ -189,14 +196,15 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
         return cell
 
     limits = [w - 2 for w in widths]
+    checked = range(len(limits)) if wrapping is None else wrapping
     count = 0
     for values, formats, is_header in rows:
         row = []
-        values = [_plain(v) for v in values]
-        lines = max((_lines_needed(v, limits[i]) for i, v in enumerate(values)
-                     if isinstance(v, str) and i < len(limits)), default=1)
+        lines = max((_lines_needed(values[i], limits[i]) for i in checked
+                     if i < len(values) and isinstance(values[i], str)), default=1)
         wrapped = lines > 1  # then every cell of the row wraps and sits at the top
         for column, (value, fmt) in enumerate(zip(values, formats, strict=True)):
+            value = _plain(value)
             if isinstance(value, str):
                 plain = not (is_header or wrapped or value.startswith("=")
                              or value in ERROR_CODES)
