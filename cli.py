@@ -350,7 +350,7 @@ def compare(
             solved = iter(solve_many(jobs, SolveOptions(solver=SolverName(solver.value)),
                                      workers=workers, progress=report))
         results = tuple(next(solved) if p.error is None else None for p in prepared)
-        run = CompareRun(tuple(prepared), results, scenarios, file.sha256)
+        run = CompareRun(tuple(prepared), results, scenarios, file.sha256, notes)
         write_compare(outputs, run, lang.value)
         render_compare(console, run, lang.value)
         render_notes(console, notes, lang.value)
@@ -424,7 +424,7 @@ def sweep(
             results = solve_many([Job(data, p, c) for p, c in points],
                                  SolveOptions(solver=SolverName(solver.value)),
                                  workers=workers, progress=report)
-        run = SweepRun(param, values, tuple(results), data, points[0][0])
+        run = SweepRun(param, values, tuple(results), data, points[0][0], notes)
         write_sweep(outputs, run, lang.value)
         render_sweep(console, run, lang.value)
         render_notes(console, notes, lang.value)

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
-from fundopt.reports.export import diagnosis_dict, json_ready, write_files
+from fundopt.reports.export import diagnosis_dict, json_ready, warning_dict, write_files
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import (
     binding_summary,
@@ -42,6 +43,7 @@ class CompareRun:
     results: tuple[Result | None, ...]
     scenario_file: Path
     scenario_sha256: str
+    notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the base table
 
     @property
     def baseline(self) -> tuple[Prepared, Result | None]:
@@ -155,6 +157,7 @@ def compare_dict(run: CompareRun, lang: str = "en") -> dict[str, Any]:
                                    for kind in ("added", "dropped", "changed")}
         scenarios.append(item)
     return {"scenario_file": str(run.scenario_file), "scenario_sha256": run.scenario_sha256,
+            "warnings": [warning_dict(n, lang) for n in run.notes],
             "scenarios": json_ready(scenarios)}
 
 

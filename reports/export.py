@@ -181,6 +181,13 @@ def diagnosis_dict(diagnosis: Diagnosis, lang: str = "en") -> dict[str, Any]:
     }
 
 
+def warning_dict(note: DataWarning, lang: str = "en") -> dict[str, Any]:
+    """A data warning as SPEC §7 writes it: ``{"code": "similar_values", "column",
+    "values", "ids", "message"}``."""
+    return {"code": note.code, "column": note.column, "values": list(note.values),
+            "ids": list(note.ids), "message": note.message(lang)}
+
+
 def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
                 notes: Sequence[DataWarning] = ()) -> dict[str, Any]:
     """The machine-readable result of SPEC §5 (keys are English in every language).
@@ -209,11 +216,7 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
          "shadow_price": c.shadow_price, **price_range_dict(c)}
         for c in result.constraints
     ]
-    warnings = [
-        {"code": n.code, "column": n.column, "values": list(n.values), "ids": list(n.ids),
-         "message": n.message(lang)}
-        for n in notes
-    ] + [
+    warnings = [warning_dict(n, lang) for n in notes] + [
         {"code": w.code, "id": w.row_id, "detail": dict(w.detail),
          "message": warning_text(w, lang)}
         for w in result.warnings

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
-from fundopt.reports.export import diagnosis_dict, json_ready, write_files
+from fundopt.reports.export import diagnosis_dict, json_ready, warning_dict, write_files
 from fundopt.reports.labels import (
     bool_text,
     constraint_name,
@@ -41,6 +42,7 @@ class SweepRun:
     results: tuple[Result, ...]
     table: Table
     policy: Policy                  # the base policy (unit, files for the cover)
+    notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the table
 
 
 def sweep_frame(run: SweepRun) -> pd.DataFrame:
@@ -139,7 +141,8 @@ def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:
         if result.diagnosis is not None:
             point["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
         points.append(point)
-    return {"param": run.param, "unit": run.policy.unit, "points": json_ready(points)}
+    return {"param": run.param, "unit": run.policy.unit, "points": json_ready(points),
+            "warnings": [warning_dict(n, lang) for n in run.notes]}
 
 
 def write_sweep(paths: Sequence[Path], run: SweepRun, lang: str) -> None:

@@ -102,6 +102,13 @@ def test_strict_counts_every_warning(tmp_path: Path) -> None:
     # the sample's only warning: TJ-JH-02 cannot take the minimum ticket under max_stake
     result = runner.invoke(app, ["solve", str(ROOT / "inputs" / "2024.csv"), "--strict"])
     assert result.exit_code == 2 and "TJ-JH-02" in result.output
-    sweep = runner.invoke(app, ["sweep", str(_typo_table(tmp_path)), "--param", "budget",
+    typo = _typo_table(tmp_path)
+    sweep = runner.invoke(app, ["sweep", str(typo), "--param", "budget",
                                 "--from", "38", "--to", "40", "--steps", "2", "--strict"])
     assert sweep.exit_code == 2 and "滨海区" in sweep.output
+    out = tmp_path / "sweep.json"
+    sweep = runner.invoke(app, ["sweep", str(typo), "--param", "budget", "--from", "38",
+                                "--to", "40", "--steps", "2", "--workers", "1", "-o", str(out)])
+    assert sweep.exit_code == 0 and "滨海区" in sweep.output
+    assert [w["values"] for w in json.loads(out.read_text("utf-8"))["warnings"]] == \
+        [["滨海新区", "滨海区"]]
