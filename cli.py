@@ -64,8 +64,14 @@ StrictOpt = Annotated[bool, typer.Option(
 err = Console(stderr=True, highlight=False)
 
 
+def _shown(text: str) -> str:
+    """``text`` with control characters (an ANSI escape in a bad value) made visible."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if (ord(c) < 32 and c != "\n") or 127 <= ord(c) < 160 else c for c in text)
+
+
 def _fail(code: int, text: str) -> NoReturn:
-    err.print(text, markup=False)
+    err.print(_shown(text), markup=False, highlight=False)
     raise typer.Exit(code)
 
 
@@ -357,7 +363,8 @@ def compare(
         _wrote(console, outputs, lang)
         errors = [p.error for p in prepared if p.error is not None]
         for error in errors:
-            err.print(("错误：" if lang is Lang.ZH else "Error: ") + error.render(lang.value),
+            err.print(_shown(("错误：" if lang is Lang.ZH else "Error: ")
+                             + error.render(lang.value)),
                       markup=False)
         return EXIT_INPUT if errors else EXIT_OK
 

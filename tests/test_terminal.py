@@ -145,3 +145,10 @@ def test_compare_fits_80_columns_one_row_per_scenario() -> None:
     assert any(line.startswith("diagnosis · 人才20: ") for line in lines)
     wide = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert any(line.startswith("┃ field") for line in wide.output.splitlines())
+
+
+def test_escape_sequences_in_an_error_message_are_shown_not_sent(tmp_path: Path) -> None:
+    missing = tmp_path / "t\x1b[31m.csv"  # the file name is echoed in the message
+    result = runner.invoke(app, ["solve", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert "\x1b" not in result.output and "t\\x1b[31m.csv" in result.output
