@@ -238,15 +238,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "policy_key": ("{key}", "政策键 {key}"),
     # output files and starter files
     "wrote": ("wrote {path}", "已写出 {path}"),
-    "warning.similar_values": ("{message}", "{message}"),
-    "data_warnings": ("data that looks wrong", "疑似数据错误"),
     # sweep: the short reason of an infeasible point
     "reason": ("reason", "原因"),
     "short.funded": ("funded", "出资数"),
     "short.marginal": ("marginal", "边际价值"),
     "reason.conflict": ("conflict: {names}", "冲突：{names}"),
     "reason.fix": ("fix: {change}", "调整：{change}"),
-    "at_limit": ("at its limit", "达到限值"),
     # compare sheet, transposed (one row per scenario)
     "cover.note.infeasible": ("no plan meets the policy: see the diagnosis below",
                               "没有满足政策的方案：见下方诊断"),
