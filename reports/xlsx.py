@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fundopt.models.checks import DataWarning
-from fundopt.models.domain import FUND_SIZE, MAX_TICKET, MIN_TICKET, Policy, Table
+from fundopt.models.domain import FUND_SIZE, ID, MAX_TICKET, MIN_TICKET, NAME, Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.reports.atomic import save_book
 from fundopt.reports.export import manifest_dict
@@ -128,8 +128,10 @@ def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang
     # Only text columns cut at the widest width can hold a text to wrap.
     wrapping = [i for i, (column, width) in enumerate(zip(plan.columns, widths, strict=True))
                 if width >= MAX_WIDTH and not pd.api.types.is_numeric_dtype(plan[column])]
+    canonical = plan.attrs["canonical"]
+    keys = 2 if canonical[:2] == [ID, NAME] else 1 if canonical[:1] == [ID] else 0
     add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, formats), widths, lang,
-              wrapping=wrapping)
+              wrapping=wrapping, key_columns=keys)
 
 
 def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, lang: str
@@ -150,7 +152,7 @@ def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, l
 
 def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], lang: str,
               title_rows: int = 1, charts: bool = False,
-              wrapping: Sequence[int] | None = None) -> Any:
+              wrapping: Sequence[int] | None = None, key_columns: int = 0) -> Any:
     """Append a write-only sheet of ``rows`` and return it (charts are added to it).
 
     The header is bold and frozen, numbers carry their formats, text is kept as text
@@ -158,7 +160,8 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
     column wraps, and the page setup of ``reports.xlsx_print`` makes it print (the top
     ``title_rows`` repeat on every page; ``charts``: the sheet will carry charts).
     ``wrapping`` lists the only columns whose text may be longer than the column (None:
-    any), which spares a long plan the measuring of every cell.
+    any), which spares a long plan the measuring of every cell. ``key_columns`` leading
+    columns name a row (id, name): repeated on every page of a sheet too wide for one.
     """
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
@@ -219,7 +222,7 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
         if wrapped:  # Excel and LibreOffice keep a streamed row one line tall otherwise
             sheet.row_dimensions[count].height = LINE_POINTS * lines + 2
         sheet.append(row)
-    page_setup(sheet, widths, count, lang, title_rows, charts)
+    page_setup(sheet, widths, count, lang, title_rows, charts, key_columns)
     return sheet
 
 

@@ -64,7 +64,7 @@ def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
     changes = _change_rows(run, names, lang)
     add_sheet(book, label("sheet.changes", lang), changes, row_widths(changes), lang)
     plans = _plans_rows(run, names, lang)
-    add_sheet(book, label("sheet.plans", lang), plans, row_widths(plans), lang)
+    add_sheet(book, label("sheet.plans", lang), plans, row_widths(plans), lang, key_columns=2)
     add_review_sheets(book, base.table, base.policy, base_result, lang)
     save_book(book, path)
 
@@ -158,7 +158,8 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
                            [3], len(run.values), param, label("objective", lang))
         place_charts(sheet, [chart], len(rows) + 2)
     amounts = _amount_rows(run, lang)
-    add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts), lang)
+    add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts), lang,
+              key_columns=2)
     save_book(book, path)
 
 

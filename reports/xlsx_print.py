@@ -28,6 +28,8 @@ WIDTH_POINTS = 7.0
 # A chart (cm → rows of 15 pt at 100 %) plus a blank row around it.
 CM_POINTS = 28.35
 CHART_WIDTH_CM = 18.0
+# Below this print scale a sheet with key columns goes several pages across instead.
+MIN_SCALE = 0.4
 # A last page with fewer lines than this is folded into the pages before it.
 MIN_LAST_PAGE = 5
 
@@ -41,7 +43,7 @@ def fit_to_pages(sheet: Any) -> None:
 
 
 def page_setup(sheet: Any, widths: list[float], rows: int, lang: str,
-               title_rows: int = 1, charts: bool = False) -> None:
+               title_rows: int = 1, charts: bool = False, key_columns: int = 0) -> None:
     """Set up printing for ``sheet``.
 
     Parameters
@@ -61,7 +63,13 @@ def page_setup(sheet: Any, widths: list[float], rows: int, lang: str,
         (:func:`break_before`). Excel and LibreOffice ignore manual breaks on a sheet
         "fitted to" pages, so such a sheet gets a fixed scale that fits its width (and
         the charts' width) instead, in landscape.
+    key_columns
+        How many leading columns name a row (id, name). A sheet too wide for one page at
+        a legible scale (a sweep's amounts at 50 points) is printed several pages across
+        instead, these columns repeated on each, so no page holds amounts without ids.
     """
+    from openpyxl.utils import get_column_letter
+
     width = max(1.0, sum(widths)) * WIDTH_POINTS
     if charts:
         width = max(width, CHART_WIDTH_CM * CM_POINTS)
@@ -75,6 +83,12 @@ def page_setup(sheet: Any, widths: list[float], rows: int, lang: str,
     if charts:
         # a margin for fonts wider than estimated: a column cut off is worse than small type
         setup.scale = max(10, min(100, int(scale * 90)))
+    elif scale < MIN_SCALE and key_columns > 0:
+        keys = sum(widths[:key_columns]) * WIDTH_POINTS
+        across = page_width / MIN_SCALE - keys
+        setup.fitToWidth = max(1, math.ceil((width - keys) / across))
+        setup.fitToHeight = _pages_tall(rows, MIN_SCALE, page_height, title_rows)
+        sheet.print_title_cols = f"A:{get_column_letter(key_columns)}"
     else:
         setup.fitToWidth = 1
         setup.fitToHeight = _pages_tall(rows, scale, page_height, title_rows)
