@@ -94,7 +94,7 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
                        input_files(table, policy), result.solver, lang,
                        diagnosis_block(result, lang))
     add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
-              title_rows=0)
+              title_rows=0, numbers_left=True)
     add_plan_sheet(book, table, policy, result, lang)
     add_review_sheets(book, table, policy, result, lang)
     for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang, notes)),
@@ -152,7 +152,8 @@ def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, l
 
 def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], lang: str,
               title_rows: int = 1, charts: bool = False,
-              wrapping: Sequence[int] | None = None, key_columns: int = 0) -> Any:
+              wrapping: Sequence[int] | None = None, key_columns: int = 0,
+              numbers_left: bool = False) -> Any:
     """Append a write-only sheet of ``rows`` and return it (charts are added to it).
 
     The header is bold and frozen, numbers carry their formats, text is kept as text
@@ -162,6 +163,8 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
     ``wrapping`` lists the only columns whose text may be longer than the column (None:
     any), which spares a long plan the measuring of every cell. ``key_columns`` leading
     columns name a row (id, name): repeated on every page of a sheet too wide for one.
+    ``numbers_left``: numbers sit at the left of their cell, beside their label (a
+    cover's key figures in a column of long paths).
     """
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES
@@ -176,6 +179,7 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    left = Alignment(horizontal="left")
     # A streamed row is written out inside append(), so one styled cell per column and
     # style can be reused for every row instead of building a cell object per value.
     cells: dict[tuple[int, str | None, bool, bool], Any] = {}
@@ -191,6 +195,8 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
                 cell.font = bold
             if wrapped:
                 cell.alignment = wrap
+            elif numbers_left and not isinstance(value, str):
+                cell.alignment = left
         cell = cells[key]
         cell.value = value
         if isinstance(value, str):

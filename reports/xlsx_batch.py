@@ -59,7 +59,7 @@ def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
     cover = cover_rows(label("cover.title.compare", lang), figures, files, base_result.solver,
                        lang)
     add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
-              title_rows=0)
+              title_rows=0, numbers_left=True)
     _comparison_sheet(book, run, names, lang)
     changes = _change_rows(run, names, lang)
     add_sheet(book, label("sheet.changes", lang), changes, row_widths(changes), lang)
@@ -142,7 +142,7 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
     cover = cover_rows(label("cover.title.sweep", lang), figures,
                        input_files(run.table, run.policy), run.results[0].solver, lang)
     add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
-              title_rows=0)
+              title_rows=0, numbers_left=True)
     canonical = ["param_value", "status", "objective", "committed", "funded_count", "marginal",
                  "funded_set_changed", "added", "dropped", "reason"]
     formats = [SWEEP_FORMATS.get(c) for c in canonical]
