@@ -112,6 +112,12 @@ if RuntimeParam is not None:
 def _speed_up(command: Any, ctx: Any) -> None:
     """Give each simple parameter of ``command`` (and of its sub-commands), its ``--help``
     included, a fast converter."""
+    _speed_up_params(command, ctx)
+    for sub in getattr(command, "commands", {}).values():
+        _speed_up(sub, ctx)
+
+
+def _speed_up_params(command: Any, ctx: Any) -> None:
     help_option = command.get_help_option(ctx)   # made once and cached by the command
     for param in [*getattr(command, "params", ()), *([help_option] if help_option else [])]:
         descriptor = getattr(param, "type_descriptor", None)
@@ -120,13 +126,15 @@ def _speed_up(command: Any, ctx: Any) -> None:
         converter = fast_converter(descriptor.annotation, descriptor.parameter_info)
         if converter is not None:
             param._runtime_param = converter
-    for sub in getattr(command, "commands", {}).values():
-        _speed_up(sub, ctx)
 
 
 class FastGroup(TyperGroup):
     """The app's command group: each command it hands out converts its values without
     pydantic (``typer.Typer(cls=FastGroup)``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        _speed_up_params(self, ctx)   # the app's own options (--version)
+        return super().parse_args(ctx, args)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
