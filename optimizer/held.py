@@ -21,7 +21,7 @@ from fundopt.optimizer.highs import (
     Outcome,
     configure,
     new_highs,
-    read_outcome,
+    solve_prepared,
     to_highs_lp,
 )
 from fundopt.optimizer.matrix import LinearModel
@@ -53,22 +53,23 @@ class HeldModel:
         """Let the next solve start from scratch even if it is warm."""
         self._cold_next = True
 
-    def solve(self, model: LinearModel, gap: float | None = None, warm: bool = False
-              ) -> Outcome:
+    def solve(self, model: LinearModel, gap: float | None = None, warm: bool = False, *,
+              plan: bool = False, race: bool = False) -> Outcome:
         """Solve ``model`` (a variant of the one held, or a new one).
 
         ``gap`` overrides the relative MIP gap for this solve (1.0: any feasible point
         will do). ``warm`` starts an LP from the last basis; a cold start (the default)
         drops it, so the solve returns what a fresh HiGHS object would: at a degenerate
-        optimum another basis can give another of the tied plans or duals.
+        optimum another basis can give another of the tied plans or duals. ``plan`` and
+        ``race``: see ``highs.solve_prepared`` (a large MILP plan: canonical, raced).
         """
         highs = self._hold(model)
-        highs.setOptionValue("mip_rel_gap", self.gap if gap is None else gap)
+        gap = self.gap if gap is None else gap
+        highs.setOptionValue("mip_rel_gap", gap)
         if not warm or self._cold_next:
             highs.clearSolver()
             self._cold_next = False
-        highs.run()
-        outcome = read_outcome(highs, model)
+        outcome = solve_prepared(highs, model, gap, plan=plan, race=race)
         if warm and not model.is_mip and self.algorithm is Algorithm.AUTO:
             # the next variant starts from this basis: simplex uses it, IPM would not
             highs.setOptionValue("solver", "simplex")

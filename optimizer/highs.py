@@ -5,9 +5,11 @@ columns one Python call at a time, sorted by name)."""
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from fundopt.errors import SolverError
 from fundopt.models.domain import Sense
+from fundopt.optimizer import interrupt
 from fundopt.optimizer.matrix import LinearModel
 from fundopt.optimizer.result import SolveStatus
 
@@ -44,6 +47,9 @@ class Outcome:
 
 
 _banner_shown = False
+# Each Highs object's own stop flag (the race stops its loser with it).
+_own_stop: weakref.WeakKeyDictionary[highspy.Highs, threading.Event] = (
+    weakref.WeakKeyDictionary())
 
 
 @contextmanager
@@ -62,14 +68,55 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 def new_highs() -> highspy.Highs:
-    """A ``Highs`` object; the first one of the process is made with stdout silenced."""
+    """A silent ``Highs`` object that stops at its next interrupt check once asked to.
+
+    Every HiGHS object of fundopt is made here, so the interrupt hook is in one place: the
+    simplex, interior-point and MIP interrupt callbacks stop the run when this process was
+    asked to stop (``request_stop``, Ctrl-C, SIGTERM) or this object was (``stop``). The
+    first object of the process is made with stdout silenced (the licence banner).
+    """
     global _banner_shown
     if _banner_shown:
-        return highspy.Highs()
-    with _quiet_stdout():
         highs = highspy.Highs()
-    _banner_shown = True
+    else:
+        with _quiet_stdout():
+            highs = highspy.Highs()
+        _banner_shown = True
+    highs.setOptionValue("output_flag", False)
+    own = threading.Event()
+    _own_stop[highs] = own
+
+    def check(event: highspy.highs.HighsCallbackEvent) -> None:
+        if own.is_set() or interrupt.stop_requested():
+            event.interrupt()
+
+    for hook in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt):
+        hook.subscribe(check)
     return highs
+
+
+def run(highs: highspy.Highs) -> None:
+    """Run a prepared ``Highs`` object (from ``new_highs``) in this thread.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        If this process was asked to stop before or during the run.
+    """
+    if interrupt.stop_requested():
+        raise KeyboardInterrupt
+    try:
+        with interrupt.solver_running():
+            highs.run()
+    finally:
+        _own_stop[highs].clear()
+    if interrupt.stop_requested():
+        raise KeyboardInterrupt
+
+
+def stop(highs: highspy.Highs) -> None:
+    """Ask one ``Highs`` object made by ``new_highs`` to stop its current run."""
+    _own_stop[highs].set()
 
 
 @cache
@@ -78,13 +125,44 @@ def version() -> str:
 
 
 def solve_highs(model: LinearModel, time_limit: float | None, gap: float,
-                algorithm: Algorithm = Algorithm.AUTO) -> Outcome:
-    """Solve ``model`` once with a fresh HiGHS object. Duals are returned for LPs only."""
+                algorithm: Algorithm = Algorithm.AUTO, *, plan: bool = False,
+                race: bool = False) -> Outcome:
+    """Solve ``model`` once with a fresh HiGHS object. Duals are returned for LPs only.
+    ``plan``, ``race``: see ``solve_prepared``."""
     highs = new_highs()
     configure(highs, model, time_limit, gap, algorithm)
     highs.passModel(to_highs_lp(model))
-    highs.run()
-    return read_outcome(highs, model)
+    return solve_prepared(highs, model, gap, plan=plan, race=race)
+
+
+def solve_prepared(highs: highspy.Highs, model: LinearModel, gap: float, *,
+                   plan: bool = False, race: bool = False) -> Outcome:
+    """Run ``highs``, which holds ``model`` with its options set (``configure``, relative
+    MIP gap ``gap``), and read the outcome. Duals are returned for LPs only.
+
+    ``plan``: the model is a plan (not a diagnosis' elastic model); if it is a large MILP
+    solved to optimality (``race.eligible``), its solution is made canonical among tied
+    optima. ``race``: such a model then runs presolve on and off at once, one thread each,
+    on copies of ``highs`` when there are two cores (``highs`` itself is not run); the
+    canonical pass makes the answer independent of which configuration won, and of
+    whether there was a race.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        If this process was asked to stop (``interrupt.request_stop``, Ctrl-C, SIGTERM).
+    """
+    from fundopt.optimizer import race as racing  # racing imports this module
+
+    canonical = plan and racing.eligible(model, gap)
+    if canonical and race and racing.cores() >= 2:
+        highs = racing.race(highs)
+    else:
+        run(highs)
+    outcome = read_outcome(highs, model)
+    if canonical and outcome.status is SolveStatus.OPTIMAL and outcome.values is not None:
+        outcome = replace(outcome, values=racing.canonical(model, outcome.values))
+    return outcome
 
 
 def configure(highs: highspy.Highs, model: LinearModel, time_limit: float | None, gap: float,

@@ -36,12 +36,14 @@ class SolverName(StrEnum):
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """How to solve: solver, time limit in seconds, relative MIP gap, LP algorithm."""
+    """How to solve: solver, time limit in seconds, relative MIP gap, LP algorithm, and
+    whether a large MILP may race two HiGHS configurations on two cores (``race.py``)."""
 
     solver: SolverName = SolverName.HIGHS
     time_limit: float | None = None
     gap: float = 0.0
     algorithm: Algorithm = Algorithm.AUTO
+    race: bool = True
 
 
 def solver_label(options: SolveOptions) -> str:
@@ -134,7 +136,11 @@ class Problem:
             status, values, duals = solve_cbc(model, self.options.time_limit,
                                               self.options.gap if gap is None else gap)
             return Outcome(status, values, duals, None)
-        return self.held(role).solve(model, gap, warm=self.warm and role == "main")
+        # plans (not the elastic or fixed-binary views) are made canonical among tied
+        # optima when large MILPs, and raced when the options allow
+        plan = role in ("main", "alternatives")
+        return self.held(role).solve(model, gap, warm=self.warm and role == "main",
+                                     plan=plan, race=plan and self.options.race)
 
     def amounts(self, values: np.ndarray) -> np.ndarray:
         """The commitments in a solver's column values, solver noise removed."""
