@@ -51,8 +51,8 @@ def _districts(rng: np.random.Generator, region: np.ndarray) -> np.ndarray:
     return district
 
 
-def _columns(n: int, variant: Variant, rng: np.random.Generator
-             ) -> tuple[dict[str, np.ndarray], float]:
+def _columns(n: int, variant: Variant, rng: np.random.Generator,
+             budget_share: float = BUDGET_SHARE) -> tuple[dict[str, np.ndarray], float]:
     """The candidate table (column → values, in ``COLUMNS`` order) and the budget."""
     region = np.where(rng.random(n) < 0.45, TIANJIN, HEBEI).astype(TEXT)
     district = _districts(rng, region)
@@ -61,7 +61,7 @@ def _columns(n: int, variant: Variant, rng: np.random.Generator
     # stake = max_ticket / fund_size; where it exceeds max_stake the stake cap binds
     fund_size = np.round(max_ticket / rng.uniform(0.1, 0.35, n), 2)
     fund_size[rng.random(n) < 0.05] = np.nan
-    budget = round(BUDGET_SHARE * float(max_ticket.sum()), 1)
+    budget = round(budget_share * float(max_ticket.sum()), 1)
     upper = np.minimum(max_ticket, MAX_SINGLE * budget)
     upper = np.fmin(upper, MAX_STAKE * fund_size)
     risky = np.isin(category, RISKY)
@@ -111,8 +111,9 @@ def write_csv(path: Path, columns: dict[str, np.ndarray]) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def policy_toml(n: int, variant: Variant, budget: float) -> str:
-    """The policy of an instance of ``n`` rows, as TOML text."""
+def policy_toml(n: int, variant: Variant, budget: float, districts: bool = True) -> str:
+    """The policy of an instance of ``n`` rows, as TOML text (``districts``: the
+    ``[district."*"]`` counts of a MILP)."""
     lines = [
         'unit = "亿元"', f"budget = {budget}", f"min_deploy = {MIN_DEPLOY}",
         f"max_stake = {MAX_STAKE}", f"max_single = {MAX_SINGLE}",
@@ -125,7 +126,7 @@ def policy_toml(n: int, variant: Variant, budget: float) -> str:
               '[category."国家重大平台"]', "min_share = 0.2", "",
               '[category."前沿技术"]', "min_share = 0.15", "",
               '[category."高端人才团队"]', "min_share = 0.1", "max_share = 0.25", ""]
-    if variant == "milp":
+    if variant == "milp" and districts:
         per_district = n / sum(len(d) for d in DISTRICTS.values())
         lines += ['[district."*"]', f"min_count = {max(1, round(0.05 * per_district))}",
                   f"max_count = {max(2, math.ceil(0.45 * per_district))}", ""]
@@ -137,7 +138,9 @@ def policy_toml(n: int, variant: Variant, budget: float) -> str:
     return "\n".join(lines)
 
 
-def generate(n: int, variant: Variant, seed: int, out_dir: Path) -> Path:
+def generate(n: int, variant: Variant, seed: int, out_dir: Path, *,
+             budget_share: float = BUDGET_SHARE, districts: bool = True,
+             name: str | None = None) -> Path:
     """Write ``<out_dir>/<variant>-<n>.csv`` and ``.toml``; return the CSV path.
 
     Parameters
@@ -150,15 +153,22 @@ def generate(n: int, variant: Variant, seed: int, out_dir: Path) -> Path:
         Seed of the random generator; the same arguments give the same files.
     out_dir
         Directory to write into (created if missing).
+    budget_share
+        The budget as a share of the total ``max_ticket``.
+    districts
+        Whether a MILP's policy has the ``[district."*"]`` counts.
+    name
+        File stem instead of ``<variant>-<n>``.
     """
     if variant not in ("lp", "milp"):
         raise ValueError(f"variant must be 'lp' or 'milp', not {variant!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, n, variant == "milp"])
-    columns, budget = _columns(n, variant, rng)
-    csv = out_dir / f"{variant}-{n}.csv"
+    columns, budget = _columns(n, variant, rng, budget_share)
+    csv = out_dir / f"{name or f'{variant}-{n}'}.csv"
     write_csv(csv, columns)
-    csv.with_suffix(".toml").write_text(policy_toml(n, variant, budget), encoding="utf-8")
+    csv.with_suffix(".toml").write_text(policy_toml(n, variant, budget, districts),
+                                        encoding="utf-8")
     return csv
 
 

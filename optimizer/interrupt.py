@@ -26,6 +26,8 @@ from types import FrameType
 
 _stop = threading.Event()       # this process was asked to stop
 _main_in_solver = 0             # HiGHS runs in progress on the main thread
+_in_solver = 0                  # HiGHS runs in progress in any thread
+_count_lock = threading.Lock()
 _on_first_signal: Callable[[], None] | None = None
 
 
@@ -49,15 +51,17 @@ def clear_stop() -> None:
 @contextmanager
 def solver_running() -> Iterator[None]:
     """Mark a HiGHS run in progress in this thread (see the module's docstring)."""
-    global _main_in_solver
+    global _main_in_solver, _in_solver
     main = threading.current_thread() is threading.main_thread()
-    if main:
-        _main_in_solver += 1
+    with _count_lock:
+        _in_solver += 1
+        _main_in_solver += main
     try:
         yield
     finally:
-        if main:
-            _main_in_solver -= 1
+        with _count_lock:
+            _in_solver -= 1
+            _main_in_solver -= main
 
 
 def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -65,7 +69,7 @@ def on_signal(signum: int, frame: FrameType | None) -> None:
     KeyboardInterrupt in the main thread (at once, or when HiGHS has returned)."""
     first = not _stop.is_set()
     _stop.set()
-    if first and _on_first_signal is not None:
+    if first and _in_solver and _on_first_signal is not None:
         _on_first_signal()
     if _main_in_solver == 0:
         raise KeyboardInterrupt
@@ -75,8 +79,10 @@ def on_signal(signum: int, frame: FrameType | None) -> None:
 def stop_on_signals(on_first: Callable[[], None] | None = None) -> Iterator[None]:
     """Within this block SIGINT and SIGTERM stop HiGHS at its next interrupt check and
     raise KeyboardInterrupt; the earlier handlers come back afterwards. ``on_first`` is
-    called (in the main thread) at the first signal: the command line starts a watchdog
-    there, since HiGHS may go seconds between interrupt checks on a loaded machine.
+    called (in the main thread) at the first signal if HiGHS is running in this process:
+    the command line starts a watchdog there, since HiGHS may go seconds between two
+    interrupt checks on a loaded machine. (Not otherwise: a batch's main process waits for
+    its workers, whose stopping is the batch engine's business.)
     Outside the main thread, where Python cannot install handlers, the block only clears
     the flag."""
     global _on_first_signal

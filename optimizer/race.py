@@ -114,7 +114,8 @@ def race(prepared: highspy.Highs) -> highspy.Highs:
 
 def _run(racer: highspy.Highs, k: int, finished: queue.Queue[int]) -> None:
     try:
-        racer.run()
+        with interrupt.solver_running():
+            racer.run()
     finally:
         # each thread has its own HiGHS scheduler; free it with the thread
         reset = getattr(highspy.Highs, "resetThreadScheduler", None)

@@ -64,7 +64,9 @@ def single(model: LinearModel, presolve: str) -> np.ndarray:
 
     def solve_once() -> None:
         h = highs.new_highs()
-        for key, value in {"presolve": presolve, "mip_rel_gap": 0.0, "threads": 1}.items():
+        options: dict[str, str | float] = {"presolve": presolve, "mip_rel_gap": 0.0,
+                                           "threads": 1}
+        for key, value in options.items():
             h.setOptionValue(key, value)
         h.passModel(highs.to_highs_lp(model))
         highs.run(h)
