@@ -532,7 +532,21 @@ def _batch_notes(table: Table | None, policy: Policy | None, strict: bool
 
 
 def main() -> None:  # pragma: no cover - console entry for `python -m fundopt.cli`
-    app(prog_name="fundopt")
+    try:
+        app(prog_name="fundopt")
+    except SystemExit as done:
+        from fundopt.optimizer.interrupt import solver_busy
+
+        if solver_busy():
+            # The loser of a MILP race (optimizer/race.py) is still stopping, which can take
+            # seconds; everything this process had to do is done and written, so exit now.
+            # (os._exit: a normal exit would wait for it, and C++ clean-up under a live
+            # HiGHS thread aborts.)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(done.code if isinstance(done.code, int) else 0 if done.code is None
+                     else 1)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,6 +48,12 @@ def clear_stop() -> None:
     _stop.clear()
 
 
+def solver_busy() -> bool:
+    """Whether a HiGHS run is in progress in some thread of this process (a race's loser
+    that was told to stop but has not reached its next interrupt check, for one)."""
+    return _in_solver > 0
+
+
 @contextmanager
 def solver_running() -> Iterator[None]:
     """Mark a HiGHS run in progress in this thread (see the module's docstring)."""
