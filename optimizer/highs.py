@@ -72,7 +72,8 @@ def new_highs() -> highspy.Highs:
 
     Every HiGHS object of fundopt is made here, so the interrupt hook is in one place: the
     simplex, interior-point and MIP interrupt callbacks stop the run when this process was
-    asked to stop (``request_stop``, Ctrl-C, SIGTERM) or this object was (``stop``). The
+    asked to stop (``interrupt.request_stop``, Ctrl-C, SIGTERM) or this object was
+    (``stop``). The
     first object of the process is made with stdout silenced (the licence banner).
     """
     global _banner_shown
@@ -90,8 +91,12 @@ def new_highs() -> highspy.Highs:
         if own.is_set() or interrupt.stop_requested():
             event.interrupt()
 
-    for hook in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt):
-        hook.subscribe(check)
+    # an older highspy without these callback properties: runs stop at their time limit
+    # (the command line's watchdog still ends the process)
+    for name in ("cbSimplexInterrupt", "cbIpmInterrupt", "cbMipInterrupt"):
+        hook = getattr(highs, name, None)
+        if hook is not None:
+            hook.subscribe(check)
     return highs
 
 
