@@ -73,8 +73,8 @@ def new_highs() -> highspy.Highs:
     Every HiGHS object of fundopt is made here, so the interrupt hook is in one place: the
     simplex, interior-point and MIP interrupt callbacks stop the run when this process was
     asked to stop (``interrupt.request_stop``, Ctrl-C, SIGTERM) or this object was
-    (``stop``). The
-    first object of the process is made with stdout silenced (the licence banner).
+    (``stop``). The first object of the process is made with stdout silenced (the
+    licence banner).
     """
     global _banner_shown
     if _banner_shown:
