@@ -134,11 +134,16 @@ def _ratio(spec: Spec, out_dir: Path, seed: int) -> Path:
 # --- One measured solve, in this (fresh) process ---------------------------------------
 
 
-def solve_once(csv: Path, mode: str, time_limit: float) -> dict[str, float | str | None]:
-    """Read and build ``csv``, then time the solve of ``mode`` (on / off / race)."""
+def solve_once(csv: Path, mode: str, time_limit: float, race_rows: int | None = None
+               ) -> dict[str, float | str | None]:
+    """Read and build ``csv``, then time the solve of ``mode`` (on / off / race).
+    ``race_rows`` overrides ``race.RACE_ROWS`` (to measure where racing starts to pay)."""
     from fundopt.models.inputs import load_inputs
-    from fundopt.optimizer import highs
+    from fundopt.optimizer import highs, race
     from fundopt.optimizer.build import build
+
+    if race_rows is not None:
+        race.RACE_ROWS = race_rows
 
     inputs = load_inputs(csv, None)
     model = build(inputs.table, inputs.policy, inputs.constraints).model
@@ -175,9 +180,11 @@ def solve_once(csv: Path, mode: str, time_limit: float) -> dict[str, float | str
 # --- The family, each solve in its own process -----------------------------------------
 
 
-def measure(csv: Path, mode: str, time_limit: float) -> dict[str, Any]:
+def measure(csv: Path, mode: str, time_limit: float, race_rows: int | None = None
+            ) -> dict[str, Any]:
+    extra = [] if race_rows is None else ["--race-rows", str(race_rows)]
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--solve", str(csv),
-                           "--mode", mode, "--time-limit", str(time_limit)],
+                           "--mode", mode, "--time-limit", str(time_limit), *extra],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{csv.name} {mode}: exit {done.returncode}\n{done.stderr[-2000:]}")
@@ -235,9 +242,10 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="print the instance names")
     parser.add_argument("--solve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--race-rows", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.solve:
-        print(json.dumps(solve_once(args.solve, args.mode, args.time_limit)))
+        print(json.dumps(solve_once(args.solve, args.mode, args.time_limit, args.race_rows)))
         return
     specs = family()
     if args.list:
