@@ -239,9 +239,10 @@ def report(rows: list[tuple[Spec, dict[str, dict[str, Any]]]], time_limit: float
         "(`optimizer/race.py`); *won* says which. Each cell: wall seconds / CPU seconds. "
         "The CPU time of a single run is its thread's; the race's is its critical path, "
         "the winner's thread plus the calling thread (copies, canonical pass): an "
-        "estimate of its wall time on two idle cores, not a measurement. When other processes load the machine, wall "
-        "times of the race suffer twice (it needs both cores), so the CPU ratio is the "
-        "one to judge it by there. Ratios are race / the faster of defaults and off; "
+        "estimate of its wall time on two idle cores, not a measurement. When other "
+        "processes load the machine, wall times of the race suffer twice (it needs both "
+        "cores), so the CPU ratio is the one to judge it by there. Ratios are race / the "
+        "faster of defaults and off; "
         f"target: ≤ {TARGET} on every instance.", "",
         "| instance | rows | districts | budget share | defaults s | off s | race s | won "
         "| race / best, wall | race / best, CPU | off / defaults, CPU | objectives agree |",
