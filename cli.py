@@ -21,6 +21,7 @@ from fundopt.errors import FundoptError, InputError
 if TYPE_CHECKING:  # imported on use: start-up time
     from fundopt.models.checks import DataWarning
     from fundopt.models.domain import Policy, Table
+    from fundopt.optimizer.engines import Engine
     from fundopt.optimizer.result import Warning_
 
 app = typer.Typer(
@@ -145,7 +146,7 @@ def _guarded(lang: Lang, debug: bool, body: Callable[[], int]) -> None:
     except InputError as error:
         _fail(EXIT_INPUT, ("错误：" if lang is Lang.ZH else "Error: ") + error.render(lang))
     except FundoptError as error:
-        _fail(EXIT_INTERNAL, ("错误：" if lang is Lang.ZH else "Error: ") + str(error))
+        _fail(EXIT_INTERNAL, ("错误：" if lang is Lang.ZH else "Error: ") + error.render(lang))
     except typer.Exit:
         raise
     except Exception as error:  # an unexpected bug: short message, traceback on --debug
@@ -328,6 +329,27 @@ def explain(
 
 WorkersOpt = Annotated[int | None, typer.Option(
     "--workers", min=1, help="Worker processes (default: every core; 1 = serial).")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="Solve on a running Dask cluster: its scheduler's address, e.g. "
+    "tcp://10.0.0.5:8786 (default: $FUNDOPT_SCHEDULER, unless --workers is given).",
+    show_default=False)]
+
+
+def _batch_engine(workers: int | None, scheduler: str | None, lang: Lang) -> Engine:
+    """The engine of a batch command: Dask for ``--scheduler`` (or ``FUNDOPT_SCHEDULER``
+    when ``--workers`` is not given), else the local pool, serial for ``--workers 1``."""
+    from fundopt.optimizer.engines import open_engine
+    from fundopt.reports.progress import worker_lost_text
+
+    if scheduler and workers is not None:
+        raise InputError("--workers and --scheduler exclude each other: on a cluster, "
+                         "the cluster's workers solve", column="--workers", value=workers,
+                         message_zh="--workers 与 --scheduler 不能同时使用：使用集群时由集群的"
+                         "工作进程求解")
+    if scheduler is None and workers is None:
+        scheduler = os.environ.get("FUNDOPT_SCHEDULER") or None
+    return open_engine(workers, scheduler,
+                       lambda lost: err.print(worker_lost_text(lost, lang.value), markup=False))
 BatchOutputOpt = Annotated[list[Path] | None, typer.Option(
     "--output", "-o", help="Write the result: .json, .csv or .xlsx (review workbook). "
     "Repeatable.")]
@@ -343,6 +365,7 @@ def compare(
     output: BatchOutputOpt = None,
     solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     sheet: SheetOpt = None,
     strict: StrictOpt = False,
     lang: LangOpt = Lang.EN,
@@ -371,8 +394,7 @@ def compare(
         from fundopt.optimizer.problem import SolveOptions, SolverName
         from fundopt.reports.compare import CompareRun, write_compare
         from fundopt.reports.export import check_output_paths
-        from fundopt.reports.labels import label
-        from fundopt.reports.progress import LazyProgress
+        from fundopt.reports.progress import LazyProgress, progress_text
         from fundopt.reports.terminal import render_notes
         from fundopt.reports.terminal_batch import render_compare
 
@@ -389,11 +411,13 @@ def compare(
         jobs = [Job(p.table, p.policy, p.constraints) for p in ready
                 if p.table is not None and p.policy is not None]
         console = Console(highlight=False)
-        with LazyProgress(console, label("progress.solving", lang.value)) as report:
+        with _batch_engine(workers, scheduler, lang) as engine, \
+                LazyProgress(console, progress_text(engine, lang.value)) as report:
             solved = iter(solve_many(jobs, SolveOptions(solver=SolverName(solver.value)),
-                                     workers=workers, progress=report))
+                                     engine=engine, progress=report))
         results = tuple(next(solved) if p.error is None else None for p in prepared)
-        run = CompareRun(tuple(prepared), results, scenarios, file.sha256, notes)
+        run = CompareRun(tuple(prepared), results, scenarios, file.sha256, notes,
+                         engine.describe())
         write_compare(outputs, run, lang.value)
         render_compare(console, run, lang.value)
         render_notes(console, notes, lang.value)
@@ -423,6 +447,7 @@ def sweep(
     output: BatchOutputOpt = None,
     solver: SolverOpt = Solver.HIGHS,
     workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     sheet: SheetOpt = None,
     strict: StrictOpt = False,
     lang: LangOpt = Lang.EN,
@@ -448,8 +473,7 @@ def sweep(
         from fundopt.optimizer.batch import Job, solve_many
         from fundopt.optimizer.problem import SolveOptions, SolverName
         from fundopt.reports.export import check_output_paths
-        from fundopt.reports.labels import label
-        from fundopt.reports.progress import LazyProgress
+        from fundopt.reports.progress import LazyProgress, progress_text
         from fundopt.reports.sweep import SweepRun, write_sweep
         from fundopt.reports.terminal import render_notes
         from fundopt.reports.terminal_batch import render_sweep
@@ -464,11 +488,13 @@ def sweep(
         points = sweep_policies(data, base, param, values)
         notes = _batch_notes(data, points[0][0], strict)
         console = Console(highlight=False)
-        with LazyProgress(console, label("progress.solving", lang.value)) as report:
+        with _batch_engine(workers, scheduler, lang) as engine, \
+                LazyProgress(console, progress_text(engine, lang.value)) as report:
             results = solve_many([Job(data, p, c) for p, c in points],
                                  SolveOptions(solver=SolverName(solver.value)),
-                                 workers=workers, progress=report)
-        run = SweepRun(param, values, tuple(results), data, points[0][0], notes)
+                                 engine=engine, progress=report)
+        run = SweepRun(param, values, tuple(results), data, points[0][0], notes,
+                       engine.describe())
         write_sweep(outputs, run, lang.value)
         render_sweep(console, run, lang.value)
         render_notes(console, notes, lang.value)

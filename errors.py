@@ -10,6 +10,10 @@ from typing import Any
 class FundoptError(Exception):
     """Base of every error fundopt raises on purpose."""
 
+    def render(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"en"`` or ``"zh"``); English unless overridden."""
+        return str(self)
+
 
 @dataclass
 class InputError(FundoptError):
@@ -141,3 +145,20 @@ def zh_fallback(text: str) -> str:
                 parts[4] = f"，例如 {parts[4]}"
             return template.format(*parts)
     return text
+
+
+class BatchError(FundoptError):
+    """A batch of solves could not finish: its workers kept dying (exit code 1).
+
+    Parameters
+    ----------
+    message, message_zh
+        What happened and what to do, in English and Chinese.
+    """
+
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__(message)
+        self.message_zh = message_zh
+
+    def render(self, lang: str = "en") -> str:
+        return self.message_zh if lang == "zh" else str(self)

@@ -44,6 +44,7 @@ class CompareRun:
     scenario_file: Path
     scenario_sha256: str
     notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the base table
+    engine: dict[str, Any] | None = None   # where it ran: {"kind", "workers"} (SPEC §10)
 
     @property
     def baseline(self) -> tuple[Prepared, Result | None]:
@@ -156,9 +157,12 @@ def compare_dict(run: CompareRun, lang: str = "en") -> dict[str, Any]:
                                    .to_dict(orient="records")
                                    for kind in ("added", "dropped", "changed")}
         scenarios.append(item)
-    return {"scenario_file": str(run.scenario_file), "scenario_sha256": run.scenario_sha256,
-            "warnings": [warning_dict(n, lang) for n in run.notes],
-            "scenarios": json_ready(scenarios)}
+    out = {"scenario_file": str(run.scenario_file), "scenario_sha256": run.scenario_sha256,
+           "warnings": [warning_dict(n, lang) for n in run.notes],
+           "scenarios": json_ready(scenarios)}
+    if run.engine is not None:
+        out["engine"] = run.engine
+    return out
 
 
 def write_compare(paths: Sequence[Path], run: CompareRun, lang: str) -> None:

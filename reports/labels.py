@@ -248,6 +248,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "cover.note.infeasible": ("no plan meets the policy: see the diagnosis below",
                               "没有满足政策的方案：见下方诊断"),
     "print.page": ("page &P of &N", "第 &P 页，共 &N 页"),
+    "engine.serial": ("in this process", "本进程串行"),
+    "engine.local": ("{workers} local processes", "本机 {workers} 个进程"),
+    "engine.dask": ("Dask cluster, {workers} workers", "Dask 集群，{workers} 个工作进程"),
+    "batch.worker_lost": ("A worker process died ({how}). No finished result is lost: the "
+                          "{points} points not yet solved run again on new workers "
+                          "(restart {restart}).",
+                          "一个工作进程意外退出（{how}）。已完成的结果均保留：尚未求解的 {points} "
+                          "个点在新的工作进程上重新求解（第 {restart} 次重启）。"),
+    "batch.killed_by": ("killed by {signal}", "被 {signal} 终止"),
+    "batch.exit_code": ("exit code {code}", "退出码 {code}"),
+    "batch.unknown_exit": ("cause unknown", "原因不明"),
+    "interrupted": ("Interrupted: every solve stopped, nothing written.",
+                    "已中断：所有求解已停止，未写入任何文件。"),
 }
 
 # Policy keys and their Chinese names, for key paths shown to people (a swept parameter).

@@ -8,11 +8,17 @@ bar: it starts lazily at the first report after ``delay`` seconds and is transie
 
 from __future__ import annotations
 
+import signal
 import time
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+
+from fundopt.reports.labels import label
+
+if TYPE_CHECKING:
+    from fundopt.optimizer.engines import Engine, WorkerLost
 
 
 class LazyProgress:
@@ -50,3 +56,25 @@ class LazyProgress:
                  trace: TracebackType | None) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def progress_text(engine: Engine, lang: str) -> str:
+    """The bar's description: ``solving (2 local processes)``."""
+    where = label(f"engine.{engine.kind}", lang).format(workers=engine.workers)
+    return f"{label('progress.solving', lang)} ({where})"
+
+
+def worker_lost_text(lost: WorkerLost, lang: str) -> str:
+    """What a lost local worker means for the run, in words."""
+    if lost.exitcode is None:
+        how = label("batch.unknown_exit", lang)
+    elif lost.exitcode < 0:
+        try:
+            name = signal.Signals(-lost.exitcode).name
+        except ValueError:
+            name = str(-lost.exitcode)
+        how = label("batch.killed_by", lang).format(signal=f"{name} ({-lost.exitcode})")
+    else:
+        how = label("batch.exit_code", lang).format(code=lost.exitcode)
+    return label("batch.worker_lost", lang).format(how=how, points=lost.points,
+                                                   restart=lost.restart)

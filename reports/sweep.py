@@ -43,6 +43,7 @@ class SweepRun:
     table: Table
     policy: Policy                  # the base policy (unit, files for the cover)
     notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the table
+    engine: dict[str, Any] | None = None   # where it ran: {"kind", "workers"} (SPEC §10)
 
 
 def sweep_frame(run: SweepRun) -> pd.DataFrame:
@@ -141,8 +142,11 @@ def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:
         if result.diagnosis is not None:
             point["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
         points.append(point)
-    return {"param": run.param, "unit": run.policy.unit, "points": json_ready(points),
-            "warnings": [warning_dict(n, lang) for n in run.notes]}
+    out = {"param": run.param, "unit": run.policy.unit, "points": json_ready(points),
+           "warnings": [warning_dict(n, lang) for n in run.notes]}
+    if run.engine is not None:
+        out["engine"] = run.engine
+    return out
 
 
 def write_sweep(paths: Sequence[Path], run: SweepRun, lang: str) -> None:
