@@ -10,7 +10,7 @@ every engine and for any number of workers.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from fundopt.models.domain import Constraint, Policy, Table
@@ -103,7 +103,7 @@ def _setup(shared: Shared) -> Held:
     return Held(shared)
 
 
-def _solve_chunk(held: Held, chunk: list[Task]) -> list[Result]:
+def _solve_chunk(held: Held, chunk: Iterable[Task]) -> list[Result]:
     """Solve a chunk on the ``Problem`` this worker holds for its table, built on first
     use and moved from point to point. The chunk's first point starts cold, so each
     point's result depends on its chunk alone, not on which process ran it."""

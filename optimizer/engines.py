@@ -294,8 +294,10 @@ class LocalEngine(Engine):
             _stop(pool)
             raise
         pool.shutdown(wait=True)
+        # The pool ends the other workers with SIGTERM once one has died: report the first.
         codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
-        return codes[0] if codes else None
+        first = [c for c in codes if c != -signal.SIGTERM] or codes
+        return first[0] if first else None
 
 
 def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
