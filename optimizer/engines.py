@@ -312,13 +312,15 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         if process.is_alive():
             process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
     deadline = time.monotonic() + 1.0
     for process in processes:
         process.join(max(0.0, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
             process.join()
+    # With its workers gone the pool's manager thread ends at once; waiting for it keeps
+    # the interpreter's exit from writing to the pool's closed wake-up pipe.
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager
