@@ -299,6 +299,11 @@ def main() -> None:
         [int(n) for n in args.read_sizes.split(",")], args.repeat)
     text = report(rows, cold, reading, args, failed)
     print(text)
+    # The batch-engine section is written by benchmarks/batch_engines.py: keep it.
+    old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    begin, end = "<!-- batch-engines:begin -->", "<!-- batch-engines:end -->"
+    if begin in old and end in old:
+        text += "\n" + begin + old.split(begin, 1)[1].split(end, 1)[0] + end + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
 

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from cluster import scheduler_address
 from typer.testing import CliRunner
 
-from cluster import scheduler_address
 from fundopt.cli import app
 
 ROOT = Path(__file__).parent.parent
