@@ -248,6 +248,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "cover.note.infeasible": ("no plan meets the policy: see the diagnosis below",
                               "没有满足政策的方案：见下方诊断"),
     "print.page": ("page &P of &N", "第 &P 页，共 &N 页"),
+    "progress.solving_on": ("{solving} ({where})", "{solving}（{where}）"),
     "engine.serial": ("in this process", "本进程串行"),
     "engine.local": ("{workers} local processes", "本机 {workers} 个进程"),
     "engine.dask": ("Dask cluster, {workers} workers", "Dask 集群，{workers} 个工作进程"),

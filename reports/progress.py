@@ -61,7 +61,8 @@ class LazyProgress:
 def progress_text(engine: Engine, lang: str) -> str:
     """The bar's description: ``solving (2 local processes)``."""
     where = label(f"engine.{engine.kind}", lang).format(workers=engine.workers)
-    return f"{label('progress.solving', lang)} ({where})"
+    return label("progress.solving_on", lang).format(solving=label("progress.solving", lang),
+                                                     where=where)
 
 
 def worker_lost_text(lost: WorkerLost, lang: str) -> str:

@@ -207,3 +207,15 @@ def test_dask_worker_killed_mid_run_loses_nothing(jobs: list[Job], serial: list[
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+def test_progress_text_names_the_engine() -> None:
+    from fundopt.reports.progress import progress_text, worker_lost_text
+
+    assert progress_text(LocalEngine(2), "en") == "solving (2 local processes)"
+    assert progress_text(SerialEngine(), "zh") == "求解中（本进程串行）"
+    lost = WorkerLost(points=7, exitcode=-9, restart=1)
+    assert worker_lost_text(lost, "en").startswith("A worker process died (killed by "
+                                                   "SIGKILL (9)). No finished result is lost")
+    assert "7 个点" in worker_lost_text(lost, "zh")
+    assert "exit code 3" in worker_lost_text(WorkerLost(1, 3, 2), "en")
