@@ -46,7 +46,7 @@ def jobs() -> list[Job]:
     edited table of its own."""
     table = read_table(ROOT / "inputs" / "2024.csv")
     base = policy_tree(table, ROOT / "inputs" / "2024.toml")
-    values = np.linspace(30.0, 46.0, 16).tolist()
+    values = np.linspace(30.0, 46.0, 8).tolist()
     file = load_scenarios(ROOT / "inputs" / "2024-scenarios.toml")
     scenarios = prepare_all(file, table, policy_tree(table, base_policy_path(table, file, None)))
     return [Job(table, p, c) for p, c in sweep_policies(table, base, "budget", values)] + [
