@@ -350,6 +350,8 @@ def _batch_engine(workers: int | None, scheduler: str | None, lang: Lang) -> Eng
         scheduler = os.environ.get("FUNDOPT_SCHEDULER") or None
     return open_engine(workers, scheduler,
                        lambda lost: err.print(worker_lost_text(lost, lang.value), markup=False))
+
+
 BatchOutputOpt = Annotated[list[Path] | None, typer.Option(
     "--output", "-o", help="Write the result: .json, .csv or .xlsx (review workbook). "
     "Repeatable.")]
