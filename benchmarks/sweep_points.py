@@ -38,8 +38,8 @@ from generate import generate
 from fundopt.models.domain import Table
 from fundopt.models.scenarios import policy_tree, sweep_policies
 from fundopt.models.table import read_table
-from fundopt.optimizer.batch import _one_thread
 from fundopt.optimizer.build import build
+from fundopt.optimizer.engines import one_thread
 from fundopt.optimizer.highs import configure, new_highs, to_highs_lp
 from fundopt.optimizer.matrix import LinearModel
 from fundopt.optimizer.problem import Problem
@@ -78,7 +78,7 @@ def fundopt_times(data: Table, points: list) -> tuple[list[float], list[bool], l
     built at the first point and moved (warm) from point to point."""
     problem: Problem | None = None
     seconds, ok, objectives = [], [], []
-    with _one_thread():
+    with one_thread():
         for policy, constraints in points:
             started = time.perf_counter()
             if problem is None:
@@ -109,7 +109,7 @@ def bare_times(models: list[LinearModel], tuned: bool) -> tuple[list[float], lis
     changes = [_changes(a, b) for a, b in zip([first, *models], models, strict=False)]
     change_rows = getattr(highs, "changeRowsBounds")  # noqa: B009 (not in highspy's stubs)
     seconds, ok, objectives = [], [], []
-    with _one_thread():
+    with one_thread():
         for model, (cols, rows, coefs) in zip(models, changes, strict=True):
             started = time.perf_counter()
             if len(cols):

@@ -195,7 +195,7 @@ def _prepare_worker_process() -> None:
 
 
 @contextmanager
-def _one_thread() -> Iterator[None]:
+def one_thread() -> Iterator[None]:
     """One-thread HiGHS for a serial batch in this process, HiGHS's default afterwards."""
     single_threaded_highs()
     try:
@@ -214,7 +214,7 @@ class SerialEngine(Engine):
     def map(self, work: Work[S, W, P, R], shared: S, points: Sequence[P],
             progress: Progress | None = None) -> list[R]:
         results: dict[int, R] = {}
-        with _one_thread():
+        with one_thread():
             state = work.setup(shared)
             for chunk in chunks(len(points)):
                 values = work.solve(state, [points[i] for i in chunk])
