@@ -407,7 +407,6 @@ def compare(
         check_output_paths(outputs, [table, scenarios, *([base_path] if base_path else [])])
         base = policy_tree(data, base_path)
         prepared = prepare_all(file, in_policy_unit(data, base.unit), base)
-        prepared = prepare_all(file, data, policy_tree(data, base_path))
         notes = _batch_notes(prepared[0].table, prepared[0].policy, strict)
         ready = [p for p in prepared if p.error is None]
         jobs = [Job(p.table, p.policy, p.constraints) for p in ready
