@@ -156,6 +156,22 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class Uncertainty:
+    """The policy's ``[uncertainty]`` table (SPEC §8): how uncertain the scores are.
+
+    Exactly one of ``reviewers`` (one score column per reviewer of the panel) and
+    ``spread`` (a column of per-row standard deviations of the objective column) is given.
+    ``draws`` scenarios are sampled from ``seed`` for ``stability`` and, with a spread,
+    for ``--robust cvar``.
+    """
+
+    reviewers: tuple[str, ...] = ()
+    spread: str | None = None
+    draws: int = 1000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class Policy:
     """The planner's policy (SPEC §3), validated but not yet expanded against a table."""
 
@@ -173,3 +189,4 @@ class Policy:
     objective: Objective = field(default_factory=Objective)
     rules: tuple[Rule, ...] = ()
     sha256: str | None = None
+    uncertainty: Uncertainty | None = None

@@ -93,6 +93,10 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
         ``sum`` / ``avg`` constraint needs it.
     """
     _check_objective(policy, table)
+    if policy.uncertainty is not None:
+        from fundopt.models.uncertainty import check_uncertainty  # imports models.policy
+
+        check_uncertainty(policy, table)
     labels: set[str] = {BUDGET, FUNDED}
     constraints: list[Constraint] = []
     for rule in policy.rules:

@@ -29,7 +29,7 @@ __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "s
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "amount_step", "max_funded", "min_funded", "objective", "region", "category",
-            "district", "constraints")
+            "district", "constraints", "uncertainty")
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
@@ -157,6 +157,16 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
     max_funded, min_funded = count("max_funded"), count("min_funded")
     if max_funded is not None and min_funded is not None and min_funded > max_funded:
         raise _min_over_max(loc, "min_funded", "max_funded", min_funded, max_funded)
+    uncertainty = None
+    if "uncertainty" in data:
+        from fundopt.models.uncertainty import parse_uncertainty  # imports this module
+
+        uncertainty = parse_uncertainty(data["uncertainty"], data.get("objective"), loc)
+    objective = _objective(data["objective"], loc) if "objective" in data else Objective()
+    if uncertainty is not None and uncertainty.reviewers and "objective" not in data:
+        from fundopt.models.uncertainty import panel_objective
+
+        objective = panel_objective(uncertainty)
     rules: list[Rule] = []
     for key, value in data.items():
         if key in SHORTHAND_GROUPS:
@@ -174,9 +184,10 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         amount_step=number("amount_step", lo_open=True),
         max_funded=max_funded,
         min_funded=min_funded,
-        objective=_objective(data["objective"], loc) if "objective" in data else Objective(),
+        objective=objective,
         rules=tuple(rules),
         sha256=sha256,
+        uncertainty=uncertainty,
     )
 
 

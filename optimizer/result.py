@@ -110,6 +110,28 @@ class Alternative:
 
 
 @dataclass(frozen=True)
+class Robustness:
+    """How a robust plan (``solve --robust``) compares with the nominal optimum (SPEC §8).
+
+    ``value`` is the plan's value under ``criterion`` (``worst`` or ``cvar:ALPHA``) and
+    ``nominal_plan_value`` the nominal optimum's; ``nominal_objective`` is the plan's
+    nominal objective (mean score) and ``nominal_optimum`` the best one; ``price`` is
+    their difference, the nominal objective given up for robustness (≥ 0).
+    ``scenarios`` says what the criterion is over: ``reviewers`` or ``draws``.
+    """
+
+    criterion: str
+    value: float
+    nominal_objective: float
+    nominal_optimum: float
+    price: float
+    nominal_plan_value: float
+    scenarios: str
+    count: int
+    nominal_amounts: np.ndarray
+
+
+@dataclass(frozen=True)
 class Warning_:
     """A problem worth telling the planner that did not stop the solve."""
 
@@ -136,6 +158,7 @@ class Result:
     relaxed: tuple[Relaxation, ...] = ()
     alternatives: tuple[Alternative, ...] = ()
     explanations: tuple[Explanation, ...] = ()
+    robust: Robustness | None = None
 
     @property
     def is_ok(self) -> bool:

@@ -1,0 +1,213 @@
+"""Uncertain scores (SPEC §8): the policy's ``[uncertainty]`` table and the scenarios.
+
+A score is a panel's judgement. The policy names the panel (``reviewers``: one score column
+per reviewer) or a per-row standard deviation (``spread``). From it come
+
+- the *reviewer scenarios* (one cost vector per reviewer), the scenarios of
+  ``--robust worst`` and, with reviewers, of ``--robust cvar``;
+- the *draws*: ``draws`` sampled score vectors from ``seed``, for ``fundopt stability``
+  and, with a spread, for ``--robust cvar``. They are made here, in one place, from the
+  seed alone, so every engine and worker count sees the same numbers.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from fundopt.errors import InputError
+from fundopt.models.domain import EXCLUDE, STATUS, Objective, Policy, Sense, Table, Uncertainty
+from fundopt.models.policy import Locator
+from fundopt.models.policy import _check_keys as check_keys
+from fundopt.models.policy import _number as number
+from fundopt.models.policy import _text as text
+
+UNCERTAINTY_KEYS = ("reviewers", "spread", "draws", "seed")
+MAX_DRAWS = 1_000_000
+
+
+def parse_uncertainty(value: Any, objective: Any, loc: Locator) -> Uncertainty:
+    """Validate the ``[uncertainty]`` table of a policy document.
+
+    Parameters
+    ----------
+    value
+        The table as read (TOML or policy sheet).
+    objective
+        The document's ``[objective]`` table, or None when the policy gives none (then
+        the objective is the reviewers' mean).
+    loc
+        Where the policy came from, for messages.
+
+    Raises
+    ------
+    InputError
+        Unknown keys (with a "did you mean"), neither or both of reviewers and spread, a
+        reviewer list that is empty or repeats a column, draws < 1, a negative seed, or an
+        objective other than one maximized column.
+    """
+    if not isinstance(value, Mapping):
+        raise loc.error("uncertainty", "uncertainty must be a table", value=value,
+                        expected='[uncertainty] with reviewers = [...] or spread = "COL"',
+                        message_zh="uncertainty 应为表")
+    check_keys(value, UNCERTAINTY_KEYS, "uncertainty", loc)
+    given = [key for key in ("reviewers", "spread") if key in value]
+    if len(given) != 1:
+        raise loc.error(
+            "uncertainty", "[uncertainty] needs exactly one of reviewers, spread",
+            value=given or None,
+            expected='reviewers = ["score_a", "score_b", "score_c"] or spread = "score_sd"',
+            message_zh="[uncertainty] 须且只能给出 reviewers（评审列）与 spread（标准差列）之一",
+            expected_zh='reviewers = ["评审A", "评审B", "评审C"] 或 spread = "score_sd"')
+    reviewers = _reviewers(value["reviewers"], loc) if "reviewers" in value else ()
+    spread = text(value["spread"], "uncertainty.spread", loc) if "spread" in value else None
+    draws = int(number(value["draws"], "uncertainty.draws", loc, lo=1.0, hi=MAX_DRAWS,
+                       integer=True)) if "draws" in value else Uncertainty.draws
+    seed = int(number(value["seed"], "uncertainty.seed", loc, lo=0.0, hi=2.0 ** 63,
+                      integer=True)) if "seed" in value else Uncertainty.seed
+    if objective is not None and not _one_maximized_column(objective):
+        raise loc.error(
+            "objective", "with [uncertainty] the objective must maximize one score column",
+            expected='maximize = "score", or no [objective] (then the reviewers\' mean)',
+            message_zh="有 [uncertainty] 时，目标函数须为最大化单一评分列",
+            expected_zh='maximize = "score"，或不写 [objective]（即评审均分）')
+    return Uncertainty(reviewers=reviewers, spread=spread, draws=draws, seed=seed)
+
+
+def panel_objective(uncertainty: Uncertainty) -> Objective:
+    """The objective when the policy gives none: the mean of the reviewers' scores."""
+    k = len(uncertainty.reviewers)
+    return Objective(Sense.MAXIMIZE, {column: 1.0 / k for column in uncertainty.reviewers},
+                     normalize=False)
+
+
+def _one_maximized_column(objective: Any) -> bool:
+    return (isinstance(objective, Mapping) and set(objective) == {"maximize"}
+            and isinstance(objective["maximize"], str))
+
+
+def _reviewers(value: Any, loc: Locator) -> tuple[str, ...]:
+    path = "uncertainty.reviewers"
+    if isinstance(value, str) and loc.lenient:      # a policy sheet cell: "评审A, 评审B"
+        value = [part for part in value.replace("，", ",").split(",") if part.strip()]
+    if not isinstance(value, list) or not value:
+        raise loc.error(path, "reviewers must be a list of score columns", value=value,
+                        expected='e.g. reviewers = ["评审A", "评审B", "评审C"]',
+                        message_zh="reviewers 应为评分列名的列表")
+    columns = tuple(text(item, path, loc) for item in value)
+    repeated = [c for i, c in enumerate(columns) if c in columns[:i]]
+    if repeated:
+        raise loc.error(path, f"reviewer column {repeated[0]!r} is listed twice",
+                        value=list(columns), expected="each reviewer's column once",
+                        message_zh=f"评审列 {repeated[0]!r} 重复出现")
+    return columns
+
+
+def check_uncertainty(policy: Policy, table: Table) -> None:
+    """Check the ``[uncertainty]`` columns against the table (nothing to do without one).
+
+    Raises
+    ------
+    InputError
+        A reviewer or spread column that is missing or not numeric (naming the closest
+        column), a blank in a row that can be funded, or a negative spread (naming the row).
+    """
+    uncertainty = policy.uncertainty
+    if uncertainty is None:
+        return
+    if uncertainty.reviewers:
+        for column in uncertainty.reviewers:
+            _column(policy, table, column, "uncertainty.reviewers")
+    else:
+        assert uncertainty.spread is not None
+        values = _column(policy, table, uncertainty.spread, "uncertainty.spread")
+        negative = np.flatnonzero(values < 0)
+        if len(negative):
+            i = int(negative[0])
+            raise InputError(
+                "a spread (standard deviation) cannot be negative", file=str(table.path),
+                row=table.source_rows[i],
+                column=table.headers.get(uncertainty.spread, uncertainty.spread),
+                value=float(values[i]), expected="a number >= 0",
+                message_zh="标准差不能为负数", expected_zh="不小于 0 的数")
+
+
+def _column(policy: Policy, table: Table, column: str, key: str) -> np.ndarray:
+    """A numeric column with a value in every row that is not excluded."""
+    numeric = [c for c in table.frame.columns if c in table.numeric_columns]
+    if column not in table.numeric_columns:
+        missing = column not in table.frame.columns
+        close = difflib.get_close_matches(column, [str(c) for c in table.frame.columns], n=1)
+        raise InputError(
+            f"column {column!r} is {'not in' if missing else 'not numeric in'} the table "
+            f"{table.path}", file=policy.source, column=key, value=column,
+            expected="a numeric column: " + ", ".join(map(str, numeric)),
+            hint=f"Did you mean {close[0]!r}?" if close and close[0] != column else None,
+            message_zh=f"列 {column!r} {'不在表格中' if missing else '不是数值列'}",
+            hint_zh=f"是否应为 {close[0]!r}？" if close and close[0] != column else None)
+    values = table.frame[column].to_numpy(float)
+    live = (table.frame[STATUS].to_numpy() != EXCLUDE if STATUS in table.frame.columns
+            else np.ones(len(values), dtype=bool))
+    blank = np.flatnonzero(live & np.isnan(values))
+    if len(blank):
+        i = int(blank[0])
+        raise InputError(
+            f"blank {column} in a row that [uncertainty] uses", file=str(table.path),
+            row=table.source_rows[i], column=table.headers.get(column, column),
+            expected="a number", hint="Fill in the value, or mark the row exclude (排除).",
+            message_zh=f"{column} 为空，但 [uncertainty] 需要该值",
+            hint_zh="请填写该值，或将该行标记为排除。")
+    return np.nan_to_num(values)
+
+
+def nominal_scores(table: Table, policy: Policy) -> np.ndarray:
+    """The objective column the uncertainty is about: the score the draws vary around."""
+    weights = policy.objective.weights
+    return sum((w * np.nan_to_num(table.frame[c].to_numpy(float)) for c, w in weights.items()),
+               np.zeros(len(table.frame)))
+
+
+def reviewer_scores(table: Table, policy: Policy) -> np.ndarray:
+    """One row per reviewer: that reviewer's scores (blank in an excluded row → 0)."""
+    assert policy.uncertainty is not None
+    return np.vstack([np.nan_to_num(table.frame[c].to_numpy(float))
+                      for c in policy.uncertainty.reviewers])
+
+
+def score_draws(table: Table, policy: Policy, draws: int | None = None,
+                seed: int | None = None) -> np.ndarray:
+    """The sampled score vectors, one row per draw, from the seed alone (SPEC §8).
+
+    With reviewers, each draw takes every row's score from a reviewer chosen at random for
+    that row (a bootstrap over the panel); with a spread, each draw is
+    ``score + spread·N(0, 1)``, truncated at 0.
+
+    Parameters
+    ----------
+    table, policy
+        Validated inputs; the policy has an ``[uncertainty]`` table.
+    draws, seed
+        Override the policy's ``draws`` and ``seed`` (the command line's ``--draws``,
+        ``--seed``).
+
+    Returns
+    -------
+    np.ndarray
+        Shape (draws, rows).
+    """
+    uncertainty = policy.uncertainty
+    assert uncertainty is not None
+    count = uncertainty.draws if draws is None else draws
+    rng = np.random.default_rng(uncertainty.seed if seed is None else seed)
+    n = len(table.frame)
+    if uncertainty.reviewers:
+        panel = reviewer_scores(table, policy)
+        chosen = rng.integers(0, len(panel), size=(count, n))
+        return panel[chosen, np.arange(n)]
+    assert uncertainty.spread is not None
+    spread = np.nan_to_num(table.frame[uncertainty.spread].to_numpy(float))
+    noise = rng.standard_normal((count, n))
+    return np.maximum(nominal_scores(table, policy) + spread * noise, 0.0)

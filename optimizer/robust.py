@@ -1,0 +1,226 @@
+"""Robust plans (SPEC §8, ``solve --robust``): the built model, transformed at matrix level.
+
+Both criteria keep the built model whole — every policy rule, count, minimum ticket and
+must/exclude row still holds — and only replace its objective by a criterion over score
+scenarios s_k (one cost vector per scenario, over the commitments x):
+
+- ``worst``: max t subject to t ≤ Σ_i s_k,i·x_i for every reviewer k (max–min);
+- ``cvar:ALPHA``: the mean of the worst ALPHA share of the K equally likely scenarios,
+  in Rockafellar–Uryasev's linear form: max η − 1/(ALPHA·K)·Σ_k z_k subject to
+  z_k ≥ η − Σ_i s_k,i·x_i, z_k ≥ 0. At ALPHA = 1 it is the mean over the scenarios.
+
+The new columns (t, or η and z) come after the model's own; the new rows after its rows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import numpy as np
+
+from fundopt.errors import InputError
+from fundopt.models.domain import Constraint, Policy, Sense, Table
+from fundopt.models.uncertainty import reviewer_scores, score_draws
+from fundopt.optimizer.build import INF, LinearModel, RowKind, RowTag, build
+from fundopt.optimizer.report import clean_amounts, constraint_report, policy_lines
+from fundopt.optimizer.result import Result, Robustness
+from fundopt.optimizer.solve import SolveOptions, run, solve
+
+
+class Kind(StrEnum):
+    WORST = "worst"
+    CVAR = "cvar"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """``worst``, or ``cvar`` at tail share ``alpha`` (0 < alpha ≤ 1)."""
+
+    kind: Kind
+    alpha: float = 1.0
+
+    def __str__(self) -> str:
+        return str(self.kind) if self.kind is Kind.WORST else f"cvar:{self.alpha:g}"
+
+
+def parse_criterion(text: str) -> Criterion:
+    """``"worst"`` or ``"cvar:0.2"`` (the ``--robust`` option).
+
+    Raises
+    ------
+    InputError
+        Anything else, or an ALPHA outside (0, 1].
+    """
+    cleaned = text.strip().lower()
+    if cleaned == Kind.WORST:
+        return Criterion(Kind.WORST)
+    head, _, tail = cleaned.partition(":")
+    alpha = None
+    if head == Kind.CVAR:
+        try:
+            alpha = float(tail)
+        except ValueError:
+            alpha = None
+    if alpha is None or not 0.0 < alpha <= 1.0:
+        raise InputError(
+            "unknown robust criterion", column="--robust", value=text,
+            expected="worst, or cvar:ALPHA with 0 < ALPHA <= 1 (e.g. cvar:0.2)",
+            message_zh="未知的稳健准则",
+            expected_zh="worst，或 cvar:ALPHA，0 < ALPHA <= 1（如 cvar:0.2）")
+    return Criterion(Kind.CVAR, alpha)
+
+
+def scenarios(table: Table, policy: Policy, criterion: Criterion) -> tuple[np.ndarray, str]:
+    """The score scenarios of ``criterion`` (one row per scenario) and what they are.
+
+    Raises
+    ------
+    InputError
+        No ``[uncertainty]`` in the policy, or ``worst`` without reviewers.
+    """
+    uncertainty = policy.uncertainty
+    if uncertainty is None:
+        raise InputError(
+            "--robust needs an [uncertainty] table in the policy", file=policy.source,
+            column="uncertainty", expected='[uncertainty] reviewers = ["A", "B", "C"] or '
+            'spread = "score_sd"', message_zh="--robust 需要政策中的 [uncertainty] 表")
+    if uncertainty.reviewers:
+        return reviewer_scores(table, policy), "reviewers"
+    if criterion.kind is Kind.WORST:
+        raise InputError(
+            "--robust worst needs reviewers in [uncertainty] (a spread has no worst case)",
+            file=policy.source, column="uncertainty.spread", value=str(uncertainty.spread),
+            expected='reviewers = ["A", "B", "C"], or --robust cvar:ALPHA',
+            message_zh="--robust worst 需要 [uncertainty] 中的 reviewers（评审列）",
+            expected_zh='reviewers = ["评审A", "评审B", "评审C"]，或改用 --robust cvar:ALPHA')
+    return score_draws(table, policy), "draws"
+
+
+def robust_model(model: LinearModel, scores: np.ndarray, criterion: Criterion) -> LinearModel:
+    """``model`` with its objective replaced by ``criterion`` over the rows of ``scores``.
+
+    Parameters
+    ----------
+    model
+        The built (maximizing) model; columns ``0..n-1`` are the commitments.
+    scores
+        Shape (K, n): one score vector per scenario.
+    criterion
+        ``worst`` or ``cvar:ALPHA``.
+
+    Returns
+    -------
+    LinearModel
+        Same rows and columns first; then the criterion's columns (t; or η, z_1..z_K)
+        and one row per scenario (tagged as hard rows).
+    """
+    k, n = scores.shape
+    first = len(model.cost)
+    scenario_cols = np.tile(np.arange(n), (k, 1))
+    if criterion.kind is Kind.WORST:
+        # Σ s_k·x − t ≥ 0
+        extra_cost, extra_lower, extra_upper = np.array([1.0]), np.array([-INF]), np.array([INF])
+        aux_cols = np.full((k, 1), first)
+        aux_coefs = np.full((k, 1), -1.0)
+    else:
+        # Σ s_k·x − η + z_k ≥ 0
+        extra_cost = np.concatenate([[1.0], np.full(k, -1.0 / (criterion.alpha * k))])
+        extra_lower = np.concatenate([[-INF], np.zeros(k)])
+        extra_upper = np.full(k + 1, INF)
+        aux_cols = np.column_stack([np.full(k, first), first + 1 + np.arange(k)])
+        aux_coefs = np.column_stack([np.full(k, -1.0), np.ones(k)])
+    cols = np.hstack([scenario_cols, aux_cols])
+    coefs = np.hstack([scores, aux_coefs])
+    lengths = np.full(k, cols.shape[1])
+    extra = len(extra_cost)
+    return replace(
+        model,
+        sense=Sense.MAXIMIZE,
+        cost=np.concatenate([np.zeros(first), extra_cost]),
+        col_lower=np.concatenate([model.col_lower, extra_lower]),
+        col_upper=np.concatenate([model.col_upper, extra_upper]),
+        integer=np.concatenate([model.integer, np.zeros(extra, bool)]),
+        start=np.concatenate([model.start, model.start[-1] + np.cumsum(lengths)]
+                             ).astype(np.int32),
+        index=np.concatenate([model.index, cols.ravel()]).astype(np.int32),
+        value=np.concatenate([model.value, coefs.ravel()]),
+        row_lower=np.concatenate([model.row_lower, np.zeros(k)]),
+        row_upper=np.concatenate([model.row_upper, np.full(k, INF)]),
+        tags=model.tags + (RowTag(RowKind.LINK, "robust"),) * k,
+    )
+
+
+def criterion_value(totals: np.ndarray, criterion: Criterion) -> float:
+    """The criterion over equally likely scenario totals Σ s_k·x (independent of the LP).
+
+    ``worst`` is the smallest total; ``cvar:ALPHA`` the mean of the lowest ALPHA share,
+    the scenario at the boundary counted with the fraction of its weight that fits.
+    """
+    ordered = np.sort(np.asarray(totals, dtype=float))
+    if criterion.kind is Kind.WORST:
+        return float(ordered[0])
+    k = len(ordered)
+    before = np.arange(k) / k                         # tail mass before each scenario
+    weight = np.clip(criterion.alpha - before, 0.0, 1.0 / k)
+    return float(weight @ ordered / criterion.alpha)
+
+
+def solve_robust(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
+                 criterion: Criterion, options: SolveOptions | None = None) -> Result:
+    """Solve the nominal model and the robust one; the robust plan with its comparison.
+
+    Returns
+    -------
+    Result
+        The robust plan (``objective`` is its nominal objective, the mean score) with
+        ``robust`` set; or the nominal result unchanged when the nominal model has no
+        plan (the robust model has the same feasible plans: same diagnosis).
+
+    Raises
+    ------
+    InputError
+        No ``[uncertainty]``, or ``worst`` without reviewers.
+    """
+    options = options or SolveOptions()
+    scores, kind = scenarios(table, policy, criterion)
+    nominal = solve(table, policy, constraints, options)
+    if not nominal.is_ok or nominal.objective is None:
+        return nominal
+    started = time.perf_counter()
+    built = build(table, policy, constraints)
+    outcome = run(robust_model(built.model, scores, criterion), options)
+    if outcome.values is None:
+        return replace(nominal, status=outcome.status, objective=None, robust=None,
+                       amounts=np.zeros_like(nominal.amounts),
+                       funded=np.zeros_like(nominal.funded), committed=0.0, constraints=())
+    n = built.model.n
+    amounts = clean_amounts(outcome.values, n, built.bounds.lower, built.bounds.upper)
+    nominal_cost = built.model.cost[:n]
+    plan_objective = float(nominal_cost @ amounts)
+    robustness = Robustness(
+        criterion=str(criterion),
+        value=criterion_value(scores @ amounts, criterion),
+        nominal_objective=plan_objective,
+        nominal_optimum=nominal.objective,
+        price=_price(nominal.objective, plan_objective),
+        nominal_plan_value=criterion_value(scores @ nominal.amounts, criterion),
+        scenarios=kind, count=len(scores), nominal_amounts=nominal.amounts,
+    )
+    lines = policy_lines(table, policy, constraints)
+    return replace(
+        nominal, status=outcome.status, objective=plan_objective, amounts=amounts,
+        funded=amounts > 0, committed=float(amounts.sum()), gap=outcome.gap,
+        # shadow prices of the robust model would be in the criterion's units: none given
+        constraints=constraint_report(built, lines, amounts, None, policy),
+        seconds=nominal.seconds + time.perf_counter() - started,
+        phases={**nominal.phases, "robust": time.perf_counter() - started},
+        robust=robustness,
+    )
+
+
+def _price(optimum: float, objective: float) -> float:
+    """The nominal objective given up; a difference within solver tolerance is 0."""
+    price = optimum - objective
+    return 0.0 if abs(price) <= 1e-9 * max(1.0, abs(optimum)) else price
