@@ -188,6 +188,10 @@ def solve(
         "share and sum constraint keeps its shadow price.")] = False,
     sheet: SheetOpt = None,
     strict: StrictOpt = False,
+    robust: Annotated[str | None, typer.Option(
+        "--robust", help="Plan for uncertain scores ([uncertainty] in the policy): 'worst' "
+        "(best worst-reviewer total) or 'cvar:ALPHA' (best mean of the worst ALPHA share "
+        "of the scenarios), compared with the nominal optimum.", show_default=False)] = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -207,6 +211,19 @@ def solve(
         from fundopt.reports.terminal import render_phases, render_summary
 
         started = time.perf_counter()
+        criterion = None
+        if robust is not None:
+            from fundopt.optimizer.robust import parse_criterion
+
+            criterion = parse_criterion(robust)
+            if relax or alternatives or ranges:
+                raise InputError(
+                    "--robust cannot be combined with --relax, --alternatives or --ranges",
+                    column="--robust", value=robust,
+                    hint="Run them as two commands: the robust plan, then the analyses of "
+                         "the nominal one.",
+                    message_zh="--robust 不能与 --relax、--alternatives、--ranges 同时使用",
+                    hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
         inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
         check_output_paths(outputs, list(inputs.files))
@@ -217,7 +234,12 @@ def solve(
         options = SolveOptions(solver=SolverName(solver.value), time_limit=time_limit, gap=gap,
                                algorithm=Algorithm(algorithm.value))
         problem = Problem(inputs.table, inputs.policy, inputs.constraints, options)
-        result = problem.solve()
+        if criterion is not None:
+            from fundopt.optimizer.robust import solve_robust
+
+            result = solve_robust(problem, criterion)
+        else:
+            result = problem.solve()
         if relax or alternatives or ranges:
             from fundopt.optimizer.findings import Requests, add_findings
             result = add_findings(problem, result,
@@ -230,6 +252,10 @@ def solve(
         written_at = time.perf_counter()
         console = Console(highlight=False)
         render_summary(console, inputs.table, inputs.policy, result, lang.value, notes=notes)
+        if result.robust is not None:
+            from fundopt.reports.terminal_uncertainty import render_robust
+
+            render_robust(console, inputs.table, inputs.policy, result, lang.value)
         if profile:
             phases = {"read": read_at - started, **result.phases,
                       "write": written_at - solved_at, "total": written_at - started}
@@ -528,6 +554,64 @@ def init(
 
         written = write_starter(folder, lang.value, force)
         _wrote(Console(highlight=False), written, lang)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+@app.command()
+def stability(
+    table: TableArg,
+    policy: PolicyOpt = None,
+    draws: Annotated[int | None, typer.Option(
+        "--draws", min=1, max=1_000_000,
+        help="Score draws (default: the policy's [uncertainty] draws, else 1000).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="Seed of the draws (default: the policy's, else 0).")] = None,
+    output: BatchOutputOpt = None,
+    workers: WorkersOpt = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.0, help="Stop each draw's solve after this many seconds.")
+    ] = None,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """How stable is each choice when the scores are uncertain? Solves the plan for each
+    score draw of the policy's [uncertainty] table on the model built once, and reports
+    per sub-fund the share of draws in which it is funded (core >= 90%, out < 10%, else
+    contested), its mean amount, and the objective's p5 / p50 / p95.
+
+    Example:
+
+        fundopt stability inputs/2024.csv --draws 1000 -o out/stability.xlsx
+    """
+
+    def body() -> int:
+        from fundopt.models.inputs import load_inputs
+        from fundopt.models.uncertainty import require_uncertainty
+        from fundopt.optimizer.solve import SolveOptions
+        from fundopt.optimizer.stability import stability as run_stability
+        from fundopt.reports.export import check_output_paths
+        from fundopt.reports.labels import label
+        from fundopt.reports.progress import LazyProgress
+        from fundopt.reports.stability import write_stability
+        from fundopt.reports.terminal import render_summary
+        from fundopt.reports.terminal_uncertainty import render_stability
+
+        inputs = load_inputs(table, policy)
+        outputs = list(output or [])
+        check_output_paths(outputs, list(inputs.files))
+        require_uncertainty(inputs.policy, "stability")
+        console = Console(highlight=False)
+        with LazyProgress(console, label("progress.solving", lang.value)) as report:
+            run = run_stability(inputs.table, inputs.policy, inputs.constraints, draws=draws,
+                                seed=seed, options=SolveOptions(time_limit=time_limit),
+                                workers=workers, progress=report)
+        if not run.nominal.is_ok:
+            render_summary(console, inputs.table, inputs.policy, run.nominal, lang.value)
+            return EXIT_INFEASIBLE if run.nominal.status == "infeasible" else EXIT_INTERNAL
+        write_stability(outputs, inputs.table, inputs.policy, run, lang.value)
+        render_stability(console, inputs.table, inputs.policy, run, lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)

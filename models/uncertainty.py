@@ -77,6 +77,25 @@ def parse_uncertainty(value: Any, objective: Any, loc: Locator) -> Uncertainty:
     return Uncertainty(reviewers=reviewers, spread=spread, draws=draws, seed=seed)
 
 
+def require_uncertainty(policy: Policy, command: str) -> Uncertainty:
+    """The policy's ``[uncertainty]``; ``command`` (``stability``, ``--robust``) needs it.
+
+    Raises
+    ------
+    InputError
+        The policy has no ``[uncertainty]`` table.
+    """
+    if policy.uncertainty is None:
+        raise InputError(
+            f"{command} needs an [uncertainty] table in the policy", file=policy.source,
+            column="uncertainty",
+            expected='[uncertainty] reviewers = ["score_a", "score_b", "score_c"] or '
+                     'spread = "score_sd"',
+            message_zh=f"{command} 需要政策中的 [uncertainty] 表（评审列或标准差列）",
+            hint="See README, Uncertain scores.", hint_zh="见 README“评分的不确定性”一节。")
+    return policy.uncertainty
+
+
 def panel_objective(uncertainty: Uncertainty) -> Objective:
     """The objective when the policy gives none: the mean of the reviewers' scores."""
     k = len(uncertainty.reviewers)

@@ -117,7 +117,9 @@ class Robustness:
     ``nominal_plan_value`` the nominal optimum's; ``nominal_objective`` is the plan's
     nominal objective (mean score) and ``nominal_optimum`` the best one; ``price`` is
     their difference, the nominal objective given up for robustness (≥ 0).
-    ``scenarios`` says what the criterion is over: ``reviewers`` or ``draws``.
+    ``scenarios`` says what the criterion is over (``reviewers`` or ``draws``, ``count``
+    of them); ``plan_totals`` and ``nominal_totals`` are each scenario's total score
+    Σ s_k·x of the robust plan and of the nominal optimum (``nominal_amounts``).
     """
 
     criterion: str
@@ -129,6 +131,8 @@ class Robustness:
     scenarios: str
     count: int
     nominal_amounts: np.ndarray
+    plan_totals: np.ndarray
+    nominal_totals: np.ndarray
 
 
 @dataclass(frozen=True)

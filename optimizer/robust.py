@@ -22,7 +22,7 @@ import numpy as np
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Constraint, Policy, Sense, Table
-from fundopt.models.uncertainty import reviewer_scores, score_draws
+from fundopt.models.uncertainty import require_uncertainty, reviewer_scores, score_draws
 from fundopt.optimizer.build import INF, LinearModel, RowKind, RowTag, build
 from fundopt.optimizer.report import clean_amounts, constraint_report, policy_lines
 from fundopt.optimizer.result import Result, Robustness
@@ -80,12 +80,7 @@ def scenarios(table: Table, policy: Policy, criterion: Criterion) -> tuple[np.nd
     InputError
         No ``[uncertainty]`` in the policy, or ``worst`` without reviewers.
     """
-    uncertainty = policy.uncertainty
-    if uncertainty is None:
-        raise InputError(
-            "--robust needs an [uncertainty] table in the policy", file=policy.source,
-            column="uncertainty", expected='[uncertainty] reviewers = ["A", "B", "C"] or '
-            'spread = "score_sd"', message_zh="--robust 需要政策中的 [uncertainty] 表")
+    uncertainty = require_uncertainty(policy, "--robust")
     if uncertainty.reviewers:
         return reviewer_scores(table, policy), "reviewers"
     if criterion.kind is Kind.WORST:
@@ -207,6 +202,7 @@ def solve_robust(table: Table, policy: Policy, constraints: tuple[Constraint, ..
         price=_price(nominal.objective, plan_objective),
         nominal_plan_value=criterion_value(scores @ nominal.amounts, criterion),
         scenarios=kind, count=len(scores), nominal_amounts=nominal.amounts,
+        plan_totals=scores @ amounts, nominal_totals=scores @ nominal.amounts,
     )
     lines = policy_lines(table, policy, constraints)
     return replace(

@@ -230,6 +230,10 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
     if result.diagnosis is not None:
         out["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
     out.update(findings_dict(result, frame[ID].astype(str).tolist(), policy.unit, lang))
+    if result.robust is not None:
+        from fundopt.reports.robust import robust_dict
+
+        out["robust"] = robust_dict(table, policy, result)
     cleaned: dict[str, Any] = json_ready(out)
     cleaned["allocations"] = allocations
     return cleaned

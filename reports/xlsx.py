@@ -96,6 +96,11 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
     add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
               title_rows=0, numbers_left=True)
     add_plan_sheet(book, table, policy, result, lang)
+    if result.robust is not None:
+        from fundopt.reports.robust import robust_rows
+
+        rows = robust_rows(table, policy, result, lang)
+        add_sheet(book, label("sheet.robust", lang), rows, row_widths(rows))
     add_review_sheets(book, table, policy, result, lang)
     for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang, notes)),
                       ("sheet.constraints", _constraint_rows(result, lang)),

@@ -1,0 +1,102 @@
+"""Uncertain scores on the console: the robust plan against the nominal optimum
+(``solve --robust``) and the stability table (``fundopt stability``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from fundopt.models.domain import Policy, Table
+from fundopt.optimizer.result import Result
+from fundopt.optimizer.stability import Stability
+from fundopt.reports.labels import label
+from fundopt.reports.robust import (
+    criterion_text,
+    plan_differences,
+    reviewer_totals,
+    scenarios_text,
+)
+from fundopt.reports.stability import GROUPS, group_counts, stability_frame
+
+DASH = "—"
+
+
+def _number(value: Any) -> str:
+    if value is None or not np.isfinite(float(value)):
+        return DASH
+    return f"{float(value):,.2f}"
+
+
+def render_robust(console: Console, table: Table, policy: Policy, result: Result,
+                  lang: str) -> None:
+    """The criterion and nominal objective of the robust plan and of the nominal optimum,
+    the price of robustness, each reviewer's total and the sub-funds that differ."""
+    robust = result.robust
+    if robust is None:
+        return
+    grid = RichTable(title=f"{label('robust', lang)}: {robust.criterion}")
+    grid.add_column(label("field", lang))
+    grid.add_column(label("robust.plan", lang), justify="right")
+    grid.add_column(label("robust.nominal_plan", lang), justify="right")
+    grid.add_row(Text(label("robust.criterion", lang)), Text(criterion_text(robust, lang)), "")
+    grid.add_row(Text(label("robust.scenarios", lang)), Text(scenarios_text(robust, lang)), "")
+    grid.add_row(Text(label("robust.value", lang)), _number(robust.value),
+                 _number(robust.nominal_plan_value))
+    grid.add_row(Text(label("robust.nominal_objective", lang)),
+                 _number(robust.nominal_objective), _number(robust.nominal_optimum))
+    for name, plan, nominal in reviewer_totals(policy, robust):
+        grid.add_row(Text(label("robust.reviewer_total", lang).format(reviewer=name)),
+                     _number(plan), _number(nominal))
+    grid.add_row(Text(label("robust.price", lang)), _number(robust.price), "")
+    console.print(grid)
+    added, dropped = plan_differences(table, result)
+    if not added and not dropped:
+        console.print(Text(label("robust.same_plan", lang)))
+    for key, ids in (("robust.added", added), ("robust.dropped", dropped)):
+        if ids:
+            console.print(Text(f"{label(key, lang)}: {' '.join(ids)}"))
+
+
+def render_stability(console: Console, table: Table, policy: Policy, run: Stability,
+                     lang: str, max_rows: int = 60) -> None:
+    """Key figures, then the rows by group (core, contested, out), most often funded first;
+    at most ``max_rows`` rows (the output files have every row)."""
+    figures = RichTable(title=label("stability", lang), show_header=False)
+    figures.add_column()
+    figures.add_column(justify="right")
+    figures.add_row(label("stability.draws", lang), f"{run.draws} (seed {run.seed})")
+    figures.add_row(label("stability.solved", lang), str(run.solved))
+    figures.add_row(label("objective", lang) + " · " + label("robust.nominal_plan", lang),
+                    _number(run.nominal.objective))
+    for key, value in run.percentiles().items():
+        figures.add_row(label(f"objective.{key}", lang), _number(value))
+    figures.add_row(label("group", lang),
+                    label("stability.groups", lang).format(**group_counts(run)))
+    figures.add_row(label("stability.engine", lang), f"{run.engine} × {run.workers}")
+    console.print(figures)
+    frame = stability_frame(table, run)
+    frame["order"] = [GROUPS.index(g) for g in frame["group"]]
+    frame = frame.sort_values(["order", "funded_share"], ascending=[True, False],
+                              kind="stable")
+    grid = RichTable(title=label("sheet.stability", lang))
+    unit = f" ({policy.unit})"
+    for key, right in (("id", False), ("name", False), ("group", False),
+                       ("funded_share", True), ("mean_amount", True),
+                       ("in_nominal_plan", False), ("nominal_amount", True)):
+        head = label(key, lang) + (unit if "amount" in key else "")
+        grid.add_column(head, justify="right" if right else "left",
+                        overflow="ellipsis" if key == "name" else "fold",
+                        no_wrap=key == "name", max_width=36)
+    for row in frame.head(max_rows).itertuples(index=False):
+        grid.add_row(Text(str(row.id)), Text(str(row.name)),
+                     Text(label(f"group.{row.group}", lang)), f"{row.funded_share:.1%}",
+                     _number(row.mean_amount),
+                     label("yes" if row.in_nominal_plan else "no", lang),
+                     _number(row.nominal_amount))
+    console.print(grid)
+    if len(frame) > max_rows:
+        console.print(Text(label("more_rows", lang).format(n=len(frame) - max_rows)))

@@ -1,0 +1,71 @@
+"""The review workbook of ``fundopt stability``: a cover, the stability sheet (every row's
+funded share, mean amount and group, with a bar chart of the funded shares) and the
+nominal plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fundopt.models.domain import Policy, Table
+from fundopt.optimizer.stability import Stability
+from fundopt.reports.labels import label
+from fundopt.reports.review import (
+    AMOUNT_FMT,
+    COUNT_FMT,
+    NUMBER_FMT,
+    SHARE_FMT,
+    Row,
+    cover_rows,
+    input_files,
+)
+from fundopt.reports.stability import display_frame, group_counts, stability_frame
+from fundopt.reports.xlsx import add_plan_sheet, add_sheet, row_widths
+
+# A bar per row is readable up to a few hundred rows; beyond, the chart shows the first.
+CHART_ROWS = 200
+
+
+def write_stability_xlsx(path: Path, table: Table, policy: Policy, run: Stability,
+                         lang: str) -> None:
+    """Write the stability workbook to ``path``."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
+    book = Workbook(write_only=True)
+    percentiles = run.percentiles()
+    counts = group_counts(run)
+    figures = [(label("stability.draws", lang), run.draws, COUNT_FMT),
+               (label("stability.seed", lang), run.seed, COUNT_FMT),
+               (label("stability.solved", lang), run.solved, COUNT_FMT),
+               (label("objective", lang) + " · " + label("robust.nominal_plan", lang),
+                run.nominal.objective, NUMBER_FMT),
+               *((label(f"objective.{k}", lang), v, NUMBER_FMT) for k, v in percentiles.items()),
+               *((label(f"group.{g}", lang), c, COUNT_FMT) for g, c in counts.items())]
+    cover = cover_rows(label("cover.title.stability", lang), figures,
+                       input_files(table, policy), run.nominal.solver, lang)
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
+    frame = display_frame(table, policy, run, lang)
+    kinds = {"funded_share": SHARE_FMT, "mean_amount": AMOUNT_FMT,
+             "nominal_amount": AMOUNT_FMT}
+    canonical = [str(c) for c in stability_frame(table, run).columns]
+    formats = [kinds.get(c) for c in canonical]
+    rows: list[Row] = [(list(frame.columns), [None] * len(formats), True)]
+    rows += [(list(values), formats, False)
+             for values in frame.itertuples(index=False, name=None)]
+    widths = [min(w, 40.0) for w in row_widths(rows)]
+    sheet = add_sheet(book, label("sheet.stability", lang), rows, widths)
+    shown = min(len(frame), CHART_ROWS)
+    share_column = canonical.index("funded_share") + 1
+    chart = BarChart()
+    chart.type, chart.title = "bar", label("chart.funded_share", lang)
+    chart.legend = None
+    chart.width, chart.height = 18, max(8.0, 0.45 * shown)
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, 1.0
+    chart.y_axis.number_format = "0%"
+    chart.add_data(Reference(sheet, min_col=share_column, min_row=1, max_row=shown + 1),
+                   titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown + 1))
+    sheet.add_chart(chart, f"{chr(ord('A') + len(canonical) + 1)}2")
+    add_plan_sheet(book, table, policy, run.nominal, lang)
+    book.save(path)
