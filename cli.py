@@ -301,6 +301,10 @@ def check(
     _guarded(lang, debug, body)
 
 
+# Score draws behind the funded shares ``explain`` quotes; ``stability`` takes the policy's.
+EXPLAIN_DRAWS = 100
+
+
 @app.command()
 def explain(
     table: TableArg,
@@ -312,12 +316,16 @@ def explain(
         ".xlsx with a diagnosis sheet). Repeatable.")] = None,
     solver: SolverOpt = Solver.HIGHS,
     sheet: SheetOpt = None,
+    draws: Annotated[int, typer.Option(
+        "--draws", min=0, max=1_000_000, help="With [uncertainty] in the policy: score draws "
+        "for each sub-fund's funded share (0 = skip).")] = EXPLAIN_DRAWS,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
     """Explain why sub-funds are in or out of the optimal plan: the score at which each
     would enter or leave, the objective cost of forcing it in or leaving it out, what it
-    displaces or what replaces it, and the binding constraints that hold it.
+    displaces or what replaces it, and the binding constraints that hold it. With
+    [uncertainty] in the policy, also the share of score draws in which each is funded.
 
     Example:
 
@@ -347,6 +355,12 @@ def explain(
             render_summary(console, inputs.table, inputs.policy, result, lang.value)
             return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_INTERNAL
         render_explanations(console, result, inputs.policy.unit, lang.value)
+        if inputs.policy.uncertainty is not None and draws > 0:
+            from fundopt.optimizer.stability import stability as run_stability
+            from fundopt.reports.terminal_uncertainty import render_funded_shares
+
+            run = run_stability(inputs.table, inputs.policy, inputs.constraints, draws=draws)
+            render_funded_shares(console, inputs.table, ids, run, lang.value)
         _wrote(console, outputs, lang)
         return EXIT_OK
 

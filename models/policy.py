@@ -161,7 +161,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
     if "uncertainty" in data:
         from fundopt.models.uncertainty import parse_uncertainty  # imports this module
 
-        uncertainty = parse_uncertainty(data["uncertainty"], data.get("objective"), loc)
+        uncertainty = parse_uncertainty(data["uncertainty"], loc)
     objective = _objective(data["objective"], loc) if "objective" in data else Objective()
     if uncertainty is not None and uncertainty.reviewers and "objective" not in data:
         from fundopt.models.uncertainty import panel_objective

@@ -29,16 +29,13 @@ UNCERTAINTY_KEYS = ("reviewers", "spread", "draws", "seed")
 MAX_DRAWS = 1_000_000
 
 
-def parse_uncertainty(value: Any, objective: Any, loc: Locator) -> Uncertainty:
+def parse_uncertainty(value: Any, loc: Locator) -> Uncertainty:
     """Validate the ``[uncertainty]`` table of a policy document.
 
     Parameters
     ----------
     value
         The table as read (TOML or policy sheet).
-    objective
-        The document's ``[objective]`` table, or None when the policy gives none (then
-        the objective is the reviewers' mean).
     loc
         Where the policy came from, for messages.
 
@@ -46,8 +43,7 @@ def parse_uncertainty(value: Any, objective: Any, loc: Locator) -> Uncertainty:
     ------
     InputError
         Unknown keys (with a "did you mean"), neither or both of reviewers and spread, a
-        reviewer list that is empty or repeats a column, draws < 1, a negative seed, or an
-        objective other than one maximized column.
+        reviewer list that is empty or repeats a column, draws < 1 or a negative seed.
     """
     if not isinstance(value, Mapping):
         raise loc.error("uncertainty", "uncertainty must be a table", value=value,
@@ -68,22 +64,18 @@ def parse_uncertainty(value: Any, objective: Any, loc: Locator) -> Uncertainty:
                        integer=True)) if "draws" in value else Uncertainty.draws
     seed = int(number(value["seed"], "uncertainty.seed", loc, lo=0.0, hi=2.0 ** 63,
                       integer=True)) if "seed" in value else Uncertainty.seed
-    if objective is not None and not _one_maximized_column(objective):
-        raise loc.error(
-            "objective", "with [uncertainty] the objective must maximize one score column",
-            expected='maximize = "score", or no [objective] (then the reviewers\' mean)',
-            message_zh="有 [uncertainty] 时，目标函数须为最大化单一评分列",
-            expected_zh='maximize = "score"，或不写 [objective]（即评审均分）')
     return Uncertainty(reviewers=reviewers, spread=spread, draws=draws, seed=seed)
 
 
 def require_uncertainty(policy: Policy, command: str) -> Uncertainty:
-    """The policy's ``[uncertainty]``; ``command`` (``stability``, ``--robust``) needs it.
+    """The policy's ``[uncertainty]``; ``command`` (``stability``, ``--robust``) needs it,
+    and an objective the scores are about: one maximized column, or the reviewers' mean.
 
     Raises
     ------
     InputError
-        The policy has no ``[uncertainty]`` table.
+        The policy has no ``[uncertainty]`` table, or weights or minimizes its objective
+        (a scenario may do that for ``solve``; the draws would have no meaning).
     """
     if policy.uncertainty is None:
         raise InputError(
@@ -93,6 +85,14 @@ def require_uncertainty(policy: Policy, command: str) -> Uncertainty:
                      'spread = "score_sd"',
             message_zh=f"{command} 需要政策中的 [uncertainty] 表（评审列或标准差列）",
             hint="See README, Uncertain scores.", hint_zh="见 README“评分的不确定性”一节。")
+    objective = policy.objective
+    if objective.sense is not Sense.MAXIMIZE or objective.normalize:
+        raise InputError(
+            f"{command} needs an objective that maximizes one score column",
+            file=policy.source, column="objective",
+            expected='maximize = "score", or no [objective] (then the reviewers\' mean)',
+            message_zh=f"{command} 要求目标函数为最大化单一评分列",
+            expected_zh='maximize = "score"，或不写 [objective]（即评审均分）')
     return policy.uncertainty
 
 
@@ -101,11 +101,6 @@ def panel_objective(uncertainty: Uncertainty) -> Objective:
     k = len(uncertainty.reviewers)
     return Objective(Sense.MAXIMIZE, {column: 1.0 / k for column in uncertainty.reviewers},
                      normalize=False)
-
-
-def _one_maximized_column(objective: Any) -> bool:
-    return (isinstance(objective, Mapping) and set(objective) == {"maximize"}
-            and isinstance(objective["maximize"], str))
 
 
 def _reviewers(value: Any, loc: Locator) -> tuple[str, ...]:

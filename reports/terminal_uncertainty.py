@@ -100,3 +100,18 @@ def render_stability(console: Console, table: Table, policy: Policy, run: Stabil
     console.print(grid)
     if len(frame) > max_rows:
         console.print(Text(label("more_rows", lang).format(n=len(frame) - max_rows)))
+
+
+def render_funded_shares(console: Console, table: Table, ids: list[str], run: Stability,
+                         lang: str) -> None:
+    """``explain`` with ``[uncertainty]``: in how many score draws each sub-fund is funded."""
+    position = {str(v): i for i, v in enumerate(table.frame["id"].astype(str))}
+    groups = run.groups()
+    for row_id in ids:
+        i = position.get(str(row_id).strip())
+        if i is None:
+            continue
+        text = label("explain.stability", lang).format(
+            share=float(run.funded_share[i]), draws=run.solved,
+            group=label(f"group.{groups[i]}", lang))
+        console.print(Text(f"{row_id}: {text}"))

@@ -76,22 +76,17 @@ def _add_policy_constraint(rows: _Rows, frame: pd.DataFrame, policy: Policy,
                 rows.add((column - c.max) * mask, None, -INF, 0.0)
 
 
-def reference_solve(frame: pd.DataFrame, policy: Policy, constraints: Sequence[Constraint]
-                    ) -> tuple[str, float | None, np.ndarray | None]:
-    """Solve SPEC §4 exactly (MIP gap 0).
-
-    Returns
-    -------
-    tuple
-        ("optimal", objective, x) or ("infeasible", None, None); any other solver outcome
-        is reported as ("error: <message>", None, None).
-    """
+def reference_model(frame: pd.DataFrame, policy: Policy, constraints: Sequence[Constraint]
+                    ) -> tuple[LinearConstraint, Bounds, np.ndarray, float] | None:
+    """The rows and bounds of SPEC §4 over [x, y] — over [z, y] with x = step·z, z integer,
+    under ``amount_step`` — their integrality and the step (None: a must row that cannot
+    be funded)."""
     n = len(frame)
     lower, upper = ticket_limits(frame, policy)
     status = statuses(frame)
     fundable = (status != "exclude") & (lower <= upper) & (upper > 0)
     if ((status == "must") & ~fundable).any():
-        return "infeasible", None, None   # a must row that cannot be funded
+        return None   # a must row that cannot be funded
     eye = np.eye(n)
     rows = _Rows(n)
     for i in range(n):   # l_i·y_i ≤ x_i ≤ u_i·y_i
@@ -103,9 +98,6 @@ def reference_solve(frame: pd.DataFrame, policy: Policy, constraints: Sequence[C
                  INF if policy.max_funded is None else policy.max_funded)
     for c in constraints:
         _add_policy_constraint(rows, frame, policy, c)
-
-    c_x = objective_vector(frame, policy)
-    sign = -1.0 if policy.objective.sense is Sense.MAXIMIZE else 1.0
     y_lower = (status == "must").astype(float)
     # With amount_step the variables are whole steps z (x = step·z, z integer): every x
     # coefficient is scaled, and the bounds l ≤ step·z ≤ u round by integrality alone.
@@ -116,10 +108,29 @@ def reference_solve(frame: pd.DataFrame, policy: Policy, constraints: Sequence[C
                     np.concatenate([np.where(fundable, upper, 0.0) / step,
                                     fundable.astype(float)]))
     integer_x = np.ones(n) if policy.amount_step else np.zeros(n)
-    res = milp(np.concatenate([sign * c_x, np.zeros(n)]) * scale,
-               constraints=LinearConstraint(constraint.A * scale, constraint.lb, constraint.ub),
-               integrality=np.concatenate([integer_x, np.ones(n)]), bounds=bounds,
-               options={"mip_rel_gap": 0.0})
+    return (LinearConstraint(constraint.A * scale, constraint.lb, constraint.ub), bounds,
+            np.concatenate([integer_x, np.ones(n)]), step)
+
+
+def reference_solve(frame: pd.DataFrame, policy: Policy, constraints: Sequence[Constraint]
+                    ) -> tuple[str, float | None, np.ndarray | None]:
+    """Solve SPEC §4 exactly (MIP gap 0).
+
+    Returns
+    -------
+    tuple
+        ("optimal", objective, x) or ("infeasible", None, None); any other solver outcome
+        is reported as ("error: <message>", None, None).
+    """
+    n = len(frame)
+    model = reference_model(frame, policy, constraints)
+    if model is None:
+        return "infeasible", None, None
+    constraint, bounds, integrality, step = model
+    c_x = objective_vector(frame, policy)
+    sign = -1.0 if policy.objective.sense is Sense.MAXIMIZE else 1.0
+    res = milp(np.concatenate([sign * c_x * step, np.zeros(n)]), constraints=constraint,
+               integrality=integrality, bounds=bounds, options={"mip_rel_gap": 0.0})
     if res.status == 2 or (res.status == 0 and res.x is None):
         return "infeasible", None, None
     if res.status != 0:
@@ -127,3 +138,31 @@ def reference_solve(frame: pd.DataFrame, policy: Policy, constraints: Sequence[C
     x = np.clip(res.x[:n] * step, 0.0, None)
     x[np.abs(x) < 1e-9] = 0.0
     return "optimal", float(c_x @ x), x
+
+
+def reference_max_min(frame: pd.DataFrame, policy: Policy, constraints: Sequence[Constraint],
+                      totals: np.ndarray) -> tuple[str, float | None, np.ndarray | None]:
+    """max t subject to t ≤ totals_j·x for every row j of ``totals`` and every rule of
+    SPEC §4: the max–min form of ``--robust worst`` (rows = reviewers' scores) and, with
+    one row per subset of scenarios, of CVaR by explicit enumeration."""
+    n = len(frame)
+    model = reference_model(frame, policy, constraints)
+    if model is None:
+        return "infeasible", None, None
+    base, bounds, integrality, step = model
+    # [x, y, t]: the base rows get a zero column for t; then t − totals_j·x ≤ 0
+    matrix = np.hstack([np.asarray(base.A), np.zeros((base.A.shape[0], 1))])
+    extra = np.hstack([-totals * step, np.zeros((len(totals), n)), np.ones((len(totals), 1))])
+    constraint = LinearConstraint(np.vstack([matrix, extra]),
+                                  np.concatenate([base.lb, np.full(len(totals), -INF)]),
+                                  np.concatenate([base.ub, np.zeros(len(totals))]))
+    cost = np.zeros(2 * n + 1)
+    cost[-1] = -1.0
+    res = milp(cost, constraints=constraint, integrality=np.append(integrality, 0),
+               bounds=Bounds(np.append(bounds.lb, -INF), np.append(bounds.ub, INF)),
+               options={"mip_rel_gap": 0.0})
+    if res.status == 2 or (res.status == 0 and res.x is None):
+        return "infeasible", None, None
+    if res.status != 0:
+        return f"error: {res.message}", None, None
+    return "optimal", float(res.x[-1]), np.clip(res.x[:n] * step, 0.0, None)
