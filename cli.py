@@ -359,7 +359,7 @@ def explain(
             from fundopt.optimizer.stability import stability as run_stability
             from fundopt.reports.terminal_uncertainty import render_funded_shares
 
-            run = run_stability(inputs.table, inputs.policy, inputs.constraints, draws=draws)
+            run = run_stability(problem, draws=draws, nominal=result)
             render_funded_shares(console, inputs.table, ids, run, lang.value)
         _wrote(console, outputs, lang)
         return EXIT_OK
@@ -603,7 +603,7 @@ def stability(
     def body() -> int:
         from fundopt.models.inputs import load_inputs
         from fundopt.models.uncertainty import require_uncertainty
-        from fundopt.optimizer.solve import SolveOptions
+        from fundopt.optimizer.problem import Problem, SolveOptions
         from fundopt.optimizer.stability import stability as run_stability
         from fundopt.reports.export import check_output_paths
         from fundopt.reports.labels import label
@@ -618,9 +618,10 @@ def stability(
         require_uncertainty(inputs.policy, "stability")
         console = Console(highlight=False)
         with LazyProgress(console, label("progress.solving", lang.value)) as report:
-            run = run_stability(inputs.table, inputs.policy, inputs.constraints, draws=draws,
-                                seed=seed, options=SolveOptions(time_limit=time_limit),
-                                workers=workers, progress=report)
+            problem = Problem(inputs.table, inputs.policy, inputs.constraints,
+                              SolveOptions(time_limit=time_limit))
+            run = run_stability(problem, draws=draws, seed=seed, workers=workers,
+                                progress=report)
         if not run.nominal.is_ok:
             render_summary(console, inputs.table, inputs.policy, run.nominal, lang.value)
             return EXIT_INFEASIBLE if run.nominal.status == "infeasible" else EXIT_INTERNAL

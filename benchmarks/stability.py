@@ -36,8 +36,7 @@ import numpy as np
 from fundopt.models.inputs import load_inputs
 from fundopt.models.uncertainty import score_draws
 from fundopt.optimizer.build import build
-from fundopt.optimizer.highs import IPM_THRESHOLD, new_highs
-from fundopt.optimizer.highs import _to_highs_lp as to_highs_lp
+from fundopt.optimizer.highs import IPM_THRESHOLD, new_highs, to_highs_lp
 
 ROOT = Path(__file__).resolve().parent.parent
 REVIEWERS = ("评审A", "评审B", "评审C")
@@ -80,9 +79,8 @@ def fundopt_run(csv: Path, draws: int, workers: int, out: Path) -> tuple[float, 
 def large_instance(tmp: Path, n: int) -> Path:
     """A generated LP with three reviewer columns (mean = score) and [uncertainty]."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from generate import generate
-
     import pandas as pd
+    from generate import generate
 
     csv = generate(n, "lp", 10, tmp)
     frame = pd.read_csv(csv, encoding="utf-8-sig")

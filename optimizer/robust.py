@@ -21,12 +21,19 @@ from enum import StrEnum
 import numpy as np
 
 from fundopt.errors import InputError
-from fundopt.models.domain import Constraint, Policy, Sense, Table
+from fundopt.models.domain import Policy, Sense, Table
 from fundopt.models.uncertainty import require_uncertainty, reviewer_scores, score_draws
-from fundopt.optimizer.build import INF, LinearModel, RowKind, RowTag, build
-from fundopt.optimizer.report import clean_amounts, constraint_report, policy_lines
+from fundopt.optimizer.matrix import (
+    INF,
+    LinearModel,
+    RowKind,
+    RowTag,
+    append_cols,
+    append_rows,
+)
+from fundopt.optimizer.problem import Problem
+from fundopt.optimizer.report import constraint_report
 from fundopt.optimizer.result import Result, Robustness
-from fundopt.optimizer.solve import SolveOptions, run, solve
 
 
 class Kind(StrEnum):
@@ -112,39 +119,25 @@ def robust_model(model: LinearModel, scores: np.ndarray, criterion: Criterion) -
         and one row per scenario (tagged as hard rows).
     """
     k, n = scores.shape
-    first = len(model.cost)
-    scenario_cols = np.tile(np.arange(n), (k, 1))
+    first = model.num_cols
     if criterion.kind is Kind.WORST:
         # Σ s_k·x − t ≥ 0
-        extra_cost, extra_lower, extra_upper = np.array([1.0]), np.array([-INF]), np.array([INF])
+        cost, lower, upper = np.array([1.0]), np.array([-INF]), np.array([INF])
         aux_cols = np.full((k, 1), first)
         aux_coefs = np.full((k, 1), -1.0)
     else:
         # Σ s_k·x − η + z_k ≥ 0
-        extra_cost = np.concatenate([[1.0], np.full(k, -1.0 / (criterion.alpha * k))])
-        extra_lower = np.concatenate([[-INF], np.zeros(k)])
-        extra_upper = np.full(k + 1, INF)
+        cost = np.concatenate([[1.0], np.full(k, -1.0 / (criterion.alpha * k))])
+        lower = np.concatenate([[-INF], np.zeros(k)])
+        upper = np.full(k + 1, INF)
         aux_cols = np.column_stack([np.full(k, first), first + 1 + np.arange(k)])
         aux_coefs = np.column_stack([np.full(k, -1.0), np.ones(k)])
-    cols = np.hstack([scenario_cols, aux_cols])
+    grown = append_cols(replace(model, sense=Sense.MAXIMIZE, cost=np.zeros(first)),
+                        cost, lower, upper, np.zeros(len(cost), bool))
+    cols = np.hstack([np.tile(np.arange(n), (k, 1)), aux_cols])
     coefs = np.hstack([scores, aux_coefs])
-    lengths = np.full(k, cols.shape[1])
-    extra = len(extra_cost)
-    return replace(
-        model,
-        sense=Sense.MAXIMIZE,
-        cost=np.concatenate([np.zeros(first), extra_cost]),
-        col_lower=np.concatenate([model.col_lower, extra_lower]),
-        col_upper=np.concatenate([model.col_upper, extra_upper]),
-        integer=np.concatenate([model.integer, np.zeros(extra, bool)]),
-        start=np.concatenate([model.start, model.start[-1] + np.cumsum(lengths)]
-                             ).astype(np.int32),
-        index=np.concatenate([model.index, cols.ravel()]).astype(np.int32),
-        value=np.concatenate([model.value, coefs.ravel()]),
-        row_lower=np.concatenate([model.row_lower, np.zeros(k)]),
-        row_upper=np.concatenate([model.row_upper, np.full(k, INF)]),
-        tags=model.tags + (RowTag(RowKind.LINK, "robust"),) * k,
-    )
+    rows = [(c, v, 0.0, INF) for c, v in zip(cols, coefs, strict=True)]
+    return append_rows(grown, rows, RowTag(RowKind.LINK, "robust"))
 
 
 def criterion_value(totals: np.ndarray, criterion: Criterion) -> float:
@@ -162,9 +155,16 @@ def criterion_value(totals: np.ndarray, criterion: Criterion) -> float:
     return float(weight @ ordered / criterion.alpha)
 
 
-def solve_robust(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
-                 criterion: Criterion, options: SolveOptions | None = None) -> Result:
+def solve_robust(problem: Problem, criterion: Criterion) -> Result:
     """Solve the nominal model and the robust one; the robust plan with its comparison.
+
+    Parameters
+    ----------
+    problem
+        The model built once; its main held model gives the nominal optimum, a held model
+        of its own (role ``robust``) the robust plan.
+    criterion
+        ``worst`` or ``cvar:ALPHA``.
 
     Returns
     -------
@@ -178,22 +178,18 @@ def solve_robust(table: Table, policy: Policy, constraints: tuple[Constraint, ..
     InputError
         No ``[uncertainty]``, or ``worst`` without reviewers.
     """
-    options = options or SolveOptions()
-    scores, kind = scenarios(table, policy, criterion)
-    nominal = solve(table, policy, constraints, options)
+    scores, kind = scenarios(problem.table, problem.policy, criterion)
+    nominal = problem.solve()
     if not nominal.is_ok or nominal.objective is None:
         return nominal
     started = time.perf_counter()
-    built = build(table, policy, constraints)
-    outcome = run(robust_model(built.model, scores, criterion), options)
+    outcome = problem.run(robust_model(problem.model, scores, criterion), role="robust")
     if outcome.values is None:
         return replace(nominal, status=outcome.status, objective=None, robust=None,
                        amounts=np.zeros_like(nominal.amounts),
                        funded=np.zeros_like(nominal.funded), committed=0.0, constraints=())
-    n = built.model.n
-    amounts = clean_amounts(outcome.values, n, built.bounds.lower, built.bounds.upper)
-    nominal_cost = built.model.cost[:n]
-    plan_objective = float(nominal_cost @ amounts)
+    amounts = problem.amounts(outcome.values)
+    plan_objective = problem.objective(amounts)
     robustness = Robustness(
         criterion=str(criterion),
         value=criterion_value(scores @ amounts, criterion),
@@ -204,12 +200,12 @@ def solve_robust(table: Table, policy: Policy, constraints: tuple[Constraint, ..
         scenarios=kind, count=len(scores), nominal_amounts=nominal.amounts,
         plan_totals=scores @ amounts, nominal_totals=scores @ nominal.amounts,
     )
-    lines = policy_lines(table, policy, constraints)
     return replace(
         nominal, status=outcome.status, objective=plan_objective, amounts=amounts,
         funded=amounts > 0, committed=float(amounts.sum()), gap=outcome.gap,
         # shadow prices of the robust model would be in the criterion's units: none given
-        constraints=constraint_report(built, lines, amounts, None, policy),
+        constraints=constraint_report(problem.built, problem.lines, amounts, None,
+                                      problem.policy),
         seconds=nominal.seconds + time.perf_counter() - started,
         phases={**nominal.phases, "robust": time.perf_counter() - started},
         robust=robustness,

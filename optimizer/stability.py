@@ -1,11 +1,12 @@
 """How stable each choice is under uncertain scores (SPEC §8, ``fundopt stability``).
 
-The model is built once. Every draw (a sampled score vector, from the seed alone, made
-in ``models.uncertainty``) only changes the objective costs of the held HiGHS model, which
-is re-solved. Draws are solved in fixed blocks of :data:`BLOCK` draws; each block starts
-from a cleared solver, so a draw's plan depends on its block alone — never on how many
-workers there are or which worker took the block — and the sums are added block by block
-in draw order. Serial and parallel runs give identical numbers.
+The model is built once (one ``Problem`` per process). Every draw (a sampled score vector,
+from the seed alone, made in ``models.uncertainty``) only changes the objective costs of
+the problem's held HiGHS model, which is re-solved. Draws are solved in fixed blocks of
+:data:`BLOCK` draws; each block starts from a cleared solver, so a draw's plan depends on
+its block alone — never on how many workers there are or which worker took the block —
+and the sums are added block by block in draw order. Serial and parallel runs give
+identical numbers.
 """
 
 from __future__ import annotations
@@ -15,19 +16,15 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from fundopt.models.domain import Constraint, Policy, Sense, Table
+from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.uncertainty import require_uncertainty, score_draws
 from fundopt.optimizer.batch import _one_thread, _single_threaded_highs
-from fundopt.optimizer.build import Bounds, LinearModel, build
-from fundopt.optimizer.highs import IPM_THRESHOLD, new_highs
-from fundopt.optimizer.highs import _to_highs_lp as to_highs_lp
-from fundopt.optimizer.report import clean_amounts
+from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
 from fundopt.optimizer.result import Result
-from fundopt.optimizer.solve import SolveOptions, solve
 
 # Draws per block: a block is the unit of work and of warm starts (see the module text).
 BLOCK = 25
@@ -70,82 +67,52 @@ class Stability:
         return {"p5": float(p5), "p50": float(p50), "p95": float(p95)}
 
 
-class HeldModel:
-    """A model passed to HiGHS once; each ``solve`` changes the commitments' costs only."""
-
-    def __init__(self, model: LinearModel, bounds: Bounds, options: SolveOptions) -> None:
-        self.n = model.n
-        self.bounds = bounds
-        self.highs = new_highs()
-        settings: dict[str, bool | float | str] = {"output_flag": False, "threads": 1,
-                                                   "mip_rel_gap": options.gap}
-        if options.time_limit is not None:
-            settings["time_limit"] = float(options.time_limit)
-        if not model.is_mip:
-            # the dual simplex re-starts from the last basis after a cost change
-            settings["solver"] = "simplex"
-        elif model.n >= IPM_THRESHOLD:
-            settings["presolve"] = "off"
-        for key, value in settings.items():
-            self.highs.setOptionValue(key, value)
-        self.highs.passModel(to_highs_lp(model))
-        self.maximize = model.sense is Sense.MAXIMIZE
-        self.columns = np.arange(self.n, dtype=np.int32)
-
-    def clear(self) -> None:
-        """Forget the last solution and basis: the next solve starts afresh."""
-        self.highs.clearSolver()
-
-    def solve(self, cost: np.ndarray) -> np.ndarray | None:
-        """The commitments that optimize ``cost`` (None: no plan within the limits)."""
-        self.highs.changeColsCost(self.n, self.columns, np.asarray(cost, dtype=float))
-        self.highs.run()
-        if self.highs.getInfo().primal_solution_status != 2:   # no feasible solution
-            return None
-        values = np.asarray(self.highs.getSolution().col_value, dtype=float)
-        return clean_amounts(values, self.n, self.bounds.lower, self.bounds.upper)
-
-
 BlockResult = tuple[np.ndarray, np.ndarray, np.ndarray]
 
-# A worker's held model, set once by the pool initializer.
-_HELD: HeldModel | None = None
+# A worker's problem, built once by the pool initializer.
+_PROBLEM: Problem | None = None
 
 
-def solve_block(held: HeldModel, scores: np.ndarray) -> BlockResult:
-    """Solve one block of draws: funded counts, amount sums (in draw order), objectives."""
-    held.clear()
-    funded = np.zeros(held.n, dtype=np.int64)
-    amount = np.zeros(held.n)
+def solve_block(problem: Problem, scores: np.ndarray) -> BlockResult:
+    """Solve one block of draws on ``problem``'s held model, changing only its costs:
+    funded counts, amount sums (in draw order) and each draw's objective."""
+    problem.held().start_cold()
+    model = problem.model
+    n = model.n
+    funded = np.zeros(n, dtype=np.int64)
+    amount = np.zeros(n)
     objectives = np.full(len(scores), np.nan)
+    cost = model.cost.copy()
     for j, draw in enumerate(scores):
-        plan = held.solve(draw)
-        if plan is None:
+        cost[:n] = draw
+        outcome = problem.run(replace(model, cost=cost.copy()))
+        if outcome.values is None:
             continue
+        plan = problem.amounts(outcome.values)
         funded += plan > 0
         amount += plan
         objectives[j] = float(draw @ plan)
     return funded, amount, objectives
 
 
-def stability(table: Table, policy: Policy, constraints: tuple[Constraint, ...], *,
-              draws: int | None = None, seed: int | None = None,
-              options: SolveOptions | None = None, workers: int | None = None,
-              progress: Progress | None = None) -> Stability:
+def stability(problem: Problem, *, draws: int | None = None, seed: int | None = None,
+              workers: int | None = None, progress: Progress | None = None,
+              nominal: Result | None = None) -> Stability:
     """Solve the nominal plan and one plan per draw on the model built once.
 
     Parameters
     ----------
-    table, policy, constraints
-        Validated inputs; the policy has an ``[uncertainty]`` table.
+    problem
+        The model of the inputs (its policy has an ``[uncertainty]`` table); the serial
+        run re-solves it, each worker builds its own once.
     draws, seed
         Override the policy's ``draws`` and ``seed``.
-    options
-        Time limit and gap (the draws are always solved with HiGHS).
     workers
         Worker processes; default every core; 1 solves in this process.
     progress
         Called with (draws done, draws in all) after each block, in this process.
+    nominal
+        ``problem.solve()`` if the caller has it already.
 
     Returns
     -------
@@ -157,24 +124,26 @@ def stability(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     InputError
         The policy has no ``[uncertainty]`` table.
     """
+    table, policy = problem.table, problem.policy
     uncertainty = require_uncertainty(policy, "stability")
     started = time.perf_counter()
-    options = options or SolveOptions()
     count = uncertainty.draws if draws is None else draws
     used_seed = uncertainty.seed if seed is None else seed
-    nominal = solve(table, policy, constraints, options)
+    nominal = problem.solve() if nominal is None else nominal
     n = len(table.frame)
     if not nominal.is_ok:
         return Stability(count, used_seed, nominal, np.zeros(n), np.zeros(n), np.zeros(0), 0,
                          "serial", 1, time.perf_counter() - started)
     scores = score_draws(table, policy, count, used_seed)
-    built = build(table, policy, constraints)
     blocks = [scores[first:first + BLOCK] for first in range(0, count, BLOCK)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(blocks)))
     if workers == 1:
-        results = _serial(built.model, built.bounds, options, blocks, progress)
+        problem.warm = True      # within a block, each draw starts from the last one
+        results = _serial(problem, blocks, progress)
     else:
-        results = _parallel(built.model, built.bounds, options, blocks, workers, progress)
+        options = replace(problem.options, solver=SolverName.HIGHS)
+        results = _parallel((table, policy, problem.constraints, options), blocks, workers,
+                            progress)
     funded = np.zeros(n, dtype=np.int64)
     amount = np.zeros(n)
     for block_funded, block_amount, _ in results:   # block order: the same sums every run
@@ -191,28 +160,30 @@ def stability(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
         seconds=time.perf_counter() - started)
 
 
-def _serial(model: LinearModel, bounds: Bounds, options: SolveOptions,
-            blocks: list[np.ndarray], progress: Progress | None) -> list[BlockResult]:
-    total = sum(len(b) for b in blocks)
+def _serial(problem: Problem, blocks: list[np.ndarray], progress: Progress | None
+            ) -> list[BlockResult]:
+    total, done = sum(len(b) for b in blocks), 0
     results = []
     with _one_thread():
-        held = HeldModel(model, bounds, options)
         for block in blocks:
-            results.append(solve_block(held, block))
+            results.append(solve_block(problem, block))
+            done += len(block)
             if progress is not None:
-                progress(sum(len(b) for b in blocks[: len(results)]), total)
+                progress(done, total)
     return results
 
 
-def _parallel(model: LinearModel, bounds: Bounds, options: SolveOptions,
-              blocks: list[np.ndarray], workers: int, progress: Progress | None
-              ) -> list[BlockResult]:
+Inputs = tuple[Table, Policy, tuple[Constraint, ...], SolveOptions]
+
+
+def _parallel(inputs: Inputs, blocks: list[np.ndarray], workers: int,
+              progress: Progress | None) -> list[BlockResult]:
     total, done = sum(len(b) for b in blocks), 0
     results: list[BlockResult | None] = [None] * len(blocks)
     # spawned, as in optimizer.batch: a forked child inherits HiGHS's thread pool half-alive
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
-                             initargs=(model, bounds, options)) as pool:
+                             initargs=inputs) as pool:
         futures = {pool.submit(_worker_block, block): i for i, block in enumerate(blocks)}
         for future in as_completed(futures):
             index = futures[future]
@@ -223,12 +194,14 @@ def _parallel(model: LinearModel, bounds: Bounds, options: SolveOptions,
     return [r for r in results if r is not None]
 
 
-def _init(model: LinearModel, bounds: Bounds, options: SolveOptions) -> None:
-    global _HELD
+def _init(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
+          options: SolveOptions) -> None:
+    """Build this worker's problem once; every block it takes re-solves it."""
+    global _PROBLEM
     _single_threaded_highs()
-    _HELD = HeldModel(model, bounds, options)
+    _PROBLEM = Problem(table, policy, constraints, options, warm=True)
 
 
 def _worker_block(scores: np.ndarray) -> BlockResult:
-    assert _HELD is not None
-    return solve_block(_HELD, scores)
+    assert _PROBLEM is not None
+    return solve_block(_PROBLEM, scores)

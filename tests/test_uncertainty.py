@@ -18,6 +18,7 @@ from fundopt.models.domain import Measure, Objective, Policy, Sense, Table, Unce
 from fundopt.models.policy import load_policy
 from fundopt.models.uncertainty import check_uncertainty, require_uncertainty, score_draws
 from fundopt.optimizer.build import build
+from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.robust import (
     Criterion,
     Kind,
@@ -64,7 +65,7 @@ def panel_matrix(table: Table) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(6))
 def test_worst_matches_max_min_milp(seed: int) -> None:
     table, pol, constraints = instance(seed)
-    result = solve_robust(table, pol, constraints, Criterion(Kind.WORST))
+    result = solve_robust(Problem(table, pol, constraints), Criterion(Kind.WORST))
     scores = panel_matrix(table)
     status, value, _ = reference_max_min(table.frame, pol, constraints, scores)
     assert status == "optimal"
@@ -85,7 +86,7 @@ def test_cvar_matches_enumerated_worst_scenarios(seed: int, worst: int) -> None:
     status, value, _ = reference_max_min(table.frame, pol, constraints, np.vstack(subsets))
     assert status == "optimal"
     criterion = Criterion(Kind.CVAR, worst / len(REVIEWERS))
-    result = solve_robust(table, pol, constraints, criterion)
+    result = solve_robust(Problem(table, pol, constraints), criterion)
     assert result.robust is not None
     assert result.robust.value == pytest.approx(value, rel=1e-7)
     totals = np.sort(scores @ result.amounts)
@@ -98,7 +99,7 @@ def test_price_is_never_negative_and_the_robust_plan_wins_its_criterion(seed: in
     table, pol, constraints = instance(seed)
     for criterion in (Criterion(Kind.WORST), Criterion(Kind.CVAR, 0.3),
                       Criterion(Kind.CVAR, 0.5)):
-        robust = solve_robust(table, pol, constraints, criterion).robust
+        robust = solve_robust(Problem(table, pol, constraints), criterion).robust
         assert robust is not None
         assert robust.nominal_optimum - robust.nominal_objective >= -1e-7
         assert robust.price >= 0.0
@@ -110,7 +111,7 @@ def test_price_is_never_negative_and_the_robust_plan_wins_its_criterion(seed: in
 @pytest.mark.parametrize("seed", range(4))
 def test_cvar_one_is_the_nominal_mean_score_optimum(seed: int) -> None:
     table, pol, constraints = instance(seed)
-    result = solve_robust(table, pol, constraints, Criterion(Kind.CVAR, 1.0))
+    result = solve_robust(Problem(table, pol, constraints), Criterion(Kind.CVAR, 1.0))
     status, objective, _ = reference_solve(table.frame, pol, constraints)
     assert status == "optimal"
     assert result.robust is not None
@@ -121,8 +122,8 @@ def test_cvar_one_is_the_nominal_mean_score_optimum(seed: int) -> None:
 
 def test_worst_is_cvar_at_one_reviewer() -> None:
     table, pol, constraints = instance(11)
-    worst = solve_robust(table, pol, constraints, Criterion(Kind.WORST)).robust
-    tail = solve_robust(table, pol, constraints, Criterion(Kind.CVAR, 0.25)).robust
+    worst = solve_robust(Problem(table, pol, constraints), Criterion(Kind.WORST)).robust
+    tail = solve_robust(Problem(table, pol, constraints), Criterion(Kind.CVAR, 0.25)).robust
     assert worst is not None and tail is not None
     assert worst.value == pytest.approx(tail.value, rel=1e-7)
 
@@ -158,7 +159,7 @@ def test_robust_with_spread_uses_the_draws() -> None:
     pol = policy(budget=6.0, min_deploy=0.8, min_ticket=0.3, max_funded=5,
                  objective=Objective(Sense.MAXIMIZE, {"r1": 1.0}),
                  uncertainty=Uncertainty(spread="sd", draws=40, seed=3))
-    result = solve_robust(table, pol, constraints, Criterion(Kind.CVAR, 0.25))
+    result = solve_robust(Problem(table, pol, constraints), Criterion(Kind.CVAR, 0.25))
     assert result.robust is not None and result.robust.scenarios == "draws"
     draws = score_draws(table, pol)
     assert result.robust.count == 40
@@ -166,7 +167,7 @@ def test_robust_with_spread_uses_the_draws() -> None:
         criterion_value(draws @ result.amounts, Criterion(Kind.CVAR, 0.25)))
     assert result.robust.price >= 0.0
     with pytest.raises(InputError, match="worst needs reviewers"):
-        solve_robust(table, pol, constraints, Criterion(Kind.WORST))
+        solve_robust(Problem(table, pol, constraints), Criterion(Kind.WORST))
 
 
 def test_parse_criterion() -> None:
@@ -204,7 +205,7 @@ def test_spread_draws_are_truncated_at_zero() -> None:
 
 def test_stability_of_identical_reviewers_is_core_or_out() -> None:
     table, pol, constraints = instance(7, identical=True)
-    run = stability(table, pol, constraints, draws=40, workers=1)
+    run = stability(Problem(table, pol, constraints), draws=40, workers=1)
     assert run.solved == 40
     assert set(run.groups()) <= {"core", "out"}
     assert np.array_equal(run.groups() == "core", run.nominal.funded)
@@ -214,8 +215,8 @@ def test_stability_of_identical_reviewers_is_core_or_out() -> None:
 
 def test_stability_is_identical_for_any_number_of_workers() -> None:
     table, pol, constraints = instance(2)
-    one = stability(table, pol, constraints, draws=60, workers=1)
-    two = stability(table, pol, constraints, draws=60, workers=2)
+    one = stability(Problem(table, pol, constraints), draws=60, workers=1)
+    two = stability(Problem(table, pol, constraints), draws=60, workers=2)
     assert one.engine == "serial" and two.engine == "local"
     assert np.array_equal(one.funded_share, two.funded_share)
     assert np.array_equal(one.mean_amount, two.mean_amount)
