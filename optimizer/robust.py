@@ -32,6 +32,7 @@ from fundopt.optimizer.matrix import (
     append_rows,
 )
 from fundopt.optimizer.problem import Problem
+from fundopt.optimizer.problem import _recheck as recheck
 from fundopt.optimizer.report import constraint_report
 from fundopt.optimizer.result import Result, Robustness
 
@@ -200,12 +201,13 @@ def solve_robust(problem: Problem, criterion: Criterion) -> Result:
         scenarios=kind, count=len(scores), nominal_amounts=nominal.amounts,
         plan_totals=scores @ amounts, nominal_totals=scores @ nominal.amounts,
     )
+    # shadow prices of the robust model would be in the criterion's units: none given
+    report = constraint_report(problem.built, problem.lines, amounts, None, problem.policy)
+    recheck(report)
     return replace(
         nominal, status=outcome.status, objective=plan_objective, amounts=amounts,
-        funded=amounts > 0, committed=float(amounts.sum()), gap=outcome.gap,
-        # shadow prices of the robust model would be in the criterion's units: none given
-        constraints=constraint_report(problem.built, problem.lines, amounts, None,
-                                      problem.policy),
+        funded=amounts > 0, committed=problem.built.bounds.grid.total(amounts),
+        gap=outcome.gap, constraints=report,
         seconds=nominal.seconds + time.perf_counter() - started,
         phases={**nominal.phases, "robust": time.perf_counter() - started},
         robust=robustness,

@@ -75,6 +75,19 @@ def test_worst_matches_max_min_milp(seed: int) -> None:
     assert check_plan(table.frame, pol, constraints, result.amounts) == []
 
 
+def test_worst_with_contract_units_matches_max_min_milp() -> None:
+    """With amount_step the commitments are whole steps; the robust rows still hold x."""
+    table, pol, constraints = instance(4)
+    pol = replace(pol, amount_step=0.1)
+    result = solve_robust(Problem(table, pol, constraints), Criterion(Kind.WORST))
+    status, value, _ = reference_max_min(table.frame, pol, constraints, panel_matrix(table))
+    assert status == "optimal" and result.robust is not None
+    assert result.robust.value == pytest.approx(value, rel=1e-7)
+    steps = result.amounts / 0.1
+    assert np.allclose(steps, np.round(steps))
+    assert check_plan(table.frame, pol, constraints, result.amounts) == []
+
+
 @pytest.mark.parametrize(("seed", "worst"), [(s, m) for s in range(4) for m in (1, 2, 3)])
 def test_cvar_matches_enumerated_worst_scenarios(seed: int, worst: int) -> None:
     """CVaR at ALPHA = m/K is the best plan's mean over its m worst reviewers: max t with
