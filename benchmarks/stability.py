@@ -16,9 +16,9 @@ its score. For each, in the same run:
 
 It prints wall-clock seconds per draw for both and their ratio (goal of issue 10: fundopt
 on 2 workers at most 1.5× the bare loop), and CPU seconds per draw (fundopt's worker
-processes included), which a machine shared with other work disturbs less, and checks that both found the same optimum for every draw
-(fundopt's per-draw objectives are not in its outputs, so it compares the mean drawn
-objective p50 within 1e-6 relative).
+processes included), which a machine shared with other work disturbs less. It checks that
+both found the same optima (fundopt's per-draw objectives are not in its outputs, so it
+compares the drawn objective's p50 within 1e-6 relative).
 """
 
 from __future__ import annotations
