@@ -577,6 +577,7 @@ def init(
 def stability(
     table: TableArg,
     policy: PolicyOpt = None,
+    sheet: SheetOpt = None,
     draws: Annotated[int | None, typer.Option(
         "--draws", min=1, max=1_000_000,
         help="Score draws (default: the policy's [uncertainty] draws, else 1000).")] = None,
@@ -612,7 +613,7 @@ def stability(
         from fundopt.reports.terminal import render_summary
         from fundopt.reports.terminal_uncertainty import render_stability
 
-        inputs = load_inputs(table, policy)
+        inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
         check_output_paths(outputs, list(inputs.files))
         require_uncertainty(inputs.policy, "stability")
