@@ -14,7 +14,7 @@ import pandas as pd
 import fundopt
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION, Policy, Table
 from fundopt.optimizer.stability import Stability
-from fundopt.reports.export import json_ready, write_file
+from fundopt.reports.export import json_ready, write_files
 from fundopt.reports.labels import label
 
 GROUPS = ("core", "contested", "out")
@@ -82,12 +82,11 @@ def display_frame(table: Table, policy: Policy, run: Stability, lang: str) -> pd
 
 def write_stability(paths: Sequence[Path], table: Table, policy: Policy, run: Stability,
                     lang: str) -> None:
-    """Write each ``-o`` file (``.json``, ``.csv``, ``.xlsx``) atomically."""
+    """Write the ``-o`` files (``.json``, ``.csv``, ``.xlsx``): all or none."""
     def workbook(temp: Path) -> None:
         from fundopt.reports.xlsx_stability import write_stability_xlsx
 
         write_stability_xlsx(temp, table, policy, run, lang)
 
-    for path in paths:
-        write_file(path, lambda: stability_dict(table, policy, run),
-                   lambda: display_frame(table, policy, run, lang), workbook)
+    write_files(paths, lambda: stability_dict(table, policy, run),
+                lambda: display_frame(table, policy, run, lang), workbook)
