@@ -100,7 +100,7 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
         from fundopt.reports.robust import robust_rows
 
         rows = robust_rows(table, policy, result, lang)
-        add_sheet(book, label("sheet.robust", lang), rows, row_widths(rows))
+        add_sheet(book, label("sheet.robust", lang), rows, row_widths(rows), lang)
     add_review_sheets(book, table, policy, result, lang)
     for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang, notes)),
                       ("sheet.constraints", _constraint_rows(result, lang)),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.stability import Stability
+from fundopt.reports.atomic import save_book
 from fundopt.reports.labels import label
 from fundopt.reports.review import (
     AMOUNT_FMT,
@@ -19,7 +20,7 @@ from fundopt.reports.review import (
     input_files,
 )
 from fundopt.reports.stability import display_frame, group_counts, stability_frame
-from fundopt.reports.xlsx import add_plan_sheet, add_sheet, row_widths
+from fundopt.reports.xlsx import COVER_WIDTH, add_plan_sheet, add_sheet, row_widths
 
 # A bar per row is readable up to a few hundred rows; beyond, the chart shows the first.
 CHART_ROWS = 200
@@ -43,7 +44,8 @@ def write_stability_xlsx(path: Path, table: Table, policy: Policy, run: Stabilit
                *((label(f"group.{g}", lang), c, COUNT_FMT) for g, c in counts.items())]
     cover = cover_rows(label("cover.title.stability", lang), figures,
                        input_files(table, policy), run.nominal.solver, lang)
-    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover))
+    add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
+              title_rows=0, numbers_left=True)
     frame = display_frame(table, policy, run, lang)
     kinds = {"funded_share": SHARE_FMT, "mean_amount": AMOUNT_FMT,
              "nominal_amount": AMOUNT_FMT}
@@ -53,7 +55,8 @@ def write_stability_xlsx(path: Path, table: Table, policy: Policy, run: Stabilit
     rows += [(list(values), formats, False)
              for values in frame.itertuples(index=False, name=None)]
     widths = [min(w, 40.0) for w in row_widths(rows)]
-    sheet = add_sheet(book, label("sheet.stability", lang), rows, widths)
+    sheet = add_sheet(book, label("sheet.stability", lang), rows, widths, lang, charts=True,
+                      key_columns=2)
     shown = min(len(frame), CHART_ROWS)
     share_column = canonical.index("funded_share") + 1
     chart = BarChart()
@@ -68,4 +71,4 @@ def write_stability_xlsx(path: Path, table: Table, policy: Policy, run: Stabilit
     chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown + 1))
     sheet.add_chart(chart, f"{chr(ord('A') + len(canonical) + 1)}2")
     add_plan_sheet(book, table, policy, run.nominal, lang)
-    book.save(path)
+    save_book(book, path)
