@@ -585,6 +585,7 @@ def stability(
         "--seed", min=0, help="Seed of the draws (default: the policy's, else 0).")] = None,
     output: BatchOutputOpt = None,
     workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.0, help="Stop each draw's solve after this many seconds.")
     ] = None,
@@ -607,8 +608,7 @@ def stability(
         from fundopt.optimizer.problem import Problem, SolveOptions
         from fundopt.optimizer.stability import stability as run_stability
         from fundopt.reports.export import check_output_paths
-        from fundopt.reports.labels import label
-        from fundopt.reports.progress import LazyProgress
+        from fundopt.reports.progress import LazyProgress, progress_text
         from fundopt.reports.stability import write_stability
         from fundopt.reports.terminal import render_summary
         from fundopt.reports.terminal_uncertainty import render_stability
@@ -618,10 +618,11 @@ def stability(
         check_output_paths(outputs, list(inputs.files))
         require_uncertainty(inputs.policy, "stability")
         console = Console(highlight=False)
-        with LazyProgress(console, label("progress.solving", lang.value)) as report:
-            problem = Problem(inputs.table, inputs.policy, inputs.constraints,
-                              SolveOptions(time_limit=time_limit))
-            run = run_stability(problem, draws=draws, seed=seed, workers=workers,
+        problem = Problem(inputs.table, inputs.policy, inputs.constraints,
+                          SolveOptions(time_limit=time_limit))
+        with _batch_engine(workers, scheduler, lang) as engine, \
+                LazyProgress(console, progress_text(engine, lang.value)) as report:
+            run = run_stability(problem, draws=draws, seed=seed, engine=engine,
                                 progress=report)
         if not run.nominal.is_ok:
             render_summary(console, inputs.table, inputs.policy, run.nominal, lang.value)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cluster import scheduler_address
 from plan_checker import check_plan
 from reference import reference_max_min, reference_solve
 from tables import make_table, policy, rule_constraint
@@ -18,6 +19,7 @@ from fundopt.models.domain import Measure, Objective, Policy, Sense, Table, Unce
 from fundopt.models.policy import load_policy
 from fundopt.models.uncertainty import check_uncertainty, require_uncertainty, score_draws
 from fundopt.optimizer.build import build
+from fundopt.optimizer.engines import open_engine
 from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.robust import (
     Criterion,
@@ -224,6 +226,19 @@ def test_stability_of_identical_reviewers_is_core_or_out() -> None:
     assert np.array_equal(run.groups() == "core", run.nominal.funded)
     assert run.nominal.objective is not None
     assert np.allclose(run.objectives, run.nominal.objective)
+
+
+def test_stability_on_the_dask_cluster_equals_serial() -> None:
+    """The same draws, the same numbers, on the test cluster (.ci/run starts it)."""
+    address = scheduler_address()
+    table, pol, constraints = instance(2)
+    one = stability(Problem(table, pol, constraints), draws=60, workers=1)
+    with open_engine(scheduler=address) as engine:
+        dask = stability(Problem(table, pol, constraints), draws=60, engine=engine)
+    assert dask.engine == "dask"
+    assert np.array_equal(one.funded_share, dask.funded_share)
+    assert np.array_equal(one.mean_amount, dask.mean_amount)
+    assert np.array_equal(one.objectives, dask.objectives, equal_nan=True)
 
 
 def test_stability_is_identical_for_any_number_of_workers() -> None:
