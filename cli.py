@@ -659,6 +659,137 @@ def _batch_notes(table: Table | None, policy: Policy | None, strict: bool
     return notes
 
 
+book_app = typer.Typer(
+    help="The fund's book: the rounds committed so far, in an SQLite file or a PostgreSQL "
+    "database (基金账簿).", no_args_is_help=True)
+app.add_typer(book_app, name="book")
+BookOpt = Annotated[str, typer.Option(
+    "--book", "-b", help="The book: an SQLite file path (created by the first add) or a "
+    "postgresql://user@host/database URL.", show_default=False)]
+RoundArg = Annotated[str, typer.Argument(help="Round name, as given to book add --round.",
+                                         show_default=False)]
+
+
+@book_app.command("add")
+def book_add(
+    plan: Annotated[Path, typer.Argument(help="A solve result (.json from solve -o).",
+                                         show_default=False)],
+    book: BookOpt,
+    round_name: Annotated[str, typer.Option(
+        "--round", "-r", help="Name of the round in the book, e.g. 2024 (used once).",
+        show_default=False)],
+    note: Annotated[str, typer.Option("--note", help="Free text kept with the round.")] = "",
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Book an optimal or feasible plan as a round: its funded rows with every input
+    column, the input and policy SHA-256, fundopt's version and the time, in one
+    transaction. The plan's input files must still match their recorded SHA-256.
+
+    Example:
+
+        fundopt book add out/plan.json --book fund.book --round 2024 --note "IC 2024-06"
+    """
+
+    def body() -> int:
+        from fundopt.models.book import open_book
+        from fundopt.models.booking import round_from_plan
+        from fundopt.reports.book import render_added
+
+        new = round_from_plan(plan, round_name, note)
+        with open_book(book, create=True) as opened:
+            info = opened.add(new)
+        render_added(Console(highlight=False), info, book, lang.value)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+@book_app.command("list")
+def book_list(book: BookOpt, lang: LangOpt = Lang.EN, debug: DebugOpt = False) -> None:
+    """List the rounds of a book, void ones with their reason.
+
+    Example:
+
+        fundopt book list --book fund.book
+    """
+
+    def body() -> int:
+        from fundopt.models.book import open_book
+        from fundopt.reports.book import render_rounds
+
+        with open_book(book) as opened:
+            infos = opened.rounds()
+        render_rounds(Console(highlight=False), book, infos, lang.value)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+@book_app.command("show")
+def book_show(
+    round_name: RoundArg,
+    book: BookOpt,
+    output: Annotated[list[Path] | None, typer.Option(
+        "--output", "-o", help="Write the round: .json, .csv (its commitments with every "
+        "input column) or .xlsx. Repeatable.")] = None,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Show one round: its facts and every commitment.
+
+    Example:
+
+        fundopt book show 2024 --book fund.book -o out/round-2024.xlsx
+    """
+
+    def body() -> int:
+        from fundopt.models.book import open_book
+        from fundopt.reports.book import render_round, write_round
+        from fundopt.reports.export import check_output_paths
+
+        outputs = list(output or [])
+        check_output_paths(outputs, [] if "://" in book else [Path(book)])
+        with open_book(book) as opened:
+            info, rows = opened.round(round_name)
+        write_round(outputs, info, rows, lang.value)
+        render_round(Console(highlight=False), info, rows, lang.value)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
+@book_app.command("void")
+def book_void(
+    round_name: RoundArg,
+    book: BookOpt,
+    reason: Annotated[str, typer.Option(
+        "--reason", help="Why the round is void (kept in the book).", show_default=False)],
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Mark a round void with a reason. Nothing is deleted; solve --book ignores it.
+
+    Example:
+
+        fundopt book void 2024 --book fund.book --reason "re-planned after the IC meeting"
+    """
+
+    def body() -> int:
+        from fundopt.models.book import open_book
+        from fundopt.reports.book import render_voided
+
+        if not reason.strip():
+            raise InputError("the reason is empty", column="--reason",
+                             expected="why the round is void", message_zh="作废原因为空")
+        with open_book(book) as opened:
+            info = opened.void(round_name, reason.strip())
+        render_voided(Console(highlight=False), info, lang.value)
+        return EXIT_OK
+
+    _guarded(lang, debug, body)
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m fundopt.cli`
     try:
         app(prog_name="fundopt")

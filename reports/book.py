@@ -1,0 +1,147 @@
+"""What ``fundopt book …`` prints and writes: the rounds of a book and one round's rows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from fundopt.models.book import RoundInfo, display_location
+from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION
+from fundopt.reports.export import json_ready, write_file
+from fundopt.reports.labels import label, status_text
+from fundopt.reports.terminal import DASH, amount_text
+
+# Columns of a round listed on the terminal (the output files have every column).
+SHOWN = (ID, NAME, REGION, DISTRICT, CATEGORY, "amount")
+# The facts of a round, in the order they are shown (RoundInfo field names).
+FACTS = ("name", "status", "objective", "budget", "committed", "funded", "unit", "note",
+         "booked_at", "planned_at", "input_path", "input_sha256", "policy_path",
+         "policy_sha256", "fundopt", "solver", "voided_at", "void_reason")
+
+
+def round_dict(info: RoundInfo) -> dict[str, Any]:
+    """A round's facts as JSON-ready values (``columns`` left out)."""
+    out: dict[str, Any] = json_ready({k: getattr(info, k) for k in FACTS})
+    out["void"] = info.is_void
+    return out
+
+
+def render_added(console: Console, info: RoundInfo, location: str, lang: str) -> None:
+    """``book add``: one line saying what was booked where."""
+    console.print(Text(label("book.added", lang).format(
+        round=info.name, funded=info.funded, committed=amount_text(info.committed, info.unit),
+        book=display_location(location))))
+
+
+def render_voided(console: Console, info: RoundInfo, lang: str) -> None:
+    console.print(Text(label("book.voided", lang).format(
+        round=info.name, reason=info.void_reason or "")))
+
+
+def render_rounds(console: Console, location: str, infos: Sequence[RoundInfo], lang: str
+                  ) -> None:
+    """``book list``: one line per round, void ones marked with their reason."""
+    keys = ("book.round", "book.booked_at", "funded_count", "committed", "budget",
+            "book.state", "book.note")
+    grid = RichTable(title=Text(f"{label('book', lang)}: {display_location(location)}"),
+                     title_justify="left")
+    for i, key in enumerate(keys):
+        grid.add_column(Text(label(key, lang)), justify="right" if i in (2, 3, 4) else "left")
+    for info in infos:
+        state = (label("book.void", lang) + f": {info.void_reason}" if info.is_void
+                 else label("book.active", lang))
+        grid.add_row(*(Text(t) for t in (
+            info.name, info.booked_at, str(info.funded), amount_text(info.committed, info.unit),
+            amount_text(info.budget, info.unit), state, info.note)))
+    if not infos:
+        grid.caption = label("book.empty", lang)
+    console.print(grid)
+
+
+def render_round(console: Console, info: RoundInfo, rows: pd.DataFrame, lang: str) -> None:
+    """``book show``: the round's facts and its funded sub-funds."""
+    facts = RichTable(title=Text(f"{label('book.round', lang)} {info.name}"),
+                      title_justify="left", show_header=False)
+    facts.add_column()
+    facts.add_column()
+    for key, value in _fact_pairs(info, lang):
+        facts.add_row(Text(key), Text(value))
+    console.print(facts)
+    columns = [c for c in SHOWN if c in rows.columns]
+    grid = RichTable(title=Text(f"{label('funded_subfunds', lang)} ({len(rows)})"),
+                     title_justify="left")
+    for c in columns:
+        grid.add_column(Text(label(c, lang)), justify="right" if c == "amount" else "left")
+    for values in rows.loc[:, columns].itertuples(index=False, name=None):
+        grid.add_row(*(Text(amount_text(float(v), info.unit) if c == "amount"
+                            else _text(v)) for v, c in zip(values, columns, strict=True)))
+    console.print(grid)
+
+
+def write_round(paths: Sequence[Path], info: RoundInfo, rows: pd.DataFrame, lang: str) -> None:
+    """``book show -o``: ``.json`` (facts and commitments), ``.csv`` (the commitments with
+    every input column) or ``.xlsx`` (a round sheet and a commitments sheet)."""
+    frame = _commitments(info, rows)
+
+    def data() -> dict[str, Any]:
+        records = json_ready(frame.astype(object).where(pd.notna(frame), None)
+                             .to_dict(orient="records"))
+        return {"round": round_dict(info), "commitments": records}
+
+    def workbook(temp: Path) -> None:
+        from openpyxl import Workbook
+
+        from fundopt.reports.xlsx import AMOUNT_FMT, Row, add_sheet, row_widths
+
+        book = Workbook(write_only=True)
+        facts: list[Row] = [([label("field", lang), label("value", lang)], [None, None], True)]
+        facts += [([k, v], [None, None], False) for k, v in _fact_pairs(info, lang)]
+        add_sheet(book, label("book.round", lang), facts, row_widths(facts))
+        formats: list[str | None] = [AMOUNT_FMT if c == "amount" else None
+                                     for c in frame.columns]
+        table: list[Row] = [(list(frame.columns), [None] * len(formats), True)]
+        table += [(list(values), formats, False)
+                  for values in frame.itertuples(index=False, name=None)]
+        add_sheet(book, label("book.commitments", lang), table, row_widths(table))
+        book.save(temp)
+
+    for path in paths:
+        write_file(path, data, lambda: frame, workbook)
+
+
+def _commitments(info: RoundInfo, rows: pd.DataFrame) -> pd.DataFrame:
+    """id, amount, then every input column of the round's table, in its order."""
+    columns = [ID, "amount"] + [c for c in info.columns if c not in (ID, "amount")]
+    present = [c for c in columns if c in rows.columns]
+    return rows.loc[:, present].reset_index(drop=True)
+
+
+def _fact_pairs(info: RoundInfo, lang: str) -> list[tuple[str, str]]:
+    pairs = []
+    for key in FACTS:
+        value = getattr(info, key)
+        if key in ("voided_at", "void_reason") and value is None:
+            continue
+        if key == "status":
+            text = status_text(str(value), lang)
+        elif key in ("budget", "committed"):
+            text = amount_text(value, info.unit)
+        elif isinstance(value, float):
+            text = DASH if not math.isfinite(value) else f"{value:,.6g}"
+        else:
+            text = DASH if value is None or value == "" else str(value)
+        pairs.append((label(f"book.{key}", lang), text))
+    return pairs
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
