@@ -14,6 +14,7 @@ reason without deleting anything.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ from sqlalchemy.engine import Connection, Engine
 from fundopt.errors import InputError
 
 SCHEMA_VERSION = 1
-# How long a writer waits for another one to finish with an SQLite book, in seconds.
+# How long a writer waits for another one to finish with an SQLite book, in seconds
+# (environment variable FUNDOPT_BOOK_WAIT).
 SQLITE_BUSY_SECONDS = 10.0
+WAIT_ENV = "FUNDOPT_BOOK_WAIT"
 PG_CONNECT_SECONDS = 5
 # Key of the PostgreSQL advisory lock that serialises schema migrations.
 _PG_MIGRATION_LOCK = 7_462_019
@@ -309,7 +312,7 @@ def _engine(location: str, create: bool) -> Engine:
 
 
 def _sqlite_engine(url: str | sa.URL) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS},
+    engine = sa.create_engine(url, connect_args={"timeout": _busy_seconds()},
                               poolclass=sa.pool.NullPool)
 
     # pysqlite begins transactions lazily and only before writes; SQLAlchemy's documented
@@ -326,6 +329,21 @@ def _sqlite_engine(url: str | sa.URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _busy_seconds() -> float:
+    text = os.environ.get(WAIT_ENV, "").strip()
+    if not text:
+        return SQLITE_BUSY_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < math.inf:
+        raise InputError(f"{WAIT_ENV} must be a number of seconds", column=WAIT_ENV,
+                         value=text, expected="a number >= 0, e.g. 10",
+                         message_zh=f"{WAIT_ENV} 应为秒数")
+    return seconds
 
 
 def _bad_url(location: str) -> InputError:
@@ -417,7 +435,7 @@ def _round_row(conn: Connection, name: str, location: str) -> Any:
     if row is None:
         known = [r[0] for r in conn.execute(sa.select(rounds.c.name).order_by(rounds.c.id))]
         raise InputError(f"no round {name!r} in the book", file=display_location(location),
-                         value=name, expected="one of: " + (", ".join(known) or "(none yet)"),
+                         expected="one of: " + (", ".join(known) or "(none yet)"),
                          message_zh=f"账簿中没有轮次 {name!r}",
                          expected_zh="以下之一：" + ("、".join(known) or "（暂无）"))
     return row
@@ -426,7 +444,7 @@ def _round_row(conn: Connection, name: str, location: str) -> Any:
 def _name_taken(name: str, location: str, booked_at: str | None) -> InputError:
     when = f" (booked {booked_at})" if booked_at else ""
     return InputError(f"round {name!r} is already in the book{when}",
-                      file=display_location(location), value=name,
+                      file=display_location(location),
                       expected="a round name not used before (void rounds keep their name)",
                       hint="Choose another --round name; `fundopt book list` shows the used ones.",
                       message_zh=f"账簿中已有轮次 {name!r}", expected_zh="未使用过的轮次名称",

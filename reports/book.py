@@ -48,18 +48,20 @@ def render_voided(console: Console, info: RoundInfo, lang: str) -> None:
 def render_rounds(console: Console, location: str, infos: Sequence[RoundInfo], lang: str
                   ) -> None:
     """``book list``: one line per round, void ones marked with their reason."""
-    keys = ("book.round", "book.booked_at", "funded_count", "committed", "budget",
-            "book.state", "book.note")
+    keys = ("book.round", "book.booked_at", "funded_count", "committed", "book.state",
+            "book.note")
     grid = RichTable(title=Text(f"{label('book', lang)}: {display_location(location)}"),
                      title_justify="left")
     for i, key in enumerate(keys):
-        grid.add_column(Text(label(key, lang)), justify="right" if i in (2, 3, 4) else "left")
+        grid.add_column(Text(label(key, lang)), justify="right" if i in (2, 3) else "left")
     for info in infos:
         state = (label("book.void", lang) + f": {info.void_reason}" if info.is_void
                  else label("book.active", lang))
+        # 2026-06-30T09:15:02+00:00 → 2026-06-30 09:15 (UTC; book show has the full time)
+        booked = info.booked_at[:16].replace("T", " ")
         grid.add_row(*(Text(t) for t in (
-            info.name, info.booked_at, str(info.funded), amount_text(info.committed, info.unit),
-            amount_text(info.budget, info.unit), state, info.note)))
+            info.name, booked, str(info.funded), amount_text(info.committed, info.unit),
+            state, info.note)))
     if not infos:
         grid.caption = label("book.empty", lang)
     console.print(grid)
