@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from books import book_location, pg_url, reset_pg, sqlalchemy_url  # noqa: F401
+from books import IN_CI, book_location, pg_url, reset_pg, sqlalchemy_url  # noqa: F401
 from conftest import ROOT
 from typer.testing import CliRunner
 
@@ -191,6 +191,8 @@ def test_schema_version_is_recorded_and_checked(book_location: str) -> None:  # 
 def test_plain_postgresql_urls_use_psycopg() -> None:
     url = pg_url()
     if url is None:
+        if IN_CI:
+            pytest.fail("CI must test the book on PostgreSQL: FUNDOPT_TEST_DATABASE_URL")
         pytest.skip("no PostgreSQL server: set FUNDOPT_TEST_DATABASE_URL")
     reset_pg(url)
     for location in (url, sqlalchemy_url(url)):
