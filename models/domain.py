@@ -34,6 +34,14 @@ class Measure(StrEnum):
     AVG = "avg"
 
 
+class Scope(StrEnum):
+    """Whose commitments a constraint measures (SPEC §9): this round's, or the fund's
+    (the rounds in the book plus this one)."""
+
+    ROUND = "round"
+    FUND = "fund"
+
+
 class Sense(StrEnum):
     MAXIMIZE = "maximize"
     MINIMIZE = "minimize"
@@ -99,6 +107,7 @@ class Rule:
     origin: str
     min_key: str = "min"
     max_key: str = "max"
+    scope: Scope = Scope.ROUND
 
 
 @dataclass(frozen=True)

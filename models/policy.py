@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fundopt.errors import InputError
-from fundopt.models.domain import Measure, Objective, Policy, Rule, Sense
+from fundopt.models.domain import Measure, Objective, Policy, Rule, Scope, Sense
 from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.files import load_toml
 from fundopt.models.limits import MAX_MAGNITUDE
@@ -33,8 +33,8 @@ TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_tick
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
-                  "max_count")
-CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max")
+                  "max_count", "scope")
+CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope")
 MEASURES_TEXT = "amount, share, count, sum(COL) or avg(COL)"
 
 _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
@@ -234,15 +234,17 @@ def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
                                  f'[{group}."*"] for every {group}.')
         bounds = _table(bounds_value, origin, loc)
         _check_keys(bounds, SHORTHAND_KEYS, origin, loc)
-        if not bounds or not str(name).strip():
-            raise loc.error(origin, "no bounds given" if not bounds else f"empty {group} name",
-                            expected="one of " + ", ".join(SHORTHAND_KEYS))
+        given = [key for key in bounds if key != "scope"]
+        if not given or not str(name).strip():
+            raise loc.error(origin, "no bounds given" if not given else f"empty {group} name",
+                            expected="one of " + ", ".join(SHORTHAND_KEYS[:-1]))
+        scope = _scope(bounds, origin, loc)
         for measure in (Measure.SHARE, Measure.AMOUNT, Measure.COUNT):
             lo_key, hi_key = f"min_{measure}", f"max_{measure}"
             if lo_key in bounds or hi_key in bounds:
                 lo, hi = _bounds(bounds, lo_key, hi_key, measure, origin, loc)
                 rules.append(Rule(None, ((group, (str(name).strip(),)),), measure, None, lo, hi,
-                                  origin, lo_key, hi_key))
+                                  origin, lo_key, hi_key, scope))
     return rules
 
 
@@ -265,8 +267,23 @@ def _general(value: Any, loc: Locator) -> list[Rule]:
         lo, hi = _bounds(table, "min", "max", measure, origin, loc)
         name = _text(table["name"], f"{origin}.name", loc) if "name" in table else None
         where = _where(table.get("where", {}), f"{origin}.where", loc)
-        rules.append(Rule(name or None, where, measure, column, lo, hi, origin))
+        rules.append(Rule(name or None, where, measure, column, lo, hi, origin,
+                          scope=_scope(table, origin, loc)))
     return rules
+
+
+def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:
+    """``scope = "round"`` (the default) or ``"fund"`` (SPEC §9)."""
+    if "scope" not in table:
+        return Scope.ROUND
+    text = table["scope"].strip().lower() if isinstance(table["scope"], str) else None
+    if text not in tuple(Scope):
+        raise loc.error(f"{origin}.scope", "unknown scope", value=table["scope"],
+                        expected='"round" (this round\'s commitments) or "fund" (the rounds '
+                                 'in the book plus this one)',
+                        message_zh="未知的 scope（口径）",
+                        expected_zh='"round"（仅本轮出资）或 "fund"（账簿中各轮加本轮）')
+    return Scope(text)
 
 
 def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:

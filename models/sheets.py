@@ -22,6 +22,7 @@ CONSTRAINT_HEADERS = {
     "measure": "measure", "指标": "measure", "度量": "measure",
     "min": "min", "下限": "min", "最小": "min", "最小值": "min",
     "max": "max", "上限": "max", "最大": "max", "最大值": "max",
+    "scope": "scope", "口径": "scope",
 }
 WHERE_FORMAT = "column=value, column=v1|v2 or column=*, several joined by ;"
 # One segment of a dotted key: "quoted" or bare, then a dot or the end.
@@ -138,7 +139,7 @@ def _constraints(sheet: Rows, source: str, rows: Locations) -> list[dict[str, An
             raise InputError(f"unknown column {header!r} in the constraints sheet"
                              + (f"; did you mean {close[0]!r}?" if close else ""),
                              file=source, row=1, column=str(header),
-                             expected="name, where, measure, min, max")
+                             expected="name, where, measure, min, max, scope")
         key = CONSTRAINT_HEADERS.get(text or "")
         if key is not None and key in columns:
             raise InputError(f"column {key} appears twice in the constraints sheet",

@@ -1,0 +1,161 @@
+"""What the book contributes to each ``scope = "fund"`` constraint (SPEC §9).
+
+For a constraint over the rows ``where`` selects, the booked commitments it also selects
+(matched on the columns booked with them) add a constant to what the constraint
+measures: their amount (``amount``, ``share``), Σ COL·amount (``sum``, ``avg``), or their
+distinct ids (``count``). A row of this round's table whose id is in the book is a
+follow-on: it adds no new id to a count, and ``max_stake`` caps its booked plus new
+commitment. This module computes those constants from the book; the model applies them
+(``optimizer.fund``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fundopt.errors import InputError
+from fundopt.models.book import Booked, display_location
+from fundopt.models.domain import ID, Constraint, Measure, Policy, Scope, Table
+
+Where = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class BookedPart:
+    """The booked commitments one fund-scope constraint selects.
+
+    ``amount`` is their Σ amount, ``weighted`` their Σ COL·amount (``sum`` / ``avg``;
+    0 otherwise) and ``ids`` their distinct sub-fund ids.
+    """
+
+    amount: float
+    weighted: float
+    ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class FundView:
+    """The book as one round's model sees it.
+
+    ``total`` is every booked commitment (rounds not void); ``parts`` holds a
+    ``BookedPart`` per fund-scope constraint id; ``follow_on[i]`` is what the book holds
+    for the id of table row i (0 for a new sub-fund); ``rounds`` names the rounds counted.
+    """
+
+    location: str
+    rounds: tuple[str, ...]
+    total: float
+    parts: dict[str, BookedPart]
+    follow_on: np.ndarray
+    frame: pd.DataFrame
+
+    def part(self, constraint: Constraint) -> BookedPart | None:
+        """The booked part of a fund-scope constraint; None for a round-scope one."""
+        return self.parts.get(constraint.id)
+
+    def is_follow_on(self) -> np.ndarray:
+        return self.follow_on > 0
+
+
+def check_scopes(policy: Policy, booked: Booked | None) -> None:
+    """``scope = "fund"`` needs a book (``solve --book``).
+
+    Raises
+    ------
+    InputError
+        Naming the policy file and the key of the first fund-scope rule.
+    """
+    if booked is not None:
+        return
+    for rule in policy.rules:
+        if rule.scope is Scope.FUND:
+            raise InputError(
+                'scope = "fund" counts the rounds in the book, and no book is given',
+                file=policy.source, column=f"{rule.origin}.scope", value="fund",
+                hint="Run fundopt solve with --book BOOK (see `fundopt book`), or remove "
+                     'scope = "fund" to constrain this round only.',
+                message_zh='scope = "fund" 需要账簿中的历史轮次，但未给出账簿',
+                hint_zh='请用 fundopt solve --book BOOK，或删除 scope = "fund" 以仅约束本轮。')
+
+
+def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
+              booked: Booked) -> FundView:
+    """The book's contribution to every fund-scope constraint and to each follow-on.
+
+    Raises
+    ------
+    InputError
+        The book's amounts are in another unit than the policy's, or a booked commitment
+        a ``sum`` / ``avg`` constraint selects has no value in its column.
+    """
+    frame = booked.frame
+    for info in booked.rounds:
+        if info.unit != policy.unit:
+            raise InputError(
+                f"round {info.name!r} of the book is in {info.unit}, the policy in "
+                f"{policy.unit}", file=display_location(booked.location),
+                expected=f"unit = {info.unit!r} in the policy ({policy.source})",
+                message_zh=f"账簿轮次 {info.name!r} 的单位为 {info.unit}，政策单位为 {policy.unit}")
+    amounts = frame["amount"].to_numpy(float) if len(frame) else np.zeros(0)
+    parts = {}
+    for c in constraints:
+        if c.rule.scope is not Scope.FUND:
+            continue
+        mask = booked_mask(frame, c.where)
+        weighted = 0.0
+        if c.measure in (Measure.SUM, Measure.AVG) and mask.any():
+            assert c.column is not None
+            column = _booked_numbers(frame, c.column)[mask]
+            missing = np.flatnonzero(np.isnan(column))
+            if len(missing):
+                row = frame.loc[mask].iloc[int(missing[0])]
+                raise InputError(
+                    f"booked commitment {row[ID]} (round {row['round']}) has no {c.column}, "
+                    f"which constraint {c.label!r} ({c.rule.origin}) adds over the fund",
+                    file=display_location(booked.location), column=c.column,
+                    expected=f"a number in column {c.column} of every booked row it selects",
+                    hint=f'Use scope = "round" for {c.rule.origin}, or a column every round '
+                         "has.",
+                    message_zh=f"账簿中的出资 {row[ID]}（轮次 {row['round']}）没有 {c.column}，"
+                               f"而约束 {c.label!r} 按基金口径需要该值")
+            weighted = float(column @ amounts[mask])
+        ids = frozenset(frame.loc[mask, ID].astype(str)) if mask.any() else frozenset()
+        parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids)
+    by_id = (frame.groupby(frame[ID].astype(str))["amount"].sum() if len(frame)
+             else pd.Series(dtype=float))
+    follow_on = table.frame[ID].astype(str).map(by_id).fillna(0.0).to_numpy(float)
+    return FundView(booked.location, tuple(r.name for r in booked.rounds), booked.total,
+                    parts, follow_on, frame)
+
+
+def booked_mask(frame: pd.DataFrame, where: Where) -> np.ndarray:
+    """The booked commitments a ``where`` selects, on the columns booked with them.
+
+    A column a round's table did not have is blank there, so its rows are not selected.
+    Values compare as text, and as numbers when both sides are numbers.
+    """
+    mask = np.ones(len(frame), dtype=bool)
+    for column, values in where:
+        if column not in frame.columns:
+            return np.zeros(len(frame), dtype=bool)
+        cells = frame[column]
+        present = cells.notna() & (cells.astype(str).str.strip() != "")
+        if values == ("*",):
+            mask &= present.to_numpy(dtype=bool)
+            continue
+        hit = cells.astype(str).isin(values)
+        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").dropna()
+        if len(numbers):
+            hit |= pd.to_numeric(cells, errors="coerce").isin(numbers)
+        mask &= (hit & present).to_numpy(dtype=bool)
+    return mask
+
+
+def _booked_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
