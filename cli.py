@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # imported on use: start-up time
     from fundopt.models.domain import Policy, Table
     from fundopt.optimizer.engines import Engine
     from fundopt.optimizer.result import Warning_
+    from fundopt.models.fund import FundView
+    from fundopt.models.inputs import Inputs
 
 app = typer.Typer(
     help="Allocate a mother fund's capital across candidate sub-funds (母基金子基金配置优化).",
@@ -65,6 +67,10 @@ SheetOpt = Annotated[str | None, typer.Option(
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Treat every warning (similar spellings, unfundable rows) as an input "
     "error: exit 2.")]
+FundBookOpt = Annotated[str | None, typer.Option(
+    "--book", "-b", help='The fund\'s book (SQLite path or postgresql:// URL): scope = "fund" '
+    "constraints count its rounds, follow-ons count their booked stake, and the booked "
+    "totals are shown beside this round's.")]
 
 err = Console(stderr=True, highlight=False)
 
@@ -192,6 +198,7 @@ def solve(
         "--robust", help="Plan for uncertain scores ([uncertainty] in the policy): 'worst' "
         "(best worst-reviewer total) or 'cvar:ALPHA' (best mean of the worst ALPHA share "
         "of the scenarios), compared with the nominal optimum.", show_default=False)] = None,
+    book: FundBookOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -226,14 +233,15 @@ def solve(
                     hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
         inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
-        check_output_paths(outputs, list(inputs.files))
+        check_output_paths(outputs, [*inputs.files, *_book_files(book)])
         notes = similar_values(inputs.table, inputs.policy)
         if strict:
             _refuse_warnings(notes, ())
+        fund = _read_fund(book, inputs)
         read_at = time.perf_counter()
         options = SolveOptions(solver=SolverName(solver.value), time_limit=time_limit, gap=gap,
                                algorithm=Algorithm(algorithm.value))
-        problem = Problem(inputs.table, inputs.policy, inputs.constraints, options)
+        problem = Problem(inputs.table, inputs.policy, inputs.constraints, options, book=fund)
         if criterion is not None:
             from fundopt.optimizer.robust import solve_robust
 
@@ -274,6 +282,7 @@ def check(
     policy: PolicyOpt = None,
     sheet: SheetOpt = None,
     strict: StrictOpt = False,
+    book: FundBookOpt = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
@@ -291,7 +300,8 @@ def check(
         from fundopt.reports.terminal import render_check
 
         inputs = load_inputs(table, policy, sheet)
-        problem = Problem(inputs.table, inputs.policy, inputs.constraints)
+        problem = Problem(inputs.table, inputs.policy, inputs.constraints,
+                          book=_read_fund(book, inputs))
         notes = similar_values(inputs.table, inputs.policy)
         if strict:
             _refuse_warnings(notes, problem.built.warnings)
@@ -659,6 +669,20 @@ def _batch_notes(table: Table | None, policy: Policy | None, strict: bool
     return notes
 
 
+def _read_fund(book: str | None, inputs: Inputs) -> FundView | None:
+    """The book as this round sees it, for ``--book`` (None without it)."""
+    if book is None:
+        return None
+    from fundopt.models.fund import read_fund
+
+    return read_fund(book, inputs.table, inputs.policy, inputs.constraints)
+
+
+def _book_files(book: str | None) -> list[Path]:
+    """A book given by path is an input: no output may land on it."""
+    return [] if book is None or "://" in book else [Path(book)]
+
+
 book_app = typer.Typer(
     help="The fund's book: the rounds committed so far, in an SQLite file or a PostgreSQL "
     "database (基金账簿).", no_args_is_help=True)
@@ -749,7 +773,7 @@ def book_show(
         from fundopt.reports.export import check_output_paths
 
         outputs = list(output or [])
-        check_output_paths(outputs, [] if "://" in book else [Path(book)])
+        check_output_paths(outputs, _book_files(book))
         with open_book(book) as opened:
             info, rows = opened.round(round_name)
         write_round(outputs, info, rows, lang.value)

@@ -111,6 +111,23 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class BookedPart:
+    """What the book adds to one ``scope = "fund"`` constraint (SPEC §9).
+
+    Over the booked commitments the constraint selects: ``amount`` = Σ amount,
+    ``weighted`` = Σ COL·amount (``sum`` / ``avg``; 0 otherwise), ``ids`` = their distinct
+    sub-fund ids. ``total`` is every booked commitment (a share's denominator is
+    ``total`` + budget). ``rounds`` names the rounds counted.
+    """
+
+    amount: float
+    weighted: float
+    ids: frozenset[str]
+    total: float
+    rounds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Constraint:
     """One policy constraint after ``"*"`` expansion: the unit the model, the reports and
     the diagnosis all speak of.
@@ -132,6 +149,8 @@ class Constraint:
     written: tuple[float | None, float | None] | None = None
     # Sides ("min"/"max") a diagnosis never moves: the budget is the capital at hand.
     hard: tuple[str, ...] = ()
+    # For scope = "fund" with a book: what the earlier rounds add (optimizer.fund).
+    booked: BookedPart | None = None
 
     @property
     def keys(self) -> tuple[str, str]:

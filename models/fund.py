@@ -12,29 +12,16 @@ commitment. This module computes those constants from the book; the model applie
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
-from fundopt.models.book import Booked, display_location
-from fundopt.models.domain import ID, Constraint, Measure, Policy, Scope, Table
+from fundopt.models.book import Booked, display_location, open_book
+from fundopt.models.domain import ID, BookedPart, Constraint, Measure, Policy, Scope, Table
 
 Where = tuple[tuple[str, tuple[str, ...]], ...]
-
-
-@dataclass(frozen=True)
-class BookedPart:
-    """The booked commitments one fund-scope constraint selects.
-
-    ``amount`` is their Σ amount, ``weighted`` their Σ COL·amount (``sum`` / ``avg``;
-    0 otherwise) and ``ids`` their distinct sub-fund ids.
-    """
-
-    amount: float
-    weighted: float
-    ids: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -43,7 +30,8 @@ class FundView:
 
     ``total`` is every booked commitment (rounds not void); ``parts`` holds a
     ``BookedPart`` per fund-scope constraint id; ``follow_on[i]`` is what the book holds
-    for the id of table row i (0 for a new sub-fund); ``rounds`` names the rounds counted.
+    for the id of table row i (0 for a new sub-fund); ``rounds`` names the rounds counted;
+    ``frame`` has the booked commitments (``models.book.Booked.frame``).
     """
 
     location: str
@@ -53,12 +41,24 @@ class FundView:
     follow_on: np.ndarray
     frame: pd.DataFrame
 
-    def part(self, constraint: Constraint) -> BookedPart | None:
-        """The booked part of a fund-scope constraint; None for a round-scope one."""
-        return self.parts.get(constraint.id)
+    def attach(self, constraints: tuple[Constraint, ...]) -> tuple[Constraint, ...]:
+        """The constraints with their booked parts (fund scope) attached."""
+        return tuple(replace(c, booked=self.parts[c.id]) if c.id in self.parts else c
+                     for c in constraints)
 
-    def is_follow_on(self) -> np.ndarray:
-        return self.follow_on > 0
+
+def read_fund(location: str, table: Table, policy: Policy,
+              constraints: Sequence[Constraint]) -> FundView:
+    """Open the book at ``location`` and see it from this round (``solve --book``).
+
+    Raises
+    ------
+    InputError
+        The book cannot be opened, or its rounds do not fit this round's policy.
+    """
+    with open_book(location) as book:
+        booked = book.booked()
+    return fund_view(table, policy, constraints, booked)
 
 
 def check_scopes(policy: Policy, booked: Booked | None) -> None:
@@ -124,7 +124,9 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
                                f"而约束 {c.label!r} 按基金口径需要该值")
             weighted = float(column @ amounts[mask])
         ids = frozenset(frame.loc[mask, ID].astype(str)) if mask.any() else frozenset()
-        parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids)
+        rounds = tuple(dict.fromkeys(frame.loc[mask, "round"].astype(str)))
+        parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids, booked.total,
+                                 rounds)
     by_id = (frame.groupby(frame[ID].astype(str))["amount"].sum() if len(frame)
              else pd.Series(dtype=float))
     follow_on = table.frame[ID].astype(str).map(by_id).fillna(0.0).to_numpy(float)

@@ -31,6 +31,7 @@ from fundopt.models.domain import (
 )
 from fundopt.models.expansion import Where, with_builtins
 from fundopt.models.policy import selection_mask
+from fundopt.optimizer import fund
 from fundopt.optimizer.amounts import Grid, grid
 from fundopt.optimizer.matrix import INF, LinearModel, RowKind, Rows, RowTag, policy_rows
 from fundopt.optimizer.result import Warning_
@@ -64,14 +65,18 @@ class Built:
     infeasible_reasons: tuple[str, ...]
 
 
-def ticket_bounds(table: Table, policy: Policy) -> Bounds:
+def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = None) -> Bounds:
     """u = min(max_ticket, max_stake·fund_size, max_single·budget, budget);
-    l = min_ticket or the policy's default; both on the ``amount_step`` grid."""
+    l = min_ticket or the policy's default; both on the ``amount_step`` grid.
+
+    ``follow_on`` (per row: what the fund's book holds for the same sub-fund) comes off
+    the stake cap: ``max_stake`` holds for booked plus new (SPEC §9)."""
     frame = table.frame
     n = len(frame)
     caps = {MAX_TICKET: frame[MAX_TICKET].to_numpy(float)}
     if policy.max_stake is not None and FUND_SIZE in frame:
         stake_cap = policy.max_stake * frame[FUND_SIZE].to_numpy(float)
+        stake_cap = np.maximum(fund.stake_room(follow_on, stake_cap), 0.0)
         caps["max_stake"] = np.where(np.isnan(stake_cap), INF, stake_cap)
     if policy.max_single is not None:
         caps["max_single"] = np.full(n, policy.max_single * policy.budget)
@@ -112,7 +117,7 @@ def objective_costs(table: Table, policy: Policy) -> np.ndarray:
 
 
 def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
-          select: Select | None = None) -> Built:
+          select: Select | None = None, follow_on: np.ndarray | None = None) -> Built:
     """Build the model of SPEC §4.
 
     Parameters
@@ -122,10 +127,13 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     constraints
         ``models.policy.expand(policy, table)``: the policy constraints, ``"*"`` expanded.
         The budget and the funded-count rule are added in front as ordinary constraints
-        (``models.expansion.with_builtins``) unless they are there already.
+        (``models.expansion.with_builtins``) unless they are there already. Fund-scope
+        constraints carry what the book adds to them (``optimizer.fund``).
     select
         The rows a ``where`` selects (default ``selection_mask``); a ``Problem`` passes
         its cache, so a re-built point does not select again.
+    follow_on
+        Per row, what the fund's book holds for the same sub-fund (``solve --book``).
 
     Returns
     -------
@@ -136,11 +144,12 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     Raises
     ------
     InputError
-        A ``must`` row with no positive minimum ticket, or a count floor over rows that
-        could be "funded" with zero money.
+        A ``must`` row with no positive minimum ticket, a count floor over rows that
+        could be "funded" with zero money, ``scope = "fund"`` without a book.
     """
     constraints = with_builtins(policy, constraints)
-    bounds = ticket_bounds(table, policy)
+    fund.check_fund_scope(constraints, policy)
+    bounds = ticket_bounds(table, policy, follow_on)
     n = len(table.frame)
     status = table.frame[STATUS].to_numpy() if STATUS in table.frame else np.full(n, "")
     must = status == MUST
@@ -148,7 +157,8 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     warnings, reasons = _unfundable(table, bounds, must, status == EXCLUDE)
 
     select = select or partial(selection_mask, table)
-    masks = {c.id: select(c.where) & bounds.fundable for c in constraints}
+    masks = {c.id: fund.counted_rows(table, c, select(c.where) & bounds.fundable)
+             for c in constraints}
     counted = [c for c in constraints if c.measure is Measure.COUNT]
     needs_binary = bounds.fundable & (bounds.lower > 0)
     for c in counted:
@@ -216,20 +226,24 @@ def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:
 
 def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
                     mask: np.ndarray, y_of: np.ndarray) -> None:
-    """The row(s) of one constraint: Σ coef·x over the rows it selects, within its bounds."""
+    """The row(s) of one constraint: Σ coef·x over the rows it selects, within its bounds
+    less what the fund's book already adds to it (``row_offset``, 0 for round scope)."""
     lower = -INF if c.min is None else c.min
     upper = INF if c.max is None else c.max
     selected = np.flatnonzero(mask)
     if c.measure is Measure.COUNT:
         cols = y_of[selected]
-        rows.add(cols, np.ones(len(cols)), lower, upper, RowTag(RowKind.POLICY, c.id))
+        booked = fund.row_offset(c)
+        rows.add(cols, np.ones(len(cols)), lower - booked, upper - booked,
+                 RowTag(RowKind.POLICY, c.id))
         return
     if c.measure is Measure.AVG:
         # Σ COL·x / Σ x ≥ min  ⇔  Σ (COL − min)·x ≥ 0 (vacuous when nothing in S is funded)
         column = table.frame[c.column].to_numpy(float)[selected]
         for side, bound in (("min", c.min), ("max", c.max)):
             if bound is not None:
-                lo, hi = (0.0, INF) if side == "min" else (-INF, 0.0)
+                booked = fund.row_offset(c, bound)
+                lo, hi = (-booked, INF) if side == "min" else (-INF, -booked)
                 rows.add(selected, column - bound, lo, hi,
                          RowTag(RowKind.POLICY, c.id, side=side))
         return
@@ -238,9 +252,11 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
     if c.measure is Measure.SUM:
         coefs = table.frame[c.column].to_numpy(float)[selected]
     elif c.measure is Measure.SHARE:
-        per_unit = policy.budget
+        per_unit = fund.share_base(c, policy.budget)
         lower, upper = lower * per_unit, upper * per_unit
-    rows.add(selected, coefs, lower, upper, RowTag(RowKind.POLICY, c.id, per_unit=per_unit))
+    booked = fund.row_offset(c)
+    rows.add(selected, coefs, lower - booked, upper - booked,
+             RowTag(RowKind.POLICY, c.id, per_unit=per_unit, offset=booked))
 
 
 def _add_links(rows: Rows, binary_rows: np.ndarray, bounds: Bounds, n: int) -> None:

@@ -32,13 +32,16 @@ class RowTag:
     ``key`` is the constraint id (``c3``, ``budget``, ``funded``); ``per_unit`` is
     d(row bound)/d(constraint bound), which turns a row dual into a shadow price per unit
     of the bound (``budget`` for a share, 1 otherwise). For ``avg`` rows the bound sits
-    in the coefficients and ``side`` says which one (``min``/``max``).
+    in the coefficients and ``side`` says which one (``min``/``max``). ``offset`` is what
+    the fund's book adds to the row's activity (scope ``fund``): bound·per_unit − offset
+    is the row bound.
     """
 
     kind: RowKind
     key: str
     per_unit: float = 1.0
     side: str | None = None
+    offset: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import numpy as np
 from fundopt.errors import SolverError
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.expansion import Where, selection_mask
+from fundopt.models.fund import FundView
 from fundopt.optimizer import highs
 from fundopt.optimizer.amounts import snap
 from fundopt.optimizer.build import Built, build, fixed_lp
@@ -26,7 +27,13 @@ from fundopt.optimizer.held import HeldModel
 from fundopt.optimizer.highs import Algorithm, Outcome
 from fundopt.optimizer.matrix import LinearModel
 from fundopt.optimizer.report import BINDING_TOL, Line, constraint_report, policy_lines
-from fundopt.optimizer.result import ConstraintValue, Diagnosis, Result, SolveStatus
+from fundopt.optimizer.result import (
+    BookTotals,
+    ConstraintValue,
+    Diagnosis,
+    Result,
+    SolveStatus,
+)
 
 
 class SolverName(StrEnum):
@@ -66,6 +73,10 @@ class Problem:
     warm
         Start each LP re-solve of the main model from the last basis (sweeps). Off, every
         solve returns what a fresh solve of the same model would.
+    book
+        The fund's book as this round sees it (``solve --book``): fund-scope constraints
+        count the booked rounds, follow-ons have their stake cap lowered, and results
+        carry the booked totals (``optimizer.fund``).
 
     Raises
     ------
@@ -77,11 +88,13 @@ class Problem:
     builds: ClassVar[int] = 0
 
     def __init__(self, table: Table, policy: Policy, constraints: tuple[Constraint, ...],
-                 options: SolveOptions | None = None, warm: bool = False) -> None:
+                 options: SolveOptions | None = None, warm: bool = False,
+                 book: FundView | None = None) -> None:
         self.options = options or SolveOptions()
         self.warm = warm
         self.table = table
         self._masks: dict[Where, np.ndarray] = {}
+        self.book = book
         started = time.perf_counter()
         self._set(policy, constraints)
         Problem.builds += 1
@@ -90,7 +103,12 @@ class Problem:
 
     def _set(self, policy: Policy, constraints: tuple[Constraint, ...]) -> None:
         self.policy = policy
-        self.built: Built = build(self.table, policy, constraints, self._select)
+        follow_on = None
+        if self.book is not None:
+            constraints = self.book.attach(constraints)
+            follow_on = self.book.follow_on
+        self.built: Built = build(self.table, policy, constraints, self._select,
+                                   follow_on)
         self.constraints = self.built.constraints
         self.lines: list[Line] = policy_lines(self.table, self.constraints, self._select)
 
@@ -183,8 +201,16 @@ class Problem:
             amounts=amounts, funded=amounts > 0, committed=built.bounds.grid.total(amounts),
             constraints=report, warnings=built.warnings, solver=solver_label(self.options),
             seconds=time.perf_counter() - started + self.build_seconds, gap=outcome.gap,
-            phases=phases,
+            phases=phases, book=self.book_totals(amounts),
         )
+
+    def book_totals(self, amounts: np.ndarray) -> BookTotals | None:
+        """The fund's book beside a plan of this round (None without ``--book``)."""
+        if self.book is None:
+            return None
+        from fundopt.optimizer.fund import book_totals
+
+        return book_totals(self.book, self.table, amounts)
 
     def fixed_lp(self, funded: np.ndarray) -> LinearModel:
         """The LP with every binary fixed as ``funded`` (bool per input row) says."""
@@ -209,7 +235,7 @@ class Problem:
             committed=0.0, constraints=(), warnings=self.built.warnings,
             solver=solver_label(self.options),
             seconds=time.perf_counter() - started + self.build_seconds, diagnosis=diagnosis,
-            phases=phases,
+            phases=phases, book=self.book_totals(np.zeros(n)),
         )
 
 

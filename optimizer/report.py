@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -11,6 +11,7 @@ from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
 from fundopt.models.policy import selection_mask
 from fundopt.optimizer.amounts import ZERO
 from fundopt.optimizer.build import Built, Select
+from fundopt.optimizer.fund import avg_money, counted_rows, fund_measure
 from fundopt.optimizer.matrix import RowKind
 from fundopt.optimizer.result import ConstraintValue
 
@@ -50,14 +51,19 @@ def policy_lines(table: Table, constraints: tuple[Constraint, ...],
                  select: Select | None = None) -> list[Line]:
     """One line per constraint (``Built.constraints``: the budget and funded count too)."""
     select = select or partial(selection_mask, table)
-    return [Line(c, select(c.where) if c.where else None,
+    return [Line(c, counted_rows(table, c, select(c.where)) if c.where else None,
                  None if c.column is None else table.frame[c.column].to_numpy(float))
             for c in constraints]
 
 
 def measure(line: Line, amounts: np.ndarray, budget: float) -> float:
-    """The value of ``line``'s measure on a plan (NaN for an avg over nothing funded)."""
+    """The value of ``line``'s measure on a plan (NaN for an avg over nothing funded);
+    for scope ``fund``, over the fund's book and the plan together."""
     x = amounts if line.mask is None else amounts[line.mask]
+    if line.constraint.booked is not None:
+        column = line.column if line.column is None or line.mask is None \
+            else line.column[line.mask]
+        return fund_measure(line.constraint, x, column, budget)
     if line.measure is Measure.AMOUNT:
         return float(x.sum())
     if line.measure is Measure.SHARE:
@@ -117,11 +123,16 @@ def constraint_report(built: Built, lines: list[Line], amounts: np.ndarray,
             price = _shadow_price(model.tags, rows_of.get(line.id, []), duals, side, line,
                                   amounts, improving)
         c = line.constraint
+        round_value = None
+        if c.booked is not None:     # scope fund: this round's part beside the fund's value
+            alone = replace(line, constraint=replace(c, booked=None))
+            round_value = measure(alone, amounts, policy.budget)
         report.append(ConstraintValue(
             id=line.id, label=line.label, measure=str(line.measure), value=value,
             min=line.min, max=line.max, slack=slack, binding=binding,
             shadow_price=price, bound=side if binding else None, keys=c.keys,
             written=(c.as_written("min"), c.as_written("max")),
+            scope=str(c.rule.scope), round_value=round_value,
         ))
     return tuple(report)
 
@@ -138,6 +149,6 @@ def _shadow_price(tags: tuple, rows: list[int], duals: np.ndarray, side: str | N
         if line.measure is Measure.AVG:
             # Σ(COL − b)·x ≤ 0: moving b by δ moves the row by δ·Σx (envelope theorem)
             x = amounts if line.mask is None else amounts[line.mask]
-            per_unit = float(x.sum())
+            per_unit = avg_money(line.constraint, x)
         total += improving * loosen * float(duals[r]) * per_unit
     return 0.0 if abs(total) < 1e-12 else total

@@ -44,6 +44,10 @@ class ConstraintValue:
     # (``min_deploy = 0.9`` for the budget line's min of 36).
     keys: tuple[str, str] = ("min", "max")
     written: tuple[float | None, float | None] = (None, None)
+    # SPEC §9: "fund" lines are measured over the book and this round together; their
+    # value over this round's commitments alone is ``round_value``.
+    scope: str = "round"
+    round_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,26 @@ class Warning_:
 
 
 @dataclass(frozen=True)
+class BookTotals:
+    """The fund's book beside this round (``solve --book``).
+
+    ``groups`` maps region / category / district to (value, booked, this round) rows;
+    ``follow_ons`` lists (id, booked, this round) for the rows already in the book.
+    """
+
+    location: str
+    rounds: tuple[str, ...]
+    booked: float
+    committed: float
+    groups: dict[str, tuple[tuple[str, float, float], ...]]
+    follow_ons: tuple[tuple[str, float, float], ...]
+
+    @property
+    def fund_total(self) -> float:
+        return self.booked + self.committed
+
+
+@dataclass(frozen=True)
 class Result:
     status: SolveStatus
     objective: float | None
@@ -163,6 +187,7 @@ class Result:
     alternatives: tuple[Alternative, ...] = ()
     explanations: tuple[Explanation, ...] = ()
     robust: Robustness | None = None
+    book: BookTotals | None = None      # with solve --book: the book beside this round
 
     @property
     def is_ok(self) -> bool:

@@ -14,9 +14,10 @@ from rich.text import Text
 
 from fundopt.models.book import RoundInfo, display_location
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION
+from fundopt.optimizer.result import Result
 from fundopt.reports.export import json_ready, write_file
 from fundopt.reports.labels import label, status_text
-from fundopt.reports.terminal import DASH, amount_text
+from fundopt.reports.terminal import DASH, amount_text, measure_text, share_text
 
 # Columns of a round listed on the terminal (the output files have every column).
 SHOWN = (ID, NAME, REGION, DISTRICT, CATEGORY, "amount")
@@ -147,3 +148,123 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value)
+
+
+# ---- solve --book: the book beside this round ----------------------------------------
+
+# A column of a book table: how its values are shown ("text", "amount", "share" or a
+# constraint measure, whose values are shown in the measure's units).
+Section = tuple[str, list[str], list[str], list[list[Any]]]
+
+
+def book_sections(result: Result, lang: str) -> list[Section]:
+    """The book beside this round, as (title, headers, column kinds, rows) tables: the
+    totals, each group (region, category, district), the fund-scope constraints and the
+    follow-ons. Shared by the terminal and the workbook."""
+    totals = result.book
+    if totals is None:
+        return []
+    fund = totals.fund_total
+    sections: list[Section] = [(
+        label("book.totals", lang).format(book=display_location(totals.location),
+                                          rounds=", ".join(totals.rounds) or DASH),
+        [label("book.booked", lang), label("book.this_round", lang),
+         label("book.fund_total", lang)],
+        ["amount"] * 3, [[totals.booked, totals.committed, fund]])]
+    for group, rows in totals.groups.items():
+        sections.append((
+            label("book.by", lang).format(group=label(group, lang)),
+            [label(group, lang), label("book.booked", lang), label("book.this_round", lang),
+             label("book.fund_total", lang), label("book.fund_share", lang)],
+            ["text", "amount", "amount", "amount", "share"],
+            [[value or label("blank", lang), before, now, before + now,
+              (before + now) / fund if fund > 0 else float("nan")]
+             for value, before, now in rows]))
+    scoped = [c for c in result.constraints if c.scope == "fund"]
+    if scoped:
+        sections.append((
+            label("book.fund_constraints", lang),
+            [label(k, lang) for k in ("constraint", "measure")]
+            + [label("book.fund_value", lang), label("book.this_round", lang)]
+            + [label(k, lang) for k in ("min", "max", "binding")],
+            ["text", "text", "measure", "measure", "measure", "measure", "text"],
+            [[c.label, c.measure, c.value, c.round_value, c.min, c.max,
+              label("yes" if c.binding else "no", lang)] for c in scoped]))
+    if totals.follow_ons:
+        sections.append((
+            label("book.follow_ons", lang),
+            [label("id", lang), label("book.booked", lang), label("book.this_round", lang),
+             label("book.fund_total", lang)],
+            ["text", "amount", "amount", "amount"],
+            [[i, before, now, before + now] for i, before, now in totals.follow_ons]))
+    return sections
+
+
+def render_book_totals(console: Console, result: Result, unit: str, lang: str) -> None:
+    """Print the book beside this round (``solve --book``); nothing without a book."""
+    for title, headers, kinds, rows in book_sections(result, lang):
+        grid = RichTable(title=Text(title), title_justify="left")
+        for header, kind in zip(headers, kinds, strict=True):
+            grid.add_column(Text(header), justify="left" if kind == "text" else "right")
+        for row in rows:
+            measure = _measure_of(row, kinds)
+            grid.add_row(*(Text(_shown(v, k, measure, unit))
+                           for v, k in zip(row, kinds, strict=True)))
+        console.print(grid)
+
+
+def book_totals_dict(result: Result) -> dict[str, Any] | None:
+    """``.json`` key ``book``: the rounds counted, booked / this round / fund totals, the
+    totals by group and the follow-ons (None without ``--book``)."""
+    totals = result.book
+    if totals is None:
+        return None
+    return json_ready({
+        "location": display_location(totals.location), "rounds": list(totals.rounds),
+        "booked": totals.booked, "this_round": totals.committed, "fund_total": totals.fund_total,
+        "by_group": {group: [{"value": v, "booked": b, "this_round": n, "fund_total": b + n}
+                             for v, b, n in rows] for group, rows in totals.groups.items()},
+        "follow_ons": [{"id": i, "booked": b, "this_round": n, "fund_total": b + n}
+                       for i, b, n in totals.follow_ons],
+    })
+
+
+def add_book_sheet(workbook: Any, result: Result, lang: str) -> None:
+    """The workbook's book sheet: every section of :func:`book_sections` under the other."""
+    from fundopt.reports.xlsx import (
+        AMOUNT_FMT,
+        MEASURE_FORMATS,
+        SHARE_FMT,
+        Row,
+        add_sheet,
+        row_widths,
+    )
+
+    formats = {"amount": AMOUNT_FMT, "share": SHARE_FMT, "text": None}
+    rows: list[Row] = []
+    for title, headers, kinds, body in book_sections(result, lang):
+        if rows:
+            rows.append(([""], [None], False))
+        rows.append(([title], [None], True))
+        rows.append((list(headers), [None] * len(headers), True))
+        for row in body:
+            measure = _measure_of(row, kinds)
+            rows.append((list(row), [formats.get(k, MEASURE_FORMATS.get(measure))
+                                     for k in kinds], False))
+    if rows:
+        add_sheet(workbook, label("book.sheet", lang), rows, row_widths(rows))
+
+
+def _measure_of(row: list[Any], kinds: list[str]) -> str:
+    """The measure of a constraint row (its second column), "" for other tables."""
+    return str(row[1]) if "measure" in kinds else ""
+
+
+def _shown(value: Any, kind: str, measure: str, unit: str) -> str:
+    if kind == "text":
+        return _text(value)
+    if kind == "amount":
+        return amount_text(value, unit)
+    if kind == "share":
+        return share_text(value)
+    return measure_text(value, measure, unit)

@@ -213,7 +213,8 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
     constraints = [
         {"name": c.label, "id": c.id, "measure": c.measure, "value": c.value, "min": c.min,
          "max": c.max, "slack": c.slack, "binding": c.binding, "bound": c.bound,
-         "shadow_price": c.shadow_price, **price_range_dict(c)}
+         "shadow_price": c.shadow_price, "scope": c.scope, "round_value": c.round_value,
+         **price_range_dict(c)}
         for c in result.constraints
     ]
     warnings = [warning_dict(n, lang) for n in notes] + [
@@ -229,6 +230,10 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
     }
     if result.diagnosis is not None:
         out["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
+    if result.book is not None:
+        from fundopt.reports.book import book_totals_dict  # it builds on this module
+
+        out["book"] = book_totals_dict(result)
     out.update(findings_dict(result, frame[ID].astype(str).tolist(), policy.unit, lang))
     if result.robust is not None:
         from fundopt.reports.robust import robust_dict

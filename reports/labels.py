@@ -339,6 +339,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "book.solver": ("solver", "求解器"),
     "book.voided_at": ("void since", "作废时间"),
     "book.void_reason": ("void reason", "作废原因"),
+    "book.totals": ("the fund's book: {book} (rounds: {rounds})",
+                    "基金账簿：{book}（轮次：{rounds}）"),
+    "book.booked": ("booked earlier", "此前已登记"),
+    "book.this_round": ("this round", "本轮"),
+    "book.fund_total": ("fund total", "基金合计"),
+    "book.fund_share": ("share of fund", "占基金比例"),
+    "book.by": ("{group}: booked and this round", "按{group}：已登记与本轮"),
+    "book.fund_constraints": ("fund-scope constraints (book + this round)",
+                              "基金口径约束（账簿 + 本轮）"),
+    "book.fund_value": ("fund value", "基金口径取值"),
+    "book.follow_ons": ("follow-ons (sub-funds already in the book)",
+                        "追加出资（账簿中已有的子基金）"),
+    "book.sheet": ("book", "账簿"),
 }
 
 # Policy keys and their Chinese names, for key paths shown to people (a swept parameter).

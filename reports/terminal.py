@@ -133,6 +133,10 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
         for part in _binding(result.constraints, policy.unit, lang):
             console.print(part)
         console.print(_funded(table, policy, result, lang, max_rows, console.width))
+    if result.book is not None:
+        from fundopt.reports.book import render_book_totals  # it builds on this module
+
+        render_book_totals(console, result, policy.unit, lang)
     render_notes(console, notes, lang, [warning_text(w, lang) for w in result.warnings])
     render_findings(console, result, policy.unit, lang)
 

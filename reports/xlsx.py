@@ -108,6 +108,10 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
                       *diagnosis_sheets(table, policy, result, lang)):
         if len(rows) > 1:  # a header alone (no constraint values without a plan) is no sheet
             add_sheet(book, label(key, lang), rows, row_widths(rows), lang)
+    if result.book is not None:
+        from fundopt.reports.book import add_book_sheet  # it builds on this module
+
+        add_book_sheet(book, result, lang)
     save_book(book, path)
 
 

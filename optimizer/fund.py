@@ -1,0 +1,158 @@
+"""``scope = "fund"`` in the model: the book's constants applied to the constraint rows.
+
+A fund-scope constraint carries what the book adds to it (``Constraint.booked``, from
+``models.fund``). The model keeps this round's commitments as its only variables; the
+book enters as constants (SPEC §9):
+
+- ``amount``: Σx + A ∈ [min, max], so the row is Σx ∈ [min − A, max − A];
+- ``sum(COL)``: Σ COL·x + W ∈ [min, max];
+- ``share``: (Σx + A) / (T + budget) ∈ [min, max], T being every booked commitment;
+- ``count``: the booked ids it selects, plus the rows funded now whose id is not among
+  them (a follow-on to a booked id does not count twice);
+- ``avg(COL)``: Σ (COL − b)·x + (W − b·A) ≥ 0 for a min b, ≤ 0 for a max b.
+
+Follow-ons (rows whose id is in the book) have ``max_stake`` applied to their booked plus
+new commitment: their stake cap is lowered by what the book holds for them
+(``ticket_bounds``). Reports measure a fund-scope constraint over the fund, with the
+value over this round alone beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from fundopt.errors import InputError
+from fundopt.models.domain import (
+    CATEGORY,
+    DISTRICT,
+    ID,
+    REGION,
+    Constraint,
+    Measure,
+    Policy,
+    Scope,
+    Table,
+)
+from fundopt.models.fund import FundView
+from fundopt.optimizer.result import BookTotals
+
+GROUPS = (REGION, CATEGORY, DISTRICT)
+
+ZERO = 1e-9
+
+
+def check_fund_scope(constraints: Sequence[Constraint], policy: Policy) -> None:
+    """``scope = "fund"`` needs the book: a fund-scope constraint without its booked part
+    was solved without ``--book``.
+
+    Raises
+    ------
+    InputError
+        Naming the policy file and the key of the first such constraint.
+    """
+    for c in constraints:
+        if c.rule.scope is Scope.FUND and c.booked is None:
+            raise InputError(
+                'scope = "fund" counts the rounds in the book, and no book is given',
+                file=policy.source, column=f"{c.rule.origin}.scope", value="fund",
+                hint="Run fundopt solve (or check) with --book BOOK (see `fundopt book`), "
+                     'or remove scope = "fund" to constrain this round only.',
+                message_zh='scope = "fund" 需要账簿中的历史轮次，但未给出账簿',
+                hint_zh="请用 fundopt solve（或 check）--book BOOK，"
+                        '或删除 scope = "fund" 以仅约束本轮。')
+
+
+def row_offset(c: Constraint, bound: float | None = None) -> float:
+    """What the book adds to the activity of ``c``'s row, in row units (0 without a book).
+
+    ``bound`` is the avg bound of the row (an avg row's constant depends on it).
+    """
+    p = c.booked
+    if p is None:
+        return 0.0
+    if c.measure is Measure.COUNT:
+        return float(len(p.ids))
+    if c.measure is Measure.SUM:
+        return p.weighted
+    if c.measure is Measure.AVG:
+        assert bound is not None
+        return p.weighted - bound * p.amount
+    return p.amount
+
+
+def share_base(c: Constraint, budget: float) -> float:
+    """What a share divides by: the budget, plus every booked commitment for fund scope."""
+    return budget + (c.booked.total if c.booked is not None else 0.0)
+
+
+def counted_rows(table: Table, c: Constraint, mask: np.ndarray) -> np.ndarray:
+    """The rows a count adds to: ``mask`` less the follow-ons its booked ids already count."""
+    if c.booked is None or c.measure is not Measure.COUNT or not c.booked.ids:
+        return mask
+    booked = table.frame[ID].astype(str).isin(c.booked.ids).to_numpy(dtype=bool)
+    return mask & ~booked
+
+
+def stake_room(follow_on: np.ndarray | None, stake_cap: np.ndarray) -> np.ndarray:
+    """``max_stake·fund_size`` less what the book holds for the same sub-fund."""
+    if follow_on is None:
+        return stake_cap
+    return stake_cap - follow_on
+
+
+def fund_measure(c: Constraint, x: np.ndarray, column: np.ndarray | None,
+                 budget: float) -> float:
+    """The value of a fund-scope constraint over the book and this round's ``x``
+    (``x`` and ``column`` over the rows the constraint selects; NaN for an avg over
+    nothing funded)."""
+    p = c.booked
+    assert p is not None
+    if c.measure is Measure.COUNT:
+        return float((x > ZERO).sum() + len(p.ids))
+    amount = float(x.sum()) + p.amount
+    if c.measure is Measure.AMOUNT:
+        return amount
+    if c.measure is Measure.SHARE:
+        return amount / share_base(c, budget)
+    assert column is not None
+    weighted = float(column @ x) + p.weighted
+    if c.measure is Measure.SUM:
+        return weighted
+    return weighted / amount if amount > ZERO else float("nan")
+
+
+def avg_money(c: Constraint, x: np.ndarray) -> float:
+    """Σx an avg is over (the book's part included): d(row)/d(bound) for its price."""
+    return float(x.sum()) + (c.booked.amount if c.booked is not None else 0.0)
+
+
+def book_totals(view: FundView, table: Table, amounts: np.ndarray) -> BookTotals:
+    """The book beside this round's plan: totals by region, category and district (values
+    of this round's table first, then those only the book has) and the follow-ons."""
+    frame, booked = table.frame, view.frame
+    groups = {}
+    for column in GROUPS:
+        if column not in frame.columns and column not in booked.columns:
+            continue
+        now = _sums(frame, column, amounts)
+        before = (_sums(booked, column, booked["amount"].to_numpy(float))
+                  if column in booked.columns else pd.Series(dtype=float))
+        values = list(dict.fromkeys([*now.index, *before.index]))
+        groups[column] = tuple((str(v), float(before.get(v, 0.0)), float(now.get(v, 0.0)))
+                               for v in values)
+    follow = np.flatnonzero(view.follow_on > 0)
+    ids = frame[ID].astype(str).to_numpy()
+    follow_ons = tuple((str(ids[i]), float(view.follow_on[i]), float(amounts[i]))
+                       for i in follow)
+    return BookTotals(view.location, view.rounds, view.total, float(amounts.sum()), groups,
+                      follow_ons)
+
+
+def _sums(frame: pd.DataFrame, column: str, amounts: np.ndarray) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(dtype=float)
+    keys = frame[column].fillna("").astype(str).str.strip()
+    return pd.Series(amounts, index=keys.to_numpy()).groupby(level=0, sort=False).sum()
