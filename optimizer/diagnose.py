@@ -25,6 +25,7 @@ import numpy as np
 
 from fundopt.models.domain import ID, Measure, Sense
 from fundopt.optimizer.amounts import clean
+from fundopt.optimizer.fund import row_offset
 from fundopt.optimizer.matrix import (
     INF,
     LinearModel,
@@ -250,7 +251,15 @@ def _with_average_bound(model: LinearModel, b: _Bound, slack: int, line: Line,
     value[start:end][x] = line.column[cols[x]] - bound
     upper = model.col_upper.copy()
     upper[slack] = 0.0
-    return replace(model, value=value, col_upper=upper)
+    # scope fund: the book's constant Σ (COL − bound)·booked moves with the bound too
+    row_lower, row_upper = model.row_lower.copy(), model.row_upper.copy()
+    booked = row_offset(line.constraint, bound)
+    if b.side == "min":
+        row_lower[b.row] = -booked
+    else:
+        row_upper[b.row] = -booked
+    return replace(model, value=value, col_upper=upper, row_lower=row_lower,
+                   row_upper=row_upper)
 
 
 def _tightest_average(problem: Problem, elastic: LinearModel, b: _Bound, slack: int,

@@ -68,8 +68,9 @@ def price_ranges(problem: Problem, result: Result) -> Result:
         if row is None or not c.binding:
             report.append(c)
             continue
-        per_unit = lp.tags[row].per_unit
-        lo_r, hi_r = sorted((float(low[row]) / per_unit, float(high[row]) / per_unit))
+        per_unit, offset = lp.tags[row].per_unit, lp.tags[row].offset   # offset: the book
+        lo_r, hi_r = sorted(((float(low[row]) + offset) / per_unit,
+                             (float(high[row]) + offset) / per_unit))
         edges = _range(problem, lp, row, c, per_unit, lo_r, hi_r)
         report.append(replace(c, price_range_low=edges[0], price_range_high=edges[1]))
     return replace(result, constraints=tuple(report))
@@ -112,7 +113,7 @@ def _prober(problem: Problem, model: LinearModel, row: int, side: str, per_unit:
             sign: float) -> Probe:
     def probe(bound: float) -> tuple[float, float] | None:
         lower, upper = model.row_lower.copy(), model.row_upper.copy()
-        (upper if side == "max" else lower)[row] = bound * per_unit
+        (upper if side == "max" else lower)[row] = bound * per_unit - model.tags[row].offset
         outcome = problem.run(model.with_rows(lower, upper), role="fixed")
         if outcome.values is None or outcome.duals is None:
             return None
