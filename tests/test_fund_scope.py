@@ -1,0 +1,368 @@
+"""scope = "fund" (SPEC §9): the second round of a fund planned against its book.
+
+The independent check: random two-round instances whose second round fundopt solves with
+``--book``, against a ``scipy.optimize.milp`` model that holds both rounds' rows (the
+booked ones fixed at their booked amounts) and writes every fund-scope rule straight
+from the SPEC over them — distinct ids for counts, the booked total in the share's
+denominator, max_stake over the booked plus the new commitment of a follow-on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from openpyxl import load_workbook
+from scipy.optimize import Bounds, LinearConstraint, milp
+from typer.testing import CliRunner
+
+from fundopt.cli import app
+
+runner = CliRunner()
+INF = math.inf
+STAKE, MIN_TICKET, SINGLE = 0.3, 0.3, 0.5
+
+
+def run(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+@dataclass
+class Instance:
+    first: pd.DataFrame          # round 1's table
+    second: pd.DataFrame         # round 2's table (some ids are follow-ons)
+    budget: float                # round 2's budget
+    share_a: tuple[float, float]  # fund share of region A
+    c1_max: float                # fund amount of category c1
+    district_max: int            # fund count per district
+    risk_max: float              # fund avg(risk) over category c0
+    risk_sum_max: float          # fund sum(risk)
+    b_min: float                 # round amount of region B (round scope)
+
+
+def table(ids: list[str], rng: np.random.Generator, districts: list[str]) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame({
+        "id": ids, "name": ids,
+        "region": rng.choice(["A", "B"], n), "district": rng.choice(districts, n),
+        "category": rng.choice(["c0", "c1"], n),
+        "max_ticket": rng.uniform(0.5, 2.5, n).round(2),
+        "fund_size": rng.uniform(3.0, 8.0, n).round(1),
+        "score": rng.integers(50, 100, n).astype(float),
+        "risk": rng.uniform(0.2, 0.8, n).round(2),
+    })
+
+
+def write_round(folder: Path, name: str, frame: pd.DataFrame, policy: str) -> Path:
+    path = folder / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    (folder / f"{name}.toml").write_text(policy, encoding="utf-8")
+    return path
+
+
+FIRST_POLICY = f"""budget = 6
+min_deploy = 0.8
+max_stake = {STAKE}
+min_ticket = {MIN_TICKET}
+"""
+
+
+def second_policy(inst: Instance) -> str:
+    lo, hi = inst.share_a
+    return f"""budget = {inst.budget}
+min_deploy = 0.6
+max_stake = {STAKE}
+max_single = {SINGLE}
+min_ticket = {MIN_TICKET}
+
+[region.A]
+min_share = {lo}
+max_share = {hi}
+scope = "fund"
+
+[region.B]
+min_amount = {inst.b_min}
+
+[category.c1]
+max_amount = {inst.c1_max}
+scope = "fund"
+
+[district."*"]
+max_count = {inst.district_max}
+scope = "fund"
+
+[[constraints]]
+name = "risk c0"
+where = {{ category = "c0" }}
+measure = "avg(risk)"
+max = {inst.risk_max}
+scope = "fund"
+
+[[constraints]]
+name = "risk total"
+measure = "sum(risk)"
+max = {inst.risk_sum_max}
+scope = "fund"
+"""
+
+
+def make_instance(seed: int, folder: Path) -> tuple[Instance, Path, pd.Series]:
+    """Round 1 solved and booked; round 2 drawn around what round 1 funded."""
+    rng = np.random.default_rng(seed)
+    first = table([f"R1-{i}" for i in range(9)], rng, [f"d{k}" for k in range(6)])
+    path = write_round(folder, "first", first, FIRST_POLICY)
+    code, text = run("solve", path, "-o", folder / "first.json")
+    assert code == 0, text
+    plan = json.loads((folder / "first.json").read_text(encoding="utf-8"))
+    amounts = pd.Series({a["id"]: a["amount"] for a in plan["allocations"]})
+    code, text = run("book", "add", folder / "first.json", "--book", folder / "fund.book",
+                     "--round", "r1")
+    assert code == 0, text
+    funded = first[first["id"].map(amounts) > 0]
+    follow = funded.sample(n=min(3, len(funded)), random_state=seed)
+    new = table([f"R2-{i}" for i in range(7)], rng, [f"d{k}" for k in range(8)])
+    again = follow.assign(max_ticket=rng.uniform(0.5, 2.0, len(follow)).round(2),
+                          fund_size=follow["fund_size"] + rng.uniform(0, 3, len(follow)).round(1),
+                          score=rng.integers(50, 100, len(follow)).astype(float))
+    second = pd.concat([again, new], ignore_index=True)
+    booked = funded.assign(amount=funded["id"].map(amounts))
+    total, budget = float(booked["amount"].sum()), 5.0
+    share_a = float(booked.loc[booked["region"] == "A", "amount"].sum()) / (total + budget)
+    lo = round(min(0.9, share_a + rng.uniform(0.0, 0.08)), 3)
+    inst = Instance(
+        first=first, second=second, budget=budget, share_a=(lo, round(min(1.0, lo + 0.2), 3)),
+        c1_max=round(float(booked.loc[booked["category"] == "c1", "amount"].sum())
+                     + rng.uniform(1.0, 3.0), 3),
+        district_max=int(booked.groupby("district")["id"].nunique().max() + rng.integers(0, 2)),
+        risk_max=round(_average(booked[booked["category"] == "c0"]) + rng.uniform(-0.03, 0.06),
+                       3),
+        risk_sum_max=round(float(booked["risk"] @ booked["amount"]) + rng.uniform(1.5, 3.0),
+                           3),
+        b_min=round(rng.uniform(0.5, 1.5), 2))
+    return inst, write_round(folder, "second", second, second_policy(inst)), amounts
+
+
+def _average(booked: pd.DataFrame) -> float:
+    """The booked commitment-weighted average risk (0.5 when nothing is booked)."""
+    total = float(booked["amount"].sum())
+    return float(booked["risk"] @ booked["amount"]) / total if total > 0 else 0.5
+
+
+def reference(inst: Instance, booked_amounts: pd.Series,
+              fixed: np.ndarray | None = None) -> tuple[bool, float | None]:
+    """Round 2's optimum from a model over both rounds' rows, written from SPEC §9.
+
+    Columns: x1 (booked rows, fixed at their amounts), x2, y1 (fixed 1), y2, and one z per
+    (district, id) that says the id is funded in that district in some round. ``fixed``
+    pins x2 (a feasibility check of fundopt's plan).
+    """
+    old = inst.first.assign(amount=inst.first["id"].map(booked_amounts))
+    old = old[old["amount"] > 0].reset_index(drop=True)
+    new = inst.second.reset_index(drop=True)
+    n1, n2 = len(old), len(new)
+    rows = pd.concat([old, new], ignore_index=True)       # x1 then x2
+    n = n1 + n2
+    districts = list(dict.fromkeys(new["district"]))
+    pairs = [(d, i) for d in districts
+             for i in dict.fromkeys(rows.loc[rows["district"] == d, "id"])]
+    nz = len(pairs)
+    width = 2 * n + nz
+    x, y, z = np.arange(n), n + np.arange(n), 2 * n + np.arange(nz)
+    lower, upper = np.zeros(width), np.ones(width)
+    upper[x] = INF
+    lower[x[:n1]] = upper[x[:n1]] = old["amount"].to_numpy()
+    lower[y[:n1]] = 1.0
+    if fixed is not None:
+        lower[x[n1:]] = upper[x[n1:]] = fixed
+    integrality = np.zeros(width)
+    integrality[y] = integrality[z] = 1
+    A, lo, hi = [], [], []
+
+    def row(entries: dict[int, float], low: float, high: float) -> None:
+        vector = np.zeros(width)
+        for k, v in entries.items():
+            vector[k] += v
+        A.append(vector)
+        lo.append(low)
+        hi.append(high)
+
+    second = np.arange(n1, n)
+    booked_total = float(old["amount"].sum())
+    for j in second:
+        r = rows.iloc[j]
+        cap = min(r["max_ticket"], SINGLE * inst.budget)
+        row({x[j]: 1.0, y[j]: -cap}, -INF, 0.0)                # x ≤ cap·y
+        row({x[j]: 1.0, y[j]: -MIN_TICKET}, 0.0, INF)          # x ≥ min_ticket·y
+        same = [k for k in range(n1) if old.at[k, "id"] == r["id"]]
+        # max_stake on booked + new: Σ x over every round's row of this id
+        row({x[k]: 1.0 for k in [*same, j]}, -INF, STAKE * r["fund_size"])
+    row({x[j]: 1.0 for j in second}, 0.6 * inst.budget, inst.budget)
+    in_a = rows["region"].to_numpy() == "A"
+    lo_a, hi_a = inst.share_a        # the share's denominator: booked total + budget
+    row({x[k]: float(in_a[k]) for k in range(n)}, lo_a * (booked_total + inst.budget),
+        hi_a * (booked_total + inst.budget))
+    row({x[j]: float(rows.at[j, "region"] == "B") for j in second}, inst.b_min, INF)
+    row({x[k]: float(rows.at[k, "category"] == "c1") for k in range(n)}, -INF, inst.c1_max)
+    c0 = rows["category"].to_numpy() == "c0"
+    risk = rows["risk"].to_numpy(float)
+    row({x[k]: (risk[k] - inst.risk_max) * c0[k] for k in range(n)}, -INF, 0.0)
+    row({x[k]: risk[k] for k in range(n)}, -INF, inst.risk_sum_max)
+    for m, (d, i) in enumerate(pairs):   # z = 1 ⇔ id i is funded in district d in a round
+        members = [k for k in range(n) if rows.at[k, "district"] == d and rows.at[k, "id"] == i]
+        for k in members:
+            row({z[m]: 1.0, y[k]: -1.0}, 0.0, INF)
+        row({z[m]: 1.0, **{y[k]: -1.0 for k in members}}, -INF, 0.0)
+    for d in districts:
+        row({z[m]: 1.0 for m, (dd, _) in enumerate(pairs) if dd == d}, -INF, inst.district_max)
+    cost = np.zeros(width)
+    cost[x[n1:]] = -new["score"].to_numpy(float)
+    found = milp(cost, constraints=LinearConstraint(np.array(A), lo, hi),
+                 integrality=integrality, bounds=Bounds(lower, upper),
+                 options={"mip_rel_gap": 0.0})
+    if not found.success:
+        return False, None
+    return True, -float(found.fun)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_fund_scope_matches_a_model_of_both_rounds(seed: int, tmp_path: Path) -> None:
+    inst, second, booked = make_instance(seed, tmp_path)
+    out = tmp_path / "second.json"
+    code, text = run("solve", second, "--book", tmp_path / "fund.book", "-o", out)
+    assert code in (0, 3), text
+    ok, objective = reference(inst, booked)
+    assert (code == 0) == ok, text
+    if not ok:
+        return
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert plan["objective"] == pytest.approx(objective, rel=1e-6, abs=1e-6)
+    amounts = np.array([a["amount"] for a in plan["allocations"]])
+    feasible, value = reference(inst, booked, fixed=amounts)     # the plan obeys every rule
+    assert feasible and value == pytest.approx(objective, rel=1e-6, abs=1e-6)
+    assert plan["book"]["booked"] == pytest.approx(float(booked.sum()))
+
+
+SAMPLE_2024 = ROOT / "inputs" / "2024.csv"
+SAMPLE_2025 = ROOT / "inputs" / "2025.csv"
+
+
+@pytest.fixture
+def booked_2024(tmp_path: Path) -> Path:
+    """The README's steps: solve 2024 and book it."""
+    for path in (SAMPLE_2024, SAMPLE_2025):
+        shutil.copy(path, tmp_path / path.name)
+        shutil.copy(path.with_suffix(".toml"), tmp_path / path.with_suffix(".toml").name)
+    assert run("solve", tmp_path / "2024.csv", "-o", tmp_path / "plan-2024.json")[0] == 0
+    book = tmp_path / "fund.book"
+    code, text = run("book", "add", tmp_path / "plan-2024.json", "--book", book, "--round",
+                     "2024")
+    assert code == 0, text
+    return book
+
+
+def test_sample_2025_against_the_book(booked_2024: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = run("solve", tmp_path / "2025.csv", "--book", booked_2024,
+                     "-o", out / "plan.json", "-o", out / "plan.xlsx")
+    assert code == 0, text
+    flat = " ".join(text.split())
+    assert "the fund's book" in flat and "fund total" in flat and "follow-ons" in flat
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    first = json.loads((tmp_path / "plan-2024.json").read_text(encoding="utf-8"))
+    before = {a["id"]: a["amount"] for a in first["allocations"] if a["amount"] > 0}
+    now = {a["id"]: a["amount"] for a in plan["allocations"] if a["amount"] > 0}
+    t24 = pd.read_csv(tmp_path / "2024.csv", encoding="utf-8-sig").set_index("id")
+    t25 = pd.read_csv(tmp_path / "2025.csv", encoding="utf-8-sig").set_index("id")
+    booked_total = sum(before.values())
+    # 天津 and 河北 each hold 45–55 % of booked + this round's budget
+    for region in ("天津", "河北"):
+        money = sum(a for i, a in before.items() if t24.at[i, "region"] == region) \
+            + sum(a for i, a in now.items() if t25.at[i, "region"] == region)
+        assert 0.45 - 1e-9 <= money / (booked_total + 25) <= 0.55 + 1e-9
+    # every district of the 2025 table has 1–2 distinct funded sub-funds over both rounds
+    for district in t25["district"].unique():
+        ids = {i for i in before if t24.at[i, "district"] == district} \
+            | {i for i in now if t25.at[i, "district"] == district}
+        assert 1 <= len(ids) <= 2, (district, ids)
+    # a follow-on's booked + new commitment stays within max_stake of its fund
+    follow_ons = {i for i in now if i in before}
+    assert follow_ons, "the sample has funded follow-ons"
+    for i in follow_ons:
+        assert before[i] + now[i] <= 0.3 * t25.at[i, "fund_size"] + 1e-9
+    assert "TJ-XQ-02" not in now     # its stake is full since 2024: reported as unfundable
+    assert any(w["id"] == "TJ-XQ-02" for w in plan["warnings"])
+    scoped = {c["name"]: c for c in plan["constraints"] if c["scope"] == "fund"}
+    assert scoped["region 天津 share"]["round_value"] is not None
+    assert plan["book"]["rounds"] == ["2024"]
+    assert plan["book"]["fund_total"] == pytest.approx(booked_total + plan["committed"])
+    sheets = load_workbook(out / "plan.xlsx", read_only=True).sheetnames
+    assert "book" in sheets
+
+
+def test_round_scope_is_unchanged_by_a_book(booked_2024: Path, tmp_path: Path) -> None:
+    """The 2024 policy has no fund-scope rule: a book without its ids changes nothing."""
+    alone = json.loads((tmp_path / "plan-2024.json").read_text(encoding="utf-8"))
+    empty = tmp_path / "empty.book"
+    code, text = run("solve", tmp_path / "2024.csv", "--book", empty, "-o", tmp_path / "a.json")
+    assert code == 2 and "no book at this path" in text
+    other = tmp_path / "other"
+    other.mkdir()
+    fresh = pd.read_csv(tmp_path / "2025.csv", encoding="utf-8-sig")
+    fresh.assign(id="X-" + fresh["id"]).to_csv(other / "x.csv", index=False)
+    (other / "x.toml").write_text("budget = 10\n", encoding="utf-8")
+    assert run("solve", other / "x.csv", "-o", other / "p.json")[0] == 0
+    assert run("book", "add", other / "p.json", "--book", empty, "--round", "x")[0] == 0
+    code, text = run("solve", tmp_path / "2024.csv", "--book", empty, "-o", tmp_path / "b.json")
+    assert code == 0, text
+    with_book = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
+    assert with_book["objective"] == pytest.approx(alone["objective"])   # no shared ids
+
+
+def test_void_round_is_not_counted(booked_2024: Path, tmp_path: Path) -> None:
+    assert run("book", "void", "2024", "--book", booked_2024, "--reason", "test")[0] == 0
+    code, text = run("solve", tmp_path / "2025.csv", "--book", booked_2024, "-o",
+                     tmp_path / "p.json")
+    plan = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+    assert plan["book"]["rounds"] == [] and plan["book"]["booked"] == 0
+    assert code in (0, 3)
+
+
+def test_fund_scope_without_a_book_is_an_input_error(tmp_path: Path) -> None:
+    for command in ("solve", "check"):
+        code, text = run(command, SAMPLE_2025)
+        assert code == 2
+        flat = " ".join(text.split())
+        assert "region.天津.scope" in flat and "no book is given" in flat
+        assert "Traceback" not in text
+    code, text = run("solve", SAMPLE_2025, "--lang", "zh")
+    assert code == 2 and "需要账簿" in text
+
+
+def test_check_with_a_book(booked_2024: Path, tmp_path: Path) -> None:
+    code, text = run("check", tmp_path / "2025.csv", "--book", booked_2024)
+    assert code == 0, text
+
+
+def test_unknown_scope_is_an_input_error(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_2024, tmp_path / "t.csv")
+    (tmp_path / "t.toml").write_text('budget = 10\n[region."天津"]\nmax_share = 0.6\n'
+                                     'scope = "fundd"\n', encoding="utf-8")
+    code, text = run("solve", tmp_path / "t.csv")
+    assert code == 2 and "region.天津.scope" in text and "unknown scope" in text
+
+
+def test_book_in_another_unit_is_refused(booked_2024: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "2025.toml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace('unit = "亿元"',
+                                                                 'unit = "万元"'),
+                      encoding="utf-8")
+    code, text = run("solve", tmp_path / "2025.csv", "--book", booked_2024)
+    assert code == 2 and "is in 亿元, the policy in 万元" in text
