@@ -144,16 +144,19 @@ def make_instance(seed: int, folder: Path) -> tuple[Instance, Path, pd.Series]:
         district_max=int(booked.groupby("district")["id"].nunique().max() + rng.integers(0, 2)),
         risk_max=round(_average(booked[booked["category"] == "c0"]) + rng.uniform(-0.03, 0.06),
                        3),
-        risk_sum_max=round(float(booked["risk"] @ booked["amount"]) + rng.uniform(1.5, 3.0),
-                           3),
+        risk_sum_max=round(_weighted(booked) + rng.uniform(1.5, 3.0), 3),
         b_min=round(rng.uniform(0.5, 1.5), 2))
     return inst, write_round(folder, "second", second, second_policy(inst)), amounts
 
 
 def _average(booked: pd.DataFrame) -> float:
     """The booked commitment-weighted average risk (0.5 when nothing is booked)."""
-    total = float(booked["amount"].sum())
-    return float(booked["risk"] @ booked["amount"]) / total if total > 0 else 0.5
+    total = float(booked["amount"].to_numpy(float).sum())
+    return _weighted(booked) / total if total > 0 else 0.5
+
+
+def _weighted(booked: pd.DataFrame) -> float:
+    return float(booked["risk"].to_numpy(float) @ booked["amount"].to_numpy(float))
 
 
 def reference(inst: Instance, booked_amounts: pd.Series,
@@ -194,8 +197,8 @@ def reference(inst: Instance, booked_amounts: pd.Series,
         lo.append(low)
         hi.append(high)
 
-    second = np.arange(n1, n)
-    booked_total = float(old["amount"].sum())
+    second = list(range(n1, n))
+    booked_total = float(old["amount"].to_numpy(float).sum())
     for j in second:
         r = rows.iloc[j]
         cap = min(r["max_ticket"], SINGLE * inst.budget)
@@ -209,8 +212,10 @@ def reference(inst: Instance, booked_amounts: pd.Series,
     lo_a, hi_a = inst.share_a        # the share's denominator: booked total + budget
     row({x[k]: float(in_a[k]) for k in range(n)}, lo_a * (booked_total + inst.budget),
         hi_a * (booked_total + inst.budget))
-    row({x[j]: float(rows.at[j, "region"] == "B") for j in second}, inst.b_min, INF)
-    row({x[k]: float(rows.at[k, "category"] == "c1") for k in range(n)}, -INF, inst.c1_max)
+    in_b = rows["region"].to_numpy() == "B"
+    in_c1 = rows["category"].to_numpy() == "c1"
+    row({x[j]: float(in_b[j]) for j in second}, inst.b_min, INF)
+    row({x[k]: float(in_c1[k]) for k in range(n)}, -INF, inst.c1_max)
     c0 = rows["category"].to_numpy() == "c0"
     risk = rows["risk"].to_numpy(float)
     row({x[k]: (risk[k] - inst.risk_max) * c0[k] for k in range(n)}, -INF, 0.0)
