@@ -89,11 +89,21 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
     Raises
     ------
     InputError
-        The book's amounts are in another unit than the policy's, or a booked commitment
-        a ``sum`` / ``avg`` constraint selects has no value in its column.
+        This table is already booked, the book's amounts are in another unit than the
+        policy's, or a booked commitment a ``sum`` / ``avg`` constraint selects has no
+        value in its column.
     """
     frame = booked.frame
     for info in booked.rounds:
+        if info.input_sha256 == table.sha256:
+            raise InputError(
+                f"this table is already in the book as round {info.name!r}: solving it "
+                "against the book would count its commitments twice", file=str(table.path),
+                hint=f"Void round {info.name!r} (fundopt book void) to re-plan it, or solve "
+                     "without --book.",
+                message_zh=f"该表格已作为轮次 {info.name!r} 登记在账簿中，再按账簿求解会重复计算",
+                hint_zh=f"如需重新规划，请先作废轮次 {info.name!r}（fundopt book void），"
+                        "或不带 --book 求解。")
         if info.unit != policy.unit:
             raise InputError(
                 f"round {info.name!r} of the book is in {info.unit}, the policy in "

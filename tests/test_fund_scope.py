@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +21,14 @@ import pytest
 from conftest import ROOT
 from openpyxl import load_workbook
 from scipy.optimize import Bounds, LinearConstraint, milp
+from tables import loosened
 from typer.testing import CliRunner
 
 from fundopt.cli import app
+from fundopt.models.domain import Constraint
+from fundopt.models.fund import read_fund
+from fundopt.models.inputs import load_inputs
+from fundopt.optimizer.problem import Problem
 
 runner = CliRunner()
 INF = math.inf
@@ -372,3 +377,63 @@ def test_book_in_another_unit_is_refused(booked_2024: Path, tmp_path: Path) -> N
                       encoding="utf-8")
     code, text = run("solve", tmp_path / "2025.csv", "--book", booked_2024)
     assert code == 2 and "is in 亿元, the policy in 万元" in text
+
+
+def test_fund_scope_shadow_prices_bracket_resolves(booked_2024: Path, tmp_path: Path) -> None:
+    """A fund-scope price is per unit of the bound as written (a share: per 1.0 of the
+    fund's share): loosening the bound alone gains at most the price, tightening it costs
+    at least the price (as for round scope, with the funded set of the optimum fixed)."""
+    inputs = load_inputs(tmp_path / "2025.csv")
+    policy = replace(inputs.policy, amount_step=None)   # prices are rates, not steps
+    view = read_fund(str(booked_2024), inputs.table, policy, inputs.constraints)
+
+    def objective(constraints: tuple[Constraint, ...]) -> float:
+        result = Problem(inputs.table, policy, constraints, book=view).solve()
+        assert result.objective is not None
+        return result.objective
+
+    base = Problem(inputs.table, policy, inputs.constraints, book=view).solve()
+    assert base.objective is not None
+    step, checked = 1e-4, 0
+    for line in base.constraints:
+        if not line.binding or line.scope != "fund" or np.isnan(line.shadow_price):
+            continue
+        gains = []
+        for sign in (1, -1):
+            moved = tuple(loosened(c, line.bound or "", sign * step) if c.id == line.id else c
+                          for c in inputs.constraints)
+            gains.append(sign * (objective(moved) - base.objective) / step)
+        loosen, tighten = gains
+        assert loosen <= line.shadow_price + 1e-3, line.label
+        assert line.shadow_price <= tighten + 1e-3, line.label
+        checked += 1
+    assert checked >= 2       # 天津 / 河北 fund shares bind in the sample
+
+
+def test_infeasible_fund_policy_is_diagnosed_in_fund_terms(booked_2024: Path,
+                                                           tmp_path: Path) -> None:
+    policy = tmp_path / "2025.toml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("min_share = 0.45\nmax_share = 0.55\nscope", "min_share = "
+                                   "0.6\nmax_share = 0.7\nscope", 1), encoding="utf-8")
+    out = tmp_path / "p.json"
+    code, shown = run("solve", tmp_path / "2025.csv", "--book", booked_2024, "-o", out)
+    assert code == 3, shown
+    moves = json.loads(out.read_text(encoding="utf-8"))["diagnosis"]["relaxation"]
+    assert [m["key"] for m in moves] == ["region.天津.min_share"]
+    to = moves[0]["to"]
+    code, shown = run("solve", tmp_path / "2025.csv", "--book", booked_2024, "--relax")
+    assert code == 0 and "RELAXED POLICY" in shown, shown
+    # in the fund's terms: above 天津's booked 16 of 65亿, and the most the fund can reach
+    assert 16 / 65 < to < 0.6
+    for bound, expected in ((to, 0), (round(to + 0.005, 6), 3)):
+        policy.write_text(text.replace("min_share = 0.45\nmax_share = 0.55\nscope",
+                                       f"min_share = {bound}\nmax_share = 0.7\nscope", 1),
+                          encoding="utf-8")
+        code, shown = run("solve", tmp_path / "2025.csv", "--book", booked_2024)
+        assert code == expected, (bound, shown)
+
+
+def test_a_booked_table_is_not_counted_twice(booked_2024: Path, tmp_path: Path) -> None:
+    code, text = run("solve", tmp_path / "2024.csv", "--book", booked_2024)
+    assert code == 2 and "already in the book as round '2024'" in " ".join(text.split())
