@@ -51,12 +51,13 @@ def render_rounds(console: Console, location: str, infos: Sequence[RoundInfo], l
     """``book list``: one line per round, void ones marked with their reason."""
     keys = ("book.round", "book.booked_at", "funded_count", "committed", "book.state",
             "book.note")
-    grid = RichTable(title=Text(f"{label('book', lang)}: {display_location(location)}"),
+    grid = RichTable(title=Text(label("book", lang) + _colon(lang) + display_location(location)),
                      title_justify="left")
     for i, key in enumerate(keys):
         grid.add_column(Text(label(key, lang)), justify="right" if i in (2, 3) else "left")
     for info in infos:
-        state = (label("book.void", lang) + f": {info.void_reason}" if info.is_void
+        state = (label("book.void", lang) + _colon(lang) + (info.void_reason or "")
+                 if info.is_void
                  else label("book.active", lang))
         # 2026-06-30T09:15:02+00:00 → 2026-06-30 09:15 (UTC; book show has the full time)
         booked = info.booked_at[:16].replace("T", " ")
@@ -142,6 +143,10 @@ def _fact_pairs(info: RoundInfo, lang: str) -> list[tuple[str, str]]:
             text = DASH if value is None or value == "" else str(value)
         pairs.append((label(f"book.{key}", lang), text))
     return pairs
+
+
+def _colon(lang: str) -> str:
+    return "：" if lang == "zh" else ": "
 
 
 def _text(value: Any) -> str:
