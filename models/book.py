@@ -34,6 +34,7 @@ SCHEMA_VERSION = 1
 # (environment variable FUNDOPT_BOOK_WAIT).
 SQLITE_BUSY_SECONDS = 10.0
 WAIT_ENV = "FUNDOPT_BOOK_WAIT"
+WRITES = "fundopt_writes"      # execution option of a connection that writes
 PG_CONNECT_SECONDS = 5
 # Key of the PostgreSQL advisory lock that serialises schema migrations.
 _PG_MIGRATION_LOCK = 7_462_019
@@ -146,11 +147,6 @@ def display_location(location: str) -> str:
         return location
 
 
-def book_exists(location: str) -> bool:
-    """A URL is taken to exist (its server says otherwise); a path must be a file."""
-    return _is_url(location) or Path(location).is_file()
-
-
 class Book:
     """An open book. Use :func:`open_book`; every method is one transaction."""
 
@@ -237,11 +233,17 @@ class Book:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with _database_errors(self.location), self.engine.begin() as conn:
+        with _database_errors(self.location), _write(self.engine) as conn:
             yield conn
 
-    def close(self) -> None:
-        self.engine.dispose()
+
+@contextmanager
+def _write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (on SQLite it takes the write lock at its start)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITES: True})
+        with conn.begin():
+            yield conn
 
 
 @contextmanager
@@ -264,8 +266,12 @@ def open_book(location: str, create: bool = False) -> Iterator[Book]:
     """
     engine = _engine(location, create)
     try:
-        with _database_errors(location), engine.begin() as conn:
-            _migrate(conn, location)
+        with _database_errors(location):
+            with engine.connect() as conn:       # a read: a current book needs no lock
+                current = _schema_version(conn) == SCHEMA_VERSION
+            if not current:
+                with _write(engine) as conn:
+                    _migrate(conn, location)
         book = Book(engine, location)
         yield book
     finally:
@@ -316,9 +322,9 @@ def _sqlite_engine(url: str | sa.URL) -> Engine:
                               poolclass=sa.pool.NullPool)
 
     # pysqlite begins transactions lazily and only before writes; SQLAlchemy's documented
-    # recipe takes control: BEGIN IMMEDIATE takes the write lock at once, so two writers
-    # are serialised (the second waits, then sees the first one's round) instead of
-    # failing half-way with a lock upgrade.
+    # recipe takes control. A write begins IMMEDIATE, taking the write lock at once, so two
+    # writers are serialised (the second waits, then sees the first one's round) instead
+    # of failing half-way with a lock upgrade; a read begins DEFERRED.
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -326,7 +332,8 @@ def _sqlite_engine(url: str | sa.URL) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        writes = conn.get_execution_options().get(WRITES, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 
@@ -388,9 +395,9 @@ def _migrate(conn: Connection, location: str) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                      {"key": _PG_MIGRATION_LOCK})
-    inspector = sa.inspect(conn)
-    names = set(inspector.get_table_names())
-    if "meta" not in names:
+    names = set(sa.inspect(conn).get_table_names())
+    found = _schema_version(conn)
+    if found is None:
         foreign = names - {t.name for t in metadata.sorted_tables}
         if foreign:
             raise InputError("this database holds other tables; it is not a fundopt book",
@@ -398,11 +405,7 @@ def _migrate(conn: Connection, location: str) -> None:
                              hint="Use an empty database or file for the book.",
                              message_zh="该数据库包含其他表，不是 fundopt 账簿",
                              hint_zh="请为账簿使用空数据库或新文件。")
-        version = 0
-    else:
-        found = conn.execute(sa.select(meta.c.value)
-                             .where(meta.c.key == "schema_version")).scalar_one_or_none()
-        version = int(found) if found is not None and str(found).isdigit() else 0
+    version = found or 0
     if version > SCHEMA_VERSION:
         raise InputError(f"the book has schema version {version}; this fundopt reads up to "
                          f"{SCHEMA_VERSION}", file=display_location(location),
@@ -413,12 +416,17 @@ def _migrate(conn: Connection, location: str) -> None:
     for step in range(version + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[step](conn)
     if version < SCHEMA_VERSION:
-        stamp = {"key": "schema_version", "value": str(SCHEMA_VERSION)}
-        if version == 0:
-            conn.execute(meta.insert().values(**stamp))
-        else:
-            conn.execute(meta.update().where(meta.c.key == "schema_version")
-                         .values(value=stamp["value"]))
+        conn.execute(meta.delete().where(meta.c.key == "schema_version"))
+        conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+
+
+def _schema_version(conn: Connection) -> int | None:
+    """The book's recorded schema version; None for a database without fundopt's tables."""
+    if "meta" not in sa.inspect(conn).get_table_names():
+        return None
+    found = conn.execute(sa.select(meta.c.value)
+                         .where(meta.c.key == "schema_version")).scalar_one_or_none()
+    return int(found) if found is not None and str(found).isdigit() else 0
 
 
 def _create_v1(conn: Connection) -> None:

@@ -4,6 +4,7 @@ when a server is configured, PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -206,3 +207,20 @@ def test_book_commands_have_help() -> None:
     for command in ("add", "list", "show", "void"):
         code, text = run("book", command, "--help")
         assert code == 0 and "Example" in text and f"fundopt book {command}" in text
+
+
+def test_a_read_only_book_can_be_read(plan: Path, tmp_path: Path) -> None:
+    """An auditor's read-only copy lists and shows; only writes need the write lock."""
+    book = tmp_path / "fund.book"
+    assert run("book", "add", plan, "--book", book, "--round", "2024")[0] == 0
+    book.chmod(0o444)
+    tmp_path.chmod(0o555)        # no journal can be created beside it either
+    try:
+        code, text = run("book", "show", "2024", "--book", book)
+        assert code == 0, text
+        code, text = run("book", "void", "2024", "--book", book, "--reason", "x")
+    finally:
+        tmp_path.chmod(0o755)
+        book.chmod(0o644)
+    if os.geteuid() != 0:        # root writes anyway
+        assert code == 2 and "Traceback" not in text
