@@ -437,3 +437,34 @@ def test_infeasible_fund_policy_is_diagnosed_in_fund_terms(booked_2024: Path,
 def test_a_booked_table_is_not_counted_twice(booked_2024: Path, tmp_path: Path) -> None:
     code, text = run("solve", tmp_path / "2024.csv", "--book", booked_2024)
     assert code == 2 and "already in the book as round '2024'" in " ".join(text.split())
+
+
+def test_scope_in_policy_files_and_sheets() -> None:
+    from fundopt.errors import InputError
+    from fundopt.models.domain import Scope
+    from fundopt.models.policy import policy_from_sheets
+
+    sheet: list[list[object]] = [["key", "value"], ["budget", 10],
+                                 ["region.天津.min_share", 0.4],
+             ["region.天津.scope", "fund"]]
+    constraints: list[list[object]] = [["name", "where", "measure", "max", "口径"],
+                   ["risk", "category=前沿技术", "avg(risk)", 0.6, "fund"],
+                   ["calls", "", "sum(call_2025)", 9, ""]]
+    policy = policy_from_sheets(sheet, constraints, "t.xlsx[policy]")
+    assert [r.scope for r in policy.rules] == [Scope.FUND, Scope.FUND, Scope.ROUND]
+    with pytest.raises(InputError, match="no bounds given"):
+        policy_from_sheets([["key", "value"], ["budget", 10], ["region.天津.scope", "fund"]],
+                           None, "t.xlsx[policy]")
+
+
+def test_booked_rows_are_selected_on_their_own_columns() -> None:
+    from fundopt.models.fund import booked_mask
+
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "region": ["天津", "河北", ""],
+                          "year": [2024.0, 2023.0, None], "amount": [1.0, 2.0, 3.0]})
+    assert booked_mask(frame, (("region", ("天津",)),)).tolist() == [True, False, False]
+    assert booked_mask(frame, (("region", ("*",)),)).tolist() == [True, True, False]
+    assert booked_mask(frame, (("year", ("2024",)),)).tolist() == [True, False, False]
+    # a column the booked round's table did not have selects none of its rows
+    assert booked_mask(frame, (("manager", ("x",)),)).tolist() == [False, False, False]
+    assert booked_mask(frame, ()).tolist() == [True, True, True]
