@@ -444,12 +444,13 @@ def test_scope_in_policy_files_and_sheets() -> None:
     from fundopt.models.domain import Scope
     from fundopt.models.policy import policy_from_sheets
 
-    sheet: list[list[object]] = [["key", "value"], ["budget", 10],
-                                 ["region.天津.min_share", 0.4],
-             ["region.天津.scope", "fund"]]
-    constraints: list[list[object]] = [["name", "where", "measure", "max", "口径"],
-                   ["risk", "category=前沿技术", "avg(risk)", 0.6, "fund"],
-                   ["calls", "", "sum(call_2025)", 9, ""]]
+    sheet: list[list[object]] = [
+        ["key", "value"], ["budget", 10], ["region.天津.min_share", 0.4],
+        ["region.天津.scope", "fund"]]
+    constraints: list[list[object]] = [
+        ["name", "where", "measure", "max", "口径"],
+        ["risk", "category=前沿技术", "avg(risk)", 0.6, "fund"],
+        ["calls", "", "sum(call_2025)", 9, ""]]
     policy = policy_from_sheets(sheet, constraints, "t.xlsx[policy]")
     assert [r.scope for r in policy.rules] == [Scope.FUND, Scope.FUND, Scope.ROUND]
     with pytest.raises(InputError, match="no bounds given"):
