@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from books import IN_CI, book_location, pg_url, reset_pg, sqlalchemy_url  # noqa: F401
 from conftest import ROOT
+from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from fundopt.cli import app
@@ -73,7 +74,9 @@ def test_add_list_show_void(plan: Path, book_location: str, tmp_path: Path) -> N
     assert facts["void"] is False and facts["committed"] == pytest.approx(40.0)
     csv = pd.read_csv(out / "r.csv", encoding="utf-8-sig")
     assert list(csv.columns[:2]) == ["id", "amount"] and len(csv) == 24
-    assert (out / "r.xlsx").stat().st_size > 0
+    workbook = load_workbook(out / "r.xlsx", read_only=True)
+    assert workbook.sheetnames == ["round", "commitments"]
+    assert sum(1 for _ in workbook["commitments"].iter_rows()) == 25     # header + 24
 
     code, text = run("book", "void", "2024", "--book", book_location, "--reason",
                      "re-planned")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from books import book_location  # noqa: F401
+from books import book_location, sqlalchemy_url  # noqa: F401
 from typer.testing import CliRunner
 
 from fundopt.cli import app
@@ -62,6 +62,29 @@ def check_whole(book: str) -> dict[str, int]:
     return {info.name: info.funded for info in infos}
 
 
+class WriteWatch:
+    """Says when a ``book add`` is inside its write transaction: SQLite's rollback journal
+    exists, or PostgreSQL shows an open transaction inserting into the book."""
+
+    def __init__(self, book: str) -> None:
+        self.book = book
+        self.engine = None if "://" not in book else sa.create_engine(
+            sqlalchemy_url(book), poolclass=sa.pool.NullPool)
+
+    def writing(self) -> bool:
+        if self.engine is None:
+            return Path(self.book + "-journal").exists()
+        with self.engine.connect() as conn:
+            return bool(conn.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND xact_start IS NOT NULL AND query ILIKE :insert"),
+                {"insert": "INSERT INTO%"}).scalar())
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
 def test_sigkill_at_random_moments_leaves_whole_rounds(big_plan: Path, tmp_path: Path,
                                                        book_location: str) -> None:  # noqa: F811
     rng = random.Random(20240611)
@@ -69,37 +92,35 @@ def test_sigkill_at_random_moments_leaves_whole_rounds(big_plan: Path, tmp_path:
     first = add_process(big_plan, book_location, "r0")
     assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
     whole = time.perf_counter() - started          # the life of one uninterrupted add
-    journal = Path(book_location + "-journal")     # SQLite's rollback journal: a write is on
-    sqlite = "://" not in book_location
+    watch = WriteWatch(book_location)
     killed_mid_write = 0
     booked = {"r0"}
-    for k in range(1, 7 if sqlite else 4):
+    for k in range(1, 7):
         name = f"r{k}"
         process = add_process(big_plan, book_location, name)
-        if sqlite and k % 2 == 0:
+        writing = False
+        if k % 2 == 0:
             # wait until the transaction writes, then kill within 50 ms (the insert of
             # ROWS rows takes longer, so the kill lands inside the transaction)
             deadline = time.perf_counter() + 3 * whole
-            while not journal.exists() and process.poll() is None \
-                    and time.perf_counter() < deadline:
+            while process.poll() is None and time.perf_counter() < deadline:
+                if watch.writing():
+                    writing = True
+                    break
                 time.sleep(0.001)
-            writing = journal.exists()
             time.sleep(rng.uniform(0.0, 0.05))
-        else:
-            writing = False
+        else:                            # anywhere in the process's life
             time.sleep(rng.uniform(0.3, 1.1) * whole)
         process.send_signal(signal.SIGKILL)
         code = process.wait(timeout=60)
         rounds = check_whole(book_location)
-        if code == 0:
-            booked.add(name)
-        elif name in rounds:            # killed after the commit, before exiting
+        if code == 0 or name in rounds:  # done, or killed after the commit
             booked.add(name)
         else:
             killed_mid_write += writing
         assert set(rounds) == booked
-    if sqlite:
-        assert killed_mid_write >= 1, "no kill landed inside a write transaction"
+    watch.close()
+    assert killed_mid_write >= 1, "no kill landed inside a write transaction"
     # and the book still takes a new round
     final = add_process(big_plan, book_location, "after")
     assert final.wait(timeout=120) == 0
