@@ -92,8 +92,11 @@ def counted_rows(table: Table, c: Constraint, mask: np.ndarray) -> np.ndarray:
     """The rows a count adds to: ``mask`` less the follow-ons its booked ids already count."""
     if c.booked is None or c.measure is not Measure.COUNT or not c.booked.ids:
         return mask
-    booked = table.frame[ID].astype(str).isin(c.booked.ids).to_numpy(dtype=bool)
-    return mask & ~booked
+    rows = np.flatnonzero(mask)     # look up only the selected ids: a district, not the table
+    ids = table.frame[ID].to_numpy()[rows].astype(str)
+    counted = mask.copy()
+    counted[rows[np.isin(ids, list(c.booked.ids))]] = False
+    return counted
 
 
 def stake_room(follow_on: np.ndarray | None, stake_cap: np.ndarray) -> np.ndarray:
