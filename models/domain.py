@@ -117,14 +117,13 @@ class BookedPart:
     Over the booked commitments the constraint selects: ``amount`` = Σ amount,
     ``weighted`` = Σ COL·amount (``sum`` / ``avg``; 0 otherwise), ``ids`` = their distinct
     sub-fund ids. ``total`` is every booked commitment (a share's denominator is
-    ``total`` + budget). ``rounds`` names the rounds counted.
+    ``total`` + budget).
     """
 
     amount: float
     weighted: float
     ids: frozenset[str]
     total: float
-    rounds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -61,27 +61,6 @@ def read_fund(location: str, table: Table, policy: Policy,
     return fund_view(table, policy, constraints, booked)
 
 
-def check_scopes(policy: Policy, booked: Booked | None) -> None:
-    """``scope = "fund"`` needs a book (``solve --book``).
-
-    Raises
-    ------
-    InputError
-        Naming the policy file and the key of the first fund-scope rule.
-    """
-    if booked is not None:
-        return
-    for rule in policy.rules:
-        if rule.scope is Scope.FUND:
-            raise InputError(
-                'scope = "fund" counts the rounds in the book, and no book is given',
-                file=policy.source, column=f"{rule.origin}.scope", value="fund",
-                hint="Run fundopt solve with --book BOOK (see `fundopt book`), or remove "
-                     'scope = "fund" to constrain this round only.',
-                message_zh='scope = "fund" 需要账簿中的历史轮次，但未给出账簿',
-                hint_zh='请用 fundopt solve --book BOOK，或删除 scope = "fund" 以仅约束本轮。')
-
-
 def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
               booked: Booked) -> FundView:
     """The book's contribution to every fund-scope constraint and to each follow-on.
@@ -134,9 +113,7 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
                                f"而约束 {c.label!r} 按基金口径需要该值")
             weighted = float(column @ amounts[mask])
         ids = frozenset(frame.loc[mask, ID].astype(str)) if mask.any() else frozenset()
-        rounds = tuple(dict.fromkeys(frame.loc[mask, "round"].astype(str)))
-        parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids, booked.total,
-                                 rounds)
+        parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids, booked.total)
     by_id = (frame.groupby(frame[ID].astype(str))["amount"].sum() if len(frame)
              else pd.Series(dtype=float))
     follow_on = table.frame[ID].astype(str).map(by_id).fillna(0.0).to_numpy(float)
