@@ -132,9 +132,14 @@ def avg_money(c: Constraint, x: np.ndarray) -> float:
     return float(x.sum()) + (c.booked.amount if c.booked is not None else 0.0)
 
 
-def book_totals(view: FundView, table: Table, amounts: np.ndarray) -> BookTotals:
+def book_totals(view: FundView, table: Table, amounts: np.ndarray, decimals: int
+                ) -> BookTotals:
     """The book beside this round's plan: totals by region, category and district (values
-    of this round's table first, then those only the book has) and the follow-ons."""
+    of this round's table first, then those only the book has) and the follow-ons.
+
+    Sums are rounded to ``decimals`` (the amounts' grid, ``optimizer.amounts``) so that
+    they carry no float noise; booked amounts were written on such a grid too.
+    """
     frame, booked = table.frame, view.frame
     groups = {}
     for column in GROUPS:
@@ -144,14 +149,14 @@ def book_totals(view: FundView, table: Table, amounts: np.ndarray) -> BookTotals
         before = (_sums(booked, column, booked["amount"].to_numpy(float))
                   if column in booked.columns else pd.Series(dtype=float))
         values = list(dict.fromkeys([*now.index, *before.index]))
-        groups[column] = tuple((str(v), float(before.get(v, 0.0)), float(now.get(v, 0.0)))
-                               for v in values)
+        groups[column] = tuple((str(v), round(float(before.get(v, 0.0)), decimals),
+                                round(float(now.get(v, 0.0)), decimals)) for v in values)
     follow = np.flatnonzero(view.follow_on > 0)
     ids = frame[ID].astype(str).to_numpy()
-    follow_ons = tuple((str(ids[i]), float(view.follow_on[i]), float(amounts[i]))
-                       for i in follow)
-    return BookTotals(view.location, view.rounds, view.total, float(amounts.sum()), groups,
-                      follow_ons)
+    follow_ons = tuple((str(ids[i]), round(float(view.follow_on[i]), decimals),
+                        float(amounts[i])) for i in follow)
+    return BookTotals(view.location, view.rounds, round(view.total, decimals),
+                      round(float(amounts.sum()), decimals), groups, follow_ons, decimals)
 
 
 def _sums(frame: pd.DataFrame, column: str, amounts: np.ndarray) -> pd.Series:

@@ -21,7 +21,7 @@ from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.expansion import Where, selection_mask
 from fundopt.models.fund import FundView
 from fundopt.optimizer import highs
-from fundopt.optimizer.amounts import snap
+from fundopt.optimizer.amounts import grid, snap
 from fundopt.optimizer.build import Built, build, fixed_lp
 from fundopt.optimizer.held import HeldModel
 from fundopt.optimizer.highs import Algorithm, Outcome
@@ -210,7 +210,9 @@ class Problem:
             return None
         from fundopt.optimizer.fund import book_totals
 
-        return book_totals(self.book, self.table, amounts)
+        # the finer of this round's grid and 1e-9 of the budget: booked plans may be finer
+        decimals = max(self.built.bounds.grid.decimals, grid(self.policy.budget, None).decimals)
+        return book_totals(self.book, self.table, amounts, decimals)
 
     def fixed_lp(self, funded: np.ndarray) -> LinearModel:
         """The LP with every binary fixed as ``funded`` (bool per input row) says."""

@@ -162,10 +162,15 @@ class BookTotals:
     committed: float
     groups: dict[str, tuple[tuple[str, float, float], ...]]
     follow_ons: tuple[tuple[str, float, float], ...]
+    decimals: int = 9            # the amounts' grid: sums are rounded to it
 
     @property
     def fund_total(self) -> float:
-        return self.booked + self.committed
+        return self.add(self.booked, self.committed)
+
+    def add(self, booked: float, now: float) -> float:
+        """booked + now without float noise (both are on the grid)."""
+        return round(booked + now, self.decimals)
 
 
 @dataclass(frozen=True)

@@ -182,8 +182,8 @@ def book_sections(result: Result, lang: str) -> list[Section]:
             [label(group, lang), label("book.booked", lang), label("book.this_round", lang),
              label("book.fund_total", lang), label("book.fund_share", lang)],
             ["text", "amount", "amount", "amount", "share"],
-            [[value or label("blank", lang), before, now, before + now,
-              (before + now) / fund if fund > 0 else float("nan")]
+            [[value or label("blank", lang), before, now, totals.add(before, now),
+              totals.add(before, now) / fund if fund > 0 else float("nan")]
              for value, before, now in rows]))
     scoped = [c for c in result.constraints if c.scope == "fund"]
     if scoped:
@@ -201,7 +201,8 @@ def book_sections(result: Result, lang: str) -> list[Section]:
             [label("id", lang), label("book.booked", lang), label("book.this_round", lang),
              label("book.fund_total", lang)],
             ["text", "amount", "amount", "amount"],
-            [[i, before, now, before + now] for i, before, now in totals.follow_ons]))
+            [[i, before, now, totals.add(before, now)]
+             for i, before, now in totals.follow_ons]))
     return sections
 
 
@@ -227,9 +228,10 @@ def book_totals_dict(result: Result) -> dict[str, Any] | None:
     return json_ready({
         "location": display_location(totals.location), "rounds": list(totals.rounds),
         "booked": totals.booked, "this_round": totals.committed, "fund_total": totals.fund_total,
-        "by_group": {group: [{"value": v, "booked": b, "this_round": n, "fund_total": b + n}
-                             for v, b, n in rows] for group, rows in totals.groups.items()},
-        "follow_ons": [{"id": i, "booked": b, "this_round": n, "fund_total": b + n}
+        "by_group": {group: [{"value": v, "booked": b, "this_round": n,
+                              "fund_total": totals.add(b, n)} for v, b, n in rows]
+                     for group, rows in totals.groups.items()},
+        "follow_ons": [{"id": i, "booked": b, "this_round": n, "fund_total": totals.add(b, n)}
                        for i, b, n in totals.follow_ons],
     })
 
