@@ -66,7 +66,8 @@ def round_from_plan(plan_path: Path, name: str, note: str = "") -> NewRound:
     if manifest.get("policy_sha256") is not None:
         policy_path = _input_file(manifest, "policy", plan_path)
         _check_hash(policy_path, manifest, "policy_sha256", file)
-    table = read_table(table_path)
+    sheet = manifest.get("sheet")
+    table = read_table(table_path, sheet if isinstance(sheet, str) else None)
     amounts = _amounts(plan, table.frame[ID].astype(str).tolist(), file)
     funded = np.flatnonzero(amounts > 0)
     rows = table.frame.iloc[funded].copy()

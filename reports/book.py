@@ -15,7 +15,8 @@ from rich.text import Text
 from fundopt.models.book import RoundInfo, display_location
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION
 from fundopt.optimizer.result import Result
-from fundopt.reports.export import json_ready, write_file
+from fundopt.reports.atomic import save_book
+from fundopt.reports.export import json_ready, write_files
 from fundopt.reports.labels import label, status_text
 from fundopt.reports.terminal import DASH, amount_text, measure_text, share_text
 
@@ -114,10 +115,9 @@ def write_round(paths: Sequence[Path], info: RoundInfo, rows: pd.DataFrame, lang
         table += [(list(values), formats, False)
                   for values in frame.itertuples(index=False, name=None)]
         add_sheet(book, label("book.commitments", lang), table, row_widths(table))
-        book.save(temp)
+        save_book(book, temp)
 
-    for path in paths:
-        write_file(path, data, lambda: frame, workbook)
+    write_files(paths, data, lambda: frame, workbook)
 
 
 def _commitments(info: RoundInfo, rows: pd.DataFrame) -> pd.DataFrame:

@@ -160,6 +160,7 @@ def manifest_dict(table: Table, policy: Policy, result: Result) -> dict[str, Any
         "fundopt": fundopt.__version__,
         "input": str(table.path),
         "input_sha256": table.sha256,
+        "sheet": table.sheet,          # the .xlsx sheet read (None for .csv); book add reads it
         "policy": policy.source,
         "policy_sha256": policy.sha256,
         "solver": result.solver,
