@@ -93,6 +93,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "manifest.fundopt": ("fundopt version", "fundopt 版本"),
     "manifest.input": ("input table", "输入表"),
     "manifest.input_sha256": ("input SHA-256", "输入表 SHA-256"),
+    "manifest.sheet": ("input sheet", "输入工作表"),
     "manifest.policy": ("policy", "政策文件"),
     "manifest.policy_sha256": ("policy SHA-256", "政策 SHA-256"),
     "manifest.solver": ("solver", "求解器"),
