@@ -22,9 +22,9 @@ if TYPE_CHECKING:  # imported on use: start-up time
     from fundopt.models.checks import DataWarning
     from fundopt.models.domain import Policy, Table
     from fundopt.optimizer.engines import Engine
-    from fundopt.optimizer.result import Warning_
     from fundopt.models.fund import FundView
     from fundopt.models.inputs import Inputs
+    from fundopt.optimizer.result import Warning_
 
 app = typer.Typer(
     help="Allocate a mother fund's capital across candidate sub-funds (母基金子基金配置优化).",

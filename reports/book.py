@@ -108,13 +108,13 @@ def write_round(paths: Sequence[Path], info: RoundInfo, rows: pd.DataFrame, lang
         book = Workbook(write_only=True)
         facts: list[Row] = [([label("field", lang), label("value", lang)], [None, None], True)]
         facts += [([k, v], [None, None], False) for k, v in _fact_pairs(info, lang)]
-        add_sheet(book, label("book.round", lang), facts, row_widths(facts))
+        add_sheet(book, label("book.round", lang), facts, row_widths(facts), lang)
         formats: list[str | None] = [AMOUNT_FMT if c == "amount" else None
                                      for c in frame.columns]
         table: list[Row] = [(list(frame.columns), [None] * len(formats), True)]
         table += [(list(values), formats, False)
                   for values in frame.itertuples(index=False, name=None)]
-        add_sheet(book, label("book.commitments", lang), table, row_widths(table))
+        add_sheet(book, label("book.commitments", lang), table, row_widths(table), lang)
         save_book(book, temp)
 
     write_files(paths, data, lambda: frame, workbook)
@@ -259,7 +259,7 @@ def add_book_sheet(workbook: Any, result: Result, lang: str) -> None:
             rows.append((list(row), [formats.get(k, MEASURE_FORMATS.get(measure))
                                      for k in kinds], False))
     if rows:
-        add_sheet(workbook, label("book.sheet", lang), rows, row_widths(rows))
+        add_sheet(workbook, label("book.sheet", lang), rows, row_widths(rows), lang)
 
 
 def _measure_of(row: list[Any], kinds: list[str]) -> str:
