@@ -685,7 +685,8 @@ def _book_files(book: str | None) -> list[Path]:
 
 book_app = typer.Typer(
     help="The fund's book: the rounds committed so far, in an SQLite file or a PostgreSQL "
-    "database (基金账簿).", no_args_is_help=True)
+    "database (基金账簿).", no_args_is_help=True,
+    cls=FastGroup)   # as the main app: option values converted without pydantic
 app.add_typer(book_app, name="book")
 BookOpt = Annotated[str, typer.Option(
     "--book", "-b", help="The book: an SQLite file path (created by the first add) or a "

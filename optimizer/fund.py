@@ -20,6 +20,7 @@ value over this round alone beside it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,8 +37,10 @@ from fundopt.models.domain import (
     Scope,
     Table,
 )
-from fundopt.models.fund import FundView
 from fundopt.optimizer.result import BookTotals
+
+if TYPE_CHECKING:   # the book's storage (SQLAlchemy) is imported only with --book
+    from fundopt.models.fund import FundView
 
 GROUPS = (REGION, CATEGORY, DISTRICT)
 

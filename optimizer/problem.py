@@ -12,14 +12,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from fundopt.errors import SolverError
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.expansion import Where, selection_mask
-from fundopt.models.fund import FundView
 from fundopt.optimizer import highs
 from fundopt.optimizer.amounts import grid, snap
 from fundopt.optimizer.build import Built, build, fixed_lp
@@ -34,6 +33,9 @@ from fundopt.optimizer.result import (
     Result,
     SolveStatus,
 )
+
+if TYPE_CHECKING:   # the book's storage (SQLAlchemy) is imported only with --book
+    from fundopt.models.fund import FundView
 
 
 class SolverName(StrEnum):
