@@ -21,9 +21,9 @@ from fundopt.errors import FundoptError, InputError
 if TYPE_CHECKING:  # imported on use: start-up time
     from fundopt.models.checks import DataWarning
     from fundopt.models.domain import Policy, Table
-    from fundopt.optimizer.engines import Engine
     from fundopt.models.fund import FundView
     from fundopt.models.inputs import Inputs
+    from fundopt.optimizer.engines import Engine
     from fundopt.optimizer.result import Warning_
 
 app = typer.Typer(
