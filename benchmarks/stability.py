@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import highspy
 import numpy as np
+from sections import replace_section
 
 from fundopt.models.inputs import load_inputs
 from fundopt.models.uncertainty import score_draws
@@ -105,7 +107,8 @@ def large_instance(tmp: Path, n: int) -> Path:
     return csv
 
 
-def compare(name: str, csv: Path, draws: int, workers: int, tmp: Path) -> None:
+def compare(name: str, csv: Path, draws: int, workers: int, tmp: Path) -> str:
+    """One row of the report table (and the groups, printed)."""
     bare, bare_cpu, objectives = bare_loop(csv, draws)
     ours, ours_cpu, data = fundopt_run(csv, draws, workers, tmp / f"{name}.json")
     p50 = float(np.percentile(objectives, 50))
@@ -119,6 +122,8 @@ def compare(name: str, csv: Path, draws: int, workers: int, tmp: Path) -> None:
                  for r in data["rows"] if r["group"] == "contested"]
     print(f"  groups {data['groups']}, objective {data['objective']}, "
           f"contested (id, share, in nominal plan): {contested[:20]}")
+    return (f"| {name} | {draws} | {workers} | {ours * 1000:.1f} | {bare * 1000:.1f} | "
+            f"{ours / bare:.2f} | {ours_cpu / bare_cpu:.2f} | {'yes' if same else 'NO'} |")
 
 
 def main() -> None:
@@ -129,16 +134,29 @@ def main() -> None:
     parser.add_argument("--large-rows", type=int, default=10_000)
     parser.add_argument("--skip-large", action="store_true")
     parser.add_argument("--skip-sample", action="store_true")
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         if not args.skip_sample:
-            compare("sample (MILP, 40 rows)", ROOT / "inputs" / "2024.csv", args.draws,
-                    args.workers, tmp)
+            rows.append(compare("sample (MILP, 40 rows)", ROOT / "inputs" / "2024.csv",
+                                args.draws, args.workers, tmp))
         if not args.skip_large:
             csv = large_instance(tmp, args.large_rows)
-            compare(f"generated LP, {args.large_rows} rows", csv, args.large_draws,
-                    args.workers, tmp)
+            rows.append(compare(f"generated LP, {args.large_rows} rows", csv,
+                                args.large_draws, args.workers, tmp))
+    text = "\n".join([
+        "## Stability draws (issue 10)", "",
+        "`python benchmarks/stability.py --write`: the whole `fundopt stability` command "
+        "(start-up, reading, the nominal solve and the pool included) against a bare highspy "
+        "loop that changes the costs of one held model and re-solves, per draw; target "
+        "≤ 1.5×. Load average at the end: " + f"{os.getloadavg()[0]:.1f}.", "",
+        "| instance | draws | workers | fundopt ms / draw | bare ms / draw | wall ratio | "
+        "CPU ratio | same p50 |", "|---|---|---|---|---|---|---|---|", *rows])
+    print(text)
+    if args.write:
+        replace_section(ROOT / "docs" / "performance.md", "stability", text)
 
 
 if __name__ == "__main__":

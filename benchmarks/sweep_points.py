@@ -1,6 +1,6 @@
 """Sweep points on the held model against a bare highspy loop (issue 13 §3, "Sweeps").
 
-    python benchmarks/sweep_points.py [--repeat 3] [--lp-rows 10000] [--lp-points 20]
+    python benchmarks/sweep_points.py [--repeat 3] [--lp-rows 10000] [--lp-points 20] [--write]
 
 Two sweeps over ``budget``, each measured in this process, serially and single-threaded:
 
@@ -34,6 +34,7 @@ from pathlib import Path
 import highspy
 import numpy as np
 from generate import generate
+from sections import replace_section
 
 from fundopt.models.domain import Table
 from fundopt.models.scenarios import policy_tree, sweep_policies
@@ -195,8 +196,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lp-rows", type=int, default=10_000)
     parser.add_argument("--lp-points", type=int, default=20)
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args()
-    print("\n".join(section(args.repeat, args.lp_rows, args.lp_points)))
+    text = "\n".join(section(args.repeat, args.lp_rows, args.lp_points))
+    print(text)
+    if args.write:
+        replace_section(ROOT / "docs" / "performance.md", "sweep-points", text)
 
 
 if __name__ == "__main__":
