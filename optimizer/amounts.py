@@ -52,12 +52,13 @@ def snap(values: np.ndarray, n: int, lower: np.ndarray, upper: np.ndarray, on: G
          ) -> np.ndarray:
     """The commitments in a solver's column values, solver noise removed.
 
-    Values within ``ZERO`` of 0 are 0; every other amount is put into its ticket bounds
-    [l_i, u_i] (a MIP's integrality tolerance lets 0.720001 through a 0.72 cap) and
-    onto the grid.
+    Values within ``ZERO`` of 0 are 0, and so is a value below half its row's minimum
+    ticket (a MIP's tolerances let x_i = 1e-8 through with its binary at 0: that row is
+    not funded); every other amount is put into its ticket bounds [l_i, u_i] (the same
+    tolerances let 0.720001 through a 0.72 cap) and onto the grid.
     """
     amounts = np.asarray(values[:n], dtype=float)
-    funded = np.abs(amounts) >= ZERO
+    funded = (np.abs(amounts) >= ZERO) & (amounts >= 0.5 * lower)
     amounts = np.where(funded, np.clip(amounts, lower, np.maximum(lower, upper)), 0.0)
     return on.round(amounts)
 

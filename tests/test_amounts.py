@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.models.inputs import load_inputs
-from fundopt.optimizer.amounts import grid
+from fundopt.optimizer.amounts import grid, snap
 from fundopt.optimizer.problem import solve
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
@@ -61,3 +61,12 @@ def test_grid_decimals(budget: float, step: float | None, decimals: int) -> None
     assert on.decimals == decimals
     noisy = np.array([3, 3, 3]) * (step or 0.07) * (1 + 1e-13)     # 0.21000000000000002 …
     assert on.total(on.round(noisy)) == round(3 * 3 * (step or 0.07), decimals)
+
+
+def test_a_tolerance_sliver_below_half_a_minimum_ticket_is_not_funded() -> None:
+    """A MIP's tolerances let x = 1e-8 through with its binary at 0: that row is not
+    funded (snapping it up to its minimum ticket once broke the budget and max_funded in a
+    400-point sweep); 0.720001 against a 0.72 cap is put back to the cap."""
+    lower, upper = np.array([0.2, 0.2, 0.0]), np.array([1.0, 0.72, 1.0])
+    amounts = snap(np.array([1e-8, 0.720001, 3e-10]), 3, lower, upper, grid(40.0, None))
+    assert amounts.tolist() == [0.0, 0.72, 0.0]
