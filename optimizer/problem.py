@@ -196,7 +196,7 @@ class Problem:
         if self.model.is_mip:
             duals = self.fixed_lp_duals(outcome.values)
         report = constraint_report(built, self.lines, amounts, duals, self.policy)
-        _recheck(report)
+        recheck(report)
         phases["duals"] = time.perf_counter() - solved_at
         return Result(
             status=outcome.status, objective=self.objective(amounts),
@@ -243,7 +243,7 @@ class Problem:
         )
 
 
-def _recheck(report: tuple[ConstraintValue, ...]) -> None:
+def recheck(report: tuple[ConstraintValue, ...]) -> None:
     """The written plan (snapped to its bounds and grid) must keep every rule."""
     broken = [c for c in report
               if c.slack < -BINDING_TOL * max(1.0, abs(c.min or 0.0), abs(c.max or 0.0))]

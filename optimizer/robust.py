@@ -31,8 +31,7 @@ from fundopt.optimizer.matrix import (
     append_cols,
     append_rows,
 )
-from fundopt.optimizer.problem import Problem
-from fundopt.optimizer.problem import _recheck as recheck
+from fundopt.optimizer.problem import Problem, recheck
 from fundopt.optimizer.report import constraint_report
 from fundopt.optimizer.result import Result, Robustness
 

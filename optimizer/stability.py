@@ -12,7 +12,7 @@ are added in draw order. Every engine gives identical numbers.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
@@ -20,13 +20,12 @@ import numpy as np
 
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.uncertainty import require_uncertainty, score_draws
-from fundopt.optimizer.engines import Engine, Work, open_engine
+from fundopt.optimizer.engines import Engine, Progress, Work, open_engine
 from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
 from fundopt.optimizer.result import Result
 
 # Funded in at least CORE of the draws: core; in less than OUT: out; else contested.
 CORE, OUT = 0.9, 0.1
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
