@@ -181,10 +181,10 @@ def _race_once(model: Any, time_limit: float) -> dict[str, float | str | None]:
     racer_cpu: dict[int, float] = {}
     run_racer = race._run
 
-    def timed(racer: Any, k: int, finished: Any) -> None:
+    def timed(racer: Any, model: Any, k: int, finished: Any) -> None:
         cpu = time.thread_time()
         try:
-            run_racer(racer, k, finished)
+            run_racer(racer, model, k, finished)
         finally:
             racer_cpu.setdefault(k, time.thread_time() - cpu)
 
