@@ -27,8 +27,6 @@ from fundopt.reports.labels import label
 AMOUNT, FUNDED, SHARE_OF_BUDGET, STAKE = "amount", "funded", "share_of_budget", "stake"
 ADDED_COLUMNS = (AMOUNT, FUNDED, SHARE_OF_BUDGET, STAKE)
 GROUP_COLUMNS = (REGION, CATEGORY, DISTRICT)
-# Columns of a group-totals frame besides the group column itself.
-TOTAL_COLUMNS = ("amount", "share", "count")
 
 
 def input_columns(table: Table) -> list[str]:
@@ -130,14 +128,11 @@ def group_totals(table: Table, policy: Policy, result: Result, by: str) -> pd.Da
     if by not in table.frame.columns:
         return pd.DataFrame({by: pd.Series(dtype=str), "amount": pd.Series(dtype=float),
                              "share": pd.Series(dtype=float), "count": pd.Series(dtype=int)})
-    frame = pd.DataFrame({
-        by: table.frame[by].to_numpy(),
-        "amount": np.asarray(result.amounts, dtype=float),
-        "count": np.asarray(result.funded, dtype=int),
-    })
-    totals = frame.groupby(by, sort=False, dropna=False).sum().reset_index()
-    totals["share"] = totals["amount"] / policy.budget
-    return totals.loc[:, [by, *TOTAL_COLUMNS]]
+    codes, values = pd.factorize(table.frame[by], use_na_sentinel=False)
+    amount = np.bincount(codes, np.asarray(result.amounts, dtype=float), len(values))
+    count = np.bincount(codes, np.asarray(result.funded, dtype=float), len(values))
+    return pd.DataFrame({by: values, "amount": amount, "share": amount / policy.budget,
+                         "count": count.astype(int)})
 
 
 def key_figures(table: Table, policy: Policy, result: Result) -> dict[str, Any]:
