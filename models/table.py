@@ -40,7 +40,6 @@ from fundopt.models.domain import (
 from fundopt.models.files import read_input
 from fundopt.models.headers import ALIASES, closest, column_of
 from fundopt.models.limits import MAX_MAGNITUDE, MAX_TABLE_BYTES
-from fundopt.models.workbook import read_workbook
 
 __all__ = ["ALIASES", "check_magnitude", "parse_numbers", "read_table"]
 _NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
@@ -104,6 +103,8 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
                              message_zh="--sheet 仅适用于 .xlsx 表格")
         grid = _csv_grid(data, file)
     elif suffix == ".xlsx":
+        from fundopt.models.workbook import read_workbook  # start-up: CSV runs skip it
+
         book = read_workbook(data, file, sheet)
         sheet_read, file = book.sheet, f"{file}[{book.sheet}]"
         grid = _records_grid(book.records, file)

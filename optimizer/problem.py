@@ -179,8 +179,6 @@ class Problem:
             Optimal (or time-limited feasible) plan with its constraint report, or an
             infeasible result carrying a ``Diagnosis``.
         """
-        from fundopt.optimizer.diagnose import diagnose
-
         started = time.perf_counter()
         built = self.built
         outcome = (Outcome(SolveStatus.INFEASIBLE, None, None, None)
@@ -188,6 +186,8 @@ class Problem:
         solved_at = time.perf_counter()
         phases = {"build": self.build_seconds, "solve": solved_at - started}
         if outcome.values is None:
+            from fundopt.optimizer.diagnose import diagnose  # imports this module
+
             diagnosis = diagnose(self) if outcome.status is SolveStatus.INFEASIBLE else None
             phases["diagnose"] = time.perf_counter() - solved_at
             return self._empty(outcome.status, diagnosis, started, phases)
