@@ -174,8 +174,9 @@ def solve_once(csv: Path, mode: str, time_limit: float, race_rows: int | None = 
 
 
 def _race_once(model: Any, time_limit: float) -> dict[str, float | str | None]:
-    """The race as fundopt runs it, with the CPU time of its critical path: the winner's
-    thread (from its start to its proof) plus this thread (copies, canonical pass)."""
+    """The race as fundopt runs it on a ``Highs`` object that holds the model, with the CPU
+    time of its critical path: the winner's thread (from its start to its proof) plus this
+    thread (the racers' copies, the canonical pass)."""
     from fundopt.optimizer import highs, race
 
     racer_cpu: dict[int, float] = {}
@@ -197,8 +198,12 @@ def _race_once(model: Any, time_limit: float) -> dict[str, float | str | None]:
         return winners[-1]
 
     race._winner = noted
+    # prepared untimed, as the single runs pass their model before the clock starts
+    prepared = highs.new_highs()
+    highs.configure(prepared, model, time_limit, 0.0)
+    prepared.passModel(highs.to_highs_lp(model))
     started, cpu = time.perf_counter(), time.thread_time()
-    outcome = highs.solve_highs(model, time_limit, 0.0, plan=True, race=True)
+    outcome = highs.solve_prepared(prepared, model, 0.0, plan=True, race=True)
     seconds, main_cpu = time.perf_counter() - started, time.thread_time() - cpu
     while winners and winners[0] not in racer_cpu:   # its thread records after `finished`
         time.sleep(0.001)
