@@ -300,7 +300,7 @@ def main() -> None:
                 except RuntimeError as error:  # one broken case must not lose the others
                     print(error, file=sys.stderr)
                     failed.append(f"- {variant} {n:,}: FAILED: {str(error).splitlines()[0]}")
-    cold = None if args.no_cold else measure_startup(max(args.repeat, 5))
+    cold = None if args.no_cold else measure_startup(max(args.repeat, 11))
     reading = None if not args.read_sizes else measure_reading(
         [int(n) for n in args.read_sizes.split(",")], args.repeat)
     text = report(rows, cold, reading, args, failed)
