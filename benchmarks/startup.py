@@ -11,7 +11,7 @@ run of an installed program (:func:`bytecode_env`):
   instead: the sample as a PuLP model solved by HiGHS;
 - ``fundopt``: ``fundopt solve inputs/2024.csv`` (summary to a file, not a terminal);
 - the last two again on a copy of the sample without ``amount_step``: with whole steps the
-  sample's MILP alone takes ≈ 0.23 s, about 70 % of the bare imports, so the copy shows
+  sample's MILP alone takes ≈ 0.2 s, about 60 % of the bare imports, so the copy shows
   the start-up itself.
 
 *Reading*: ``models.table.read_table`` on a generated table (``generate.py``, milp variant)
@@ -114,7 +114,7 @@ TITLES = {
 
 def unstepped_copy(directory: Path) -> Path:
     """A copy of the sample without ``amount_step`` (continuous amounts) in ``directory``:
-    its MILP solves in ≈ 40 ms instead of ≈ 230 ms, so start-up is most of the run."""
+    its MILP solves in ≈ 40 ms instead of ≈ 0.2 s, so start-up is most of the run."""
     lines = SAMPLE.with_suffix(".toml").read_text(encoding="utf-8").splitlines()
     (directory / SAMPLE.with_suffix(".toml").name).write_text(
         "\n".join(line for line in lines if not line.startswith("amount_step")) + "\n",
