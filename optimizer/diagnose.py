@@ -129,14 +129,16 @@ def _holds(problem: Problem, moves: list[tuple[Line, Relaxation]]) -> bool:
         moved = line.constraint.with_written(r.bound, r.to_value)
         bound = moved.min if r.bound == "min" else moved.max
         assert bound is not None
+        side = lower if r.bound == "min" else upper
         for row in rows_of[line.id]:
             tag = model.tags[row]
             if line.measure is Measure.AVG and tag.side == r.bound:
                 assert line.column is not None
                 start, end = int(model.start[row]), int(model.start[row + 1])
                 value[start:end] = line.column[model.index[start:end]] - bound
+                side[row] = -row_offset(line.constraint, bound)   # as _with_average_bound
             elif line.measure is not Measure.AVG:
-                (lower if r.bound == "min" else upper)[row] = bound * tag.per_unit
+                side[row] = bound * tag.per_unit - tag.offset
     trial = replace(model, cost=np.zeros_like(model.cost), row_lower=lower, row_upper=upper,
                     value=value)
     return problem.run(trial, gap=1.0).status is not SolveStatus.INFEASIBLE

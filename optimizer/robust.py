@@ -185,20 +185,22 @@ def solve_robust(problem: Problem, criterion: Criterion) -> Result:
     started = time.perf_counter()
     outcome = problem.run(robust_model(problem.model, scores, criterion), role="robust")
     if outcome.values is None:
+        nothing = np.zeros_like(nominal.amounts)
         return replace(nominal, status=outcome.status, objective=None, robust=None,
-                       amounts=np.zeros_like(nominal.amounts),
-                       funded=np.zeros_like(nominal.funded), committed=0.0, constraints=())
+                       amounts=nothing, funded=nothing > 0, committed=0.0, constraints=(),
+                       book=problem.book_totals(nothing))
     amounts = problem.amounts(outcome.values)
     plan_objective = problem.objective(amounts)
+    plan_totals, nominal_totals = scores @ amounts, scores @ nominal.amounts
     robustness = Robustness(
         criterion=str(criterion),
-        value=criterion_value(scores @ amounts, criterion),
+        value=criterion_value(plan_totals, criterion),
         nominal_objective=plan_objective,
         nominal_optimum=nominal.objective,
         price=_price(nominal.objective, plan_objective),
-        nominal_plan_value=criterion_value(scores @ nominal.amounts, criterion),
+        nominal_plan_value=criterion_value(nominal_totals, criterion),
         scenarios=kind, count=len(scores), nominal_amounts=nominal.amounts,
-        plan_totals=scores @ amounts, nominal_totals=scores @ nominal.amounts,
+        plan_totals=plan_totals, nominal_totals=nominal_totals,
     )
     # shadow prices of the robust model would be in the criterion's units: none given
     report = constraint_report(problem.built, problem.lines, amounts, None, problem.policy)
@@ -209,7 +211,7 @@ def solve_robust(problem: Problem, criterion: Criterion) -> Result:
         gap=outcome.gap, constraints=report,
         seconds=nominal.seconds + time.perf_counter() - started,
         phases={**nominal.phases, "robust": time.perf_counter() - started},
-        robust=robustness,
+        robust=robustness, book=problem.book_totals(amounts),
     )
 
 

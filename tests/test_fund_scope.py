@@ -14,6 +14,7 @@ import math
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -469,3 +470,51 @@ def test_booked_rows_are_selected_on_their_own_columns() -> None:
     # a column the booked round's table did not have selects none of its rows
     assert booked_mask(frame, (("manager", ("x",)),)).tolist() == [False, False, False]
     assert booked_mask(frame, ()).tolist() == [True, True, True]
+
+
+def test_a_robust_plan_has_its_own_book_totals(booked_2024: Path, tmp_path: Path) -> None:
+    """Regression: the book's "this round" once described the nominal plan, not the
+    robust one returned."""
+    frame = pd.read_csv(tmp_path / "2025.csv", encoding="utf-8-sig")
+    frame["score_sd"] = 0.3 * frame["score"]
+    frame.to_csv(tmp_path / "2025.csv", index=False, encoding="utf-8-sig")
+    policy = tmp_path / "2025.toml"
+    policy.write_text(policy.read_text(encoding="utf-8") + '\n[uncertainty]\n'
+                      'spread = "score_sd"\ndraws = 200\n', encoding="utf-8")
+    out = tmp_path / "robust.json"
+    code, text = run("solve", tmp_path / "2025.csv", "--book", booked_2024,
+                     "--robust", "cvar:0.1", "-o", out)
+    assert code == 0, text
+    plan = json.loads(out.read_text(encoding="utf-8"))
+    assert plan["book"]["this_round"] == pytest.approx(plan["committed"], abs=1e-9)
+    amounts = {a["id"]: a["amount"] for a in plan["allocations"]}
+    for row in plan["book"]["follow_ons"]:
+        assert row["this_round"] == pytest.approx(amounts[row["id"]], abs=1e-9)
+
+
+def test_the_diagnosis_checks_a_move_in_the_fund_terms(booked_2024: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the check of the moves found with continuous steps put a fund-scope
+    bound into its row without the book's offset, so it refused moves that were enough
+    (and the stepped elastic model was solved twice more for the same answer)."""
+    from fundopt.optimizer import diagnose
+
+    policy = tmp_path / "2025.toml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "min_share = 0.45\nmax_share = 0.55\nscope", "min_share = 0.6\nmax_share = 0.7\nscope",
+        1), encoding="utf-8")
+    inputs = load_inputs(tmp_path / "2025.csv", None)
+    problem = Problem(inputs.table, inputs.policy, inputs.constraints,
+                      book=read_fund(str(booked_2024), inputs.table, inputs.policy,
+                                     inputs.constraints))
+    checks: list[bool] = []
+    holds = diagnose._holds
+
+    def recorded(*args: Any) -> bool:
+        checks.append(holds(*args))
+        return checks[-1]
+
+    monkeypatch.setattr(diagnose, "_holds", recorded)
+    relaxation = diagnose.diagnose(problem).relaxation
+    assert [r.key for r in relaxation] == ["region.天津.min_share"]
+    assert checks == [True]
