@@ -211,7 +211,6 @@ def solve(
     """
 
     def body() -> int:
-        from fundopt.models.checks import similar_values
         from fundopt.models.inputs import load_inputs
         from fundopt.optimizer.highs import Algorithm
         from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
@@ -235,9 +234,7 @@ def solve(
         inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
         check_output_paths(outputs, [*inputs.files, *_book_files(book)])
-        notes = similar_values(inputs.table, inputs.policy)
-        if strict:
-            _refuse_warnings(notes, ())
+        notes = _data_notes(inputs.table, inputs.policy, strict)
         fund = _read_fund(book, inputs)
         read_at = time.perf_counter()
         options = SolveOptions(solver=SolverName(solver.value), time_limit=time_limit, gap=gap,
@@ -458,7 +455,7 @@ def compare(
         check_output_paths(outputs, [table, scenarios, *([base_path] if base_path else [])])
         base = policy_tree(data, base_path)
         prepared = prepare_all(file, in_policy_unit(data, base.unit), base)
-        notes = _batch_notes(prepared[0].table, prepared[0].policy, strict)
+        notes = _data_notes(prepared[0].table, prepared[0].policy, strict)
         ready = [p for p in prepared if p.error is None]
         jobs = [Job(p.table, p.policy, p.constraints) for p in ready
                 if p.table is not None and p.policy is not None]
@@ -538,7 +535,7 @@ def sweep(
         base = policy_tree(data, base_path)
         data = in_policy_unit(data, base.unit)
         points = sweep_policies(data, base, param, values)
-        notes = _batch_notes(data, points[0][0], strict)
+        notes = _data_notes(data, points[0][0], strict)
         console = Console(highlight=False)
         with _batch_engine(workers, scheduler, lang) as engine, \
                 LazyProgress(console, progress_text(engine, lang.value)) as report:
@@ -657,9 +654,10 @@ def _refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_])
                             *(warning_text(w, "zh") for w in warnings)])
 
 
-def _batch_notes(table: Table | None, policy: Policy | None, strict: bool
+def _data_notes(table: Table | None, policy: Policy | None, strict: bool
                  ) -> tuple[DataWarning, ...]:
-    """Similar values in the base table of a compare or sweep (refused under --strict)."""
+    """Similar values in the (base) table of a solve, compare or sweep (refused under
+    --strict)."""
     from fundopt.models.checks import similar_values
 
     if table is None or policy is None:

@@ -94,55 +94,53 @@ class SolverError(FundoptError):
 # their own Chinese text: what is expected ("a number between 0 and 1"), and the common
 # shapes of a message ("x must be text", "unknown column 'y'"). Names, keys and values
 # inside stay as written; a sentence matching none is shown in English.
-_ZH_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), template) for pattern, template in (
-        (r"^a (whole )?number between (\S+) and (\S+)$", "{2} 到 {3} 之间的{1}数"),
-        (r"^a (whole )?number (>=?) (\S+)(?:, e\.g\. (.*))?$", "{2} {3} 的{1}数{4}"),
-        (r"^a (whole )?number$", "{1}数"),
-        (r"^a finite number$", "有限的数"),
-        (r"^a value (<=|>=|<|>) (\S+)$", "{1} {2} 的值"),
-        (r"^a numeric column: (.*)$", "数值列之一：{1}"),
-        (r"^a value of column (\S+): (.*)$", "列 {1} 的取值之一：{2}"),
-        (r"^one of (.*)$", "以下之一：{1}"),
-        (r"^either (.*) or (.*)$", "{1} 或 {2}"),
-        (r"^e\.g\. (.*)$", "例如 {1}"),
-        (r"^text in quotes, e\.g\. (.*)$", "带引号的文本，例如 {1}"),
-        (r"^min and/or max$", "min 和/或 max"),
-        (r"^maximize or minimize$", "maximize 或 minimize"),
-        (r"^each key once$", "每个键只出现一次"),
-        (r"^(.+) must be a table$", "{1} 应为表"),
-        (r"^(.+) must be (?:non-empty )?text$", "{1} 应为（非空）文本"),
-        (r"^(.+) must be a (?:finite |whole )?number$", "{1} 应为数字"),
-        (r"^(.+) must be a list of (.+)$", "{1} 应为 {2} 的列表"),
-        (r"^(.+) is missing$", "缺少 {1}"),
-        (r"^(.+) is out of range$", "{1} 超出允许范围"),
-        (r"^unknown (key|column|measure|status) (.+)$", "未知的{1} {2}"),
-        (r"^(.*)column ('[^']*') is not in the table (.*)$", "{1}列 {2} 不在表格 {3} 中"),
-        (r"^(.+) is greater than (.+)$", "{1} 大于 {2}"),
-        (r"^(.+) given twice$", "{1} 重复给出"),
-        (r"^(.+) appears twice in (.+)$", "{1} 在 {2} 中出现了两次"),
-        (r"^(.*)file not found$", "找不到{1}文件"),
-        (r"^no row has this value in column (.+)$", "列 {1} 中没有任何一行为此值"),
-        (r"^the edit matches no row$", "该修改未匹配任何行"),
-        (r"^the edit changes nothing$", "该修改没有改变任何内容"),
-        (r"^ids not in the table$", "表格中没有这些编号"),
-        (r"^malformed (key path|key|where)$", "格式错误的 {1}"),
-        (r"^Did you mean (.+)\?$", "是否应为 {1}？"),
-    ))
+_ZH_PHRASES: tuple[tuple[str, str], ...] = (
+    (r"^a (whole )?number between (\S+) and (\S+)$", "{2} 到 {3} 之间的{1}数"),
+    (r"^a (whole )?number (>=?) (\S+), e\.g\. (.*)$", "{2} {3} 的{1}数，例如 {4}"),
+    (r"^a (whole )?number (>=?) (\S+)$", "{2} {3} 的{1}数"),
+    (r"^a (whole )?number$", "{1}数"),
+    (r"^a finite number$", "有限的数"),
+    (r"^a value (<=|>=|<|>) (\S+)$", "{1} {2} 的值"),
+    (r"^a numeric column: (.*)$", "数值列之一：{1}"),
+    (r"^a value of column (\S+): (.*)$", "列 {1} 的取值之一：{2}"),
+    (r"^one of (.*)$", "以下之一：{1}"),
+    (r"^either (.*) or (.*)$", "{1} 或 {2}"),
+    (r"^e\.g\. (.*)$", "例如 {1}"),
+    (r"^text in quotes, e\.g\. (.*)$", "带引号的文本，例如 {1}"),
+    (r"^min and/or max$", "min 和/或 max"),
+    (r"^maximize or minimize$", "maximize 或 minimize"),
+    (r"^each key once$", "每个键只出现一次"),
+    (r"^(.+) must be a table$", "{1} 应为表"),
+    (r"^(.+) must be (?:non-empty )?text$", "{1} 应为（非空）文本"),
+    (r"^(.+) must be a (?:finite |whole )?number$", "{1} 应为数字"),
+    (r"^(.+) must be a list of (.+)$", "{1} 应为 {2} 的列表"),
+    (r"^(.+) is missing$", "缺少 {1}"),
+    (r"^(.+) is out of range$", "{1} 超出允许范围"),
+    (r"^unknown (key|column|measure|status) (.+)$", "未知的{1} {2}"),
+    (r"^(.*)column ('[^']*') is not in the table (.*)$", "{1}列 {2} 不在表格 {3} 中"),
+    (r"^(.+) is greater than (.+)$", "{1} 大于 {2}"),
+    (r"^(.+) given twice$", "{1} 重复给出"),
+    (r"^(.+) appears twice in (.+)$", "{1} 在 {2} 中出现了两次"),
+    (r"^(.*)file not found$", "找不到{1}文件"),
+    (r"^no row has this value in column (.+)$", "列 {1} 中没有任何一行为此值"),
+    (r"^the edit matches no row$", "该修改未匹配任何行"),
+    (r"^the edit changes nothing$", "该修改没有改变任何内容"),
+    (r"^ids not in the table$", "表格中没有这些编号"),
+    (r"^malformed (key path|key|where)$", "格式错误的 {1}"),
+    (r"^Did you mean (.+)\?$", "是否应为 {1}？"),
+)
 _ZH_WORDS = {"key": "键", "column": "列", "measure": "指标", "status": "状态",
-             "whole ": "整", "policy ": "政策", "base policy ": "基准政策", "": ""}
+             "whole ": "整", "policy ": "政策", "base policy ": "基准政策"}
 
 
 def zh_fallback(text: str) -> str:
     """``text`` in Chinese where its shape is known (see ``_ZH_PHRASES``), else as is."""
-    for pattern, template in _ZH_PHRASES:
-        match = pattern.match(text)
+    for pattern, template in _ZH_PHRASES:   # re caches the compiled patterns
+        match = re.match(pattern, text)
         if match:
             parts = ["", *(_ZH_WORDS.get(g, g) if g is not None else "" for g in match.groups())]
-            if "(16 in all)" in text or " in all)" in text:
+            if " in all)" in text:
                 parts = [re.sub(r"\((\d+) in all\)", r"（共 \1 个）", p) for p in parts]
-            if pattern.pattern.startswith("^a (whole )?number (>=?)") and parts[4]:
-                parts[4] = f"，例如 {parts[4]}"
             return template.format(*parts)
     return text
 

@@ -34,7 +34,17 @@ from typing import Any
 
 from generate import generate
 from sections import kept_sections
-from startup import Reading, Startup, measure_reading, measure_startup, reading_lines, startup_lines
+from startup import (
+    TARGET_VS_BARE,
+    TARGET_VS_PULP,
+    Reading,
+    Startup,
+    measure_reading,
+    measure_startup,
+    reading_lines,
+    startup_lines,
+    verdict,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -204,8 +214,6 @@ def table(rows: list[Row]) -> list[str]:
 
 
 def targets(rows: list[Row], cold: Startup | None) -> list[str]:
-    def verdict(ok: bool) -> str:
-        return "PASS" if ok else "**MISS**"
     out = ["| target | measured | verdict |", "|---|---|---|"]
     by = {(r.variant, r.n): r for r in rows}
     for variant, limit in TARGET_RATIO.items():
@@ -224,8 +232,8 @@ def targets(rows: list[Row], cold: Startup | None) -> list[str]:
         out.append(f"| {variant.upper()} 100,000: peak memory < 1.5 GiB | "
                    f"{'–' if mib is None else f'{mib:.0f} MiB'} | "
                    f"{'not run' if mib is None else verdict(mib < 1536)} |")
-    for other, limit, title in (("pulp", 1.0, "the naive PuLP + HiGHS script"),
-                                ("bare", 1.3, "bare `import pandas, numpy, highspy`")):
+    for other, limit, title in (("pulp", TARGET_VS_PULP, "the naive PuLP + HiGHS script"),
+                                ("bare", TARGET_VS_BARE, "bare `import pandas, numpy, highspy`")):
         measured, ok = "–", "not run"
         if cold is not None:
             ratio = cold.wall["fundopt"] / cold.wall[other]

@@ -158,7 +158,7 @@ def measure_reading(sizes: list[int], repeat: int = 3, seed: int = 2024) -> Read
     return Reading(seconds, repeat)
 
 
-def _verdict(ok: bool) -> str:
+def verdict(ok: bool) -> str:
     return "PASS" if ok else "**MISS**"
 
 
@@ -172,7 +172,7 @@ def startup_lines(s: Startup) -> list[str]:
     for name, title in TITLES.items():
         wall, cpu = s.wall["fundopt"] / s.wall[name], s.cpu["fundopt"] / s.cpu[name]
         target = ("" if name not in targets else
-                  f"≤ {targets[name]:g}: {_verdict(wall <= targets[name])}")
+                  f"≤ {targets[name]:g}: {verdict(wall <= targets[name])}")
         lines.append(f"| {title} | {s.wall[name]:.2f} | {s.cpu[name]:.2f} | **{wall:.2f}** | "
                      f"{cpu:.2f} | {target} |")
     lines += ["", "The same without the sample's `amount_step` (a copy of the sample with "

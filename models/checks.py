@@ -151,22 +151,22 @@ def _similar_pairs(values: list[str]) -> list[tuple[str, str, str]]:
         if a != b:
             pairs.setdefault((a, b) if a < b else (b, a), reason)
 
-    for reason, key in (("spacing", normalize), ("suffix", stem)):
-        groups: dict[str, list[str]] = defaultdict(list)
-        for v in values:
-            groups[key(v)].append(v)
+    by_spacing: dict[str, list[str]] = defaultdict(list)
+    by_stem: dict[str, list[str]] = defaultdict(list)
+    for v in values:
+        by_spacing[normalize(v)].append(v)
+        by_stem[stem(v)].append(v)
+    for reason, groups in (("spacing", by_spacing), ("suffix", by_stem)):
         for members in groups.values():
             for i, a in enumerate(members):
                 for b in members[i + 1:]:
                     add(a, b, reason)
-    stems = sorted({stem(v) for v in values})
-    by_stem: dict[str, list[str]] = defaultdict(list)
-    for v in values:
-        by_stem[stem(v)].append(v)
+    stems = sorted(by_stem)
     for i, short in enumerate(stems):  # every stem starting with `short` follows it
         if len(short) < MIN_PREFIX:
             continue
-        for long in stems[i + 1:]:
+        for j in range(i + 1, len(stems)):   # not stems[i + 1:]: no copy per stem
+            long = stems[j]
             if not long.startswith(short):
                 break
             for a in by_stem[short]:
@@ -183,9 +183,8 @@ def _one_edit_apart(texts: list[str]) -> set[tuple[str, str]]:
     """Pairs of texts one insertion, deletion or substitution apart (deletion neighbourhoods:
     two such texts share a string obtained by deleting one character at a position)."""
     keys: dict[tuple[str, int], list[str]] = defaultdict(list)
-    whole: dict[str, str] = {}
+    whole = set(texts)
     for text in texts:
-        whole[text] = text
         for i in range(len(text)):
             keys[(text[:i] + text[i + 1:], i)].append(text)
     found: set[tuple[str, str]] = set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from fundopt.models.domain import (
     CATEGORY,
@@ -26,6 +26,24 @@ from fundopt.models.domain import (
     SCORE,
     STATUS,
 )
+
+Records = list[tuple[int, list[str]]]   # (spreadsheet row number, cells) of non-blank rows
+
+
+def numbered_rows(rows: Iterable[list[str]]) -> Records:
+    """Untrimmed text cells with their spreadsheet row numbers; blank rows are skipped."""
+    return [(number, cells) for number, cells in enumerate(rows, start=1)
+            if "".join(cells).strip()]
+
+
+def column_letter(number: int) -> str:
+    """1 → A, 27 → AA, as the spreadsheet names its columns."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
 
 ALIASES: dict[str, tuple[str, ...]] = {
     ID: ("编号",), NAME: ("名称", "子基金名称"), REGION: ("地区", "省市"), DISTRICT: ("区县",),

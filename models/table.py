@@ -13,7 +13,6 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +37,14 @@ from fundopt.models.domain import (
     Table,
 )
 from fundopt.models.files import read_input
-from fundopt.models.headers import ALIASES, closest, column_of
+from fundopt.models.headers import (
+    ALIASES,
+    Records,
+    closest,
+    column_letter,
+    column_of,
+    numbered_rows,
+)
 from fundopt.models.limits import MAX_MAGNITUDE, MAX_TABLE_BYTES
 
 __all__ = ["ALIASES", "check_magnitude", "parse_numbers", "read_table"]
@@ -53,7 +59,6 @@ _STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EX
 # 1,234.5 — but not "1,2", which may be a decimal comma.
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
-Records = list[tuple[int, list[str]]]   # (spreadsheet row number, cells) of non-blank rows
 # column name → trimmed cells (numpy str arrays), or float64 where the CSV reader already
 # parsed finite numbers
 Text = dict[str, np.ndarray]
@@ -231,7 +236,7 @@ def _raise_ragged(file: str, row: int, found: int, width: int) -> None:
 def _csv_records(text: str, file: str) -> Records:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        records = _records(reader)
+        records = numbered_rows(reader)
     except csv.Error as exc:
         raise InputError(f"not a readable CSV file ({exc})", file=file,
                          message_zh=f"无法读取 CSV 文件（{exc}）") from None
@@ -242,14 +247,6 @@ def _csv_records(text: str, file: str) -> Records:
                 _raise_ragged(file, number, len(cells), width)
     return records
 
-
-def _records(rows: Iterable[list[str]]) -> Records:
-    """Untrimmed text cells with their spreadsheet row numbers; blank rows are skipped."""
-    return [(number, cells) for number, cells in enumerate(rows, start=1)
-            if "".join(cells).strip()]
-
-
-# --- headers ---------------------------------------------------------------------------
 
 def _records_grid(records: Records, file: str) -> Grid:
     """Rows of cells (as the csv module or openpyxl give them) as trimmed columns."""
@@ -279,15 +276,6 @@ def _text_columns(grid: Grid, file: str
     return {name: cells[pos] for pos, name in names.items()}, headers, units, rows
 
 
-def _column_letter(number: int) -> str:
-    """1 → A, 27 → AA, as the spreadsheet names its columns."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
                   rows: list[int], file: str) -> tuple[dict[int, str], dict[str, str]]:
     """Position → column name, and column → unit written in its header; columns with no
@@ -296,7 +284,7 @@ def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
     units: dict[str, str] = {}
     by_name: dict[str, str] = {}
     for pos, header in enumerate(written):
-        letter = _column_letter(pos + 1)
+        letter = column_letter(pos + 1)
         if not header:
             _raise_first(cells[pos] != "", cells[pos], rows, file, None,
                          f"column {letter} holds values but has no header", "a header",

@@ -24,7 +24,7 @@ import numpy as np
 
 from fundopt.errors import InputError
 from fundopt.models.domain import REQUIRED_COLUMNS
-from fundopt.models.headers import holds_required
+from fundopt.models.headers import Records, column_letter, holds_required, numbered_rows
 from fundopt.models.limits import MAX_CELL_CHARS, MAX_XLSX_UNPACKED
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 TABLE_SHEET, POLICY_SHEET, CONSTRAINTS_SHEET = "subfunds", "policy", "constraints"
 HEADER_ROWS = 10          # the header row is within a sheet's first 10 rows
-Records = list[tuple[int, list[str]]]   # (spreadsheet row number, cells) of non-blank rows
 Sheet = tuple[tuple[object, ...], ...]
 
 _CHUNK = 1 << 22
@@ -99,7 +98,7 @@ def read_workbook(data: bytes, file: str, sheet: str | None) -> WorkbookTable:
         _check_formulas(data, file, table.title, rows)
         for name, values in raw.items():
             _check_formulas(data, file, titles[name], [list(r) for r in values])
-    records = [(n, cells) for n, cells in enumerate(rows, start=1) if "".join(cells).strip()]
+    records = numbered_rows(rows)
     return WorkbookTable(table.title, _from_header(records), raw.get(POLICY_SHEET),
                          raw.get(CONSTRAINTS_SHEET))
 
@@ -246,17 +245,8 @@ def _cell_text(value: object, where: str, row: int, column: int) -> str:
         return repr(value)              # round-trips exactly through the number parser
     text = str(value)
     if len(text) > MAX_CELL_CHARS:
-        raise _long_cell(where, "cell", row, _letter(column))
+        raise _long_cell(where, "cell", row, column_letter(column))
     return text
-
-
-def _letter(number: int) -> str:
-    """1 → A, 27 → AA, as the spreadsheet names its columns."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _sheet_rows(sheet: ReadOnlyWorksheet, max_row: int | None = None
@@ -295,7 +285,7 @@ def _check_formulas(data: bytes, file: str, title: str, values: Sequence[Sequenc
                 if value is None or value == "":
                     raise InputError(
                         "a formula Excel has not calculated", file=f"{file}[{title}]",
-                        row=number, column=_letter(column), value=formula,
+                        row=number, column=column_letter(column), value=formula,
                         expected="a cell with a value",
                         hint="Open the file in Excel or LibreOffice, let it recalculate "
                              "and save it; or paste the cells as values.",

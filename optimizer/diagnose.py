@@ -37,7 +37,7 @@ from fundopt.optimizer.matrix import (
     coo,
     with_entries,
 )
-from fundopt.optimizer.report import Line, measure, slack_and_side
+from fundopt.optimizer.report import BINDING_TOL, Line, measure, slack_and_side
 from fundopt.optimizer.result import Diagnosis, Relaxation, SolveStatus
 
 if TYPE_CHECKING:
@@ -146,7 +146,8 @@ def _holds(problem: Problem, moves: list[tuple[Line, Relaxation]]) -> bool:
 
 def _at_limit(line: Line, amounts: np.ndarray, budget: float) -> bool:
     slack, side = slack_and_side(line, measure(line, amounts, budget))
-    return side is not None and slack <= 1e-6 * max(1.0, abs(line.min or 0), abs(line.max or 0))
+    return side is not None and slack <= BINDING_TOL * max(1.0, abs(line.min or 0),
+                                                           abs(line.max or 0))
 
 
 def _relaxable_bounds(model: LinearModel, hard: dict[str, tuple[str, ...]]) -> list[_Bound]:

@@ -37,14 +37,13 @@ from fundopt.models.domain import (
     Scope,
     Table,
 )
+from fundopt.optimizer.amounts import ZERO
 from fundopt.optimizer.result import BookTotals
 
 if TYPE_CHECKING:   # the book's storage (SQLAlchemy) is imported only with --book
     from fundopt.models.fund import FundView
 
 GROUPS = (REGION, CATEGORY, DISTRICT)
-
-ZERO = 1e-9
 
 
 def check_fund_scope(constraints: Sequence[Constraint], policy: Policy) -> None:

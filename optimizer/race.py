@@ -26,7 +26,7 @@ import numpy as np
 from fundopt.models.domain import Sense
 from fundopt.optimizer import highs as hs
 from fundopt.optimizer import interrupt
-from fundopt.optimizer.matrix import LinearModel, RowKind
+from fundopt.optimizer.matrix import LinearModel, RowKind, coo
 
 # Below this many sub-funds a MILP is solved once: two model copies, two threads and the
 # canonical pass cost more than the faster configuration saves (measured: benchmarks/
@@ -38,10 +38,6 @@ PROVEN = frozenset({
     highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible,
     highspy.HighsModelStatus.kUnboundedOrInfeasible, highspy.HighsModelStatus.kUnbounded,
 })
-
-# Racers told to stop that may still be inside HiGHS; joined before the interpreter exits
-# (the threads are not daemons) and pruned at each new race.
-_losers: list[threading.Thread] = []
 
 
 def cores() -> int:
@@ -78,7 +74,6 @@ def race(prepared: highspy.Highs) -> highspy.Highs:
         If this process was asked to stop (``highs.request_stop``, Ctrl-C, SIGTERM);
         both racers have stopped when it is raised.
     """
-    _losers[:] = [t for t in _losers if t.is_alive()]
     model, options = prepared.getModel(), prepared.getOptions()
     finished: queue.Queue[int] = queue.Queue()
     racers, threads = [], []
@@ -103,8 +98,7 @@ def race(prepared: highspy.Highs) -> highspy.Highs:
         raise
     for k, racer in enumerate(racers):
         if k != winner and threads[k].is_alive():
-            hs.stop(racer)
-            _losers.append(threads[k])
+            hs.stop(racer)   # its thread (not a daemon) is joined before the interpreter exits
     if interrupt.stop_requested():
         for thread in threads:
             thread.join()
@@ -166,10 +160,6 @@ def canonical(model: LinearModel, values: np.ndarray) -> np.ndarray:
     return values if polished is None else polished
 
 
-def _row_of(model: LinearModel) -> np.ndarray:
-    return np.repeat(np.arange(model.num_rows), np.diff(model.start))
-
-
 def _link_rows(model: LinearModel) -> np.ndarray:
     """Rows l·y ≤ x or x ≤ u·y: tagged LINK, two entries, a commitment then a column after
     the commitments (other LINK rows, such as the cuts of the alternatives, are not)."""
@@ -194,7 +184,7 @@ def sort_interchangeable(model: LinearModel, values: np.ndarray) -> np.ndarray:
     the permuted solution is checked against every row and kept only if it holds.
     """
     n, cols = model.n, len(model.cost)
-    row_of, is_link = _row_of(model), _link_rows(model)
+    row_of, is_link = coo(model)[0], _link_rows(model)
     linked = is_link[row_of]
     r1, r2 = np.random.default_rng(20240).random((2, model.num_rows))
     index, value = model.index, model.value
@@ -229,7 +219,7 @@ def sort_interchangeable(model: LinearModel, values: np.ndarray) -> np.ndarray:
 
 def _holds(model: LinearModel, new: np.ndarray, old: np.ndarray) -> bool:
     """Whether ``new`` breaks no row by more than ``old`` does and has its objective."""
-    row_of = _row_of(model)
+    row_of = coo(model)[0]
 
     def worst(values: np.ndarray) -> float:
         act = np.bincount(row_of, model.value * values[model.index], minlength=model.num_rows)
@@ -278,7 +268,8 @@ def _fixed_lp(model: LinearModel, values: np.ndarray) -> LinearModel | None:
     lower, upper = model.col_lower.copy(), model.col_upper.copy()
     ints = model.integer
     lower[ints] = upper[ints] = np.round(values[ints])
-    links = np.flatnonzero(_link_rows(model))
+    is_link = _link_rows(model)
+    links = np.flatnonzero(is_link)
     first = model.start[links]
     x_col, y_col = model.index[first], model.index[first + 1]
     a, b = model.value[first], model.value[first + 1]
@@ -289,8 +280,8 @@ def _fixed_lp(model: LinearModel, values: np.ndarray) -> LinearModel | None:
     if np.any(lower > upper + 1e-9):
         return None
     upper = np.maximum(upper, lower)
-    keep = ~_link_rows(model)
-    row_of = _row_of(model)
+    keep = ~is_link
+    row_of = coo(model)[0]
     kept_nz = keep[row_of]
     lengths = np.diff(model.start)[keep]
     start = np.concatenate([[0], np.cumsum(lengths)]).astype(model.start.dtype)

@@ -261,8 +261,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "batch.killed_by": ("killed by {signal}", "被 {signal} 终止"),
     "batch.exit_code": ("exit code {code}", "退出码 {code}"),
     "batch.unknown_exit": ("cause unknown", "原因不明"),
-    "interrupted": ("Interrupted: every solve stopped, nothing written.",
-                    "已中断：所有求解已停止，未写入任何文件。"),
     # uncertain scores (issue 10): robust plans and stability
     "phase.robust": ("robust model", "稳健模型"),
     "robust": ("robust plan", "稳健方案"),

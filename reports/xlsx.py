@@ -28,7 +28,6 @@ from fundopt.reports.frames import (
     group_totals,
     key_figures,
     plan_display,
-    plan_frame,
 )
 from fundopt.reports.labels import (
     bool_text,
@@ -132,12 +131,12 @@ def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
 def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang: str) -> None:
     """The plan sheet: every input row with its commitment (blank without a plan)."""
     plan = plan_display(table, policy, result, lang)
-    formats = [PLAN_FORMATS.get(str(c)) for c in plan_frame(table, policy, result).columns]
+    canonical = plan.attrs["canonical"]
+    formats = [PLAN_FORMATS.get(c) for c in canonical]
     widths = _plan_widths(plan)
     # Only text columns cut at the widest width can hold a text to wrap.
     wrapping = [i for i, (column, width) in enumerate(zip(plan.columns, widths, strict=True))
                 if width >= MAX_WIDTH and not pd.api.types.is_numeric_dtype(plan[column])]
-    canonical = plan.attrs["canonical"]
     keys = 2 if canonical[:2] == [ID, NAME] else 1 if canonical[:1] == [ID] else 0
     add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, formats), widths, lang,
               wrapping=wrapping, key_columns=keys)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import in_ci
 
 PG_ENV = "FUNDOPT_TEST_DATABASE_URL"
 BOOK_TABLES = ("commitments", "rounds", "meta")
@@ -38,7 +39,7 @@ def reset_pg(url: str, extra: tuple[str, ...] = ()) -> None:
 
 
 # In CI (.ci/run starts a server) a missing URL fails the PostgreSQL tests, never skips them.
-IN_CI = os.environ.get("CI", "").lower() == "true"
+IN_CI = in_ci()
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),

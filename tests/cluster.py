@@ -12,6 +12,7 @@ import os
 from urllib.parse import urlparse
 
 import pytest
+from conftest import in_ci
 
 ENV = "FUNDOPT_TEST_SCHEDULER"
 
@@ -20,7 +21,7 @@ def scheduler_address() -> str:
     """The test cluster's scheduler address; skips the test when none is configured."""
     address = os.environ.get(ENV, "")
     if not address:
-        if os.environ.get("CI") == "true":  # .ci/run starts one: its absence is a failure
+        if in_ci():  # .ci/run starts one: its absence is a failure
             pytest.fail(f"{ENV} is not set in CI: .ci/run must start the test cluster")
         pytest.skip(f"no Dask scheduler configured: set {ENV} (.ci/run starts one)")
     pytest.importorskip("distributed", reason="dask[distributed] is not installed")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from external import external_root, missing, require
+from external import missing, require
 
 NAME = "orlib-mknap"
 FILES = ("mknap1.txt", "mknap2.txt")
@@ -44,11 +44,6 @@ class Problem:
     @property
     def m(self) -> int:
         return len(self.capacities)
-
-
-def data_dir() -> Path:
-    """The folder that should hold mknap1.txt and mknap2.txt."""
-    return external_root() / NAME
 
 
 def load_problems(directory: Path | None = None) -> list[Problem]:
