@@ -7,8 +7,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -19,13 +18,12 @@ from rich.console import Console
 from fundopt.cli_params import FastGroup
 from fundopt.errors import FundoptError, InputError
 
+# Score draws behind the funded shares ``explain`` quotes (as ``fundopt.app``; not imported
+# from there at start-up).
+EXPLAIN_DRAWS = 100
+
 if TYPE_CHECKING:  # imported on use: start-up time
-    from fundopt.models.checks import DataWarning
-    from fundopt.models.domain import Policy, Table
-    from fundopt.models.fund import FundView
-    from fundopt.models.inputs import Inputs
-    from fundopt.optimizer.engines import Engine
-    from fundopt.optimizer.result import Warning_
+    from fundopt.app import Notify, ProgressFactory
 
 app = typer.Typer(
     help="Allocate a mother fund's capital across candidate sub-funds (母基金子基金配置优化).",
@@ -85,6 +83,13 @@ def _shown(text: str) -> str:
 def _fail(code: int, text: str) -> NoReturn:
     err.print(_shown(text), markup=False, highlight=False)
     raise typer.Exit(code)
+
+
+def _exit_code(status: str) -> int:
+    """0 with a plan, 3 for an infeasible policy, 1 for anything else (solver failure)."""
+    if status in ("optimal", "feasible"):
+        return EXIT_OK
+    return EXIT_INFEASIBLE if status == "infeasible" else EXIT_INTERNAL
 
 
 def _version(value: bool) -> None:
@@ -211,65 +216,21 @@ def solve(
     """
 
     def body() -> int:
-        from fundopt.models.inputs import load_inputs
-        from fundopt.optimizer.highs import Algorithm
-        from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
-        from fundopt.reports.export import check_output_paths, write_outputs
-        from fundopt.reports.terminal import render_phases, render_summary
+        from fundopt import app as run_app
 
-        started = time.perf_counter()
-        criterion = None
-        if robust is not None:
-            from fundopt.optimizer.robust import parse_criterion
-
-            criterion = parse_criterion(robust)
-            if relax or alternatives or ranges:
-                raise InputError(
-                    "--robust cannot be combined with --relax, --alternatives or --ranges",
-                    column="--robust", value=robust,
-                    hint="Run them as two commands: the robust plan, then the analyses of "
-                         "the nominal one.",
-                    message_zh="--robust 不能与 --relax、--alternatives、--ranges 同时使用",
-                    hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
-        inputs = load_inputs(table, policy, sheet)
-        outputs = list(output or [])
-        check_output_paths(outputs, [*inputs.files, *_book_files(book)])
-        notes = _data_notes(inputs.table, inputs.policy, strict)
-        fund = _read_fund(book, inputs)
-        read_at = time.perf_counter()
-        options = SolveOptions(solver=SolverName(solver.value), time_limit=time_limit, gap=gap,
-                               algorithm=Algorithm(algorithm.value))
-        problem = Problem(inputs.table, inputs.policy, inputs.constraints, options, book=fund)
-        if criterion is not None:
-            from fundopt.optimizer.robust import solve_robust
-
-            result = solve_robust(problem, criterion)
-        else:
-            result = problem.solve()
-        if relax or alternatives or ranges:
-            from fundopt.optimizer.findings import Requests, add_findings
-            result = add_findings(problem, result,
-                                  Requests(relax, alternatives, within, ranges))
-        if strict:
-            _refuse_warnings(notes, result.warnings)
-        solved_at = time.perf_counter()
-        write_outputs(outputs, inputs.table, inputs.policy, result, lang.value,
-                      list(inputs.files), notes)
-        written_at = time.perf_counter()
+        run = run_app.solve(table, policy, sheet=sheet, relax=relax, alternatives=alternatives,
+                            within=within, ranges=ranges, robust=robust, book=book,
+                            solver=solver.value, time_limit=time_limit, gap=gap,
+                            algorithm=algorithm.value, strict=strict, outputs=output or [],
+                            lang=lang.value)
         console = Console(highlight=False)
-        render_summary(console, inputs.table, inputs.policy, result, lang.value, notes=notes)
-        if result.robust is not None:
-            from fundopt.reports.terminal_uncertainty import render_robust
-
-            render_robust(console, inputs.table, inputs.policy, result, lang.value)
+        run.show(console, lang.value)
         if profile:
-            phases = {"read": read_at - started, **result.phases,
-                      "write": written_at - solved_at, "total": written_at - started}
-            render_phases(console, phases, lang.value)
-        _wrote(console, outputs, lang)
-        if result.is_ok:
-            return EXIT_OK
-        return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_INTERNAL
+            from fundopt.reports.terminal import render_phases
+
+            render_phases(console, run.phases, lang.value)
+        _wrote(console, output or [], lang)
+        return _exit_code(run.result.status)
 
     _guarded(lang, debug, body)
 
@@ -292,25 +253,13 @@ def check(
     """
 
     def body() -> int:
-        from fundopt.models.checks import similar_values
-        from fundopt.models.inputs import load_inputs
-        from fundopt.optimizer.problem import Problem
-        from fundopt.reports.terminal import render_check
+        from fundopt import app as run_app
 
-        inputs = load_inputs(table, policy, sheet)
-        problem = Problem(inputs.table, inputs.policy, inputs.constraints,
-                          book=_read_fund(book, inputs))
-        notes = similar_values(inputs.table, inputs.policy)
-        if strict:
-            _refuse_warnings(notes, problem.built.warnings)
-        render_check(Console(highlight=False), inputs, problem.built, lang.value, notes=notes)
+        run = run_app.check(table, policy, sheet=sheet, strict=strict, book=book)
+        run.show(Console(highlight=False), lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)
-
-
-# Score draws behind the funded shares ``explain`` quotes; ``stability`` takes the policy's.
-EXPLAIN_DRAWS = 100
 
 
 @app.command()
@@ -341,35 +290,15 @@ def explain(
     """
 
     def body() -> int:
-        from fundopt.models.inputs import load_inputs
-        from fundopt.optimizer.explain import explain as run_explain
-        from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
-        from fundopt.reports.export import check_output_paths, write_outputs
-        from fundopt.reports.terminal import render_summary
-        from fundopt.reports.terminal_findings import render_explanations
+        from fundopt import app as run_app
 
-        inputs = load_inputs(table, policy, sheet)
-        outputs = list(output or [])
-        check_output_paths(outputs, list(inputs.files))
-        options = SolveOptions(solver=SolverName(solver.value))
-        problem = Problem(inputs.table, inputs.policy, inputs.constraints, options)
-        result = problem.solve()
-        found = run_explain(problem, ids, result)
-        result = replace(result, explanations=found)
-        write_outputs(outputs, inputs.table, inputs.policy, result, lang.value,
-                      list(inputs.files))
+        run = run_app.explain(table, ids, policy, sheet=sheet, solver=solver.value,
+                              draws=draws, outputs=output or [], lang=lang.value)
         console = Console(highlight=False)
-        if not result.is_ok:
-            render_summary(console, inputs.table, inputs.policy, result, lang.value)
-            return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_INTERNAL
-        render_explanations(console, result, inputs.policy.unit, lang.value)
-        if inputs.policy.uncertainty is not None and draws > 0:
-            from fundopt.optimizer.stability import stability as run_stability
-            from fundopt.reports.terminal_uncertainty import render_funded_shares
-
-            run = run_stability(problem, draws=draws, nominal=result)
-            render_funded_shares(console, inputs.table, ids, run, lang.value)
-        _wrote(console, outputs, lang)
+        run.show(console, lang.value)
+        if not run.ok:
+            return _exit_code(run.result.status)
+        _wrote(console, output or [], lang)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -383,21 +312,18 @@ SchedulerOpt = Annotated[str | None, typer.Option(
     show_default=False)]
 
 
-def _batch_engine(workers: int | None, scheduler: str | None, lang: Lang) -> Engine:
-    """The engine of a batch command: Dask for ``--scheduler`` (or ``FUNDOPT_SCHEDULER``
-    when ``--workers`` is not given), else the local pool, serial for ``--workers 1``."""
-    from fundopt.optimizer.engines import open_engine
+def _progress(console: Console, lang: Lang) -> ProgressFactory:
+    """A batch command's progress bar, shown once the batch takes a while."""
+    from fundopt.reports.progress import LazyProgress, progress_text
+
+    return lambda engine: LazyProgress(console, progress_text(engine, lang.value))
+
+
+def _notify(lang: Lang) -> Notify:
+    """One line on stderr when a local worker process dies."""
     from fundopt.reports.progress import worker_lost_text
 
-    if scheduler and workers is not None:
-        raise InputError("--workers and --scheduler exclude each other: on a cluster, "
-                         "the cluster's workers solve", column="--workers", value=workers,
-                         message_zh="--workers 与 --scheduler 不能同时使用：使用集群时由集群的"
-                         "工作进程求解")
-    if scheduler is None and workers is None:
-        scheduler = os.environ.get("FUNDOPT_SCHEDULER") or None
-    return open_engine(workers, scheduler,
-                       lambda lost: err.print(worker_lost_text(lost, lang.value), markup=False))
+    return lambda lost: err.print(worker_lost_text(lost, lang.value), markup=False)
 
 
 BatchOutputOpt = Annotated[list[Path] | None, typer.Option(
@@ -432,51 +358,20 @@ def compare(
     """
 
     def body() -> int:
-        from fundopt.models.scenarios import (
-            base_policy_path,
-            load_scenarios,
-            policy_tree,
-            prepare_all,
-        )
-        from fundopt.models.table import read_table
-        from fundopt.models.units import in_policy_unit
-        from fundopt.optimizer.batch import Job, solve_many
-        from fundopt.optimizer.problem import SolveOptions, SolverName
-        from fundopt.reports.compare import CompareRun, write_compare
-        from fundopt.reports.export import check_output_paths
-        from fundopt.reports.progress import LazyProgress, progress_text
-        from fundopt.reports.terminal import render_notes
-        from fundopt.reports.terminal_batch import render_compare
+        from fundopt import app as run_app
 
-        file = load_scenarios(scenarios)
-        data = read_table(table, sheet)
-        base_path = base_policy_path(data, file, policy)
-        outputs = list(output or [])
-        check_output_paths(outputs, [table, scenarios, *([base_path] if base_path else [])])
-        base = policy_tree(data, base_path)
-        prepared = prepare_all(file, in_policy_unit(data, base.unit), base)
-        notes = _data_notes(prepared[0].table, prepared[0].policy, strict)
-        ready = [p for p in prepared if p.error is None]
-        jobs = [Job(p.table, p.policy, p.constraints) for p in ready
-                if p.table is not None and p.policy is not None]
         console = Console(highlight=False)
-        with _batch_engine(workers, scheduler, lang) as engine, \
-                LazyProgress(console, progress_text(engine, lang.value)) as report:
-            solved = iter(solve_many(jobs, SolveOptions(solver=SolverName(solver.value)),
-                                     engine=engine, progress=report))
-        results = tuple(next(solved) if p.error is None else None for p in prepared)
-        run = CompareRun(tuple(prepared), results, scenarios, file.sha256, notes,
-                         engine.describe())
-        write_compare(outputs, run, lang.value)
-        render_compare(console, run, lang.value)
-        render_notes(console, notes, lang.value)
-        _wrote(console, outputs, lang)
-        errors = [p.error for p in prepared if p.error is not None]
-        for error in errors:
+        run = run_app.compare(table, scenarios, policy, sheet=sheet, solver=solver.value,
+                              workers=workers, scheduler=scheduler, strict=strict,
+                              outputs=output or [], lang=lang.value,
+                              progress=_progress(console, lang), notify=_notify(lang))
+        run.show(console, lang.value)
+        _wrote(console, output or [], lang)
+        for error in run.errors:
             err.print(_shown(("错误：" if lang is Lang.ZH else "Error: ")
                              + error.render(lang.value)),
                       markup=False)
-        return EXIT_INPUT if errors else EXIT_OK
+        return EXIT_INPUT if run.errors else EXIT_OK
 
     _guarded(lang, debug, body)
 
@@ -511,43 +406,15 @@ def sweep(
     """
 
     def body() -> int:
-        from fundopt.models.scenarios import (
-            base_policy_path,
-            policy_tree,
-            sweep_policies,
-            sweep_values,
-        )
-        from fundopt.models.table import read_table
-        from fundopt.models.units import in_policy_unit
-        from fundopt.optimizer.batch import Job, solve_many
-        from fundopt.optimizer.problem import SolveOptions, SolverName
-        from fundopt.reports.export import check_output_paths
-        from fundopt.reports.progress import LazyProgress, progress_text
-        from fundopt.reports.sweep import SweepRun, write_sweep
-        from fundopt.reports.terminal import render_notes
-        from fundopt.reports.terminal_batch import render_sweep
+        from fundopt import app as run_app
 
-        values = sweep_values(start, stop, steps)
-        data = read_table(table, sheet)
-        base_path = base_policy_path(data, None, policy)
-        outputs = list(output or [])
-        check_output_paths(outputs, [table, *([base_path] if base_path else [])])
-        base = policy_tree(data, base_path)
-        data = in_policy_unit(data, base.unit)
-        points = sweep_policies(data, base, param, values)
-        notes = _data_notes(data, points[0][0], strict)
         console = Console(highlight=False)
-        with _batch_engine(workers, scheduler, lang) as engine, \
-                LazyProgress(console, progress_text(engine, lang.value)) as report:
-            results = solve_many([Job(data, p, c) for p, c in points],
-                                 SolveOptions(solver=SolverName(solver.value)),
-                                 engine=engine, progress=report)
-        run = SweepRun(param, values, tuple(results), data, points[0][0], notes,
-                       engine.describe())
-        write_sweep(outputs, run, lang.value)
-        render_sweep(console, run, lang.value)
-        render_notes(console, notes, lang.value)
-        _wrote(console, outputs, lang)
+        run = run_app.sweep(table, param, start, stop, steps, policy, sheet=sheet,
+                            solver=solver.value, workers=workers, scheduler=scheduler,
+                            strict=strict, outputs=output or [], lang=lang.value,
+                            progress=_progress(console, lang), notify=_notify(lang))
+        run.show(console, lang.value)
+        _wrote(console, output or [], lang)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -611,75 +478,17 @@ def stability(
     """
 
     def body() -> int:
-        from fundopt.models.inputs import load_inputs
-        from fundopt.models.uncertainty import require_uncertainty
-        from fundopt.optimizer.problem import Problem, SolveOptions
-        from fundopt.optimizer.stability import stability as run_stability
-        from fundopt.reports.export import check_output_paths
-        from fundopt.reports.progress import LazyProgress, progress_text
-        from fundopt.reports.stability import write_stability
-        from fundopt.reports.terminal import render_summary
-        from fundopt.reports.terminal_uncertainty import render_stability
+        from fundopt import app as run_app
 
-        inputs = load_inputs(table, policy, sheet)
-        outputs = list(output or [])
-        check_output_paths(outputs, list(inputs.files))
-        require_uncertainty(inputs.policy, "stability")
         console = Console(highlight=False)
-        problem = Problem(inputs.table, inputs.policy, inputs.constraints,
-                          SolveOptions(time_limit=time_limit))
-        with _batch_engine(workers, scheduler, lang) as engine, \
-                LazyProgress(console, progress_text(engine, lang.value)) as report:
-            run = run_stability(problem, draws=draws, seed=seed, engine=engine,
-                                progress=report)
-        if not run.nominal.is_ok:
-            render_summary(console, inputs.table, inputs.policy, run.nominal, lang.value)
-            return EXIT_INFEASIBLE if run.nominal.status == "infeasible" else EXIT_INTERNAL
-        write_stability(outputs, inputs.table, inputs.policy, run, lang.value)
-        render_stability(console, inputs.table, inputs.policy, run, lang.value)
-        return EXIT_OK
+        run = run_app.stability(table, policy, sheet=sheet, draws=draws, seed=seed,
+                                workers=workers, scheduler=scheduler, time_limit=time_limit,
+                                outputs=output or [], lang=lang.value,
+                                progress=_progress(console, lang), notify=_notify(lang))
+        run.show(console, lang.value)
+        return EXIT_OK if run.ok else _exit_code(run.nominal.status)
 
     _guarded(lang, debug, body)
-
-
-def _refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) -> None:
-    """``--strict``: any warning is an input error (exit 2)."""
-    from fundopt.models.checks import strict_error
-    from fundopt.reports.labels import warning_text
-
-    if notes or warnings:
-        raise strict_error([*(n.message("en") for n in notes),
-                            *(warning_text(w, "en") for w in warnings)],
-                           [*(n.message("zh") for n in notes),
-                            *(warning_text(w, "zh") for w in warnings)])
-
-
-def _data_notes(table: Table | None, policy: Policy | None, strict: bool
-                 ) -> tuple[DataWarning, ...]:
-    """Similar values in the (base) table of a solve, compare or sweep (refused under
-    --strict)."""
-    from fundopt.models.checks import similar_values
-
-    if table is None or policy is None:
-        return ()
-    notes = similar_values(table, policy)
-    if strict:
-        _refuse_warnings(notes, ())
-    return notes
-
-
-def _read_fund(book: str | None, inputs: Inputs) -> FundView | None:
-    """The book as this round sees it, for ``--book`` (None without it)."""
-    if book is None:
-        return None
-    from fundopt.models.fund import read_fund
-
-    return read_fund(book, inputs.table, inputs.policy, inputs.constraints)
-
-
-def _book_files(book: str | None) -> list[Path]:
-    """A book given by path is an input: no output may land on it."""
-    return [] if book is None or "://" in book else [Path(book)]
 
 
 book_app = typer.Typer(
@@ -716,14 +525,10 @@ def book_add(
     """
 
     def body() -> int:
-        from fundopt.models.book import open_book
-        from fundopt.models.booking import round_from_plan
-        from fundopt.reports.book import render_added
+        from fundopt import app as run_app
 
-        new = round_from_plan(plan, round_name, note)
-        with open_book(book, create=True) as opened:
-            info = opened.add(new)
-        render_added(Console(highlight=False), info, book, lang.value)
+        run_app.book_add(plan, book, round_name, note).show(Console(highlight=False),
+                                                            lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -739,12 +544,9 @@ def book_list(book: BookOpt, lang: LangOpt = Lang.EN, debug: DebugOpt = False) -
     """
 
     def body() -> int:
-        from fundopt.models.book import open_book
-        from fundopt.reports.book import render_rounds
+        from fundopt import app as run_app
 
-        with open_book(book) as opened:
-            infos = opened.rounds()
-        render_rounds(Console(highlight=False), book, infos, lang.value)
+        run_app.book_list(book).show(Console(highlight=False), lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -768,16 +570,10 @@ def book_show(
     """
 
     def body() -> int:
-        from fundopt.models.book import open_book
-        from fundopt.reports.book import render_round, write_round
-        from fundopt.reports.export import check_output_paths
+        from fundopt import app as run_app
 
-        outputs = list(output or [])
-        check_output_paths(outputs, _book_files(book))
-        with open_book(book) as opened:
-            info, rows = opened.round(round_name)
-        write_round(outputs, info, rows, lang.value)
-        render_round(Console(highlight=False), info, rows, lang.value)
+        run = run_app.book_show(round_name, book, output or [], lang.value)
+        run.show(Console(highlight=False), lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)
@@ -800,15 +596,10 @@ def book_void(
     """
 
     def body() -> int:
-        from fundopt.models.book import open_book
-        from fundopt.reports.book import render_voided
+        from fundopt import app as run_app
 
-        if not reason.strip():
-            raise InputError("the reason is empty", column="--reason",
-                             expected="why the round is void", message_zh="作废原因为空")
-        with open_book(book) as opened:
-            info = opened.void(round_name, reason.strip())
-        render_voided(Console(highlight=False), info, lang.value)
+        run_app.book_void(round_name, book, reason).show(Console(highlight=False),
+                                                         lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)

@@ -98,9 +98,26 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
         required text, duplicate ids, unknown status values, or no candidate rows.
     """
     path = Path(path)
+    return table_from_bytes(read_input(path, "table", MAX_TABLE_BYTES), path, sheet)
+
+
+def table_from_frame(frame: pd.DataFrame, name: str = "<DataFrame>") -> Table:
+    """A sub-fund table given as a DataFrame, validated exactly as a ``.csv`` file is.
+
+    The frame is written as CSV (its columns as headers, no index) and read by the same
+    reader, so every check and message of :func:`read_table` applies; messages name the
+    table ``name`` and rows as a spreadsheet would number them (header = row 1).
+    """
+    data = frame.to_csv(index=False).encode("utf-8")
+    return table_from_bytes(data, Path(name), suffix=".csv")
+
+
+def table_from_bytes(data: bytes, path: Path, sheet: str | None = None,
+                     suffix: str | None = None) -> Table:
+    """The table held in ``data``, the bytes of the ``.csv`` or ``.xlsx`` file ``path``
+    (see :func:`read_table`); ``suffix`` overrides the format the path's suffix names."""
     file = str(path)
-    data = read_input(path, "table", MAX_TABLE_BYTES)
-    suffix = path.suffix.lower()
+    suffix = suffix or path.suffix.lower()
     policy_sheet = constraints_sheet = sheet_read = None
     if suffix == ".csv":
         if sheet is not None:

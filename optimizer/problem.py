@@ -2,9 +2,12 @@
 
 ``Problem`` owns the built model and the live HiGHS objects that hold it (and the views
 analyses derive from it: the LP with the binaries fixed, the elastic model of the
-diagnosis, the model of the alternatives). Solving, diagnosing, relaxing, explaining,
-ranging and every sweep point change bounds, costs or rows of a held model and re-solve;
-nothing downstream expands the policy or builds a model again.
+diagnosis, the model of the alternatives). Solving, diagnosing, explaining and ranging
+change bounds, costs or rows of a held model and re-solve without building it again. A
+new policy over the same table (a sweep point, a relaxed policy, ``policy_changes``) is
+a re-target: its arrays are built again (``Problem.builds`` counts every build, the
+selections are cached), while the held HiGHS model receives only what differs and is
+passed anew only when its shape changed (``HeldModel.passes``).
 """
 
 from __future__ import annotations
@@ -86,8 +89,11 @@ class Problem:
         What the builder rejects (a ``must`` row without a minimum ticket, …).
     """
 
-    # Problems built in this process (tests count them: one per command).
+    # Models built from a policy in this process, by every Problem: at construction and
+    # at each re-target (tests count them). ``model_builds`` counts one problem's.
     builds: ClassVar[int] = 0
+    # Problems constructed in this process (one per command and worker).
+    created: ClassVar[int] = 0
 
     def __init__(self, table: Table, policy: Policy, constraints: tuple[Constraint, ...],
                  options: SolveOptions | None = None, warm: bool = False,
@@ -97,9 +103,10 @@ class Problem:
         self.table = table
         self._masks: dict[Where, np.ndarray] = {}
         self.book = book
+        self.model_builds = 0
         started = time.perf_counter()
         self._set(policy, constraints)
-        Problem.builds += 1
+        Problem.created += 1
         self.build_seconds = time.perf_counter() - started
         self._held: dict[str, HeldModel] = {}
 
@@ -111,6 +118,8 @@ class Problem:
             follow_on = self.book.follow_on
         self.built: Built = build(self.table, policy, constraints, self._select,
                                    follow_on)
+        self.model_builds += 1
+        Problem.builds += 1
         self.constraints = self.built.constraints
         self.lines: list[Line] = policy_lines(self.table, self.constraints, self._select)
 

@@ -15,12 +15,13 @@ import time
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.uncertainty import require_uncertainty, score_draws
-from fundopt.optimizer.engines import Engine, Progress, Work, open_engine
+from fundopt.optimizer.engines import Engine, EngineKind, Progress, Work, open_engine
 from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
 from fundopt.optimizer.result import Result
 
@@ -96,6 +97,16 @@ def solve_draws(problem: Problem, draws: Iterable[np.ndarray]) -> list[Drawn]:
 DRAWS: Work[Shared, Problem, np.ndarray, Drawn] = Work(_setup, solve_draws)
 
 
+def _warm_draws(warm: bool, problem: Problem, draws: Iterable[np.ndarray]) -> list[Drawn]:
+    """:func:`solve_draws` on a problem built for other solves: warm from draw to draw, as
+    a worker's own problem is (each chunk still starts cold), then as it was."""
+    problem.warm = True
+    try:
+        return solve_draws(problem, draws)
+    finally:
+        problem.warm = warm
+
+
 def stability(problem: Problem, *, draws: int | None = None, seed: int | None = None,
               workers: int | None = None, engine: Engine | None = None,
               progress: Progress | None = None, nominal: Result | None = None) -> Stability:
@@ -141,7 +152,13 @@ def stability(problem: Problem, *, draws: int | None = None, seed: int | None = 
     shared = (table, policy, problem.constraints,
               replace(problem.options, solver=SolverName.HIGHS))
     with nullcontext(engine) if engine is not None else open_engine(workers) as used:
-        results = used.map(DRAWS, shared, list(scores), progress=progress)
+        if used.kind is EngineKind.SERIAL:
+            # in this process: the draws re-solve the caller's problem, built once
+            work: Work[Shared, Problem, np.ndarray, Drawn] = Work(
+                lambda _: problem, partial(_warm_draws, problem.warm))
+            results = used.map(work, shared, list(scores), progress=progress)
+        else:
+            results = used.map(DRAWS, shared, list(scores), progress=progress)
     funded = np.zeros(n, dtype=np.int64)
     amount = np.zeros(n)
     for plan, _ in results:       # in draw order: the same sums on every engine

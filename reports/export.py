@@ -56,6 +56,18 @@ def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
         check_not_input(path, inputs)
 
 
+def policy_file(policy: Policy) -> list[Path]:
+    """The policy's file, if it came from one (not a table's sheets or a dict)."""
+    path = Path(policy.source)
+    return [path] if path.suffix.lower() == ".toml" else []
+
+
+def input_files(prepared: Any) -> list[Path]:
+    """The files behind a scenario's table and policy (for output checks)."""
+    table = [prepared.table.path] if prepared.table is not None else []
+    return table + (policy_file(prepared.policy) if prepared.policy is not None else [])
+
+
 def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: Result,
                   lang: str, inputs: Sequence[Path], notes: Sequence[DataWarning] = ()
                   ) -> None:

@@ -30,11 +30,19 @@ def run(*args: str | Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def builds_of(*args: str | Path) -> int:
-    before = Problem.builds
+def counts_of(*args: str | Path) -> tuple[int, int, int]:
+    """(problems created, models built, models passed to HiGHS in full) by one command."""
+    before = Problem.created, Problem.builds, HeldModel.passes
     code, output = run(*args)
     assert code in (0, 3), output
-    return Problem.builds - before
+    return (Problem.created - before[0], Problem.builds - before[1],
+            HeldModel.passes - before[2])
+
+
+def builds_of(*args: str | Path) -> int:
+    created, built, _ = counts_of(*args)
+    assert created == 1
+    return built
 
 
 @pytest.mark.parametrize("extra", [
@@ -44,11 +52,31 @@ def test_solve_builds_one_model(extra: tuple[str, ...], tmp_path: Path) -> None:
     assert builds_of("solve", SAMPLE, "-o", tmp_path / "r.xlsx", *extra) == 1
 
 
-def test_explain_check_and_a_serial_sweep_build_one_model() -> None:
+def test_explain_and_check_build_one_model() -> None:
     assert builds_of("explain", SAMPLE, "TJ-BH-02", "TJ-BH-03") == 1
     assert builds_of("check", SAMPLE) == 1
-    assert builds_of("sweep", SAMPLE, "--param", "budget", "--from", "30", "--to", "50",
-                     "--steps", "12", "--workers", "1") == 1
+
+
+def test_a_serial_sweep_holds_one_problem_and_one_solver_model() -> None:
+    """The counters tell the truth: every point of a serial sweep re-targets the one
+    problem (its arrays built for the point's policy, counted as a build). A share sweep
+    changes only row bounds, so the held HiGHS models (the plan's and the fixed-binary
+    LP's) are never passed again; a budget sweep also changes every ticket cap's linking
+    coefficient and may be passed anew."""
+    created, built, passes = counts_of(
+        "sweep", SAMPLE, "--param", "region.天津.min_share", "--from", "0.3", "--to", "0.45",
+        "--steps", "12", "--workers", "1")
+    assert (created, built, passes) == (1, 12, 2)
+    created, built, _ = counts_of(
+        "sweep", SAMPLE, "--param", "budget", "--from", "30", "--to", "50", "--steps", "12",
+        "--workers", "1")
+    assert (created, built) == (1, 12)
+
+
+def test_serial_stability_builds_one_problem() -> None:
+    created, built, _ = counts_of("stability", SAMPLE, "--draws", "20",
+                                  "--workers", "1")
+    assert (created, built) == (1, 1)
 
 
 def test_held_model_variants_match_fresh_solves() -> None:
