@@ -30,7 +30,12 @@ _EXPORTS = {
     "Message": "fundopt.messages",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "BookRun", "CheckRun", "CompareRun", "ExplainRun", "FundoptError", "InputError",
+    "Message", "Problem", "SolveRun", "StabilityRun", "SweepRun", "__version__", "book_add",
+    "book_list", "book_show", "book_void", "check", "compare", "explain", "solve",
+    "stability", "sweep",
+]
 
 if TYPE_CHECKING:
     from fundopt.app import (

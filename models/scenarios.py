@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -278,10 +279,15 @@ def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[fl
     return out
 
 
+# A general constraint by position: constraints[0].max
+_INDEXED = re.compile(r"constraints\[(\d+)\]\.(\w+)")
+
+
 def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict[str, Any]:
     """A copy of the policy dict with one key path set (``region.河北.min_share``).
 
-    Paths reach into general constraints by name: ``constraints.risk cap.max``. Setting
+    Paths reach into general constraints by name, ``constraints.risk cap.max``, or by
+    position, ``constraints[0].max``. Setting
     one of ``objective.maximize`` / ``minimize`` / ``weights.COL`` replaces the objective's
     kind. Whether the path is a policy key at all is checked by the policy builder.
 
@@ -292,6 +298,21 @@ def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict
         that does not exist.
     """
     out = copy.deepcopy(dict(tree))
+    indexed = _INDEXED.fullmatch(key.strip())
+    if indexed:   # constraints[2].max: the third general constraint, as policy_lines name it
+        general = out.get("constraints")
+        number = int(indexed[1])
+        if not isinstance(general, list) or number >= len(general) \
+                or not isinstance(general[number], dict):
+            count = len(general) if isinstance(general, list) else 0
+            raise InputError("no general constraint at that position", file=file,
+                             column=key, expected=f"constraints[0] to constraints[{count - 1}]"
+                             if count else "a policy with [[constraints]]",
+                             message_zh="该位置没有通用约束",
+                             expected_zh=f"constraints[0] 至 constraints[{count - 1}]"
+                             if count else "含有 [[constraints]] 的政策")
+        general[number][indexed[2]] = value
+        return out
     parts = split_key(key)
     if not parts:
         raise InputError("malformed key path", file=file, column=key,
