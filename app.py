@@ -727,9 +727,9 @@ def refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) 
 def _inputs(table: TableLike, policy: PolicyLike, sheet: str | None) -> Inputs:
     import pandas as pd
 
-    if isinstance(table, pd.DataFrame) or isinstance(policy, Mapping):
-        return inputs_from(table, policy, sheet)
-    return inputs_from(Path(table), None if policy is None else Path(policy), sheet)
+    return inputs_from(table if isinstance(table, pd.DataFrame) else Path(table),
+                       policy if policy is None or isinstance(policy, Mapping)
+                       else Path(policy), sheet)
 
 
 def _base_policy(table: TableLike, policy: PolicyLike, sheet: str | None, file: Any = None

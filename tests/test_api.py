@@ -139,6 +139,7 @@ def test_book_commands_give_the_cli_json(book: str, tmp_path: Path) -> None:
     shown = fundopt.book_show("2024", book)
     assert written_json(shown, tmp_path) == cli_json(tmp_path, "book", "show", "2024",
                                                      "--book", book)
+    assert shown.rows is not None
     assert len(shown.rows) == int(fundopt.solve(SAMPLES[0]).allocations["funded"].sum())
     assert [r.name for r in fundopt.book_list(book).rounds] == ["2024"]
 
