@@ -684,6 +684,7 @@ class Problem:
 
     def _changed(self, changes: Mapping[str, float]
                  ) -> tuple[Policy, tuple[Constraint, ...]]:
+        from fundopt.messages import Message
         from fundopt.models.expansion import expand
         from fundopt.models.scenarios import build_policy, with_value
 
@@ -693,7 +694,8 @@ class Problem:
         tree = base.data
         for key, value in changes.items():
             tree = with_value(tree, key, value, base.source)
-        context = "policy change " + ", ".join(f"{k} = {v:g}" for k, v in changes.items())
+        context = Message("context.policy_change",
+                          {"changes": ", ".join(f"{k} = {v:g}" for k, v in changes.items())})
         policy = build_policy(tree, base, base.source, context)
         return policy, expand(policy, self.inputs.table)
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+from fundopt.messages import Message
 
 
 class FundoptError(Exception):
@@ -19,10 +22,15 @@ class FundoptError(Exception):
 class InputError(FundoptError):
     """A problem in a file or option the planner gave (exit code 2).
 
+    An error is a message code and its values (``code``, ``values``); the words come from
+    the catalogs of ``reports/text`` in the language asked for. The older form, English
+    ``message`` with optional ``message_zh`` (and Chinese for ``expected`` and ``hint``),
+    is still accepted.
+
     Parameters
     ----------
     message
-        What is wrong, in one sentence.
+        What is wrong, in one English sentence (made from ``code`` when that is given).
     file
         The file, if the problem is in one.
     row
@@ -32,29 +40,54 @@ class InputError(FundoptError):
     value
         The offending value.
     expected
-        What would have been accepted.
+        What would have been accepted: words, or a :class:`~fundopt.messages.Message`.
     hint
-        What to do about it.
+        What to do about it: words, or a :class:`~fundopt.messages.Message`.
     message_zh, expected_zh, hint_zh
-        The same in Chinese, shown with ``--lang zh`` (English is used where missing).
+        The same in Chinese, for an error given in words (English is used where missing).
+    code, values
+        The catalog code of the message and the values its template takes.
+    context
+        What the error is about, outermost first (``scenario '河北55'``), each a message
+        shown before the error's own: ``scenario '河北55': unknown key …``.
     """
 
-    message: str
+    message: str = ""
     file: str | None = None
     row: int | None = None
     column: str | None = None
     value: Any = None
-    expected: str | None = None
-    hint: str | None = None
+    expected: str | Message | None = None
+    hint: str | Message | None = None
     message_zh: str | None = None
     expected_zh: str | None = None
     hint_zh: str | None = None
+    code: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    context: tuple[Message, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.code is not None and not self.message:
+            self.message = self._coded("en")
         super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.render("en")
+
+    def _coded(self, lang: str) -> str:
+        from fundopt.reports.text import say
+
+        assert self.code is not None
+        return say(self.code, lang, **self.values)
+
+    def text(self, lang: str = "en") -> str:
+        """What is wrong, without the place, value, expectation and hint."""
+        if self.code is not None and self.message == self._coded("en"):
+            return self._coded(lang)
+        # the older form (or a message a caller rewrote): the words given
+        if lang == "zh":
+            return self.message_zh or zh_fallback(self.message)
+        return self.message
 
     def render(self, lang: str = "en") -> str:
         """The message in English (``"en"``) or Chinese (``"zh"``), naming where it is."""
@@ -69,12 +102,11 @@ class InputError(FundoptError):
                 where.append(f"列 “{self.column}”" if zh else f"column {self.column!r}")
             else:
                 where.append(str(self.column))
-        message = (self.message_zh if zh else None) or (
-            zh_fallback(self.message) if zh else self.message)
-        expected = (self.expected_zh if zh else None) or (
-            zh_fallback(self.expected) if zh and self.expected else self.expected)
-        hint = (self.hint_zh if zh else None) or (
-            zh_fallback(self.hint) if zh and self.hint else self.hint)
+        message = self.text(lang)
+        if self.context:
+            message = ": ".join([*(c.text(lang) for c in self.context), message])
+        expected = _words(self.expected, self.expected_zh, lang)
+        hint = _words(self.hint, self.hint_zh, lang)
         head = ", ".join(where)
         text = f"{head}: {message}" if head else message
         if self.value is not None:
@@ -86,14 +118,24 @@ class InputError(FundoptError):
         return text
 
 
+def _words(given: str | Message | None, given_zh: str | None, lang: str) -> str | None:
+    """An error's ``expected`` or ``hint`` in ``lang``."""
+    if isinstance(given, Message):
+        return given.text(lang)
+    if lang == "zh" and given:
+        return given_zh or zh_fallback(given)
+    return given
+
+
 class SolverError(FundoptError):
     """The solver failed or is missing (exit code 1)."""
 
 
-# Chinese for the phrases error messages are built from, for messages raised without
-# their own Chinese text: what is expected ("a number between 0 and 1"), and the common
-# shapes of a message ("x must be text", "unknown column 'y'"). Names, keys and values
-# inside stay as written; a sentence matching none is shown in English.
+# Chinese for the phrases error messages are built from, for messages raised in words
+# without their own Chinese text (the older form, kept until every layer raises codes):
+# what is expected ("a number between 0 and 1"), and the common shapes of a message ("x
+# must be text", "unknown column 'y'"). Names, keys and values inside stay as written; a
+# sentence matching none is shown in English.
 _ZH_PHRASES: tuple[tuple[str, str], ...] = (
     (r"^a (whole )?number between (\S+) and (\S+)$", "{2} 到 {3} 之间的{1}数"),
     (r"^a (whole )?number (>=?) (\S+), e\.g\. (.*)$", "{2} {3} 的{1}数，例如 {4}"),

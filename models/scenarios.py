@@ -16,7 +16,7 @@ import hashlib
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import EXCLUDE, ID, MAX_TICKET, MUST, STATUS, Constraint, Policy, Table
 from fundopt.models.expansion import selection_mask
 from fundopt.models.files import load_toml
@@ -44,8 +45,7 @@ EDIT_KEYS = ("where", "ids", "scale", "set", "status")
 BASELINE = "baseline"
 STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
 OBJECTIVE_KINDS = ("maximize", "minimize", "weights")
-SWEEP_HINT = ("--param takes a numeric policy key path, e.g. budget, min_deploy, "
-              "region.河北.min_share or \"constraints.risk cap.max\".")
+SWEEP_HINT = Message("hint.sweep_param")
 
 
 @dataclass(frozen=True)
@@ -137,12 +137,12 @@ def load_scenarios(path: Path) -> ScenarioFile:
     if "policy" in base:
         base_policy = path.parent / _string(base["policy"], "base.policy", file)
         if not os.path.lexists(base_policy):
-            raise InputError("base policy file not found", file=file, column="base.policy",
-                             value=str(base_policy))
+            raise InputError(code="error.base_policy_missing", file=file,
+                             column="base.policy", value=str(base_policy))
     scenarios = _mapping(data.get("scenarios", {}), "scenarios", file)
     if not scenarios:
-        raise InputError("the file names no scenario", file=file, column="scenarios",
-                         expected='one or more [scenarios."NAME"] tables')
+        raise InputError(code="error.no_scenario", file=file, column="scenarios",
+                         expected=Message("expected.scenario_tables"))
     parsed = tuple(_scenario(str(name), value, file) for name, value in scenarios.items())
     description = _string(base["description"], "base.description", file) \
         if "description" in base else ""
@@ -164,8 +164,8 @@ def policy_tree(table: Table, policy_path: Path | None) -> PolicyTree:
         policy_from_tree(data, Locator(str(policy_path)), sha256)
         return PolicyTree(data, str(policy_path), sha256=sha256)
     if table.policy_sheet is None:
-        raise InputError("no policy found for the table", file=str(table.path),
-                         hint="Try --policy to point at the policy file.")
+        raise InputError(code="error.no_policy_for_table", file=str(table.path),
+                         hint=Message("hint.policy_option"))
     source = f"{table.path}[policy]"
     data, _ = sheet_tree(table.policy_sheet, table.constraints_sheet, source, TOP_KEYS)
     return PolicyTree(data, source, lenient=True)
@@ -182,7 +182,7 @@ def prepare(scenario: Scenario, file: ScenarioFile, table: Table, base: PolicyTr
     try:
         tree = _apply_policy(scenario, base.data, str(file.path))
         edited = apply_edits(table, scenario.edits, str(file.path))
-        policy = build_policy(tree, base, str(file.path), f"scenario {scenario.name!r}")
+        policy = build_policy(tree, base, str(file.path), _context(scenario))
         # Expanded as written in the scenario file, so its errors name that file.
         constraints = expand(replace(policy, source=str(file.path)), edited)
         return Prepared(scenario.name, scenario.description, edited, policy, constraints)
@@ -217,7 +217,7 @@ def base_policy_path(table: Table, file: ScenarioFile | None, option: Path | Non
     return beside if os.path.lexists(beside) else None
 
 
-def build_policy(tree: Mapping[str, Any], base: PolicyTree, file: str, context: str
+def build_policy(tree: Mapping[str, Any], base: PolicyTree, file: str, context: Message
                  ) -> Policy:
     """Validate a changed policy dict with the policy file's own builder.
 
@@ -227,9 +227,20 @@ def build_policy(tree: Mapping[str, Any], base: PolicyTree, file: str, context: 
     try:
         policy = policy_from_tree(tree, Locator(file, lenient=base.lenient), base.sha256)
     except InputError as error:
-        raise replace(error, file=file, row=None,
-                      message=f"{context}: {error.message}") from error
+        raise in_context(replace(error, file=file, row=None), context) from error
     return replace(policy, source=base.source)
+
+
+def in_context(error: InputError, context: Message) -> InputError:
+    """``error`` as it names what it is about (``scenario '河北55'``), once."""
+    if context in error.context:
+        return error
+    return replace(error, context=(context, *error.context))
+
+
+def one_of(items: Iterable[str]) -> Message:
+    """``expected``: one of these keys, columns or names."""
+    return Message("expected.one_of", {"items": ", ".join(items)})
 
 
 def sweep_values(start: float, stop: float, steps: int) -> tuple[float, ...]:
@@ -267,15 +278,14 @@ def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[fl
     """
     out = []
     for value in values:
-        context = f"sweep point {key} = {value:g}"
+        context = Message("context.sweep_point", {"key": key, "value": float(value)})
         try:
             tree = with_value(base.data, key, float(value), base.source)
             policy = build_policy(tree, base, base.source, context)
             out.append((policy, expand(policy, table)))
         except InputError as error:
-            message = error.message if error.message.startswith(context) \
-                else f"{context}: {error.message}"
-            raise replace(error, message=message, hint=error.hint or SWEEP_HINT) from error
+            hint = error.hint or (None if error.hint_zh else SWEEP_HINT)
+            raise replace(in_context(error, context), hint=hint) from error
     return out
 
 
@@ -315,8 +325,8 @@ def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict
         return out
     parts = split_key(key)
     if not parts:
-        raise InputError("malformed key path", file=file, column=key,
-                         expected="a dotted key such as budget or region.天津.min_share")
+        raise InputError(code="error.malformed_key_path", file=file, column=key,
+                         expected=Message("expected.key_path"))
     if parts[0] == "constraints":
         _set_constraint(out, parts, value, key, file)
         return out
@@ -326,7 +336,8 @@ def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict
     for depth, part in enumerate(parts[:-1]):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise InputError(f"{'.'.join(parts[: depth + 1])} is a value, not a table",
+            raise InputError(code="error.value_not_table",
+                             values={"path": ".".join(parts[: depth + 1])},
                              file=file, column=key, value=child)
         node = child
     node[parts[-1]] = value
@@ -359,8 +370,9 @@ def apply_edits(table: Table, edits: Sequence[Edit], file: str) -> Table:
             frame[STATUS] = frame[STATUS].mask(mask, edit.status)
         ticket = frame[MAX_TICKET].to_numpy(float)
         if (mask & ~(ticket > 0)).any():
-            raise InputError("max_ticket must stay > 0", file=file, column=edit.origin,
-                             value=float(ticket[mask].min()), expected="a number > 0")
+            raise InputError(code="error.max_ticket_positive", file=file,
+                             column=edit.origin, value=float(ticket[mask].min()),
+                             expected=Message("expected.positive_number"))
     return replace(table, frame=frame)
 
 
@@ -374,8 +386,8 @@ def _apply_policy(scenario: Scenario, base: Mapping[str, Any], file: str) -> dic
     if scenario.add_constraints:
         existing = tree.get("constraints", [])
         if not isinstance(existing, list):
-            raise InputError("constraints must be a list of tables", file=file,
-                             column=f"{prefix}.add_constraints")
+            raise InputError(code="error.list_of_tables", values={"name": "constraints"},
+                             file=file, column=f"{prefix}.add_constraints")
         tree["constraints"] = [*existing, *(dict(c) for c in scenario.add_constraints)]
     return tree
 
@@ -394,10 +406,10 @@ def _removed(tree: dict[str, Any], target: str, path: str, file: str) -> dict[st
         node = node.get(part) if isinstance(node, dict) else None
     if not parts or not isinstance(node, dict) or parts[-1] not in node:
         names = [str(c.get("name")) for c in general if isinstance(c, Mapping) and "name" in c]
-        raise InputError(f"nothing to remove: {target!r} is neither a constraint name nor a "
-                         "key path of the policy", file=file, column=path, value=target,
-                         expected="one of " + ", ".join(names) if names else
-                         'a key path such as "region.天津"')
+        raise InputError(code="error.nothing_to_remove", values={"target": target},
+                         file=file, column=path, value=target,
+                         expected=one_of(names) if names
+                         else Message("expected.key_path_example"))
     del node[parts[-1]]
     return tree
 
@@ -410,9 +422,10 @@ def _set_constraint(tree: dict[str, Any], parts: list[str], value: Any, key: str
     if not named:
         names = [str(c.get("name")) for c in general if isinstance(c, dict)] \
             if isinstance(general, list) else []
-        raise InputError("no general constraint by that name", file=file, column=key,
-                         expected='constraints.<name>.<min|max|...>, names: '
-                         + (", ".join(names) or "none"))
+        raise InputError(code="error.no_constraint_named", file=file, column=key,
+                         expected=Message("expected.constraint_key_path",
+                                          {"names": ", ".join(names)}) if names
+                         else Message("expected.constraint_key_path_none"))
     named[0][parts[2]] = value
 
 
@@ -435,61 +448,62 @@ def _edit_mask(table: Table, edit: Edit, file: str) -> np.ndarray:
     frame = table.frame
     for column, _ in edit.where:
         if column not in frame.columns:
-            raise InputError(f"unknown column {column!r}", file=file,
-                             column=f"{edit.origin}.where.{column}",
-                             expected="one of " + ", ".join(map(str, frame.columns)))
+            raise InputError(code="error.unknown_column", values={"column": column},
+                             file=file, column=f"{edit.origin}.where.{column}",
+                             expected=one_of(map(str, frame.columns)))
     mask = selection_mask(table, edit.where)
     if edit.ids:
         ids = frame[ID].astype(str)
         missing = sorted(set(edit.ids) - set(ids))
         if missing:
-            raise InputError("ids not in the table", file=file, column=f"{edit.origin}.ids",
-                             value=missing)
+            raise InputError(code="error.ids_not_in_table", file=file,
+                             column=f"{edit.origin}.ids", value=missing)
         mask &= ids.isin(edit.ids).to_numpy(dtype=bool)
     if not mask.any():
-        raise InputError("the edit matches no row", file=file, column=f"{edit.origin}.where",
-                         value=dict(edit.where) or list(edit.ids),
-                         hint="Check the spelling of the values against the table.")
+        raise InputError(code="error.edit_matches_nothing", file=file,
+                         column=f"{edit.origin}.where", value=dict(edit.where) or list(edit.ids),
+                         hint=Message("hint.check_spelling"))
     return mask
 
 
 def _numeric_target(table: Table, column: str, path: str, file: str) -> None:
     if column not in table.frame.columns or column not in table.numeric_columns:
         numeric = sorted(table.numeric_columns)
-        raise InputError(f"{column!r} is not a numeric column of the table", file=file,
-                         column=path, value=column, expected="one of " + ", ".join(numeric))
+        raise InputError(code="error.not_numeric_column", values={"column": column},
+                         file=file, column=path, value=column, expected=one_of(numeric))
 
 
 def _named(error: InputError, file: ScenarioFile, scenario: Scenario) -> InputError:
     """The error as it names the scenario (and the scenario file, unless it is elsewhere)."""
-    message = error.message
-    if f"scenario {scenario.name!r}" not in message:
-        message = f"scenario {scenario.name!r}: {message}"
-    return replace(error, message=message, file=error.file or str(file.path))
+    return in_context(replace(error, file=error.file or str(file.path)), _context(scenario))
+
+
+def _context(scenario: Scenario) -> Message:
+    return Message("context.scenario", {"name": scenario.name})
 
 
 def _scenario(name: str, value: Any, file: str) -> Scenario:
     prefix = f"scenarios.{name}"
     if name == BASELINE:
-        raise InputError(f"{BASELINE!r} is the name of the unchanged base", file=file,
-                         column=prefix, hint="Rename the scenario.")
+        raise InputError(code="error.baseline_reserved", values={"name": BASELINE},
+                         file=file, column=prefix, hint=Message("hint.rename_scenario"))
     table = _mapping(value, prefix, file)
     _keys(table, SCENARIO_KEYS, prefix, file)
     sets = tuple(_flatten(_mapping(table.get("set", {}), f"{prefix}.set", file)))
     added = table.get("add_constraints", [])
     if not isinstance(added, list) or not all(isinstance(c, Mapping) for c in added):
-        raise InputError("add_constraints must be a list of tables", file=file,
-                         column=f"{prefix}.add_constraints",
+        raise InputError(code="error.list_of_tables", values={"name": "add_constraints"},
+                         file=file, column=f"{prefix}.add_constraints",
                          expected='[{ name = "...", measure = "...", max = ... }]')
     removed = table.get("remove_constraints", [])
     if not isinstance(removed, list) or not all(isinstance(r, str) for r in removed):
-        raise InputError("remove_constraints must be a list of names", file=file,
-                         column=f"{prefix}.remove_constraints",
+        raise InputError(code="error.list_of_names", values={"name": "remove_constraints"},
+                         file=file, column=f"{prefix}.remove_constraints",
                          expected='["risk cap", "region.天津"]')
     edits = table.get("edit", [])
     if not isinstance(edits, list):
-        raise InputError("edit must be a list of tables", file=file, column=f"{prefix}.edit",
-                         expected=f'[[scenarios."{name}".edit]]')
+        raise InputError(code="error.list_of_tables", values={"name": "edit"}, file=file,
+                         column=f"{prefix}.edit", expected=f'[[scenarios."{name}".edit]]')
     description = _string(table["description"], f"{prefix}.description", file) \
         if "description" in table else ""
     return Scenario(name, description, sets, tuple(added), tuple(removed),
@@ -501,14 +515,14 @@ def _edit(value: Any, origin: str, file: str) -> Edit:
     table = _mapping(value, origin, file)
     _keys(table, EDIT_KEYS, origin, file)
     if ("where" in table) == ("ids" in table):
-        raise InputError("an edit selects rows by exactly one of where or ids", file=file,
-                         column=origin, expected='where = { category = "前沿技术" } or ids = [..]')
+        raise InputError(code="error.edit_where_or_ids", file=file, column=origin,
+                         expected=Message("expected.where_or_ids"))
     where = tuple((str(col), tuple(str(v) for v in (vals if isinstance(vals, list) else [vals])))
                   for col, vals in _mapping(table.get("where", {}), f"{origin}.where",
                                             file).items())
     ids = table.get("ids", [])
     if not isinstance(ids, list) or not all(isinstance(i, str | int) for i in ids):
-        raise InputError("ids must be a list of ids", file=file, column=f"{origin}.ids",
+        raise InputError(code="error.ids_list", file=file, column=f"{origin}.ids",
                          value=ids)
     changes = [tuple((str(col), _float(v, f"{origin}.{kind}.{col}", file))
                      for col, v in _mapping(table.get(kind, {}), f"{origin}.{kind}",
@@ -517,12 +531,13 @@ def _edit(value: Any, origin: str, file: str) -> Edit:
     if "status" in table:
         text = table["status"]
         if not isinstance(text, str) or text.strip().lower() not in STATUS_VALUES:
-            raise InputError("unknown status", file=file, column=f"{origin}.status", value=text,
-                             expected='"must", "exclude" or "" (clear)')
+            raise InputError(code="error.unknown_status", file=file,
+                             column=f"{origin}.status", value=text,
+                             expected=Message("expected.status_values"))
         status = STATUS_VALUES[text.strip().lower()]
     if not changes[0] and not changes[1] and status is None:
-        raise InputError("the edit changes nothing", file=file, column=origin,
-                         expected="scale, set or status")
+        raise InputError(code="error.edit_changes_nothing", file=file, column=origin,
+                         expected=Message("expected.edit_kinds"))
     return Edit(where, tuple(str(i) for i in ids), changes[0], changes[1], status, origin)
 
 
@@ -542,19 +557,22 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]
 def _float(value: Any, path: str, file: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) \
             or not np.isfinite(float(value)):
-        raise InputError(f"{path} must be a finite number", file=file, column=path, value=value)
+        raise InputError(code="error.must_be_finite_number", values={"path": path},
+                         file=file, column=path, value=value)
     return float(value)
 
 
 def _string(value: Any, path: str, file: str) -> str:
     if not isinstance(value, str):
-        raise InputError(f"{path} must be text", file=file, column=path, value=value)
+        raise InputError(code="error.must_be_text", values={"path": path}, file=file,
+                         column=path, value=value)
     return value
 
 
 def _mapping(value: Any, path: str, file: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InputError(f"{path} must be a table", file=file, column=path, value=value)
+        raise InputError(code="error.must_be_table", values={"path": path}, file=file,
+                         column=path, value=value)
     return value
 
 
@@ -562,7 +580,7 @@ def _keys(table: Mapping[str, Any], accepted: Sequence[str], prefix: str, file: 
     for key in table:
         if key not in accepted:
             close = difflib.get_close_matches(str(key), accepted, n=1)
-            raise InputError(f"unknown key {key!r}" + (f"; did you mean {close[0]!r}?"
-                                                       if close else ""),
+            raise InputError(code="error.unknown_key_close" if close else "error.unknown_key",
+                             values={"key": key, **({"close": close[0]} if close else {})},
                              file=file, column=f"{prefix}.{key}" if prefix else str(key),
-                             expected="one of " + ", ".join(accepted))
+                             expected=one_of(accepted))
