@@ -14,6 +14,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 
 # Header text of the constraints sheet → key of a [[constraints]] table.
 CONSTRAINT_HEADERS = {
@@ -24,7 +25,7 @@ CONSTRAINT_HEADERS = {
     "max": "max", "上限": "max", "最大": "max", "最大值": "max",
     "scope": "scope", "口径": "scope",
 }
-WHERE_FORMAT = "column=value, column=v1|v2 or column=*, several joined by ;"
+WHERE_FORMAT = Message("expected.where_cell")
 # One segment of a dotted key: "quoted" or bare, then a dot or the end.
 _SEGMENT = re.compile(r'\s*(?:"([^"]*)"|([^."]*[^."\s]))\s*(?:\.|$)')
 
@@ -61,19 +62,19 @@ def sheet_tree(policy_rows: Rows, constraints_rows: Rows | None, source: str,
         if header or (key is None and value is None):
             continue
         if key is None:
-            raise InputError("a value without a key", file=source, row=number, value=value,
-                             expected="a key such as budget or region.天津.min_share in column A")
+            raise InputError(code="error.value_without_key", file=source, row=number,
+                             value=value, expected=Message("expected.key_in_column_a"))
         if value is None:
             continue
         if not parts:
-            raise InputError("malformed key", file=source, row=number, value=key,
-                             expected="a dotted key path such as region.天津.min_share")
+            raise InputError(code="error.malformed_key", file=source, row=number, value=key,
+                             expected=Message("expected.dotted_key"))
         _insert(tree, parts, value, rows, (source, number))
     if constraints_rows:
         if "constraints" in tree:
             first = min(r for k, (_, r) in rows.items() if k.split(".")[0] == "constraints")
-            raise InputError("general constraints go in the constraints sheet, not in the "
-                             "policy sheet", file=source, row=first, column="constraints")
+            raise InputError(code="error.constraints_in_policy_sheet", file=source,
+                             row=first, column="constraints")
         tree["constraints"] = _constraints(constraints_rows, _constraints_source(source), rows)
     return tree, rows
 
@@ -109,16 +110,17 @@ def _insert(tree: dict[str, Any], parts: list[str], value: object, rows: Locatio
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
             prefix = ".".join(parts[:depth + 1])
-            raise InputError(f"{prefix} has a value of its own, so {path} cannot be set",
-                             file=where[0], row=where[1], column=path,
-                             value=child, expected=f"either {prefix} or keys below it")
+            raise InputError(code="error.key_has_value", values={"prefix": prefix,
+                                                                 "path": path},
+                             file=where[0], row=where[1], column=path, value=child,
+                             expected=Message("expected.value_or_keys", {"prefix": prefix}))
         node = child
     if parts[-1] in node:
         first = rows.get(path)
-        raise InputError(f"key {path} given twice" + (f" (first at row {first[1]})" if first
-                                                     else ""),
+        raise InputError(code="error.key_twice_at" if first else "error.key_twice",
+                         values={"path": path, **({"first": first[1]} if first else {})},
                          file=where[0], row=where[1], column=path, value=value,
-                         expected="each key once")
+                         expected=Message("expected.each_key_once"))
     node[parts[-1]] = value
     rows[path] = where
 
@@ -136,13 +138,14 @@ def _constraints(sheet: Rows, source: str, rows: Locations) -> list[dict[str, An
         text = str(header).strip().lower() if header is not None else None
         if text is not None and text not in CONSTRAINT_HEADERS:
             close = difflib.get_close_matches(text, list(CONSTRAINT_HEADERS), n=1)
-            raise InputError(f"unknown column {header!r} in the constraints sheet"
-                             + (f"; did you mean {close[0]!r}?" if close else ""),
+            raise InputError(code="error.unknown_constraints_column_close" if close
+                             else "error.unknown_constraints_column",
+                             values={"header": header, **({"close": close[0]} if close else {})},
                              file=source, row=1, column=str(header),
-                             expected="name, where, measure, min, max, scope")
+                             expected=Message("expected.constraints_columns"))
         key = CONSTRAINT_HEADERS.get(text or "")
         if key is not None and key in columns:
-            raise InputError(f"column {key} appears twice in the constraints sheet",
+            raise InputError(code="error.constraints_column_twice", values={"key": key},
                              file=source, row=1, column=str(header))
         columns.append(key)
     items: list[dict[str, Any]] = []
@@ -167,10 +170,11 @@ def _parse_where(text: str, source: str, row: int) -> dict[str, Any]:
         column, sep, values = part.replace("＝", "=").partition("=")
         items = [v.strip() for v in values.split("|")]
         if not sep or not column.strip() or "" in items:
-            raise InputError("malformed where", file=source, row=row, column="where",
-                             value=part.strip(), expected=WHERE_FORMAT)
+            raise InputError(code="error.malformed_where", file=source, row=row,
+                             column="where", value=part.strip(), expected=WHERE_FORMAT)
         if column.strip() in where:
-            raise InputError(f"column {column.strip()} appears twice in where", file=source,
-                             row=row, column="where", value=text, expected=WHERE_FORMAT)
+            raise InputError(code="error.where_column_twice", values={"column": column.strip()},
+                             file=source, row=row, column="where", value=text,
+                             expected=WHERE_FORMAT)
         where[column.strip()] = items[0] if len(items) == 1 else items
     return where

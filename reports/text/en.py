@@ -350,4 +350,24 @@ MESSAGES: dict[str, str] = {
     "hint.sweep_param": (
         "--param takes a numeric policy key path, e.g. budget, min_deploy, "
         "region.河北.min_share or \"constraints.risk cap.max\"."),
+    # --- input errors: the policy and constraints sheets of an .xlsx table (issue 17)
+    "error.value_without_key": "a value without a key",
+    "error.malformed_key": "malformed key",
+    "error.constraints_in_policy_sheet": (
+        "general constraints go in the constraints sheet, not in the policy sheet"),
+    "error.key_has_value": "{prefix} has a value of its own, so {path} cannot be set",
+    "error.key_twice": "key {path} given twice",
+    "error.key_twice_at": "key {path} given twice (first at row {first})",
+    "error.unknown_constraints_column": "unknown column {header!r} in the constraints sheet",
+    "error.unknown_constraints_column_close": (
+        "unknown column {header!r} in the constraints sheet; did you mean {close!r}?"),
+    "error.constraints_column_twice": "column {key} appears twice in the constraints sheet",
+    "error.malformed_where": "malformed where",
+    "error.where_column_twice": "column {column} appears twice in where",
+    "expected.where_cell": "column=value, column=v1|v2 or column=*, several joined by ;",
+    "expected.key_in_column_a": "a key such as budget or region.天津.min_share in column A",
+    "expected.dotted_key": "a dotted key path such as region.天津.min_share",
+    "expected.value_or_keys": "either {prefix} or keys below it",
+    "expected.each_key_once": "each key once",
+    "expected.constraints_columns": "name, where, measure, min, max, scope",
 }

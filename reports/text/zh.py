@@ -346,4 +346,23 @@ MESSAGES: dict[str, str] = {
     "hint.sweep_param": (
         "--param 应为政策中的数值键路径，例如 budget、min_deploy、"
         "region.河北.min_share 或 \"constraints.risk cap.max\"。"),
+    # --- input errors: the policy and constraints sheets of an .xlsx table (issue 17)
+    "error.value_without_key": "有值但没有键",
+    "error.malformed_key": "格式错误的键",
+    "error.constraints_in_policy_sheet": "通用约束应写在 constraints 工作表，而不是 policy 工作表",
+    "error.key_has_value": "{prefix} 本身已有值，不能再设置 {path}",
+    "error.key_twice": "键 {path} 重复给出",
+    "error.key_twice_at": "键 {path} 重复给出（首次在第 {first} 行）",
+    "error.unknown_constraints_column": "constraints 工作表中有未知的列 {header!r}",
+    "error.unknown_constraints_column_close": (
+        "constraints 工作表中有未知的列 {header!r}；是否应为 {close!r}？"),
+    "error.constraints_column_twice": "列 {key} 在 constraints 工作表中出现了两次",
+    "error.malformed_where": "格式错误的 where",
+    "error.where_column_twice": "列 {column} 在 where 中出现了两次",
+    "expected.where_cell": "列=值、列=值1|值2 或 列=*，多个条件用 ; 连接",
+    "expected.key_in_column_a": "A 列中的键，例如 budget 或 region.天津.min_share",
+    "expected.dotted_key": "以点分隔的键路径，例如 region.天津.min_share",
+    "expected.value_or_keys": "{prefix} 本身或其下的键，二者取一",
+    "expected.each_key_once": "每个键只出现一次",
+    "expected.constraints_columns": "name、where、measure、min、max、scope",
 }
