@@ -59,6 +59,9 @@ class Relaxation:
     from_value: float
     to_value: float
     key: str                     # the policy line as written, e.g. "region.河北.min_share"
+    # The id of the constraint it changes (``Constraint.id``): what code should match on,
+    # never the label. None where the diagnosis does not set it yet.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
