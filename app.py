@@ -32,7 +32,7 @@ if TYPE_CHECKING:   # imported on use: start-up time
     from fundopt.models.checks import DataWarning
     from fundopt.models.domain import Constraint, Policy, Table
     from fundopt.models.fund import FundView
-    from fundopt.models.scenarios import PolicyTree
+    from fundopt.models.inputs import PolicyTree
     from fundopt.optimizer.build import Built
     from fundopt.optimizer.engines import Engine, Progress, WorkerLost
     from fundopt.optimizer.result import Diagnosis, Result, Warning_
@@ -647,8 +647,6 @@ class Problem:
                  sheet: str | None = None, solver: str = "highs",
                  time_limit: float | None = None, gap: float = 0.0) -> None:
         self.inputs = _inputs(table, policy, sheet)
-        self._policy_arg, self._sheet = policy, sheet
-        self._base: PolicyTree | None = None
         self._changes: Mapping[str, float] = {}
         self._current = self.inputs
         self.model = Model(self.inputs.table, self.inputs.policy, self.inputs.constraints,
@@ -690,7 +688,8 @@ class Problem:
 
         if not changes:
             return self.inputs.policy, self.inputs.constraints
-        base = self._base = self._base or _policy_tree(self.inputs, self._policy_arg)
+        base = self.inputs.base
+        assert base is not None                # every loader keeps the tree
         tree = base.data
         for key, value in changes.items():
             tree = with_value(tree, key, value, base.source)
@@ -740,7 +739,7 @@ def _base_policy(table: TableLike, policy: PolicyLike, sheet: str | None, file: 
     (for ``compare`` and ``sweep``: scenarios and sweep points vary these inputs)."""
     import pandas as pd
 
-    from fundopt.models.scenarios import PolicyTree, base_policy_path, policy_tree
+    from fundopt.models.inputs import PolicyTree, load_base, policy_file
     from fundopt.models.table import read_table, table_from_frame
     from fundopt.models.units import in_policy_unit
 
@@ -749,24 +748,14 @@ def _base_policy(table: TableLike, policy: PolicyLike, sheet: str | None, file: 
     else:
         data, files = read_table(Path(table), sheet), [Path(table)]
     if isinstance(policy, Mapping):
-        from fundopt.models.policy import Locator, policy_from_tree
-
-        policy_from_tree(policy, Locator(POLICY_DICT), None)   # as solve would say it
         base = PolicyTree(dict(policy), POLICY_DICT)
+        base.policy()                          # checked as solve checks it
     else:
-        path = base_policy_path(data, file, None if policy is None else Path(policy))
+        path = policy_file(data, None if policy is None else Path(policy),
+                           file.base_policy if file is not None else None)
         files += [path] if path else []
-        base = policy_tree(data, path)
+        base, _ = load_base(data, path)
     return in_policy_unit(data, base.unit), base, files
-
-
-def _policy_tree(inputs: Inputs, policy: PolicyLike) -> PolicyTree:
-    from fundopt.models.scenarios import PolicyTree, policy_tree
-
-    if inputs.policy_data is not None:
-        return PolicyTree(inputs.policy_data, POLICY_DICT)
-    path = inputs.files[1] if len(inputs.files) > 1 else None
-    return policy_tree(inputs.table, path)
 
 
 def _checked(outputs: Sequence[PathLike], inputs: Sequence[Path]) -> list[Path]:

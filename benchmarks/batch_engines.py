@@ -45,8 +45,8 @@ from typing import TypeVar
 import numpy as np
 from sections import replace_section
 
-from fundopt.models.inputs import load_inputs
-from fundopt.models.scenarios import policy_tree, sweep_policies
+from fundopt.models.inputs import load_inputs, policy_tree
+from fundopt.models.scenarios import sweep_policies
 from fundopt.models.table import read_table
 from fundopt.optimizer.batch import Job, solve_many
 from fundopt.optimizer.engines import DaskEngine, LocalEngine, SerialEngine, Work, chunks

@@ -37,7 +37,8 @@ from generate import generate
 from sections import replace_section
 
 from fundopt.models.domain import Table
-from fundopt.models.scenarios import policy_tree, sweep_policies
+from fundopt.models.inputs import policy_tree
+from fundopt.models.scenarios import sweep_policies
 from fundopt.models.table import read_table
 from fundopt.optimizer.build import build
 from fundopt.optimizer.engines import one_thread

@@ -1,10 +1,17 @@
-"""Find and load everything one run needs: the table, its policy, the expanded constraints."""
+"""The one loader: the table, its policy, the expanded constraints.
+
+Every command reads its inputs here. ``solve``, ``check``, ``explain`` and ``stability``
+take them as they are (:func:`load_inputs`); ``compare`` and ``sweep`` vary them — a
+scenario or a sweep point is the base policy (:class:`PolicyTree`) with some values
+changed, validated by the same builder (``models.scenarios``). The library may give the
+table as a DataFrame and the policy as a dict (:func:`inputs_from`).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +19,8 @@ import pandas as pd
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Constraint, Policy, Table
-from fundopt.models.policy import (
-    Locator,
-    expand,
-    load_policy,
-    policy_from_sheets,
-    policy_from_tree,
-)
+from fundopt.models.policy import TOP_KEYS, Locator, expand, policy_from_tree, read_policy_tree
+from fundopt.models.sheets import sheet_tree
 from fundopt.models.table import read_table, table_from_frame
 from fundopt.models.units import in_policy_unit
 
@@ -27,21 +29,97 @@ POLICY_DICT = "<policy dict>"
 
 
 @dataclass(frozen=True)
+class PolicyTree:
+    """The policy as its nested dict, with what is needed to validate it and changed
+    copies of it: where it came from, the spreadsheet rows of an ``.xlsx`` policy sheet's
+    keys (for messages) and whether numbers may be typed as text there."""
+
+    data: Mapping[str, Any]
+    source: str
+    lenient: bool = False           # values typed as text in an .xlsx policy sheet
+    sha256: str | None = None
+    rows: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+
+    @property
+    def unit(self) -> str:
+        """The policy's ``unit`` as written (its type is checked with the rest)."""
+        unit = self.data.get("unit", Policy.unit)
+        return unit if isinstance(unit, str) else Policy.unit
+
+    def policy(self) -> Policy:
+        """The validated policy (SPEC §3).
+
+        Raises
+        ------
+        InputError
+            Naming the file (or sheet and row) and key of the first mistake.
+        """
+        return policy_from_tree(self.data, Locator(self.source, self.rows, self.lenient),
+                                self.sha256)
+
+
+@dataclass(frozen=True)
 class Inputs:
     """What one run reads: the table (in the policy's unit), the policy, its constraints
-    expanded against the table, and every file read (outputs must never replace one).
-    ``policy_data`` is the policy as a dict when it was given as one (the library)."""
+    expanded against the table, every file read (outputs must never replace one) and the
+    policy as a tree (to vary it: ``Problem.solve(policy_changes=...)``)."""
 
     table: Table
     policy: Policy
     constraints: tuple[Constraint, ...]
     files: tuple[Path, ...]
-    policy_data: Mapping[str, Any] | None = None
+    base: PolicyTree | None = None
 
 
 def policy_path_for(table_path: Path) -> Path:
     """``inputs/2024.csv`` → ``inputs/2024.toml`` (SPEC §3)."""
     return table_path.with_suffix(".toml")
+
+
+def policy_file(table: Table, option: Path | None = None, base: Path | None = None
+                ) -> Path | None:
+    """The policy file of a run: a scenario file's ``[base] policy``, else ``--policy``,
+    else ``<stem>.toml`` beside the table, else None (the ``.xlsx`` table's own sheets)."""
+    if base is not None:
+        return base
+    if option is not None:
+        return option
+    beside = policy_path_for(table.path)
+    # lexists: a broken link or a link loop beside the table is reported, not skipped
+    return beside if os.path.lexists(beside) else None
+
+
+def load_base(table: Table, path: Path | None) -> tuple[PolicyTree, Policy]:
+    """The policy of ``table`` — the TOML file ``path``, else the table's ``policy`` and
+    ``constraints`` sheets — as a tree, and validated.
+
+    Raises
+    ------
+    InputError
+        Anything wrong in the policy, or no policy at all.
+    """
+    if path is not None:
+        data, sha256 = read_policy_tree(path)
+        tree = PolicyTree(data, str(path), sha256=sha256)
+    elif table.policy_sheet is not None:
+        source = f"{table.path}[policy]"
+        data, rows = sheet_tree(table.policy_sheet, table.constraints_sheet, source, TOP_KEYS)
+        tree = PolicyTree(data, source, lenient=True, rows=rows)
+    else:
+        beside = policy_path_for(table.path).name
+        raise InputError(
+            f"no policy found: expected {beside} beside the table",
+            file=str(table.path),
+            hint="Try --policy to point at the policy file, e.g. --policy inputs/2024.toml",
+            message_zh=f"找不到政策文件：应在表格旁放置 {beside}",
+            hint_zh="可用 --policy 指定政策文件，例如 --policy inputs/2024.toml",
+        )
+    return tree, tree.policy()
+
+
+def policy_tree(table: Table, path: Path | None) -> PolicyTree:
+    """The policy of ``table`` as a tree, validated (see :func:`load_base`)."""
+    return load_base(table, path)[0]
 
 
 def load_inputs(table_path: Path, policy_path: Path | None = None,
@@ -58,26 +136,8 @@ def load_inputs(table_path: Path, policy_path: Path | None = None,
         Anything wrong in either file, or no policy found.
     """
     table = read_table(table_path, sheet)
-    files = [table_path]
-    # lexists: a broken link or a link loop beside the table is reported, not skipped
-    if policy_path is None and os.path.lexists(policy_path_for(table_path)):
-        policy_path = policy_path_for(table_path)
-    if policy_path is not None:
-        policy = load_policy(policy_path)
-        files.append(policy_path)
-    elif table.policy_sheet is not None:
-        policy = policy_from_sheets(table.policy_sheet, table.constraints_sheet,
-                                    source=f"{table_path}[policy]")
-    else:
-        raise InputError(
-            f"no policy found: expected {policy_path_for(table_path).name} beside the table",
-            file=str(table_path),
-            hint="Try --policy to point at the policy file, e.g. --policy inputs/2024.toml",
-            message_zh=f"找不到政策文件：应在表格旁放置 {policy_path_for(table_path).name}",
-            hint_zh="可用 --policy 指定政策文件，例如 --policy inputs/2024.toml",
-        )
-    table = in_policy_unit(table, policy.unit)
-    return Inputs(table, policy, expand(policy, table), tuple(files))
+    path = policy_file(table, policy_path)
+    return _inputs(table, *load_base(table, path), (table_path, *([path] if path else [])))
 
 
 def inputs_from(table: Path | pd.DataFrame, policy: Path | Mapping[str, Any] | None = None,
@@ -92,21 +152,23 @@ def inputs_from(table: Path | pd.DataFrame, policy: Path | Mapping[str, Any] | N
         As :func:`load_inputs`; a DataFrame without a policy.
     """
     if not isinstance(table, pd.DataFrame) and not isinstance(policy, Mapping):
-        return load_inputs(Path(table), None if policy is None else Path(policy), sheet)
+        return load_inputs(Path(table), policy, sheet)
     if isinstance(table, pd.DataFrame):
         read, files = table_from_frame(table), []
     else:
         read, files = read_table(Path(table), sheet), [Path(table)]
     if isinstance(policy, Mapping):
-        rules = policy_from_tree(policy, Locator(POLICY_DICT), None)
-    elif policy is not None:
-        rules = load_policy(Path(policy))
-        files.append(Path(policy))
-    else:
+        tree = PolicyTree(dict(policy), POLICY_DICT)
+        return _inputs(read, tree, tree.policy(), tuple(files))
+    if policy is None:
         raise InputError("no policy given for a DataFrame table", column="policy",
                          expected="a policy file path or a dict shaped like the policy file",
                          message_zh="DataFrame 表格未给出政策",
                          expected_zh="政策文件路径，或与政策文件结构相同的字典")
-    read = in_policy_unit(read, rules.unit)
-    return Inputs(read, rules, expand(rules, read), tuple(files),
-                  dict(policy) if isinstance(policy, Mapping) else None)
+    return _inputs(read, *load_base(read, Path(policy)), (*files, Path(policy)))
+
+
+def _inputs(table: Table, tree: PolicyTree, policy: Policy, files: tuple[Path, ...]
+            ) -> Inputs:
+    table = in_policy_unit(table, policy.unit)
+    return Inputs(table, policy, expand(policy, table), files, tree)

@@ -28,15 +28,14 @@ from fundopt.messages import Message
 from fundopt.models.domain import EXCLUDE, ID, MAX_TICKET, MUST, STATUS, Constraint, Policy, Table
 from fundopt.models.expansion import selection_mask
 from fundopt.models.files import load_toml
+from fundopt.models.inputs import PolicyTree, policy_file
 from fundopt.models.limits import MAX_SWEEP_POINTS
 from fundopt.models.policy import (
-    TOP_KEYS,
     Locator,
     expand,
     policy_from_tree,
-    read_policy_tree,
 )
-from fundopt.models.sheets import sheet_tree, split_key
+from fundopt.models.sheets import split_key
 
 FILE_KEYS = ("base", "scenarios")
 BASE_KEYS = ("policy", "description")
@@ -93,22 +92,6 @@ class Prepared:
     error: InputError | None = None
 
 
-@dataclass(frozen=True)
-class PolicyTree:
-    """The base policy as its nested dict, with what is needed to validate a changed copy."""
-
-    data: Mapping[str, Any]
-    source: str
-    lenient: bool = False           # values typed as text in an .xlsx policy sheet
-    sha256: str | None = None
-
-    @property
-    def unit(self) -> str:
-        """The policy's ``unit`` as written (its type is checked with the rest)."""
-        unit = self.data.get("unit", Policy.unit)
-        return unit if isinstance(unit, str) else Policy.unit
-
-
 def load_scenarios(path: Path) -> ScenarioFile:
     """Read and structurally check a scenario file.
 
@@ -150,27 +133,6 @@ def load_scenarios(path: Path) -> ScenarioFile:
                         parsed)
 
 
-def policy_tree(table: Table, policy_path: Path | None) -> PolicyTree:
-    """The base policy as a nested dict: a TOML file, or the ``.xlsx`` table's sheets.
-
-    Raises
-    ------
-    InputError
-        The file cannot be read, or there is no policy.
-    """
-    if policy_path is not None:
-        data, sha256 = read_policy_tree(policy_path)
-        # validated as written first, so a mistake in the file reads as it does for solve
-        policy_from_tree(data, Locator(str(policy_path)), sha256)
-        return PolicyTree(data, str(policy_path), sha256=sha256)
-    if table.policy_sheet is None:
-        raise InputError(code="error.no_policy_for_table", file=str(table.path),
-                         hint=Message("hint.policy_option"))
-    source = f"{table.path}[policy]"
-    data, _ = sheet_tree(table.policy_sheet, table.constraints_sheet, source, TOP_KEYS)
-    return PolicyTree(data, source, lenient=True)
-
-
 def prepare(scenario: Scenario, file: ScenarioFile, table: Table, base: PolicyTree
             ) -> Prepared:
     """Apply a scenario to the base policy and table; an input error is kept, not raised.
@@ -199,7 +161,7 @@ def prepare_all(file: ScenarioFile, table: Table, base: PolicyTree) -> list[Prep
         Only if the base policy itself is invalid; a bad scenario is kept in its
         ``Prepared.error`` so it never hides the others.
     """
-    policy = policy_from_tree(base.data, Locator(base.source, lenient=base.lenient), base.sha256)
+    policy = base.policy()
     prepared = [Prepared(BASELINE, file.description, table, policy, expand(policy, table))]
     return prepared + [prepare(s, file, table, base) for s in file.scenarios]
 
@@ -208,13 +170,7 @@ def base_policy_path(table: Table, file: ScenarioFile | None, option: Path | Non
                      ) -> Path | None:
     """The base policy file: ``[base] policy``, else ``--policy``, else ``<stem>.toml``
     beside the table, else None (the ``.xlsx`` table's own policy sheets)."""
-    if file is not None and file.base_policy is not None:
-        return file.base_policy
-    if option is not None:
-        return option
-    beside = table.path.with_suffix(".toml")
-    # lexists: a broken link or a link loop beside the table is reported, not skipped
-    return beside if os.path.lexists(beside) else None
+    return policy_file(table, option, file.base_policy if file is not None else None)
 
 
 def build_policy(tree: Mapping[str, Any], base: PolicyTree, file: str, context: Message

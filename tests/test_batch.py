@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from fundopt.models.inputs import policy_tree
 from fundopt.models.scenarios import (
     base_policy_path,
     load_scenarios,
-    policy_tree,
     prepare_all,
     sweep_policies,
 )

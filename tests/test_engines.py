@@ -16,10 +16,10 @@ import pytest
 from cluster import scheduler_address
 
 from fundopt.errors import InputError
+from fundopt.models.inputs import policy_tree
 from fundopt.models.scenarios import (
     base_policy_path,
     load_scenarios,
-    policy_tree,
     prepare_all,
     sweep_policies,
 )

@@ -9,12 +9,12 @@ import pytest
 
 from fundopt.errors import InputError
 from fundopt.models.domain import MUST, Measure
+from fundopt.models.inputs import policy_tree
 from fundopt.models.policy import load_policy
 from fundopt.models.scenarios import (
     Prepared,
     base_policy_path,
     load_scenarios,
-    policy_tree,
     prepare_all,
     sweep_policies,
     with_value,
