@@ -198,6 +198,62 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
                  infeasible_reasons=reasons)
 
 
+def rebound(built: Built, table: Table, old: Policy, policy: Policy,
+            constraints: tuple[Constraint, ...], select: Select) -> Built | None:
+    """``built`` moved from policy ``old`` to ``policy`` without building it again, when
+    the two differ only in bounds that are row bounds: ``min_deploy``, ``max_funded`` /
+    ``min_funded`` and the min / max of amount, share, count and sum constraints (a
+    sweep point or a relaxation of one). The matrix, columns and costs stay; only the
+    policy rows' bounds change, as :func:`build` would set them.
+
+    Returns None when anything else differs — the budget and the other ticket keys, the
+    objective, a constraint's selection, measure or scope, an ``avg`` bound (it sits in
+    the coefficients), a bound given or taken away where that adds or drops a row: the
+    model must then be built again.
+
+    Raises
+    ------
+    InputError
+        A count floor the new bounds make unsatisfiable with money (as :func:`build`).
+    """
+    if _ticket_side(old) != _ticket_side(policy):
+        return None
+    new = with_builtins(policy, constraints)
+    if len(new) != len(built.constraints) or any(
+            _shape(a) != _shape(b)
+            or (a.measure is Measure.AVG and (a.min, a.max) != (b.min, b.max))
+            for a, b in zip(built.constraints, new, strict=True)):
+        return None
+    counted = [c for c in new if c.measure is Measure.COUNT]
+    _check_count_floors(table, counted, {
+        c.id: fund.counted_rows(table, c, select(c.where) & built.bounds.fundable)
+        for c in counted}, built.bounds)
+    by_id = {c.id: c for c in new}
+    model = built.model
+    lower, upper = model.row_lower.copy(), model.row_upper.copy()
+    for r, tag in enumerate(model.tags[: policy_rows(model)]):
+        c = by_id[tag.key]
+        if c.measure is Measure.COUNT:
+            booked = fund.row_offset(c)
+            lower[r] = (-INF if c.min is None else c.min) - booked
+            upper[r] = (INF if c.max is None else c.max) - booked
+        elif c.measure is not Measure.AVG:
+            lower[r], upper[r], _, _ = _row_bounds(c, policy)
+    return replace(built, model=model.with_rows(lower, upper), constraints=new)
+
+
+def _ticket_side(policy: Policy) -> Policy:
+    """``policy`` without what :func:`rebound` may change (and what names it)."""
+    return replace(policy, min_deploy=0.0, max_funded=None, min_funded=None, rules=(),
+                   source="", sha256=None)
+
+
+def _shape(c: Constraint) -> Constraint:
+    """``c`` without its bounds: what must stay for :func:`rebound` to apply."""
+    return replace(c, min=None, max=None, written=None,
+                   rule=replace(c.rule, min=None, max=None))
+
+
 def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:
     """The LP left when every binary is fixed (``binaries``: 0/1 per binary column).
 
@@ -248,15 +304,21 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
                          RowTag(RowKind.POLICY, c.id, side=side))
         return
     coefs = np.ones(len(selected))
-    per_unit = 1.0
     if c.measure is Measure.SUM:
         coefs = table.frame[c.column].to_numpy(float)[selected]
-    elif c.measure is Measure.SHARE:
-        per_unit = fund.share_base(c, policy.budget)
-        lower, upper = lower * per_unit, upper * per_unit
-    booked = fund.row_offset(c)
-    rows.add(selected, coefs, lower - booked, upper - booked,
+    lower, upper, per_unit, booked = _row_bounds(c, policy)
+    rows.add(selected, coefs, lower, upper,
              RowTag(RowKind.POLICY, c.id, per_unit=per_unit, offset=booked))
+
+
+def _row_bounds(c: Constraint, policy: Policy) -> tuple[float, float, float, float]:
+    """(lower, upper, per_unit, booked) of the row of an amount, share or sum constraint:
+    its bounds (a share's times what it divides by) less what the book adds to it."""
+    lower = -INF if c.min is None else c.min
+    upper = INF if c.max is None else c.max
+    per_unit = fund.share_base(c, policy.budget) if c.measure is Measure.SHARE else 1.0
+    booked = fund.row_offset(c)
+    return lower * per_unit - booked, upper * per_unit - booked, per_unit, booked
 
 
 def _add_links(rows: Rows, binary_rows: np.ndarray, bounds: Bounds, n: int) -> None:

@@ -5,9 +5,11 @@ analyses derive from it: the LP with the binaries fixed, the elastic model of th
 diagnosis, the model of the alternatives). Solving, diagnosing, explaining and ranging
 change bounds, costs or rows of a held model and re-solve without building it again. A
 new policy over the same table (a sweep point, a relaxed policy, ``policy_changes``) is
-a re-target: its arrays are built again (``Problem.builds`` counts every build, the
-selections are cached), while the held HiGHS model receives only what differs and is
-passed anew only when its shape changed (``HeldModel.passes``).
+a re-target: when only row bounds change (a constraint's min or max, ``min_deploy``,
+``max_funded``) the model is moved without building it again (``build.rebound``), else
+its arrays are built again — ``Problem.builds`` counts every build. The held HiGHS model
+receives only what differs either way, and is passed anew only when its shape changed or
+too many coefficients did (``HeldModel.passes``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.models.expansion import Where, selection_mask
 from fundopt.optimizer import highs
 from fundopt.optimizer.amounts import grid, snap
-from fundopt.optimizer.build import Built, build, fixed_lp
+from fundopt.optimizer.build import Built, build, fixed_lp, rebound
 from fundopt.optimizer.held import HeldModel
 from fundopt.optimizer.highs import Algorithm, Outcome
 from fundopt.optimizer.matrix import LinearModel
@@ -111,15 +113,20 @@ class Problem:
         self._held: dict[str, HeldModel] = {}
 
     def _set(self, policy: Policy, constraints: tuple[Constraint, ...]) -> None:
-        self.policy = policy
         follow_on = None
         if self.book is not None:
             constraints = self.book.attach(constraints)
             follow_on = self.book.follow_on
-        self.built: Built = build(self.table, policy, constraints, self._select,
-                                   follow_on)
-        self.model_builds += 1
-        Problem.builds += 1
+        moved = None
+        if self.model_builds:   # a re-target: only row bounds may have changed
+            moved = rebound(self.built, self.table, self.policy, policy, constraints,
+                            self._select)
+        if moved is None:
+            moved = build(self.table, policy, constraints, self._select, follow_on)
+            self.model_builds += 1
+            Problem.builds += 1
+        self.policy: Policy = policy
+        self.built: Built = moved
         self.constraints = self.built.constraints
         self.lines: list[Line] = policy_lines(self.table, self.constraints, self._select)
 

@@ -17,6 +17,10 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.models.domain import Measure
+from fundopt.models.expansion import expand
+from fundopt.models.inputs import load_inputs
+from fundopt.models.scenarios import with_value
+from fundopt.optimizer.build import build, rebound
 from fundopt.optimizer.held import HeldModel
 from fundopt.optimizer.highs import solve_highs
 from fundopt.optimizer.problem import Problem
@@ -57,20 +61,55 @@ def test_explain_and_check_build_one_model() -> None:
     assert builds_of("check", SAMPLE) == 1
 
 
-def test_a_serial_sweep_holds_one_problem_and_one_solver_model() -> None:
-    """The counters tell the truth: every point of a serial sweep re-targets the one
-    problem (its arrays built for the point's policy, counted as a build). A share sweep
-    changes only row bounds, so the held HiGHS models (the plan's and the fixed-binary
-    LP's) are never passed again; a budget sweep also changes every ticket cap's linking
-    coefficient and may be passed anew."""
+def test_a_serial_sweep_builds_once_when_only_row_bounds_change() -> None:
+    """The counters tell the truth. A share sweep changes only row bounds: the one
+    problem is moved from point to point without building its model again, and the held
+    HiGHS models (the plan's and the fixed-binary LP's) are never passed again. A budget
+    changes every ticket cap (max_single · budget): each point is built again, and says so."""
     created, built, passes = counts_of(
         "sweep", SAMPLE, "--param", "region.天津.min_share", "--from", "0.3", "--to", "0.45",
         "--steps", "12", "--workers", "1")
-    assert (created, built, passes) == (1, 12, 2)
+    assert (created, built, passes) == (1, 1, 2)
     created, built, _ = counts_of(
         "sweep", SAMPLE, "--param", "budget", "--from", "30", "--to", "50", "--steps", "12",
         "--workers", "1")
     assert (created, built) == (1, 12)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_bounds_only_re_target_is_the_model_a_build_gives(seed: int) -> None:
+    """``build.rebound`` against ``build`` itself: random changes of row-bound keys give
+    the very arrays a fresh build gives; any other change asks for a build (None)."""
+    rng = np.random.default_rng(seed)
+    inputs = load_inputs(SAMPLE)
+    base = inputs.base
+    assert base is not None
+    problem = Problem(inputs.table, inputs.policy, inputs.constraints)
+    changes: dict[str, float] = {"region.天津.min_share": round(rng.uniform(0.2, 0.5), 2),
+                                 "min_deploy": round(rng.uniform(0.5, 0.95), 2)}
+    if rng.random() < 0.5:
+        changes["max_funded"] = float(rng.integers(18, 30))
+    if rng.random() < 0.5:
+        changes["constraints.2025 capital call.max"] = round(rng.uniform(8, 16), 1)
+    tree = dict(base.data)
+    for key, value in changes.items():
+        tree = with_value(tree, key, int(value) if key == "max_funded" else value, "t")
+    changed = replace(base, data=tree).policy()
+    constraints = expand(changed, inputs.table)
+    moved = rebound(problem.built, inputs.table, inputs.policy, changed, constraints,
+                    problem._select)
+    fresh = build(inputs.table, changed, constraints)
+    assert moved is not None
+    for name in ("cost", "col_lower", "col_upper", "start", "index", "value", "row_lower",
+                 "row_upper"):
+        np.testing.assert_array_equal(getattr(moved.model, name), getattr(fresh.model, name))
+    assert moved.model.tags == fresh.model.tags
+    assert moved.constraints == fresh.constraints
+    for key, value in (("budget", 30.0), ("constraints.risk cap.max", 0.6),
+                       ("objective.weights.score", 1.0)):
+        other = replace(base, data=with_value(base.data, key, value, "t")).policy()
+        assert rebound(problem.built, inputs.table, inputs.policy, other,
+                       expand(other, inputs.table), problem._select) is None, key
 
 
 def test_serial_stability_builds_one_problem() -> None:
