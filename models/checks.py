@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, REGION, Policy, Table
 
 SIMILAR_VALUES = "similar_values"
@@ -40,14 +41,9 @@ GROUP_COLUMNS = (REGION, DISTRICT, CATEGORY)
 # Longest first: 新区 must be dropped as a whole, not as 区.
 SUFFIXES = ("新区", "省", "市", "区", "县")
 MIN_PREFIX, MIN_EDIT = 2, 3
-# Reasons, as label keys for the message (en, zh).
-REASONS = {
-    "spacing": ("differ only in spacing or character width", "仅空格或全角半角不同"),
-    "suffix": ("differ only in an administrative suffix (省/市/区/县/新区)",
-               "仅行政区划后缀（省/市/区/县/新区）不同"),
-    "prefix": ("one is the beginning of the other", "一个是另一个的开头部分"),
-    "edit": ("differ in one character", "仅相差一个字"),
-}
+# Why two values look alike; each reason has its sentence in the catalogs
+# (``warning.similar_values.<reason>``).
+REASONS = ("spacing", "suffix", "prefix", "edit")
 
 
 @dataclass(frozen=True)
@@ -62,19 +58,18 @@ class DataWarning:
     column: str
     values: tuple[str, str]
     ids: tuple[str, ...]
-    reason: str                      # a key of REASONS
+    reason: str                      # one of REASONS
+
+    def as_message(self) -> Message:
+        """The warning as a message code and its values (all data)."""
+        common, rare = self.values
+        shown = ", ".join(self.ids[:10]) + (" …" if len(self.ids) > 10 else "")
+        return Message(f"warning.{self.code}.{self.reason}",
+                       {"column": self.column, "common": common, "rare": rare, "ids": shown})
 
     def message(self, lang: str = "en") -> str:
         """The warning as one sentence in ``"en"`` or ``"zh"``."""
-        common, rare = self.values
-        shown = ", ".join(self.ids[:10]) + (" …" if len(self.ids) > 10 else "")
-        reason_en, reason_zh = REASONS[self.reason]
-        if lang == "zh":
-            return (f"列 {self.column} 中的 “{rare}” 与 “{common}” 看起来是同一个值"
-                    f"（{reason_zh}）；“{rare}” 所在行：{shown}。请核对表格，统一写法。")
-        return (f"column {self.column}: “{rare}” and “{common}” look like the same value "
-                f"({reason_en}); rows with “{rare}”: {shown}. Check the table and use one "
-                f"spelling.")
+        return self.as_message().text(lang)
 
 
 def checked_columns(table: Table, policy: Policy) -> list[str]:

@@ -370,4 +370,20 @@ MESSAGES: dict[str, str] = {
     "expected.value_or_keys": "either {prefix} or keys below it",
     "expected.each_key_once": "each key once",
     "expected.constraints_columns": "name, where, measure, min, max, scope",
+    # --- data that looks wrong: similar spellings (issue 17)
+    "warning.similar_values.spacing": (
+        "column {column}: “{rare}” and “{common}” look like the same value (differ only in "
+        "spacing or character width); rows with “{rare}”: {ids}. Check the table and use "
+        "one spelling."),
+    "warning.similar_values.suffix": (
+        "column {column}: “{rare}” and “{common}” look like the same value (differ only in "
+        "an administrative suffix (省/市/区/县/新区)); rows with “{rare}”: {ids}. Check the "
+        "table and use one spelling."),
+    "warning.similar_values.prefix": (
+        "column {column}: “{rare}” and “{common}” look like the same value (one is the "
+        "beginning of the other); rows with “{rare}”: {ids}. Check the table and use one "
+        "spelling."),
+    "warning.similar_values.edit": (
+        "column {column}: “{rare}” and “{common}” look like the same value (differ in one "
+        "character); rows with “{rare}”: {ids}. Check the table and use one spelling."),
 }

@@ -365,4 +365,18 @@ MESSAGES: dict[str, str] = {
     "expected.value_or_keys": "{prefix} 本身或其下的键，二者取一",
     "expected.each_key_once": "每个键只出现一次",
     "expected.constraints_columns": "name、where、measure、min、max、scope",
+    # --- data that looks wrong: similar spellings (issue 17)
+    "warning.similar_values.spacing": (
+        "列 {column} 中的 “{rare}” 与 “{common}” 看起来是同一个值（仅空格或全角半角不同）；"
+        "“{rare}” 所在行：{ids}。请核对表格，统一写法。"),
+    "warning.similar_values.suffix": (
+        "列 {column} 中的 “{rare}” 与 “{common}” 看起来是同一个值"
+        "（仅行政区划后缀（省/市/区/县/新区）不同）；“{rare}” 所在行：{ids}。"
+        "请核对表格，统一写法。"),
+    "warning.similar_values.prefix": (
+        "列 {column} 中的 “{rare}” 与 “{common}” 看起来是同一个值（一个是另一个的开头部分）；"
+        "“{rare}” 所在行：{ids}。请核对表格，统一写法。"),
+    "warning.similar_values.edit": (
+        "列 {column} 中的 “{rare}” 与 “{common}” 看起来是同一个值（仅相差一个字）；"
+        "“{rare}” 所在行：{ids}。请核对表格，统一写法。"),
 }
