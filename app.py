@@ -619,7 +619,8 @@ def book_void(round_name: str, book: str, reason: str) -> BookRun:
 
     if not reason.strip():
         raise InputError("the reason is empty", column="--reason",
-                         expected="why the round is void", message_zh="作废原因为空")
+                         expected="why the round is void", message_zh="作废原因为空",
+                         expected_zh="作废该轮次的原因")
     with open_book(book) as opened:
         info = opened.void(round_name, reason.strip())
     return BookRun("void", book, (info,))

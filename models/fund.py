@@ -88,6 +88,7 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
                 f"round {info.name!r} of the book is in {info.unit}, the policy in "
                 f"{policy.unit}", file=display_location(booked.location),
                 expected=f"unit = {info.unit!r} in the policy ({policy.source})",
+                expected_zh=f"政策中 unit = {info.unit!r}（{policy.source}）",
                 message_zh=f"账簿轮次 {info.name!r} 的单位为 {info.unit}，政策单位为 {policy.unit}")
     amounts = frame["amount"].to_numpy(float) if len(frame) else np.zeros(0)
     parts = {}
@@ -110,7 +111,9 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
                     hint=f'Use scope = "round" for {c.rule.origin}, or a column every round '
                          "has.",
                     message_zh=f"账簿中的出资 {row[ID]}（轮次 {row['round']}）没有 {c.column}，"
-                               f"而约束 {c.label!r} 按基金口径需要该值")
+                               f"而约束 {c.label!r} 按基金口径需要该值",
+                    expected_zh=f"所选的每一行已登记出资在列 {c.column} 中都有数值",
+                    hint_zh=f'请对 {c.rule.origin} 使用 scope = "round"，或改用每一轮都有的列。')
             weighted = float(column @ amounts[mask])
         ids = frozenset(frame.loc[mask, ID].astype(str)) if mask.any() else frozenset()
         parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids, booked.total)

@@ -48,7 +48,8 @@ def parse_uncertainty(value: Any, loc: Locator) -> Uncertainty:
     if not isinstance(value, Mapping):
         raise loc.error("uncertainty", "uncertainty must be a table", value=value,
                         expected='[uncertainty] with reviewers = [...] or spread = "COL"',
-                        message_zh="uncertainty 应为表")
+                        message_zh="uncertainty 应为表",
+                        expected_zh='含 reviewers = [...] 或 spread = "COL" 的 [uncertainty] 表')
     check_keys(value, UNCERTAINTY_KEYS, "uncertainty", loc)
     given = [key for key in ("reviewers", "spread") if key in value]
     if len(given) != 1:
@@ -83,6 +84,8 @@ def require_uncertainty(policy: Policy, command: str) -> Uncertainty:
             column="uncertainty",
             expected='[uncertainty] reviewers = ["score_a", "score_b", "score_c"] or '
                      'spread = "score_sd"',
+            expected_zh='[uncertainty] reviewers = ["score_a", "score_b", "score_c"] 或 '
+                        'spread = "score_sd"',
             message_zh=f"{command} 需要政策中的 [uncertainty] 表（评审列或标准差列）",
             hint="See README, Uncertain scores.", hint_zh="见 README“评分的不确定性”一节。")
     objective = policy.objective
@@ -110,13 +113,15 @@ def _reviewers(value: Any, loc: Locator) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise loc.error(path, "reviewers must be a list of score columns", value=value,
                         expected='e.g. reviewers = ["评审A", "评审B", "评审C"]',
-                        message_zh="reviewers 应为评分列名的列表")
+                        message_zh="reviewers 应为评分列名的列表",
+                        expected_zh='例如 reviewers = ["评审A", "评审B", "评审C"]')
     columns = tuple(text(item, path, loc) for item in value)
     repeated = [c for i, c in enumerate(columns) if c in columns[:i]]
     if repeated:
         raise loc.error(path, f"reviewer column {repeated[0]!r} is listed twice",
                         value=list(columns), expected="each reviewer's column once",
-                        message_zh=f"评审列 {repeated[0]!r} 重复出现")
+                        message_zh=f"评审列 {repeated[0]!r} 重复出现",
+                        expected_zh="每个评审列只出现一次")
     return columns
 
 
@@ -159,6 +164,7 @@ def _column(policy: Policy, table: Table, column: str, key: str) -> np.ndarray:
             f"column {column!r} is {'not in' if missing else 'not numeric in'} the table "
             f"{table.path}", file=policy.source, column=key, value=column,
             expected="a numeric column: " + ", ".join(map(str, numeric)),
+            expected_zh="数值列之一：" + ", ".join(map(str, numeric)),
             hint=f"Did you mean {close[0]!r}?" if close and close[0] != column else None,
             message_zh=f"列 {column!r} {'不在表格中' if missing else '不是数值列'}",
             hint_zh=f"是否应为 {close[0]!r}？" if close and close[0] != column else None)
@@ -172,6 +178,7 @@ def _column(policy: Policy, table: Table, column: str, key: str) -> np.ndarray:
             f"blank {column} in a row that [uncertainty] uses", file=str(table.path),
             row=table.source_rows[i], column=table.headers.get(column, column),
             expected="a number", hint="Fill in the value, or mark the row exclude (排除).",
+            expected_zh="数字",
             message_zh=f"{column} 为空，但 [uncertainty] 需要该值",
             hint_zh="请填写该值，或将该行标记为排除。")
     return np.nan_to_num(values)
