@@ -23,7 +23,7 @@ from fundopt.errors import FundoptError, InputError
 EXPLAIN_DRAWS = 100
 
 if TYPE_CHECKING:  # imported on use: start-up time
-    from fundopt.app import Notify, ProgressFactory
+    from fundopt.app.steps import Notify, ProgressFactory
 
 app = typer.Typer(
     help="Allocate a mother fund's capital across candidate sub-funds (母基金子基金配置优化).",

@@ -1,0 +1,348 @@
+"""One function per command: read, solve, analyse, write — and return a run value."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fundopt.app.runs import (
+    BookRun,
+    CheckRun,
+    ExplainRun,
+    SolveRun,
+    StabilityRun,
+)
+from fundopt.app.steps import (
+    base_policy,
+    batch_engine,
+    book_files,
+    checked_outputs,
+    data_notes,
+    fund_view,
+    inputs_of,
+    progress_of,
+    refuse_warnings,
+)
+from fundopt.errors import InputError
+from fundopt.models.inputs import Inputs
+from fundopt.optimizer.problem import Problem as Model
+from fundopt.optimizer.problem import SolveOptions, SolverName
+
+if TYPE_CHECKING:   # imported on use: start-up time
+
+    from fundopt.app.steps import Notify, PathLike, PolicyLike, ProgressFactory, TableLike
+    from fundopt.reports.compare import CompareRun
+    from fundopt.reports.sweep import SweepRun
+
+# Score draws behind the funded shares ``explain`` quotes; ``stability`` takes the policy's.
+EXPLAIN_DRAWS = 100
+
+
+def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = None,
+          relax: bool = False, alternatives: int = 0, within: float = 1.0,
+          ranges: bool = False, robust: str | None = None, book: str | None = None,
+          solver: str = "highs", time_limit: float | None = None, gap: float = 0.0,
+          algorithm: str = "auto", strict: bool = False, outputs: Sequence[PathLike] = (),
+          lang: str = "en") -> SolveRun:
+    """Solve the allocation (``fundopt solve``).
+
+    Parameters
+    ----------
+    table
+        The sub-fund table: a ``.csv`` / ``.xlsx`` path, or a DataFrame with the table's
+        columns (validated as a ``.csv`` file is).
+    policy
+        The policy: a ``.toml`` path, a dict shaped like the policy file, or None for
+        ``<table stem>.toml`` beside the table (or the ``.xlsx`` table's policy sheets).
+    sheet
+        The ``.xlsx`` sheet holding the table.
+    relax, alternatives, within, ranges
+        The analyses of ``--relax``, ``--alternatives K --within P`` and ``--ranges``.
+    robust
+        ``"worst"`` or ``"cvar:ALPHA"``: plan for uncertain scores (``--robust``).
+    book
+        The fund's book (SQLite path or ``postgresql://`` URL), as ``--book``.
+    solver, time_limit, gap, algorithm
+        ``"highs"`` or ``"cbc"``; seconds; relative MIP gap; ``"auto"``, ``"simplex"``
+        or ``"ipm"``.
+    strict
+        Any warning is an :class:`~fundopt.errors.InputError`.
+    outputs, lang
+        Files to write once solved (checked before solving), in ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    SolveRun
+        An infeasible policy is a result (``status == "infeasible"`` with its
+        ``diagnosis``), not an exception.
+
+    Raises
+    ------
+    InputError
+        Bad input: the message names the file, row, column or key (``error.render(lang)``).
+    """
+    from fundopt.optimizer.highs import Algorithm
+
+    started = time.perf_counter()
+    criterion = None
+    if robust is not None:
+        from fundopt.optimizer.robust import parse_criterion
+
+        criterion = parse_criterion(robust)
+        if relax or alternatives or ranges:
+            raise InputError(
+                "--robust cannot be combined with --relax, --alternatives or --ranges",
+                column="--robust", value=robust,
+                hint="Run them as two commands: the robust plan, then the analyses of "
+                     "the nominal one.",
+                message_zh="--robust 不能与 --relax、--alternatives、--ranges 同时使用",
+                hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
+    inputs = inputs_of(table, policy, sheet)
+    written = checked_outputs(outputs, [*inputs.files, *book_files(book)])
+    notes = data_notes(inputs, strict)
+    fund = fund_view(book, inputs)
+    read_at = time.perf_counter()
+    options = SolveOptions(solver=SolverName(solver), time_limit=time_limit, gap=gap,
+                           algorithm=Algorithm(algorithm))
+    model = Model(inputs.table, inputs.policy, inputs.constraints, options, book=fund)
+    if criterion is not None:
+        from fundopt.optimizer.robust import solve_robust
+
+        result = solve_robust(model, criterion)
+    else:
+        result = model.solve()
+    if relax or alternatives or ranges:
+        from fundopt.optimizer.findings import Requests, add_findings
+
+        result = add_findings(model, result, Requests(relax, alternatives, within, ranges))
+    if strict:
+        refuse_warnings(notes, result.warnings)
+    solved_at = time.perf_counter()
+    run = SolveRun(inputs, result, notes)
+    run.write(*written, lang=lang)
+    written_at = time.perf_counter()
+    run.phases.update({"read": read_at - started, **result.phases,
+                       "write": written_at - solved_at, "total": written_at - started})
+    return run
+
+
+def check(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = None,
+          strict: bool = False, book: str | None = None) -> CheckRun:
+    """Validate the table and its policy and build the model, without solving
+    (``fundopt check``).
+
+    Raises
+    ------
+    InputError
+        Anything wrong in the inputs; with ``strict``, any warning too.
+    """
+    from fundopt.models.checks import similar_values
+
+    inputs = inputs_of(table, policy, sheet)
+    model = Model(inputs.table, inputs.policy, inputs.constraints,
+                  book=fund_view(book, inputs))
+    notes = similar_values(inputs.table, inputs.policy)
+    if strict:
+        refuse_warnings(notes, model.built.warnings)
+    return CheckRun(inputs, model.built, notes)
+
+
+def explain(table: TableLike, ids: Sequence[str], policy: PolicyLike = None, *,
+            sheet: str | None = None, solver: str = "highs", draws: int = EXPLAIN_DRAWS,
+            outputs: Sequence[PathLike] = (), lang: str = "en") -> ExplainRun:
+    """Explain why sub-funds ``ids`` are in or out of the optimal plan (``fundopt explain``):
+    the score at which each would enter or leave, the cost of forcing it in or out, what
+    it displaces or what replaces it, the binding constraints that hold it; with
+    ``[uncertainty]``, its funded share over ``draws`` score draws (0 = skip).
+
+    Raises
+    ------
+    InputError
+        Bad input, or an id that is not in the table.
+    """
+    from fundopt.optimizer.explain import explain as run_explain
+
+    inputs = inputs_of(table, policy, sheet)
+    written = checked_outputs(outputs, inputs.files)
+    model = Model(inputs.table, inputs.policy, inputs.constraints,
+                  SolveOptions(solver=SolverName(solver)))
+    result = model.solve()
+    result = replace(result, explanations=run_explain(model, list(ids), result))
+    run = ExplainRun(inputs, result, ids=tuple(ids))
+    run.write(*written, lang=lang)
+    if result.is_ok and inputs.policy.uncertainty is not None and draws > 0:
+        from fundopt.optimizer.stability import stability as run_stability
+
+        run = replace(run, shares=run_stability(model, draws=draws, nominal=result))
+    return run
+
+
+def compare(table: TableLike, scenarios: PathLike, policy: PolicyLike = None, *,
+            sheet: str | None = None, solver: str = "highs", workers: int | None = None,
+            scheduler: str | None = None, strict: bool = False,
+            outputs: Sequence[PathLike] = (), lang: str = "en",
+            progress: ProgressFactory | None = None, notify: Notify | None = None
+            ) -> CompareRun:
+    """Solve the baseline and every scenario of a scenario file (``fundopt compare``).
+
+    Parameters
+    ----------
+    table, scenarios, policy
+        The table (path or DataFrame), the scenario ``.toml`` file, and the base policy
+        (default: the scenario file's ``[base] policy``, else ``<stem>.toml``).
+    workers, scheduler
+        Worker processes (1 = serial), or a Dask scheduler address.
+    progress, notify
+        The command line's progress bar and lost-worker notice (optional).
+
+    Returns
+    -------
+    CompareRun
+        A scenario with an input error keeps it in ``errors``; infeasible scenarios carry
+        their diagnosis.
+    """
+    from fundopt.models.scenarios import load_scenarios, prepare_all
+    from fundopt.optimizer.batch import Job, solve_many
+    from fundopt.reports.compare import CompareRun
+
+    file = load_scenarios(Path(scenarios))
+    data, base, files = base_policy(table, policy, sheet, file)
+    written = checked_outputs(outputs, [*files, Path(scenarios)])
+    prepared = prepare_all(file, data, base)
+    notes = data_notes(prepared[0], strict)
+    jobs = [Job(p.table, p.policy, p.constraints) for p in prepared
+            if p.error is None and p.table is not None and p.policy is not None]
+    with batch_engine(workers, scheduler, notify) as engine, \
+            progress_of(progress, engine) as report:
+        solved = iter(solve_many(jobs, SolveOptions(solver=SolverName(solver)),
+                                 engine=engine, progress=report))
+    results = tuple(next(solved) if p.error is None else None for p in prepared)
+    run = CompareRun(tuple(prepared), results, Path(scenarios), file.sha256, notes,
+                     engine.describe())
+    run.write(*written, lang=lang)
+    return run
+
+
+def sweep(table: TableLike, param: str, start: float, stop: float, steps: int = 11,
+          policy: PolicyLike = None, *, sheet: str | None = None, solver: str = "highs",
+          workers: int | None = None, scheduler: str | None = None, strict: bool = False,
+          outputs: Sequence[PathLike] = (), lang: str = "en",
+          progress: ProgressFactory | None = None, notify: Notify | None = None
+          ) -> SweepRun:
+    """Solve for ``steps`` evenly spaced values of one policy number (``fundopt sweep``).
+
+    Parameters
+    ----------
+    param
+        A numeric policy key path: ``budget``, ``region.天津.min_share``,
+        ``constraints.risk cap.max`` …
+    start, stop, steps
+        The first and last value (both included) and the number of points.
+
+    Returns
+    -------
+    SweepRun
+        One result per point, infeasible points included; ``points`` is the DataFrame.
+    """
+    from fundopt.models.scenarios import sweep_policies, sweep_values
+    from fundopt.optimizer.batch import Job, solve_many
+    from fundopt.reports.sweep import SweepRun
+
+    values = sweep_values(start, stop, steps)
+    data, base, files = base_policy(table, policy, sheet)
+    written = checked_outputs(outputs, files)
+    points = sweep_policies(data, base, param, values)
+    notes = data_notes(Inputs(data, points[0][0], points[0][1], ()), strict)
+    with batch_engine(workers, scheduler, notify) as engine, \
+            progress_of(progress, engine) as report:
+        results = solve_many([Job(data, p, c) for p, c in points],
+                             SolveOptions(solver=SolverName(solver)),
+                             engine=engine, progress=report)
+    run = SweepRun(param, values, tuple(results), data, points[0][0], notes,
+                   engine.describe())
+    run.write(*written, lang=lang)
+    return run
+
+
+def stability(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = None,
+              draws: int | None = None, seed: int | None = None,
+              workers: int | None = None, scheduler: str | None = None,
+              time_limit: float | None = None, outputs: Sequence[PathLike] = (),
+              lang: str = "en", progress: ProgressFactory | None = None,
+              notify: Notify | None = None) -> StabilityRun:
+    """How stable is each choice when the scores are uncertain (``fundopt stability``)?
+
+    Solves the plan for each score draw of the policy's ``[uncertainty]`` table on the
+    model built once (``draws`` and ``seed`` override the policy's).
+
+    Raises
+    ------
+    InputError
+        Bad input, or a policy without ``[uncertainty]``.
+    """
+    from fundopt.models.uncertainty import require_uncertainty
+    from fundopt.optimizer.stability import stability as run_stability
+
+    inputs = inputs_of(table, policy, sheet)
+    written = checked_outputs(outputs, inputs.files)
+    require_uncertainty(inputs.policy, "stability")
+    model = Model(inputs.table, inputs.policy, inputs.constraints,
+                  SolveOptions(time_limit=time_limit))
+    with batch_engine(workers, scheduler, notify) as engine, \
+            progress_of(progress, engine) as report:
+        found = run_stability(model, draws=draws, seed=seed, engine=engine, progress=report)
+    run = StabilityRun(inputs, found)
+    if run.ok:
+        run.write(*written, lang=lang)
+    return run
+
+
+def book_add(plan: PathLike, book: str, round_name: str, note: str = "") -> BookRun:
+    """Book a solve result (a ``.json`` from ``solve -o``) as a round (``book add``)."""
+    from fundopt.models.book import open_book
+    from fundopt.models.booking import round_from_plan
+
+    new = round_from_plan(Path(plan), round_name, note)
+    with open_book(book, create=True) as opened:
+        info = opened.add(new)
+    return BookRun("add", book, (info,))
+
+
+def book_list(book: str) -> BookRun:
+    """The rounds of a book, void ones with their reason (``book list``)."""
+    from fundopt.models.book import open_book
+
+    with open_book(book) as opened:
+        infos = opened.rounds()
+    return BookRun("list", book, tuple(infos))
+
+
+def book_show(round_name: str, book: str, outputs: Sequence[PathLike] = (),
+              lang: str = "en") -> BookRun:
+    """One round: its facts and every commitment (``book show``); ``rows`` holds them."""
+    from fundopt.models.book import open_book
+
+    written = checked_outputs(outputs, book_files(book))
+    with open_book(book) as opened:
+        info, rows = opened.round(round_name)
+    run = BookRun("show", book, (info,), rows)
+    run.write(*written, lang=lang)
+    return run
+
+
+def book_void(round_name: str, book: str, reason: str) -> BookRun:
+    """Mark a round void with a reason; nothing is deleted (``book void``)."""
+    from fundopt.models.book import open_book
+
+    if not reason.strip():
+        raise InputError("the reason is empty", column="--reason",
+                         expected="why the round is void", message_zh="作废原因为空",
+                         expected_zh="作废该轮次的原因")
+    with open_book(book) as opened:
+        info = opened.void(round_name, reason.strip())
+    return BookRun("void", book, (info,))
+
+

@@ -1,0 +1,284 @@
+"""Run values: what each command returns, with DataFrame views, ``write``, ``show`` and
+``_repr_html_`` (Jupyter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fundopt.app.steps import book_files, new_console
+from fundopt.errors import InputError
+from fundopt.models.inputs import Inputs
+
+if TYPE_CHECKING:   # imported on use: start-up time
+    import pandas as pd
+    from rich.console import Console
+
+    from fundopt.app.steps import PathLike
+    from fundopt.models.book import RoundInfo
+    from fundopt.models.checks import DataWarning
+    from fundopt.optimizer.build import Built
+    from fundopt.optimizer.result import Diagnosis, Result, Warning_
+    from fundopt.optimizer.stability import Stability
+
+@dataclass(frozen=True)
+class SolveRun:
+    """The outcome of :func:`solve`: the inputs, the plan and what was noticed on the way.
+
+    Attributes
+    ----------
+    inputs
+        The table (in the policy's unit), the policy and its expanded constraints.
+    result
+        The optimizer's result (plan, constraint report, diagnosis, analyses).
+    notes
+        Warnings about the data (similar spellings of one value).
+    phases
+        Seconds per phase: ``read``, ``build``, ``solve``, …, ``write``, ``total``.
+    """
+
+    inputs: Inputs
+    result: Result
+    notes: tuple[DataWarning, ...] = ()
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """``optimal``, ``feasible`` (time limit), ``infeasible``, ``unbounded``, …"""
+        return str(self.result.status)
+
+    @property
+    def ok(self) -> bool:
+        """True when there is a plan (optimal or feasible)."""
+        return self.result.is_ok
+
+    @property
+    def objective(self) -> float | None:
+        return self.result.objective
+
+    @property
+    def committed(self) -> float:
+        """The total committed, in the policy's unit."""
+        return self.result.committed
+
+    @property
+    def warnings(self) -> tuple[DataWarning | Warning_, ...]:
+        """The data warnings, then the solver's (rows that cannot be funded)."""
+        return (*self.notes, *self.result.warnings)
+
+    @property
+    def diagnosis(self) -> Diagnosis | None:
+        """Why the policy is infeasible, and the smallest relaxation (else None)."""
+        return self.result.diagnosis
+
+    @property
+    def allocations(self) -> pd.DataFrame:
+        """Every input row in input order: the input columns plus ``amount``, ``funded``,
+        ``share_of_budget`` and ``stake``."""
+        from fundopt.reports.frames import plan_frame
+
+        return plan_frame(self.inputs.table, self.inputs.policy, self.result)
+
+    @property
+    def constraints(self) -> pd.DataFrame:
+        """One row per constraint: ``name``, ``id``, ``measure``, ``value``, ``min``,
+        ``max``, ``slack``, ``binding``, ``shadow_price``, ``scope``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"name": c.label, "id": c.id, "measure": c.measure, "value": c.value,
+              "min": c.min, "max": c.max, "slack": c.slack, "binding": c.binding,
+              "shadow_price": c.shadow_price, "scope": c.scope}
+             for c in self.result.constraints],
+            columns=["name", "id", "measure", "value", "min", "max", "slack", "binding",
+                     "shadow_price", "scope"])
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON document ``solve -o plan.json`` writes (keys English in every language)."""
+        from fundopt.reports.export import result_dict
+
+        return result_dict(self.inputs.table, self.inputs.policy, self.result, lang,
+                           self.notes)
+
+    def write(self, *paths: PathLike, lang: str = "en") -> list[Path]:
+        """Write ``.json``, ``.csv`` (the plan) or ``.xlsx`` (the review workbook) files,
+        atomically and never over an input file. Returns the paths written."""
+        from fundopt.reports.export import write_outputs
+
+        written = [Path(p) for p in paths]
+        write_outputs(written, self.inputs.table, self.inputs.policy, self.result, lang,
+                      list(self.inputs.files), self.notes)
+        return written
+
+    def show(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print the summary ``fundopt solve`` prints."""
+        from fundopt.reports.terminal import render_summary
+
+        console = console or new_console()
+        table, policy = self.inputs.table, self.inputs.policy
+        render_summary(console, table, policy, self.result, lang, notes=self.notes)
+        if self.result.robust is not None:
+            from fundopt.reports.terminal_uncertainty import render_robust
+
+            render_robust(console, table, policy, self.result, lang)
+
+    def _repr_html_(self) -> str:
+        line = f"<p><b>{self.status}</b>"
+        if self.objective is not None:
+            line += (f" · objective {self.objective:,.6g} · committed "
+                     f"{self.committed:,.6g} {self.inputs.policy.unit}")
+        return line + "</p>" + self.allocations.to_html(max_rows=60)
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """The outcome of :func:`check`: the inputs, the model built from them (its size, the
+    rows that cannot be funded) and the data warnings."""
+
+    inputs: Inputs
+    built: Built
+    notes: tuple[DataWarning, ...] = ()
+
+    def show(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print what ``fundopt check`` prints."""
+        from fundopt.reports.terminal import render_check
+
+        render_check(console or new_console(), self.inputs, self.built, lang, notes=self.notes)
+
+
+@dataclass(frozen=True)
+class ExplainRun(SolveRun):
+    """The outcome of :func:`explain`: the optimal plan with the explanations of ``ids``
+    (``result.explanations``) and, with ``[uncertainty]``, their funded share over score
+    draws (``shares``)."""
+
+    ids: tuple[str, ...] = ()
+    shares: Stability | None = None
+
+    @property
+    def explanations(self) -> pd.DataFrame:
+        """One row per explained sub-fund (the fields of ``optimizer.result.Explanation``)."""
+        import dataclasses
+
+        import pandas as pd
+
+        return pd.DataFrame([dataclasses.asdict(e) for e in self.result.explanations or ()])
+
+    def show(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print what ``fundopt explain`` prints."""
+        from fundopt.reports.terminal_findings import render_explanations
+
+        console = console or new_console()
+        if not self.ok:
+            super().show(console, lang)
+            return
+        render_explanations(console, self.result, self.inputs.policy.unit, lang)
+        if self.shares is not None:
+            from fundopt.reports.terminal_uncertainty import render_funded_shares
+
+            render_funded_shares(console, self.inputs.table, list(self.ids), self.shares,
+                                 lang)
+
+
+@dataclass(frozen=True)
+class StabilityRun:
+    """The outcome of :func:`stability`: per sub-fund the share of score draws in which
+    it is funded, its mean amount, and the drawn objective's percentiles."""
+
+    inputs: Inputs
+    stability: Stability
+
+    @property
+    def nominal(self) -> Result:
+        """The plan for the policy's own objective."""
+        return self.stability.nominal
+
+    @property
+    def ok(self) -> bool:
+        return self.nominal.is_ok
+
+    @property
+    def status(self) -> str:
+        return str(self.nominal.status)
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """One row per input row: ``id``, ``funded_share``, ``mean_amount``, ``group``,
+        ``in_nominal_plan``."""
+        from fundopt.reports.stability import stability_frame
+
+        return stability_frame(self.inputs.table, self.stability)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON document ``stability -o x.json`` writes."""
+        from fundopt.reports.stability import stability_dict
+
+        return stability_dict(self.inputs.table, self.inputs.policy, self.stability)
+
+    def write(self, *paths: PathLike, lang: str = "en") -> list[Path]:
+        """Write ``.json``, ``.csv`` or ``.xlsx`` files; returns the paths written."""
+        from fundopt.reports.export import check_output_paths
+        from fundopt.reports.stability import write_stability
+
+        written = [Path(p) for p in paths]
+        check_output_paths(written, list(self.inputs.files))
+        write_stability(written, self.inputs.table, self.inputs.policy, self.stability, lang)
+        return written
+
+    def show(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print what ``fundopt stability`` prints."""
+        console = console or new_console()
+        if not self.ok:
+            from fundopt.reports.terminal import render_summary
+
+            render_summary(console, self.inputs.table, self.inputs.policy, self.nominal, lang)
+            return
+        from fundopt.reports.terminal_uncertainty import render_stability
+
+        render_stability(console, self.inputs.table, self.inputs.policy, self.stability, lang)
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{self.status}</b> · {self.stability.draws} draws</p>" + \
+            self.rows.to_html(max_rows=60)
+
+
+@dataclass(frozen=True)
+class BookRun:
+    """The outcome of a ``book`` command: the book's location, the round(s) it concerns
+    and, for :func:`book_show`, the round's commitments (``rows``)."""
+
+    action: str                                  # add, list, show or void
+    book: str
+    rounds: tuple[RoundInfo, ...]
+    rows: pd.DataFrame | None = None
+
+    def write(self, *paths: PathLike, lang: str = "en") -> list[Path]:
+        """:func:`book_show` only: write the round as ``.json``, ``.csv`` or ``.xlsx``."""
+        from fundopt.reports.book import write_round
+        from fundopt.reports.export import check_output_paths
+
+        written = [Path(p) for p in paths]
+        if written and (self.action != "show" or self.rows is None):
+            raise InputError("only book show writes files", column="--output",
+                             message_zh="只有 book show 可以写出文件")
+        check_output_paths(written, book_files(self.book))
+        if written and self.rows is not None:
+            write_round(written, self.rounds[0], self.rows, lang)
+        return written
+
+    def show(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print what the ``book`` command prints."""
+        from fundopt.reports import book as shown
+
+        console = console or new_console()
+        if self.action == "add":
+            shown.render_added(console, self.rounds[0], self.book, lang)
+        elif self.action == "void":
+            shown.render_voided(console, self.rounds[0], lang)
+        elif self.action == "list":
+            shown.render_rounds(console, self.book, self.rounds, lang)
+        elif self.rows is not None:
+            shown.render_round(console, self.rounds[0], self.rows, lang)
+
+
