@@ -32,7 +32,6 @@ from fundopt.optimizer.problem import Problem as Model
 from fundopt.optimizer.problem import SolveOptions, SolverName
 
 if TYPE_CHECKING:   # imported on use: start-up time
-
     from fundopt.app.steps import Notify, PathLike, PolicyLike, ProgressFactory, TableLike
     from fundopt.reports.compare import CompareRun
     from fundopt.reports.sweep import SweepRun
@@ -133,6 +132,19 @@ def check(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = No
           strict: bool = False, book: str | None = None) -> CheckRun:
     """Validate the table and its policy and build the model, without solving
     (``fundopt check``).
+
+    Parameters
+    ----------
+    table, policy, sheet, book
+        As :func:`solve`.
+    strict
+        Any warning (similar spellings, rows that cannot be funded) is an error.
+
+    Returns
+    -------
+    CheckRun
+        The inputs, the model built from them (``built.model``: its size; ``built.warnings``)
+        and the data warnings (``notes``).
 
     Raises
     ------
@@ -276,7 +288,27 @@ def stability(table: TableLike, policy: PolicyLike = None, *, sheet: str | None 
     """How stable is each choice when the scores are uncertain (``fundopt stability``)?
 
     Solves the plan for each score draw of the policy's ``[uncertainty]`` table on the
-    model built once (``draws`` and ``seed`` override the policy's).
+    model built once.
+
+    Parameters
+    ----------
+    table, policy, sheet
+        As :func:`solve`.
+    draws, seed
+        Override the policy's ``draws`` and ``seed``.
+    workers, scheduler, progress, notify
+        As :func:`compare`; the numbers are the same on every engine.
+    time_limit
+        Seconds for each draw's solve.
+    outputs, lang
+        Files to write (checked before solving), in ``"en"`` or ``"zh"``.
+
+    Returns
+    -------
+    StabilityRun
+        ``rows``: per sub-fund its funded share, mean amount and group (core, contested,
+        out); ``stability``: the percentiles of the drawn objective. Without a nominal plan
+        (an infeasible policy) ``ok`` is False and nothing is written.
 
     Raises
     ------
@@ -301,7 +333,28 @@ def stability(table: TableLike, policy: PolicyLike = None, *, sheet: str | None 
 
 
 def book_add(plan: PathLike, book: str, round_name: str, note: str = "") -> BookRun:
-    """Book a solve result (a ``.json`` from ``solve -o``) as a round (``book add``)."""
+    """Book a solve result as a round of the fund's book (``book add``).
+
+    Parameters
+    ----------
+    plan
+        A ``.json`` written by ``solve -o`` (or ``SolveRun.write``); its input files must
+        still match their recorded SHA-256.
+    book
+        An SQLite file path (created by the first add) or a ``postgresql://`` URL.
+    round_name, note
+        The round's name (used once) and free text kept with it.
+
+    Returns
+    -------
+    BookRun
+        ``rounds[0]``: the round as booked.
+
+    Raises
+    ------
+    InputError
+        A plan that is not optimal or feasible, changed inputs, a name already booked.
+    """
     from fundopt.models.book import open_book
     from fundopt.models.booking import round_from_plan
 
@@ -312,7 +365,13 @@ def book_add(plan: PathLike, book: str, round_name: str, note: str = "") -> Book
 
 
 def book_list(book: str) -> BookRun:
-    """The rounds of a book, void ones with their reason (``book list``)."""
+    """The rounds of a book, void ones with their reason (``book list``).
+
+    Returns
+    -------
+    BookRun
+        ``rounds``: every round, in booking order.
+    """
     from fundopt.models.book import open_book
 
     with open_book(book) as opened:
@@ -322,7 +381,19 @@ def book_list(book: str) -> BookRun:
 
 def book_show(round_name: str, book: str, outputs: Sequence[PathLike] = (),
               lang: str = "en") -> BookRun:
-    """One round: its facts and every commitment (``book show``); ``rows`` holds them."""
+    """One round: its facts and every commitment (``book show``).
+
+    Returns
+    -------
+    BookRun
+        ``rounds[0]``: the round; ``rows``: its commitments with every input column.
+        ``outputs`` are written as ``.json``, ``.csv`` or ``.xlsx``.
+
+    Raises
+    ------
+    InputError
+        No such book or round.
+    """
     from fundopt.models.book import open_book
 
     written = checked_outputs(outputs, book_files(book))
@@ -334,7 +405,14 @@ def book_show(round_name: str, book: str, outputs: Sequence[PathLike] = (),
 
 
 def book_void(round_name: str, book: str, reason: str) -> BookRun:
-    """Mark a round void with a reason; nothing is deleted (``book void``)."""
+    """Mark a round void with a reason; nothing is deleted (``book void``), and
+    ``solve(book=...)`` no longer counts it.
+
+    Raises
+    ------
+    InputError
+        An empty reason, no such book or round.
+    """
     from fundopt.models.book import open_book
 
     if not reason.strip():

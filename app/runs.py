@@ -146,6 +146,13 @@ class CheckRun:
 
         render_check(console or new_console(), self.inputs, self.built, lang, notes=self.notes)
 
+    def _repr_html_(self) -> str:
+        model = self.built.model
+        return (f"<p><b>checked</b> · {len(self.inputs.table.frame)} rows · "
+                f"{len(self.inputs.constraints)} constraints · model {model.num_cols} "
+                f"columns × {model.num_rows} rows · {len(self.notes) + len(self.built.warnings)}"
+                " warnings</p>")
+
 
 @dataclass(frozen=True)
 class ExplainRun(SolveRun):
@@ -266,6 +273,15 @@ class BookRun:
         if written and self.rows is not None:
             write_round(written, self.rounds[0], self.rows, lang)
         return written
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        from fundopt.reports.book import round_dict
+
+        rounds = pd.DataFrame([round_dict(r) for r in self.rounds])
+        rows = "" if self.rows is None else self.rows.to_html(max_rows=60)
+        return f"<p><b>{self.book}</b></p>" + rounds.to_html() + rows
 
     def show(self, console: Console | None = None, lang: str = "en") -> None:
         """Print what the ``book`` command prints."""
