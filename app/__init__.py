@@ -11,24 +11,45 @@ run values into words and files; this module only glues them, as ``cli.py`` did 
 
 from __future__ import annotations
 
-from fundopt.app.commands import (
-    EXPLAIN_DRAWS,
-    book_add,
-    book_list,
-    book_show,
-    book_void,
-    check,
-    compare,
-    explain,
-    solve,
-    stability,
-    sweep,
-)
-from fundopt.app.problem import Problem
-from fundopt.app.runs import BookRun, CheckRun, ExplainRun, SolveRun, StabilityRun
+from typing import TYPE_CHECKING, Any
+
+# public name → the module of this package that defines it, imported on first use: the
+# book commands need neither pandas' readers nor HiGHS
+_EXPORTS = {
+    **dict.fromkeys(("EXPLAIN_DRAWS", "check", "compare", "explain", "solve", "stability",
+                     "sweep"), "commands"),
+    **dict.fromkeys(("BookRun", "book_add", "book_list", "book_show", "book_void"), "book"),
+    "Problem": "problem",
+    **dict.fromkeys(("CheckRun", "ExplainRun", "SolveRun", "StabilityRun"), "runs"),
+}
 
 __all__ = [
     "EXPLAIN_DRAWS", "BookRun", "CheckRun", "ExplainRun", "Problem", "SolveRun",
     "StabilityRun", "book_add", "book_list", "book_show", "book_void", "check", "compare",
     "explain", "solve", "stability", "sweep",
 ]
+
+if TYPE_CHECKING:
+    from fundopt.app.book import BookRun, book_add, book_list, book_show, book_void
+    from fundopt.app.commands import (
+        EXPLAIN_DRAWS,
+        check,
+        compare,
+        explain,
+        solve,
+        stability,
+        sweep,
+    )
+    from fundopt.app.problem import Problem
+    from fundopt.app.runs import CheckRun, ExplainRun, SolveRun, StabilityRun
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'fundopt.app' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"fundopt.app.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

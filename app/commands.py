@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fundopt.app.runs import (
-    BookRun,
     CheckRun,
     ExplainRun,
     SolveRun,
@@ -330,97 +329,3 @@ def stability(table: TableLike, policy: PolicyLike = None, *, sheet: str | None 
     if run.ok:
         run.write(*written, lang=lang)
     return run
-
-
-def book_add(plan: PathLike, book: str, round_name: str, note: str = "") -> BookRun:
-    """Book a solve result as a round of the fund's book (``book add``).
-
-    Parameters
-    ----------
-    plan
-        A ``.json`` written by ``solve -o`` (or ``SolveRun.write``); its input files must
-        still match their recorded SHA-256.
-    book
-        An SQLite file path (created by the first add) or a ``postgresql://`` URL.
-    round_name, note
-        The round's name (used once) and free text kept with it.
-
-    Returns
-    -------
-    BookRun
-        ``rounds[0]``: the round as booked.
-
-    Raises
-    ------
-    InputError
-        A plan that is not optimal or feasible, changed inputs, a name already booked.
-    """
-    from fundopt.models.book import open_book
-    from fundopt.models.booking import round_from_plan
-
-    new = round_from_plan(Path(plan), round_name, note)
-    with open_book(book, create=True) as opened:
-        info = opened.add(new)
-    return BookRun("add", book, (info,))
-
-
-def book_list(book: str) -> BookRun:
-    """The rounds of a book, void ones with their reason (``book list``).
-
-    Returns
-    -------
-    BookRun
-        ``rounds``: every round, in booking order.
-    """
-    from fundopt.models.book import open_book
-
-    with open_book(book) as opened:
-        infos = opened.rounds()
-    return BookRun("list", book, tuple(infos))
-
-
-def book_show(round_name: str, book: str, outputs: Sequence[PathLike] = (),
-              lang: str = "en") -> BookRun:
-    """One round: its facts and every commitment (``book show``).
-
-    Returns
-    -------
-    BookRun
-        ``rounds[0]``: the round; ``rows``: its commitments with every input column.
-        ``outputs`` are written as ``.json``, ``.csv`` or ``.xlsx``.
-
-    Raises
-    ------
-    InputError
-        No such book or round.
-    """
-    from fundopt.models.book import open_book
-
-    written = checked_outputs(outputs, book_files(book))
-    with open_book(book) as opened:
-        info, rows = opened.round(round_name)
-    run = BookRun("show", book, (info,), rows)
-    run.write(*written, lang=lang)
-    return run
-
-
-def book_void(round_name: str, book: str, reason: str) -> BookRun:
-    """Mark a round void with a reason; nothing is deleted (``book void``), and
-    ``solve(book=...)`` no longer counts it.
-
-    Raises
-    ------
-    InputError
-        An empty reason, no such book or round.
-    """
-    from fundopt.models.book import open_book
-
-    if not reason.strip():
-        raise InputError("the reason is empty", column="--reason",
-                         expected="why the round is void", message_zh="作废原因为空",
-                         expected_zh="作废该轮次的原因")
-    with open_book(book) as opened:
-        info = opened.void(round_name, reason.strip())
-    return BookRun("void", book, (info,))
-
-

@@ -7,20 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fundopt.app.steps import book_files, new_console
-from fundopt.errors import InputError
-from fundopt.models.inputs import Inputs
+from fundopt.app.steps import new_console
 
 if TYPE_CHECKING:   # imported on use: start-up time
     import pandas as pd
     from rich.console import Console
 
     from fundopt.app.steps import PathLike
-    from fundopt.models.book import RoundInfo
     from fundopt.models.checks import DataWarning
+    from fundopt.models.inputs import Inputs
     from fundopt.optimizer.build import Built
     from fundopt.optimizer.result import Diagnosis, Result, Warning_
     from fundopt.optimizer.stability import Stability
+
 
 @dataclass(frozen=True)
 class SolveRun:
@@ -248,53 +247,3 @@ class StabilityRun:
     def _repr_html_(self) -> str:
         return f"<p><b>{self.status}</b> · {self.stability.draws} draws</p>" + \
             self.rows.to_html(max_rows=60)
-
-
-@dataclass(frozen=True)
-class BookRun:
-    """The outcome of a ``book`` command: the book's location, the round(s) it concerns
-    and, for :func:`book_show`, the round's commitments (``rows``)."""
-
-    action: str                                  # add, list, show or void
-    book: str
-    rounds: tuple[RoundInfo, ...]
-    rows: pd.DataFrame | None = None
-
-    def write(self, *paths: PathLike, lang: str = "en") -> list[Path]:
-        """:func:`book_show` only: write the round as ``.json``, ``.csv`` or ``.xlsx``."""
-        from fundopt.reports.book import write_round
-        from fundopt.reports.export import check_output_paths
-
-        written = [Path(p) for p in paths]
-        if written and (self.action != "show" or self.rows is None):
-            raise InputError("only book show writes files", column="--output",
-                             message_zh="只有 book show 可以写出文件")
-        check_output_paths(written, book_files(self.book))
-        if written and self.rows is not None:
-            write_round(written, self.rounds[0], self.rows, lang)
-        return written
-
-    def _repr_html_(self) -> str:
-        import pandas as pd
-
-        from fundopt.reports.book import round_dict
-
-        rounds = pd.DataFrame([round_dict(r) for r in self.rounds])
-        rows = "" if self.rows is None else self.rows.to_html(max_rows=60)
-        return f"<p><b>{self.book}</b></p>" + rounds.to_html() + rows
-
-    def show(self, console: Console | None = None, lang: str = "en") -> None:
-        """Print what the ``book`` command prints."""
-        from fundopt.reports import book as shown
-
-        console = console or new_console()
-        if self.action == "add":
-            shown.render_added(console, self.rounds[0], self.book, lang)
-        elif self.action == "void":
-            shown.render_voided(console, self.rounds[0], lang)
-        elif self.action == "list":
-            shown.render_rounds(console, self.book, self.rounds, lang)
-        elif self.rows is not None:
-            shown.render_round(console, self.rounds[0], self.rows, lang)
-
-

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fundopt.errors import InputError
-from fundopt.models.inputs import POLICY_DICT, Inputs, inputs_from
 
 if TYPE_CHECKING:   # imported on use: start-up time
     import pandas as pd
@@ -18,7 +17,7 @@ if TYPE_CHECKING:   # imported on use: start-up time
     from fundopt.models.checks import DataWarning
     from fundopt.models.domain import Table
     from fundopt.models.fund import FundView
-    from fundopt.models.inputs import PolicyTree
+    from fundopt.models.inputs import Inputs, PolicyTree
     from fundopt.optimizer.engines import Engine, Progress, WorkerLost
     from fundopt.optimizer.result import Warning_
 
@@ -60,6 +59,8 @@ def refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) 
 def inputs_of(table: TableLike, policy: PolicyLike, sheet: str | None) -> Inputs:
     import pandas as pd
 
+    from fundopt.models.inputs import inputs_from
+
     return inputs_from(table if isinstance(table, pd.DataFrame) else Path(table),
                        policy if policy is None or isinstance(policy, Mapping)
                        else Path(policy), sheet)
@@ -71,7 +72,7 @@ def base_policy(table: TableLike, policy: PolicyLike, sheet: str | None, file: A
     (for ``compare`` and ``sweep``: scenarios and sweep points vary these inputs)."""
     import pandas as pd
 
-    from fundopt.models.inputs import PolicyTree, load_base, policy_file
+    from fundopt.models.inputs import POLICY_DICT, PolicyTree, load_base, policy_file
     from fundopt.models.table import read_table, table_from_frame
     from fundopt.models.units import in_policy_unit
 
