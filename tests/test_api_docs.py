@@ -50,3 +50,18 @@ def test_api_md_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     for name in ("plan.json", "plan.xlsx", "plan.csv", "compare.json", "sweep.xlsx",
                  "stability.csv"):
         assert (tmp_path / "out" / name).stat().st_size > 0, name
+
+
+def test_readme_is_a_front_page() -> None:
+    """The README is a short user's guide (sqlite-utils' is 101 lines): the quick start as
+    the project's brief writes it, no link outside the repository, and a "More
+    documentation" section listing every page of docs/."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 400
+    assert "pip install -e . && fundopt solve inputs/2024.csv" in readme
+    assert "pip install -e '.[test]' && pytest" in readme
+    assert "../shared" not in readme
+    listed = readme.split("## More documentation", 1)[1]
+    missing = [page.name for page in sorted((ROOT / "docs").glob("*.md"))
+               if f"(docs/{page.name})" not in listed]
+    assert not missing, f"README, More documentation: no link to {', '.join(missing)}"
