@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from fundopt.messages import Message
+
 
 class SolveStatus(StrEnum):
     OPTIMAL = "optimal"
@@ -59,13 +61,24 @@ class Relaxation:
     from_value: float
     to_value: float
     key: str                     # the policy line as written, e.g. "region.河北.min_share"
+    id: str = ""                 # the constraint's id (``c7``, ``budget``, ``funded``)
 
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """Why a policy has no plan (SPEC §6).
+
+    ``relaxation`` is the suggested change; ``conflict`` names the constraints of an
+    irreducible conflicting set (their ids in ``conflict_ids``). ``reasons`` say, as data
+    (a catalog code and its values), what clashes and by how much; the words come from
+    ``reports.text`` where the diagnosis is written.
+    """
+
     relaxation: tuple[Relaxation, ...]
     conflict: tuple[str, ...]
     messages: tuple[str, ...] = ()   # plain reasons, e.g. a must row that cannot be funded
+    reasons: tuple[Message, ...] = ()
+    conflict_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
