@@ -311,8 +311,8 @@ def test_f175_moves_the_frontier_floor_to_its_threshold(tmp_path: Path) -> None:
     holds, 16 % does not), not 3.45 %; --relax applies it and a hair above does not hold."""
     text = (ROOT / "inputs/2024.toml").read_text(encoding="utf-8")
     policy = tmp_path / "f175.toml"
-    floor = '"前沿技术"]\nmin_share = 0.15'
-    policy.write_text(text.replace(floor, floor + "5"), encoding="utf-8")
+    head = '"前沿技术"]\nmin_share = '
+    policy.write_text(text.replace(head + "0.15", head + "0.175"), encoding="utf-8")
     inputs = load_inputs(ROOT / "inputs/2024.csv", policy)
     problem = Problem(inputs.table, inputs.policy, inputs.constraints)
     result = problem.solve()
