@@ -18,13 +18,13 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
+from fundopt.reports.diagnosis_text import diagnosis_lines
 from fundopt.reports.export import diagnosis_dict, json_ready, warning_dict, write_files
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import (
     binding_summary,
     constraint_name,
     label,
-    message_text,
     relaxation_text,
     status_text,
 )
@@ -234,7 +234,7 @@ def _diagnosis_text(prepared: Prepared, result: Result | None, lang: str) -> str
     if diagnosis.conflict:
         parts.append(label("conflict", lang) + ": "
                      + ", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
-    return "; ".join([*parts, *(message_text(m, lang) for m in diagnosis.messages)])
+    return "; ".join([*parts, *diagnosis_lines(diagnosis, lang)])
 
 
 def _scenario_name(name: str, lang: str) -> str:

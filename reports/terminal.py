@@ -27,6 +27,7 @@ from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, 
 from fundopt.models.inputs import Inputs
 from fundopt.optimizer.build import Built
 from fundopt.optimizer.result import ConstraintValue, Result, SolveStatus
+from fundopt.reports.diagnosis_text import reason_text
 from fundopt.reports.frames import (
     AMOUNT,
     GROUP_COLUMNS,
@@ -322,13 +323,20 @@ def _diagnosis_panel(result: Result, lang: str) -> Panel:
     assert diagnosis is not None
     parts: list[Text | Padding] = [Text.assemble(literal(message_text(m, lang)), style="bold")
                          for m in diagnosis.messages]
+    reasons = [reason_text(m, lang) for m in diagnosis.reasons]
+    if not diagnosis.conflict_ids:      # nothing conflicts but the must rows: say why first
+        parts += [Text.assemble(literal(line), style="bold") for line in reasons]
     if diagnosis.relaxation:
         parts.append(Text(label("relaxation", lang) + ":", style="bold"))
         parts += [Padding(literal(relaxation_text(r, lang)), (0, 0, 0, 2))
                   for r in diagnosis.relaxation]
     elif result.status is SolveStatus.INFEASIBLE and not diagnosis.messages:
         parts.append(Text(label("no_relaxation", lang)))
-    if diagnosis.conflict:
+    if diagnosis.conflict_ids and reasons:
+        # each rule with its limit and what clashes, a "*" rule once with its values
+        parts.append(Text(label("conflict", lang) + ":", style="bold"))
+        parts += [Padding(literal(line), (0, 0, 0, 2)) for line in reasons]
+    elif diagnosis.conflict:
         parts.append(Text(label("conflict", lang) + ":", style="bold"))
         parts += [Padding(literal(constraint_name(name, lang)), (0, 0, 0, 2))
                   for name in diagnosis.conflict]

@@ -11,8 +11,9 @@ from typing import Any
 
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
+from fundopt.reports.diagnosis_text import diagnosis_lines
 from fundopt.reports.findings import explanation_lines
-from fundopt.reports.labels import constraint_name, label, message_text, relaxation_text
+from fundopt.reports.labels import constraint_name, label, relaxation_text
 
 Row = tuple[list[Any], list[str | None], bool]
 NUMBER_FMT, SHARE_FMT = "#,##0.0###", "0.00%"
@@ -60,8 +61,7 @@ def _infeasible(result: Result, lang: str) -> list[Row]:
                         [relaxation_text(r, lang) for r in diagnosis.relaxation])
             + _text_block(label("conflict", lang),
                           [constraint_name(n, lang) for n in diagnosis.conflict])
-            + _text_block(label("messages", lang),
-                          [message_text(m, lang) for m in diagnosis.messages]))
+            + _text_block(label("messages", lang), diagnosis_lines(diagnosis, lang)))
 
 
 def _ranges(result: Result, lang: str) -> list[Row]:

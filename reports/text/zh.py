@@ -1,4 +1,22 @@
 """中文：每个消息代码的措辞（见 ``fundopt.reports.text``）。"""
 
 MESSAGES: dict[str, str] = {
+    # --- infeasibility diagnosis (issue 18)
+    "diagnosis.limit.min": "{name} ≥ {value}",
+    "diagnosis.limit.max": "{name} ≤ {value}",
+    "diagnosis.limit.rows": "{limit}（每项，共 {count} 项：{rows}）",
+    "diagnosis.sep": "，",
+    "diagnosis.budget": "{value} 预算",
+    "diagnosis.over_total": "{floors}：合计占{cap}的 {total}",
+    "diagnosis.over_cap": "{floors}：合计 {total}，超过 {cap}",
+    "diagnosis.under_total": "{caps}：合计至多 {total}，低于 {floor}",
+    "diagnosis.clash": "以下规则无法同时满足：{limits}",
+    "diagnosis.reach.min": "{limit}：在其余政策下最多只能达到 {reach}",
+    "diagnosis.reach.max": "{limit}：在其余政策下不能低于 {reach}",
+    "diagnosis.must_over_budget": (
+        "必投子基金 {ids} 的最低出资合计至少 {total} {unit}，超过预算 {budget} {unit}"),
+    "diagnosis.must_and_tickets": (
+        "即使放宽所有政策边界仍不可行：必投子基金 {ids}（至少 {total} {unit}）"
+        "与出资上下限相互冲突"),
+    "diagnosis.none": "（无）",
 }
