@@ -11,14 +11,15 @@ Two exact stages (SPEC §6, issue 18; docs/diagnosis.md):
    that suffices is never missed. The MILP minimises Σz and nothing else.
 2. **Smallest moves.** With that set fixed (the other lines hard), each moved line is
    brought to its *threshold*: the tightest value at which the policy still has a plan,
-   the other moved lines at their own suggested values. A linear line (amount, share,
+   the other moved lines at their own suggested values. With several lines in the set,
+   a first solve shares the change out (least total move, each relative to its bound)
+   as a start. A linear line (amount, share,
    count, sum, the budget's min_deploy, max_funded) is one solve that maximises (floor)
    or minimises (cap) its own activity with the line itself left out. An ``avg`` line's
    threshold is the best commitment-weighted average any plan reaches, a ratio; it is
    found exactly by Dinkelbach's method (each step minimises Σ (COL − λ)·x, one MILP; it
-   stops when no plan beats λ, finitely for a MILP). With several moved lines a first
-   solve shares the moves out (least relative move in total); the lines are then
-   tightened one after the other, each with the others at their current values, so every
+   stops when no plan beats λ, finitely for a MILP). The moved lines are tightened one
+   after the other, each with the others at their current values, so every
    suggested value is the threshold given the others: moved a little toward the value
    written, the policy has no plan.
 
@@ -89,10 +90,9 @@ def diagnose(problem: Problem) -> Diagnosis:
         return Diagnosis((), ("budget",), reasons=(_must_reason(problem),),
                          conflict_ids=("budget",))
     by_id = {line.id: line for line in problem.lines}
-    found = _smallest(problem, elastic, bounds, fewest, by_id)
+    found = _smallest(problem, elastic, bounds, by_id, fewest)
     if found is None:     # the solver's binaries hid a slack: every line that moved at all
-        found = _smallest(problem, elastic, bounds, _any_move(problem, elastic, bounds),
-                          by_id)
+        found = _smallest(problem, elastic, bounds, by_id, _any_move(problem, elastic, bounds))
     if found is None:
         return Diagnosis((), ("budget",), reasons=(_must_reason(problem),),
                          conflict_ids=("budget",))
@@ -180,14 +180,14 @@ def _any_move(problem: Problem, elastic: LinearModel, bounds: list[_Bound]) -> l
 
 
 def _smallest(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
-              moved: list[int], by_id: dict[str, Line]
+              by_id: dict[str, Line], moved: list[int]
               ) -> tuple[dict[int, float], np.ndarray] | None:
-    """Stage 2: each moved bound at its threshold given the others, in the line's own
-    units (the constraint's min/max), with a plan under them; None if the moved set
-    cannot make the policy feasible."""
+    """Stage 2: the ``moved`` bounds, each at its threshold given the others, in the
+    line's own units (the constraint's min/max), with a plan under them; None if moving
+    them cannot make the policy feasible."""
     values: dict[int, float | None] = dict.fromkeys(moved)
     if len(moved) > 1:
-        shared = _shared_moves(problem, elastic, bounds, moved, by_id)
+        shared = _shared_moves(problem, elastic, bounds, by_id, moved)
         if shared is None:
             return None
         values.update(shared)
@@ -202,14 +202,14 @@ def _smallest(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
 
 
 def _shared_moves(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
-                  moved: list[int], by_id: dict[str, Line]) -> dict[int, float] | None:
-    """With only ``moved`` free to move, the moves of least total relative size: a
-    starting point that shares the change out before each line is tightened."""
+                  by_id: dict[str, Line], moved: list[int]) -> dict[int, float] | None:
+    """With only ``moved`` free to move, the moves of least total relative size: a start
+    that shares the change out before each line is tightened to its threshold. The
+    bound → its value there (line units)."""
     cols, ns = problem.model.num_cols, len(bounds)
-    z = np.zeros(ns)
-    z[moved] = 1.0
+    z = cols + ns + np.arange(ns)
     lower, upper = elastic.col_lower.copy(), elastic.col_upper.copy()
-    lower[cols + ns:] = upper[cols + ns:] = z
+    lower[z] = upper[z] = np.isin(np.arange(ns), moved).astype(float)
     budget = problem.policy.budget
     weights = np.array([b.weight if by_id[b.key].measure is not Measure.AVG
                         else 1.0 / (budget * max(abs(_bound_of(by_id[b.key], b.side)), 1e-3))
