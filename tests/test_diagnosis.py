@@ -423,3 +423,122 @@ def test_the_json_keeps_the_keys_and_adds_ids_and_messages(tmp_path: Path) -> No
         assert diagnosis["conflict"] and diagnosis["messages"]
         assert all(isinstance(m, str) for m in diagnosis["messages"])
         assert math.isfinite(move["to"])
+
+
+def test_sweep_agrees_with_the_suggested_threshold(tmp_path: Path) -> None:
+    """`sweep` over the moved line: the suggested `to` is feasible, a point just before it
+    (toward the value written) is not — on the sample with 河北 ≥ 70 %."""
+    from typer.testing import CliRunner
+
+    from fundopt.cli import app
+
+    text = (ROOT / "inputs/2024.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "hb.toml"
+    policy.write_text(text.replace('[region."河北"]\nmin_share = 0.4\nmax_share = 0.6',
+                                   '[region."河北"]\nmin_share = 0.7\nmax_share = 0.8'),
+                      encoding="utf-8")
+    inputs = load_inputs(ROOT / "inputs/2024.csv", policy)
+    result = Problem(inputs.table, inputs.policy, inputs.constraints).solve()
+    assert result.diagnosis is not None
+    (move,) = result.diagnosis.relaxation
+    assert move.key == "region.河北.min_share" and move.to_value == pytest.approx(0.6)
+    out = tmp_path / "sweep.json"
+    got = CliRunner().invoke(app, [
+        "sweep", str(ROOT / "inputs/2024.csv"), "--policy", str(policy), "--param",
+        move.key, "--from", str(move.to_value + 1e-4), "--to", str(move.to_value),
+        "--steps", "2", "-o", str(out)])
+    assert got.exit_code == 0, got.output
+    points = json.loads(out.read_text(encoding="utf-8"))["points"]
+    assert [p["status"] for p in points] == ["infeasible", "optimal"]
+
+
+# --- the words: both catalogs, every reason ------------------------------------------------
+
+
+def test_both_catalogs_hold_the_same_codes_and_placeholders() -> None:
+    import string
+
+    from fundopt.reports.text import en, zh
+
+    def fields(template: str) -> set[str]:
+        return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+    assert en.MESSAGES.keys() == zh.MESSAGES.keys()
+    for code, template in en.MESSAGES.items():
+        assert fields(template) == fields(zh.MESSAGES[code]), code
+
+
+def _reasons(table: Path, policy: Path | None = None) -> Diagnosis:
+    inputs = load_inputs(table, policy)
+    result = Problem(inputs.table, inputs.policy, inputs.constraints).solve()
+    assert result.diagnosis is not None
+    return result.diagnosis
+
+
+def test_floors_over_the_budget_are_summed_in_both_languages(tmp_path: Path) -> None:
+    from fundopt.reports.diagnosis_text import diagnosis_lines
+
+    text = (ROOT / "inputs/2024.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "hb.toml"
+    policy.write_text(text.replace('[region."河北"]\nmin_share = 0.4\nmax_share = 0.6',
+                                   '[region."河北"]\nmin_share = 0.7\nmax_share = 0.8'),
+                      encoding="utf-8")
+    diagnosis = _reasons(ROOT / "inputs/2024.csv", policy)
+    assert diagnosis.reasons[0].code == "diagnosis.over_total"
+    en, zh = diagnosis_lines(diagnosis, "en"), diagnosis_lines(diagnosis, "zh")
+    assert en[0] == ("region 天津 share ≥ 40%, region 河北 share ≥ 70%: together 110% of "
+                     "the 40 亿元 budget")
+    assert zh[0] == "地区 天津 占比 ≥ 40%，地区 河北 占比 ≥ 70%：合计占 40 亿元预算的 110%"
+    assert en[1] == "region 河北 share ≥ 70%: with the rest of the policy it reaches at most 60%"
+    assert zh[1] == "地区 河北 占比 ≥ 70%：在其余政策下最多只能达到 60%"
+
+
+def test_caps_under_min_deploy_are_summed(tmp_path: Path) -> None:
+    from fundopt.reports.diagnosis_text import diagnosis_lines
+
+    text = (ROOT / "inputs/2024.toml").read_text(encoding="utf-8")
+    policy = tmp_path / "caps.toml"
+    policy.write_text(text.replace('[region."天津"]\nmin_share = 0.4\nmax_share = 0.6',
+                                   '[region."天津"]\nmax_share = 0.4')
+                      .replace('[region."河北"]\nmin_share = 0.4\nmax_share = 0.6',
+                               '[region."河北"]\nmax_share = 0.45'), encoding="utf-8")
+    diagnosis = _reasons(ROOT / "inputs/2024.csv", policy)
+    assert diagnosis.reasons[0].code == "diagnosis.under_total", diagnosis
+    (line,) = [t for t in diagnosis_lines(diagnosis, "en") if "together" in t]
+    assert line == ("region 天津 share ≤ 40%, region 河北 share ≤ 45%: together at most 85%, "
+                    "less than min_deploy ≥ 90%")
+    assert any("合计至多 85%，低于" in t for t in diagnosis_lines(diagnosis, "zh"))
+
+
+def test_per_row_lines_appear_once_as_their_rule(tmp_path: Path) -> None:
+    """A cap per sub-fund (``where = { id = "*" }``) below what the floors need: the
+    conflict names the rule once, with the sub-funds listed."""
+    from fundopt.reports.diagnosis_text import diagnosis_lines
+
+    rows = ["id,name,region,category,max_ticket,score"] + [
+        f"P{i},p{i},天津,A,5,{10 - i}" for i in range(6)]
+    (tmp_path / "p.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "p.toml").write_text(
+        'budget = 10\nmin_deploy = 0.9\n[objective]\nmaximize = "score"\n'
+        '[[constraints]]\nname = "per fund"\nwhere = { id = "*" }\nmeasure = "amount"\n'
+        'max = 1\n', encoding="utf-8")
+    diagnosis = _reasons(tmp_path / "p.csv")
+    assert len(diagnosis.conflict) == 7            # the budget and six per-fund caps
+    (first, *_) = diagnosis_lines(diagnosis, "en")
+    assert first.count("per fund") == 1, first
+    assert "for each of 6: P0, P1, P2, P3, P4, P5" in first
+    assert "共 6 项：P0, P1, P2, P3, P4, P5" in diagnosis_lines(diagnosis, "zh")[0]
+
+
+def test_must_rows_over_the_budget_are_a_reason_in_both_languages(tmp_path: Path) -> None:
+    from fundopt.reports.diagnosis_text import diagnosis_lines
+
+    (tmp_path / "m.csv").write_text(
+        "id,name,region,category,max_ticket,min_ticket,score,status\n"
+        "A,a,天津,k,4,2,5,must\nB,b,河北,k,4,1.5,4,must\nC,c,河北,k,4,1,3,\n",
+        encoding="utf-8")
+    (tmp_path / "m.toml").write_text("budget = 3\n", encoding="utf-8")
+    diagnosis = _reasons(tmp_path / "m.csv")
+    (en,), (zh,) = diagnosis_lines(diagnosis, "en"), diagnosis_lines(diagnosis, "zh")
+    assert "A, B" in en and "3.5" in en and "budget of 3" in en
+    assert zh == "必投子基金 A, B 的最低出资合计至少 3.5 亿元，超过预算 3 亿元"
