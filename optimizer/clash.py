@@ -69,8 +69,8 @@ def _side(line: Line, amounts: np.ndarray, budget: float,
             return side
     if line.min is None or line.max is None:
         return "min" if line.max is None else "max"
-    side = slack_and_side(line, measure(line, amounts, budget))[1]
-    return side or "max"
+    pressed = slack_and_side(line, measure(line, amounts, budget))[1]
+    return pressed or "max"
 
 
 def _limits(lines: list[Line], sides: dict[str, str]) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -48,7 +49,7 @@ class Line:
 
 @dataclass
 class Instance:
-    rows: list[dict[str, object]]
+    rows: list[dict[str, Any]]
     budget: float
     min_deploy: float
     min_ticket: float
@@ -62,7 +63,7 @@ class Instance:
         return len(self.rows)
 
     def column(self, name: str) -> np.ndarray:
-        return np.array([float(r[name]) for r in self.rows])  # type: ignore[arg-type]
+        return np.array([float(r[name]) for r in self.rows])
 
     def tickets(self) -> tuple[np.ndarray, np.ndarray]:
         """l_i and u_i (SPEC §4, §7: rounded to the step, up and down)."""
@@ -78,7 +79,7 @@ class Instance:
 def random_instance(seed: int) -> Instance:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(8, 15))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(n):
         rows.append({
             "id": f"S{i:02d}", "name": f"fund {i}", "region": REGIONS[i % 2],
@@ -90,7 +91,7 @@ def random_instance(seed: int) -> Instance:
             "call": round(float(rng.uniform(0, 1)), 2),
             "status": "",
         })
-    total = sum(float(r["max_ticket"]) for r in rows)  # type: ignore[arg-type]
+    total = sum(float(r["max_ticket"]) for r in rows)
     inst = Instance(rows, budget=round(total * float(rng.uniform(0.3, 0.6)), 1),
                     min_deploy=float(rng.choice([0.0, 0.8, 0.95])), min_ticket=0.3,
                     step=None if rng.random() < 0.5 else 0.05,
@@ -180,7 +181,7 @@ def _base(inst: Instance) -> tuple[list[LinearConstraint], Bounds, np.ndarray, i
     budget = np.zeros(width)
     budget[:n] = 1.0
     rows.append(LinearConstraint(budget, -np.inf, inst.budget))
-    if nk:
+    if inst.step:
         steps = np.zeros((n, width))
         steps[:, :n] = np.eye(n)
         steps[:, 2 * n:] = -inst.step * np.eye(n)
@@ -263,7 +264,8 @@ def back_toward(inst: Instance, key: str, side: str, to: float, written: float) 
 
 
 def infeasible_instances(count: int) -> list[tuple[int, Instance]]:
-    found, seed = [], 0
+    found: list[tuple[int, Instance]] = []
+    seed = 0
     while len(found) < count:
         inst = random_instance(seed)
         if not feasible(inst, {}):
