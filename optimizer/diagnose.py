@@ -104,7 +104,9 @@ def diagnose(problem: Problem) -> Diagnosis:
     moved = {bounds[k].key for k in values}
     rank = {line.id: 3 if line.id == "budget" else 2 if line.id in moved
             else int(_at_limit(line, amounts, budget)) for line in problem.lines}
-    conflict = _conflict(problem, rank)
+    # a line whose move alone helps is in every conflicting set
+    needed = {bounds[k].key for k in values} if len(values) == 1 else set()
+    conflict = _conflict(problem, rank, amounts, needed)
     lines = [by_id[key] for key in conflict]
     reasons = clash_reasons(problem, lines, amounts, relaxation)
     return Diagnosis(relaxation=relaxation, conflict=tuple(ln.label for ln in lines),
@@ -373,15 +375,20 @@ def _rows_of(model: LinearModel) -> dict[str, list[int]]:
     return rows
 
 
-def _continuous_steps(model: LinearModel) -> LinearModel:
-    """``model`` with its whole-step columns (after x and the binaries) made continuous."""
+def _relaxations(model: LinearModel) -> list[tuple[LinearModel, str]]:
+    """Weaker models to run a deletion filter on, weakest first: the LP (no whole
+    numbers at all), then whole steps made continuous (``amount_step``)."""
+    found = []
+    if model.is_mip:
+        found.append((replace(model, integer=np.zeros_like(model.integer)), "relaxed"))
     steps = np.arange(model.num_cols) >= model.n + len(model.binary_rows)
-    if not (model.integer & steps).any():
-        return model
-    return replace(model, integer=model.integer & ~steps)
+    if (model.integer & steps).any():
+        found.append((replace(model, integer=model.integer & ~steps), "continuous"))
+    return found
 
 
-def _conflict(problem: Problem, rank: dict[str, int]) -> tuple[str, ...]:
+def _conflict(problem: Problem, rank: dict[str, int], plan: np.ndarray,
+              needed: set[str]) -> tuple[str, ...]:
     """The ids of an irreducible conflicting set: a deletion filter over the policy
     lines, dropping them in blocks, lowest rank first.
 
@@ -391,27 +398,46 @@ def _conflict(problem: Problem, rank: dict[str, int]) -> tuple[str, ...]:
     lines that can all go while the rest stays infeasible goes in one solve, a block
     that cannot is halved. Every line kept was tested alone, so the set is irreducible.
 
-    The tests run with whole steps relaxed when that model is infeasible too (what it
-    cannot hold, the stepped model cannot either); each line kept is then tested once
-    more on the model as built.
+    The filter runs on the weakest model that is infeasible too — the LP without whole
+    numbers, else with whole steps made continuous: what it cannot hold, the model as
+    built cannot either, and its solves are much faster. Each line kept is then tested
+    once more on the model as built, unless it is in ``needed`` (a line whose move alone
+    makes the policy feasible is in every conflicting set). A test whose answer a known
+    plan gives (the relaxed ``plan`` of stage 2, or a plan an earlier test on the model
+    as built found) is not solved: the plan keeps every line not dropped.
     """
     lines = problem.lines
     rows_of = _rows_of(problem.model)
     dropped: set[str] = set()
+    budget = problem.policy.budget
+    plans = [plan]
+
+    def holds(amounts: np.ndarray, kept: list[Line]) -> bool:
+        return all(_keeps(line, amounts, budget) for line in kept)
 
     def infeasible_without(block: list[str], model: LinearModel, role: str) -> bool:
-        rows = [r for key in dropped.union(block) for r in rows_of.get(key, [])]
+        gone = dropped.union(block)
+        kept = [line for line in lines if line.id not in gone]
+        if any(holds(known, kept) for known in plans):
+            return False
+        rows = [r for key in gone for r in rows_of.get(key, [])]
         lower, upper = model.row_lower.copy(), model.row_upper.copy()
         lower[rows], upper[rows] = -INF, INF
         feasibility = replace(model, cost=np.zeros_like(model.cost), row_lower=lower,
                               row_upper=upper)
-        outcome = problem.run(feasibility, role=role, gap=1.0)
+        if model.is_mip or problem.options.solver != "highs":
+            outcome = problem.run(feasibility, role=role, gap=1.0)
+        else:   # an LP with moved row bounds: from the last basis, a few dual pivots
+            outcome = problem.held(role).solve(feasibility, 1.0, warm=True)
+        if outcome.values is not None and model is problem.model:
+            plans.append(clean(outcome.values, model.n))
         return outcome.status is SolveStatus.INFEASIBLE
 
     model, role = problem.model, "main"
-    continuous = _continuous_steps(model)
-    if continuous is not model and infeasible_without([], continuous, "continuous"):
-        model, role = continuous, "continuous"
+    for weaker, name in _relaxations(model):
+        if infeasible_without([], weaker, name):
+            model, role = weaker, name
+            break
 
     def filter_block(block: list[str]) -> None:
         if infeasible_without(block, model, role):
@@ -425,9 +451,21 @@ def _conflict(problem: Problem, rank: dict[str, int]) -> tuple[str, ...]:
         filter_block([ln.id for ln in lines if rank[ln.id] == level])
     if model is not problem.model:
         for line in lines:
-            if line.id not in dropped and infeasible_without([line.id], problem.model, "main"):
+            if line.id not in dropped and line.id not in needed \
+                    and infeasible_without([line.id], problem.model, "main"):
                 dropped.add(line.id)
     return tuple(ln.id for ln in lines if ln.id not in dropped)
+
+
+def _keeps(line: Line, amounts: np.ndarray, budget: float) -> bool:
+    """Whether a plan keeps ``line`` (to the solver's tolerance; an avg over nothing
+    funded holds)."""
+    value = measure(line, amounts, budget)
+    if math.isnan(value):
+        return True
+    tol = 1e-6 * max(1.0, abs(value))
+    return ((line.min is None or value >= line.min - tol)
+            and (line.max is None or value <= line.max + tol))
 
 
 def _must_reason(problem: Problem) -> Message:

@@ -193,11 +193,14 @@ def _base(inst: Instance) -> tuple[list[LinearConstraint], Bounds, np.ndarray, i
     return rows, Bounds(np.zeros(width), upper), integrality, width
 
 
-def feasible(inst: Instance, bounds: dict[str, float]) -> bool:
+def feasible(inst: Instance, bounds: dict[str, float], keep: set[str] | None = None) -> bool:
     """Whether the policy has a plan with each line at ``bounds`` (key → value as written;
-    lines not named stay as written)."""
+    lines not named stay as written); with ``keep``, only the lines of those keys (and
+    the budget, the tickets) hold."""
     rows, box, integrality, width = _base(inst)
     for line in inst.lines:
+        if keep is not None and line.key not in keep:
+            continue
         bound = bounds.get(line.key, line.bound)
         if line.key == "min_deploy" and line.key in bounds:
             bound = bounds[line.key] * inst.budget
@@ -290,7 +293,16 @@ def test_fewest_lines_and_each_at_its_threshold(seed: int, inst: Instance,
         if back == r.from_value:
             continue
         assert not feasible(inst, {**applied, key: back}), (key, r, back)
-    # --relax solves under the same changes, and the conflict cannot hold together
+    # the conflict cannot hold together and, with the budget in it, any one line dropped
+    # lets the rest hold (the reference keeps the budget's cap always)
+    keys = {c.id: set(c.keys) for c in problem.constraints}
+    conflict = set().union(*(keys[i] for i in diagnosis.conflict_ids))
+    assert not feasible(inst, {}, conflict), diagnosis.conflict
+    if "budget" in diagnosis.conflict_ids:
+        for i in diagnosis.conflict_ids:
+            if i != "budget":
+                assert feasible(inst, {}, conflict - keys[i]), (i, diagnosis.conflict)
+    # --relax solves under the same changes
     relaxed = solve_relaxed(problem, problem.solve())
     assert relaxed.is_ok, diagnosis
     assert diagnosis.conflict and len(diagnosis.conflict) == len(diagnosis.conflict_ids)
