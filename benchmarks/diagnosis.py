@@ -5,7 +5,8 @@ solve of the same model, in one run.
 
 For each instance (the 2024 sample, generated MILPs of ``--sizes`` rows) a policy line is
 tightened until the policy has no plan: the sample's 前沿技术 floor to 17.5 % (f175), a
-generated MILP's 河北 floor to 65 % (天津 ≥ 40 %). Each repeat builds a fresh ``Problem``
+generated MILP's 河北 floor to 65 % (天津 ≥ 40 %), or its avg(risk) cap from 0.5 to 0.1
+(with the per-district counts of ``[district."*"]``). Each repeat builds a fresh ``Problem``
 per side, in the same process, and times
 
 - the feasible solve: ``Problem.solve()`` of the policy as written (plan, duals, report);
@@ -130,6 +131,9 @@ def section(sizes: list[int], repeat: int) -> list[str]:
                                folder / f"tight-{n}.toml")
             timings.append(measure(f"MILP {n:,} rows, 河北 ≥ 65 %", csv, policy, tight,
                                    TARGET["milp"], repeat))
+            risky = _tightened(policy, "max = 0.5", "max = 0.1", folder / f"risk-{n}.toml")
+            timings.append(measure(f"MILP {n:,} rows, portfolio risk ≤ 0.1", csv, policy,
+                                   risky, TARGET["milp"], repeat))
     lines = ["## Diagnosis of an infeasible policy", "",
              "`python benchmarks/diagnosis.py`: the whole diagnosis (fewest lines, each line's "
              "threshold, the conflict and its numbers) of a policy tightened until it has no "

@@ -586,14 +586,6 @@ MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^must-fund sub-fund (?P<id>.+) cannot be funded: its minimum ticket "
                 r"(?P<low>\S+) exceeds its cap (?P<cap>\S+) \((?P<key>[^)]*)\)$"),
      "必投子基金 {id} 无法获得出资：最低出资 {low} 超过其上限 {cap}（{key}）"),
-    (re.compile(r"^the must-fund sub-funds (?P<ids>.+) need at least (?P<total>\S+) "
-                r"(?P<unit>\S*) ?in all \(their minimum tickets\), more than the budget of "
-                r"(?P<budget>\S+) (?P<unit2>\S*)$"),
-     "必投子基金 {ids} 的最低出资合计至少 {total} {unit}，超过预算 {budget} {unit2}"),
-    (re.compile(r"^the policy stays infeasible even with every policy bound relaxed: the "
-                r"must-fund sub-funds (?P<ids>.+) \(at least (?P<total>\S+) (?P<unit>[^)]*)\)"
-                r" and the ticket bounds conflict$"),
-     "即使放宽所有政策边界仍不可行：必投子基金 {ids}（至少 {total} {unit}）与出资上下限相互冲突"),
 )
 
 

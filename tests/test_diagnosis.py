@@ -556,3 +556,16 @@ def test_must_rows_over_the_budget_are_a_reason_in_both_languages(tmp_path: Path
     (en,), (zh,) = diagnosis_lines(diagnosis, "en"), diagnosis_lines(diagnosis, "zh")
     assert "A, B" in en and "3.5" in en and "budget of 3" in en
     assert zh == "必投子基金 A, B 的最低出资合计至少 3.5 亿元，超过预算 3 亿元"
+
+
+def test_must_rows_against_the_tickets_read_in_both_languages() -> None:
+    from fundopt.messages import Message
+    from fundopt.reports.diagnosis_text import reason_text
+
+    values = {"ids": [], "total": 0.0, "budget": 3.0, "unit": "亿元"}
+    message = Message("diagnosis.must_and_tickets", values)
+    assert reason_text(message, "en") == (
+        "the policy stays infeasible even with every policy bound relaxed: the must-fund "
+        "sub-funds (none) (at least 0 亿元) and the ticket bounds conflict")
+    assert reason_text(message, "zh") == (
+        "即使放宽所有政策边界仍不可行：必投子基金 （无）（至少 0 亿元）与出资上下限相互冲突")
