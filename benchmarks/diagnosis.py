@@ -139,7 +139,9 @@ def section(sizes: list[int], repeat: int) -> list[str]:
              "threshold, the conflict and its numbers) of a policy tightened until it has no "
              "plan, against a feasible solve (plan, duals, report) of the same model as "
              f"written. A fresh `Problem` each time, medians of {repeat} runs in one process; "
-             "`solves` counts the HiGHS runs of the infeasible solve and its diagnosis.", "",
+             "`solves` counts the HiGHS runs of the infeasible solve and its diagnosis. "
+             "The times of one run are only compared with each other (the ratio): the "
+             "machine may be busy.", "",
              "| instance | feasible solve ms | diagnosis ms | ratio | target | solves | "
              "suggested change |", "|---|---|---|---|---|---|---|"]
     for t in timings:
