@@ -8,6 +8,7 @@ why, in numbers: ``region 天津 share ≥ 40%, region 河北 share ≥ 70%: tog
   together ask for more than a cap over all of them (the budget, a region's cap);
 - ``diagnosis.under_total``: caps whose selections cover a floor's and that together allow
   less than the floor (the regions' caps against ``min_deploy``);
+- ``diagnosis.alone``: a single line that no plan can keep (tickets, ``must`` rows);
 - otherwise ``diagnosis.clash``: every line of the set with its limit, and for each line the
   suggestion moves, ``diagnosis.reach``: how far it can go with the rest of the policy (its
   threshold, the suggested value).
@@ -49,8 +50,13 @@ def clash_reasons(problem: Problem, lines: list[Line], amounts: np.ndarray,
     sides = {line.id: _side(line, amounts, problem.policy.budget, moved) for line in lines}
     unit = problem.policy.unit
     total = _over_total(problem, lines, sides) or _under_total(problem, lines, sides)
-    reasons = [total] if total is not None else [
-        Message("diagnosis.clash", {"limits": _limits(lines, sides), "unit": unit})]
+    if total is not None:
+        reasons = [total]
+    elif len(lines) == 1:     # no plan keeps this one line, whatever the others say
+        reasons = [Message("diagnosis.alone", {
+            "limit": _limit(lines, sides[lines[0].id]), "unit": unit})]
+    else:
+        reasons = [Message("diagnosis.clash", {"limits": _limits(lines, sides), "unit": unit})]
     for line in lines:
         for side in ("min", "max"):
             r = moved.get((line.id, side))

@@ -50,6 +50,8 @@ def reason_text(message: Message, lang: str) -> str:
                  else _amount(v["total"], unit))
         return say(code, lang, caps=_limits(v["caps"], unit, lang), total=total,
                    floor=limit_text(v["floor"], unit, lang))
+    if code == "diagnosis.alone":
+        return say(code, lang, limit=limit_text(v["limit"], unit, lang))
     if code == "diagnosis.clash":
         return say(code, lang, limits=_limits(v["limits"], unit, lang))
     if code == "diagnosis.reach":

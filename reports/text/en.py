@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "diagnosis.over_cap": "{floors}: together {total}, more than {cap}",
     "diagnosis.under_total": "{caps}: together at most {total}, less than {floor}",
     "diagnosis.clash": "these rules cannot all hold: {limits}",
+    "diagnosis.alone": "{limit}: no plan can meet this rule alone (tickets, must-fund rows)",
     "diagnosis.reach.min": "{limit}: with the rest of the policy it reaches at most {reach}",
     "diagnosis.reach.max": "{limit}: with the rest of the policy it cannot go below {reach}",
     "diagnosis.must_over_budget": (

@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "diagnosis.over_cap": "{floors}：合计 {total}，超过 {cap}",
     "diagnosis.under_total": "{caps}：合计至多 {total}，低于 {floor}",
     "diagnosis.clash": "以下规则无法同时满足：{limits}",
+    "diagnosis.alone": "{limit}：仅此一条规则就无法满足（出资上下限、必投子基金）",
     "diagnosis.reach.min": "{limit}：在其余政策下最多只能达到 {reach}",
     "diagnosis.reach.max": "{limit}：在其余政策下不能低于 {reach}",
     "diagnosis.must_over_budget": (
