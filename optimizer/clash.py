@@ -32,7 +32,7 @@ from fundopt.messages import Message
 from fundopt.models.domain import Measure
 from fundopt.optimizer.fund import share_base
 from fundopt.optimizer.report import Line, measure, slack_and_side
-from fundopt.optimizer.result import Relaxation
+from fundopt.optimizer.result import ConflictRule, Relaxation
 
 if TYPE_CHECKING:
     from fundopt.optimizer.problem import Problem
@@ -79,13 +79,38 @@ def _side(line: Line, amounts: np.ndarray, budget: float,
     return pressed or "max"
 
 
+def conflict_rules(lines: list[Line]) -> tuple[ConflictRule, ...]:
+    """The conflicting ``lines`` by rule: a line of its own, or the lines of one ``"*"``
+    rule once, with the values ``"*"`` took (the sub-funds, districts … involved)."""
+    groups: dict[object, list[Line]] = {}
+    for line in lines:
+        c = line.constraint
+        groups.setdefault(c.rule if _starred(line) else c.id, []).append(line)
+    found = []
+    for group in groups.values():
+        c = group[0].constraint
+        rule = c.rule.origin or (c.keys[0] if c.min is not None else c.keys[1])
+        rows = tuple(_row(ln) for ln in group) if _starred(group[0]) else ()
+        found.append(ConflictRule(rule=rule, label=group[0].label, id=c.id,
+                                  ids=tuple(ln.id for ln in group), rows=rows))
+    return tuple(found)
+
+
+def _starred(line: Line) -> bool:
+    return any(values == ("*",) for _, values in line.constraint.rule.where)
+
+
+def _row(line: Line) -> str:
+    """The values ``"*"`` took for one line of a ``"*"`` rule."""
+    starred = [col for col, vals in line.constraint.rule.where if vals == ("*",)]
+    return " ".join(v for col, vals in line.constraint.where if col in starred for v in vals)
+
+
 def _limits(lines: list[Line], sides: dict[str, str]) -> list[dict[str, Any]]:
     """One limit per line, the lines of one ``"*"`` rule (same side) as one."""
     groups: dict[tuple[object, str], list[Line]] = {}
     for line in lines:
-        c = line.constraint
-        starred = any(values == ("*",) for _, values in c.rule.where)
-        key = (c.rule if starred else c.id, sides[line.id])
+        key = (line.constraint.rule if _starred(line) else line.id, sides[line.id])
         groups.setdefault(key, []).append(line)
     return [_limit(group, side) for (_, side), group in groups.items()]
 
@@ -102,10 +127,8 @@ def _limit(group: list[Line], side: str) -> dict[str, Any]:
                                                    and c.measure is Measure.AMOUNT),
     }
     if len(group) > 1:
-        starred = [col for col, vals in c.rule.where if vals == ("*",)]
         found["ids"] = [ln.id for ln in group]
-        found["rows"] = [" ".join(v for col, vals in ln.constraint.where if col in starred
-                                  for v in vals) for ln in group]
+        found["rows"] = [_row(ln) for ln in group]
         found["labels"] = [ln.label for ln in group]
         if len(set(values)) > 1:
             found["values"] = values

@@ -40,7 +40,7 @@ import numpy as np
 from fundopt.messages import Message
 from fundopt.models.domain import ID, Measure, Sense
 from fundopt.optimizer.amounts import clean
-from fundopt.optimizer.clash import clash_reasons
+from fundopt.optimizer.clash import clash_reasons, conflict_rules
 from fundopt.optimizer.fund import row_offset
 from fundopt.optimizer.matrix import (
     INF,
@@ -85,17 +85,17 @@ def diagnose(problem: Problem) -> Diagnosis:
     hard = {c.id: c.hard for c in built.constraints}
     bounds = _relaxable_bounds(model, hard)
     elastic = _elastic(model, bounds)
-    fewest = _fewest(problem, elastic, bounds)
-    if fewest is None:
-        return Diagnosis((), ("budget",), reasons=(_must_reason(problem),),
-                         conflict_ids=("budget",))
+    stage1 = _fewest(problem, elastic, bounds)
     by_id = {line.id: line for line in problem.lines}
-    found = _smallest(problem, elastic, bounds, by_id, fewest)
+    if stage1 is None:
+        return _must_only(problem, by_id)
+    fewest, start = stage1
+    found = _smallest(problem, elastic, bounds, by_id, fewest, start)
     if found is None:     # the solver's binaries hid a slack: every line that moved at all
-        found = _smallest(problem, elastic, bounds, by_id, _any_move(problem, elastic, bounds))
+        found = _smallest(problem, elastic, bounds, by_id,
+                          _any_move(problem, elastic, bounds), start)
     if found is None:
-        return Diagnosis((), ("budget",), reasons=(_must_reason(problem),),
-                         conflict_ids=("budget",))
+        return _must_only(problem, by_id)
     values, amounts = found
     relaxation = tuple(_relaxation(by_id[bounds[k].key], bounds[k].side, v)
                        for k, v in values.items())
@@ -110,7 +110,15 @@ def diagnose(problem: Problem) -> Diagnosis:
     lines = [by_id[key] for key in conflict]
     reasons = clash_reasons(problem, lines, amounts, relaxation)
     return Diagnosis(relaxation=relaxation, conflict=tuple(ln.label for ln in lines),
-                     reasons=reasons, conflict_ids=conflict)
+                     reasons=reasons, conflict_ids=conflict,
+                     conflict_rules=conflict_rules(lines))
+
+
+def _must_only(problem: Problem, by_id: dict[str, Line]) -> Diagnosis:
+    """No move of the policy lines helps: the must-fund rows against the budget."""
+    return Diagnosis((), ("budget",), reasons=(_must_reason(problem),),
+                     conflict_ids=("budget",),
+                     conflict_rules=conflict_rules([by_id[k] for k in ("budget",) if k in by_id]))
 
 
 # --- stage 1: the fewest lines --------------------------------------------------------
@@ -157,14 +165,16 @@ def _elastic(model: LinearModel, bounds: list[_Bound]) -> LinearModel:
         model.tags + (RowTag(RowKind.LINK, "elastic"),) * ns)
 
 
-def _fewest(problem: Problem, elastic: LinearModel, bounds: list[_Bound]) -> list[int] | None:
+def _fewest(problem: Problem, elastic: LinearModel, bounds: list[_Bound]
+            ) -> tuple[list[int], np.ndarray] | None:
     """Stage 1: the bounds (indices into ``bounds``) of a smallest set of lines whose
-    moves make the policy feasible; None if no move of the policy lines does."""
+    moves make the policy feasible, and the elastic model's solution (a known feasible
+    point for stage 2); None if no move of the policy lines does."""
     found = problem.run(elastic, role="elastic")
     if found.values is None:
         return None
     z = found.values[problem.model.num_cols + len(bounds):]
-    return [k for k in range(len(bounds)) if z[k] > 0.5]
+    return [k for k in range(len(bounds)) if z[k] > 0.5], found.values
 
 
 def _any_move(problem: Problem, elastic: LinearModel, bounds: list[_Bound]) -> list[int]:
@@ -182,32 +192,40 @@ def _any_move(problem: Problem, elastic: LinearModel, bounds: list[_Bound]) -> l
 
 
 def _smallest(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
-              by_id: dict[str, Line], moved: list[int]
+              by_id: dict[str, Line], moved: list[int], start: np.ndarray
               ) -> tuple[dict[int, float], np.ndarray] | None:
     """Stage 2: the ``moved`` bounds, each at its threshold given the others, in the
     line's own units (the constraint's min/max), with a plan under them; None if moving
-    them cannot make the policy feasible."""
+    them cannot make the policy feasible.
+
+    ``start`` (the elastic model's solution of stage 1) and then each solve's solution
+    are feasible points of the next solve: each MILP starts with them as its incumbent.
+    """
     values: dict[int, float | None] = dict.fromkeys(moved)
     if len(moved) > 1:
-        shared = _shared_moves(problem, elastic, bounds, by_id, moved)
+        shared = _shared_moves(problem, elastic, bounds, by_id, moved, start)
         if shared is None:
             return None
-        values.update(shared)
+        values.update(shared[0])
+        start = shared[1]
     amounts = None
+    columns = start[: problem.model.num_cols]
     for k in moved:
-        found = _threshold(problem, bounds, values, k, by_id[bounds[k].key])
+        found = _threshold(problem, bounds, values, k, by_id[bounds[k].key], columns)
         if found is None:
             return None
         values[k], amounts = _shown(by_id[bounds[k].key], bounds[k].side, found[0]), found[1]
+        columns = found[2]
     assert amounts is not None
     return {k: v for k, v in values.items() if v is not None}, amounts
 
 
 def _shared_moves(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
-                  by_id: dict[str, Line], moved: list[int]) -> dict[int, float] | None:
+                  by_id: dict[str, Line], moved: list[int], start: np.ndarray
+                  ) -> tuple[dict[int, float], np.ndarray] | None:
     """With only ``moved`` free to move, the moves of least total relative size: a start
     that shares the change out before each line is tightened to its threshold. The
-    bound → its value there (line units)."""
+    bound → its value there (line units), and the solution."""
     cols, ns = problem.model.num_cols, len(bounds)
     z = cols + ns + np.arange(ns)
     lower, upper = elastic.col_lower.copy(), elastic.col_upper.copy()
@@ -218,7 +236,7 @@ def _shared_moves(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
                         for b in bounds])
     cost = np.concatenate([np.zeros(cols), weights, np.zeros(ns)])
     found = problem.run(replace(elastic, cost=cost, col_lower=lower, col_upper=upper),
-                        role="elastic")
+                        role="elastic", start=start)
     if found.values is None:
         return None
     amounts = clean(found.values, problem.model.n)
@@ -232,35 +250,40 @@ def _shared_moves(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
             per_unit = problem.model.tags[b.row].per_unit
             step = found.values[cols + k] / per_unit
             shared[k] = _bound_of(line, b.side) + (-step if b.side == "min" else step)
-    return shared
+    return shared, found.values
 
 
 def _threshold(problem: Problem, bounds: list[_Bound], values: dict[int, float | None],
-               k: int, line: Line) -> tuple[float, np.ndarray] | None:
+               k: int, line: Line, known: np.ndarray
+               ) -> tuple[float, np.ndarray, np.ndarray] | None:
     """The tightest value of bound ``k`` at which the policy has a plan, the other moved
-    bounds at ``values`` (None: free), and that plan's amounts; None if it has none."""
+    bounds at ``values`` (None: free), that plan's amounts and its column values; None
+    if it has none. ``known``: column values of a plan that keeps the other bounds (the
+    solver's first incumbent)."""
     model = _model_at(problem.model, bounds, values, k, problem.lines)
     b = bounds[k]
     start, end = model.row_start_end(b.row)
     idx = model.index[start:end]
     if line.measure is Measure.AVG:
-        return _best_average(problem, model, idx, b.side, line)
+        return _best_average(problem, model, idx, b.side, line, known)
     tag = model.tags[b.row]
     cost = np.zeros(model.num_cols)
     cost[idx] = model.value[start:end]
     sense = Sense.MAXIMIZE if b.side == "min" else Sense.MINIMIZE
-    found = problem.run(replace(model, cost=cost, sense=sense), role="threshold")
+    found = problem.run(replace(model, cost=cost, sense=sense), role="threshold",
+                        start=known)
     if found.values is None:
         return None
     activity = float(model.value[start:end] @ found.values[idx])
     value = (activity + tag.offset) / tag.per_unit
     bound = _bound_of(line, b.side)
     value = min(value, bound) if b.side == "min" else max(value, bound)
-    return value, clean(found.values, model.n)
+    return value, clean(found.values, model.n), found.values
 
 
 def _best_average(problem: Problem, model: LinearModel, idx: np.ndarray, side: str,
-                  line: Line) -> tuple[float, np.ndarray] | None:
+                  line: Line, known: np.ndarray
+                  ) -> tuple[float, np.ndarray, np.ndarray] | None:
     """The lowest (a cap) or highest (a floor) commitment-weighted average of ``line``
     over the plans of ``model``, by Dinkelbach's method: λ ← the average of the plan
     that minimises ±Σ (COL − λ)·x, until no plan beats λ. Starts from the bound written
@@ -269,26 +292,26 @@ def _best_average(problem: Problem, model: LinearModel, idx: np.ndarray, side: s
     sign = 1.0 if side == "max" else -1.0
     column = line.column[idx]
     written = _bound_of(line, side)
-    best, amounts = written, None
+    best, amounts, columns = written, None, known
     budget = problem.policy.budget
     for _ in range(MAX_AVG_STEPS):
         cost = np.zeros(model.num_cols)    # a new array: the held model compares costs
         cost[idx] = sign * (column - best)
         found = problem.run(replace(model, cost=cost, sense=Sense.MINIMIZE),
-                            role="threshold")
+                            role="threshold", start=columns)
         if found.values is None:
             break
         plan = clean(found.values, model.n)
         average = measure(line, plan, budget)
         if math.isnan(average):          # nothing in the line funded: it holds as written
-            return written, plan
+            return written, plan, found.values
         if amounts is not None and sign * (average - best) >= -1e-12 * max(1.0, abs(best)):
             break
-        best, amounts = average, plan
+        best, amounts, columns = average, plan, found.values
     if amounts is None:
         return None
     value = max(best, written) if side == "max" else min(best, written)
-    return value, amounts
+    return value, amounts, columns
 
 
 def _model_at(model: LinearModel, bounds: list[_Bound], values: dict[int, float | None],

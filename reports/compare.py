@@ -18,12 +18,11 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
-from fundopt.reports.diagnosis_text import diagnosis_lines
+from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.export import diagnosis_dict, json_ready, warning_dict, write_files
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import (
     binding_summary,
-    constraint_name,
     label,
     relaxation_text,
     status_text,
@@ -233,7 +232,7 @@ def _diagnosis_text(prepared: Prepared, result: Result | None, lang: str) -> str
     parts = [relaxation_text(r, lang) for r in diagnosis.relaxation]
     if diagnosis.conflict:
         parts.append(label("conflict", lang) + ": "
-                     + ", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
+                     + ", ".join(conflict_lines(diagnosis, lang)))
     return "; ".join([*parts, *diagnosis_lines(diagnosis, lang)])
 
 

@@ -16,7 +16,6 @@ from fundopt.reports.labels import (
     family_name,
     family_of,
     key_text,
-    message_text,
     number_text,
     percent_text,
 )
@@ -26,8 +25,24 @@ from fundopt.reports.text import say
 def diagnosis_lines(diagnosis: Diagnosis, lang: str) -> list[str]:
     """Every plain reason of ``diagnosis`` as a sentence: what the build found (a must row
     that cannot be funded), then what clashes and by how much."""
-    return ([message_text(m, lang) for m in diagnosis.messages]
-            + [reason_text(m, lang) for m in diagnosis.reasons])
+    return [reason_text(m, lang) for m in (*diagnosis.messages, *diagnosis.reasons)]
+
+
+def conflict_lines(diagnosis: Diagnosis, lang: str) -> list[str]:
+    """The conflicting set, a rule once: a line by its name, the lines of one ``"*"``
+    rule as the rule with the values it took (``district count, for each of 3: …``)."""
+    if not diagnosis.conflict_rules:
+        return [constraint_name(name, lang) for name in diagnosis.conflict]
+    found = []
+    for rule in diagnosis.conflict_rules:
+        if not rule.rows:
+            found.append(constraint_name(rule.label, lang))
+            continue
+        family = family_of(rule.label)
+        name = family_name(family, lang) if family else constraint_name(rule.label, lang)
+        found.append(say("diagnosis.rule_rows", lang, rule=name, count=len(rule.rows),
+                         rows=", ".join(rule.rows)))
+    return found
 
 
 def reason_text(message: Message, lang: str) -> str:
@@ -58,6 +73,9 @@ def reason_text(message: Message, lang: str) -> str:
         limit = v["limit"]
         return say(f"{code}.{limit['side']}", lang, limit=limit_text(limit, unit, lang),
                    reach=_value(limit, v["reach"], unit))
+    if code == "diagnosis.must_unfundable":
+        return say(code, lang, id=v["id"], min_ticket=number_text(v["min_ticket"]),
+                   cap=number_text(v["cap"]), key=key_text(v["key"], lang))
     if code.startswith("diagnosis.must_"):
         ids = ", ".join(v["ids"]) or say("diagnosis.none", lang)
         return say(code, lang, ids=ids, total=number_text(v["total"]),

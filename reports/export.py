@@ -172,7 +172,8 @@ def manifest_dict(table: Table, policy: Policy, result: Result) -> dict[str, Any
 
 def diagnosis_dict(diagnosis: Diagnosis, lang: str = "en") -> dict[str, Any]:
     """The SPEC §6 diagnosis: suggested relaxation (with each constraint's ``id``),
-    conflicting set (``conflict``, their ids in ``conflict_ids``), ``messages`` (what
+    conflicting set (``conflict``, their ids in ``conflict_ids``; each rule once in
+    ``conflict_rules``), ``messages`` (what
     clashes and by how much, in ``lang``) and ``reasons`` (the same as data: a code and
     its values)."""
     return {
@@ -183,8 +184,10 @@ def diagnosis_dict(diagnosis: Diagnosis, lang: str = "en") -> dict[str, Any]:
         ],
         "conflict": list(diagnosis.conflict),
         "conflict_ids": list(diagnosis.conflict_ids),
+        "conflict_rules": [{"rule": r.rule, "name": r.label, "id": r.id, "ids": list(r.ids),
+                            "rows": list(r.rows)} for r in diagnosis.conflict_rules],
         "messages": diagnosis_lines(diagnosis, lang),
-        "reasons": [m.as_json() for m in diagnosis.reasons],
+        "reasons": [m.as_json() for m in (*diagnosis.messages, *diagnosis.reasons)],
     }
 
 

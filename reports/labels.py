@@ -12,6 +12,7 @@ import math
 import re
 
 from fundopt.optimizer.result import Relaxation, Warning_
+from fundopt.reports.text import say
 
 LANGS = ("en", "zh")
 
@@ -84,7 +85,6 @@ LABELS: dict[str, tuple[str, str]] = {
     # diagnosis of an infeasible policy
     "diagnosis": ("diagnosis", "诊断"),
     "relaxation": ("suggested relaxation", "建议放宽"),
-    "relaxation.sentence": ("{head} {from_} → {to} ({key})", "{head} {from_} → {to}（{key}）"),
     "conflict": ("conflicting constraints", "相互冲突的约束"),
     "messages": ("reasons", "原因"),
     "no_relaxation": ("no relaxation of the policy bounds makes it feasible",
@@ -236,7 +236,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "family.at_max": ("{n} at the max", "{n} 项在上限"),
     "limit": ("limit", "限值"),
     # relaxation texts
-    "policy_key": ("{key}", "政策键 {key}"),
     # output files and starter files
     "wrote": ("wrote {path}", "已写出 {path}"),
     # sweep: the short reason of an infeasible point
@@ -523,14 +522,12 @@ def relaxation_text(relaxation: Relaxation, lang: str) -> str:
     if relaxation.bound == relaxation.constraint:
         head = key_text(relaxation.constraint, lang)
     else:
-        head = constraint_name(relaxation.constraint, lang) + " " + bound_text(
-            relaxation.bound, lang)
+        head = say("diagnosis.relaxation.bound", lang,
+                   name=constraint_name(relaxation.constraint, lang),
+                   bound=bound_text(relaxation.bound, lang))
     shown = percent_text if _is_share(relaxation) else number_text
-    return label("relaxation.sentence", lang).format(
-        head=head,
-        from_=shown(relaxation.from_value), to=shown(relaxation.to_value),
-        key=label("policy_key", lang).format(key=relaxation.key),
-    )
+    return say("diagnosis.relaxation", lang, head=head, from_=shown(relaxation.from_value),
+               to=shown(relaxation.to_value), key=relaxation.key)
 
 
 def _is_share(relaxation: Relaxation) -> bool:
@@ -579,27 +576,3 @@ def binding_summary(names: list[str], lang: str, least: int = 3) -> list[str]:
             out.append(constraint_name(name, lang))
     return out
 
-
-# The diagnosis' plain reasons come from the optimizer as English sentences; these are
-# their Chinese forms (an unknown sentence is shown as it is).
-MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^must-fund sub-fund (?P<id>.+) cannot be funded: its minimum ticket "
-                r"(?P<low>\S+) exceeds its cap (?P<cap>\S+) \((?P<key>[^)]*)\)$"),
-     "必投子基金 {id} 无法获得出资：最低出资 {low} 超过其上限 {cap}（{key}）"),
-)
-
-
-def message_text(message: str, lang: str) -> str:
-    """A plain reason of a diagnosis in ``lang``."""
-    if lang != "zh":
-        return message
-    for pattern, template in MESSAGES_ZH:
-        match = pattern.match(message)
-        if match:
-            values = match.groupdict()
-            if "key" in values:
-                values["key"] = key_text(values["key"], lang)
-            if values.get("ids") == "(none)":
-                values["ids"] = "（无）"
-            return template.format(**values)
-    return message

@@ -18,13 +18,12 @@ import pandas as pd
 from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
+from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.export import diagnosis_dict, json_ready, warning_dict, write_files
 from fundopt.reports.labels import (
     bool_text,
-    constraint_name,
     key_text,
     label,
-    message_text,
     relaxation_text,
     status_text,
 )
@@ -116,13 +115,13 @@ def point_reason(result: Result, lang: str) -> str:
     if diagnosis is None:
         return status_text(result.status, lang)
     if diagnosis.messages:
-        return message_text(diagnosis.messages[0], lang)
+        return reason_text(diagnosis.messages[0], lang)
     if diagnosis.relaxation:
         return label("reason.fix", lang).format(
             change="; ".join(relaxation_text(r, lang) for r in diagnosis.relaxation))
     if diagnosis.conflict:
         return label("reason.conflict", lang).format(
-            names=", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
+            names=", ".join(conflict_lines(diagnosis, lang)))
     return label("no_relaxation", lang)
 
 

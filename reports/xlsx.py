@@ -19,6 +19,7 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import FUND_SIZE, ID, MAX_TICKET, MIN_TICKET, NAME, Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.reports.atomic import save_book
+from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.export import manifest_dict
 from fundopt.reports.frames import (
     AMOUNT,
@@ -34,7 +35,6 @@ from fundopt.reports.labels import (
     constraint_name,
     label,
     measure_name,
-    message_text,
     relaxation_text,
     status_text,
     warning_text,
@@ -120,9 +120,9 @@ def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
     diagnosis = result.diagnosis
     if diagnosis is None or result.relaxed:
         return []
-    blocks = [("messages", [message_text(m, lang) for m in diagnosis.messages]),
+    blocks = [("messages", [reason_text(m, lang) for m in diagnosis.messages]),
               ("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
-              ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict])]
+              ("conflict", conflict_lines(diagnosis, lang))]
     if result.status == "infeasible" and not diagnosis.relaxation and not diagnosis.messages:
         blocks.append(("relaxation", [label("no_relaxation", lang)]))
     return [(label(key, lang), lines) for key, lines in blocks if lines]
@@ -350,8 +350,8 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
     if result.diagnosis is not None:
         diagnosis = result.diagnosis
         texts += [("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
-                  ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict]),
-                  ("messages", [message_text(m, lang) for m in diagnosis.messages])]
+                  ("conflict", conflict_lines(diagnosis, lang)),
+                  ("messages", [reason_text(m, lang) for m in diagnosis.messages])]
     for key, lines in texts:
         if lines:
             rows.append(([], [], False))

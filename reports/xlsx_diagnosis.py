@@ -11,7 +11,7 @@ from typing import Any
 
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
-from fundopt.reports.diagnosis_text import diagnosis_lines
+from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.findings import explanation_lines
 from fundopt.reports.labels import constraint_name, label, relaxation_text
 
@@ -60,7 +60,7 @@ def _infeasible(result: Result, lang: str) -> list[Row]:
     return (_text_block(label("relaxation", lang),
                         [relaxation_text(r, lang) for r in diagnosis.relaxation])
             + _text_block(label("conflict", lang),
-                          [constraint_name(n, lang) for n in diagnosis.conflict])
+                          conflict_lines(diagnosis, lang))
             + _text_block(label("messages", lang), diagnosis_lines(diagnosis, lang)))
 
 

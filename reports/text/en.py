@@ -21,4 +21,11 @@ MESSAGES: dict[str, str] = {
         "the policy stays infeasible even with every policy bound relaxed: the must-fund "
         "sub-funds {ids} (at least {total} {unit}) and the ticket bounds conflict"),
     "diagnosis.none": "(none)",
+    # --- diagnosis: relaxations, grouped conflicts, must rows as data (issue 18)
+    "diagnosis.relaxation": "{head} {from_} → {to} ({key})",
+    "diagnosis.relaxation.bound": "{name} {bound}",
+    "diagnosis.rule_rows": "{rule}, for each of {count}: {rows}",
+    "diagnosis.must_unfundable": (
+        "must-fund sub-fund {id} cannot be funded: its minimum ticket {min_ticket} exceeds "
+        "its cap {cap} ({key})"),
 }

@@ -20,4 +20,10 @@ MESSAGES: dict[str, str] = {
         "即使放宽所有政策边界仍不可行：必投子基金 {ids}（至少 {total} {unit}）"
         "与出资上下限相互冲突"),
     "diagnosis.none": "（无）",
+    # --- diagnosis: relaxations, grouped conflicts, must rows as data (issue 18)
+    "diagnosis.relaxation": "{head} {from_} → {to}（政策键 {key}）",
+    "diagnosis.relaxation.bound": "{name} {bound}",
+    "diagnosis.rule_rows": "{rule}（共 {count} 项：{rows}）",
+    "diagnosis.must_unfundable": (
+        "必投子基金 {id} 无法获得出资：最低出资 {min_ticket} 超过其上限 {cap}（{key}）"),
 }
