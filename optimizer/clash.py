@@ -89,7 +89,7 @@ def conflict_rules(lines: list[Line]) -> tuple[ConflictRule, ...]:
     found = []
     for group in groups.values():
         c = group[0].constraint
-        rule = c.rule.origin or (c.keys[0] if c.min is not None else c.keys[1])
+        rule = c.rule.origin or c.label        # a built-in line: budget, funded
         rows = tuple(_row(ln) for ln in group) if _starred(group[0]) else ()
         found.append(ConflictRule(rule=rule, label=group[0].label, id=c.id,
                                   ids=tuple(ln.id for ln in group), rows=rows))

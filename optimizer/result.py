@@ -68,7 +68,7 @@ class Relaxation:
 class ConflictRule:
     """One rule of a conflicting set, once: a policy line, or the lines one ``"*"`` rule
     made (issue 18). ``rule`` is the policy key it was written under (``district.*``,
-    ``constraints[2]``; the built-in lines: ``budget``, ``max_funded``), ``label`` the
+    ``constraints[2]``; the built-in lines: their label, ``budget`` or ``funded``), ``label`` the
     first line's label, ``ids`` the constraint ids of its lines (``id`` the first) and
     ``rows`` the values ``"*"`` took for them (empty for a line of its own)."""
 
