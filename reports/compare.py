@@ -27,6 +27,7 @@ from fundopt.reports.labels import (
     relaxation_text,
     status_text,
 )
+from fundopt.reports.text import say
 
 # Amount differences below this share of the budget are solver-level ties, not a change
 # of plan worth a reviewer's attention (1e-4 × 40亿 = 40万元).
@@ -90,7 +91,7 @@ def compare_rows(run: CompareRun, lang: str) -> list[CompareRow]:
         rows += _group_rows(pairs, by, lang)
     rows.append(CompareRow("binding_constraints", label("binding_constraints", lang), "text",
                            tuple(_binding_text(r, lang) for _, r in pairs)))
-    rows.append(CompareRow("diagnosis", label("diagnosis", lang), "text",
+    rows.append(CompareRow("diagnosis", say("diagnosis.heading", lang), "text",
                            tuple(_diagnosis_text(p, r, lang) for p, r in pairs)))
     return rows
 
@@ -231,7 +232,7 @@ def _diagnosis_text(prepared: Prepared, result: Result | None, lang: str) -> str
     diagnosis = result.diagnosis
     parts = [relaxation_text(r, lang) for r in diagnosis.relaxation]
     if diagnosis.conflict:
-        parts.append(label("conflict", lang) + ": "
+        parts.append(say("diagnosis.heading.conflict", lang) + ": "
                      + ", ".join(conflict_lines(diagnosis, lang)))
     return "; ".join([*parts, *diagnosis_lines(diagnosis, lang)])
 

@@ -82,13 +82,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "子基金 {id} 无法获得出资：最低出资 {min_ticket} 超过其上限 {cap}（{blocked_by}）",
     ),
     "warning.other": ("sub-fund {id}: {code} {detail}", "子基金 {id}：{code} {detail}"),
-    # diagnosis of an infeasible policy
-    "diagnosis": ("diagnosis", "诊断"),
-    "relaxation": ("suggested relaxation", "建议放宽"),
-    "conflict": ("conflicting constraints", "相互冲突的约束"),
-    "messages": ("reasons", "原因"),
-    "no_relaxation": ("no relaxation of the policy bounds makes it feasible",
-                      "放宽政策边界无法使问题可行"),
     # manifest
     "manifest.fundopt": ("fundopt version", "fundopt 版本"),
     "manifest.input": ("input table", "输入表"),
@@ -242,8 +235,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "reason": ("reason", "原因"),
     "short.funded": ("funded", "出资数"),
     "short.marginal": ("marginal", "边际价值"),
-    "reason.conflict": ("conflict: {names}", "冲突：{names}"),
-    "reason.fix": ("fix: {change}", "调整：{change}"),
     # compare sheet, transposed (one row per scenario)
     "cover.note.infeasible": ("no plan meets the policy: see the diagnosis below",
                               "没有满足政策的方案：见下方诊断"),

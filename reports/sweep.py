@@ -27,6 +27,7 @@ from fundopt.reports.labels import (
     relaxation_text,
     status_text,
 )
+from fundopt.reports.text import say
 
 SWEEP_COLUMNS = ("param_value", "status", "objective", "committed", "funded_count", "marginal",
                  "funded_set_changed", "added", "dropped")
@@ -117,12 +118,12 @@ def point_reason(result: Result, lang: str) -> str:
     if diagnosis.messages:
         return reason_text(diagnosis.messages[0], lang)
     if diagnosis.relaxation:
-        return label("reason.fix", lang).format(
-            change="; ".join(relaxation_text(r, lang) for r in diagnosis.relaxation))
+        return say("diagnosis.point.fix", lang, change="; ".join(
+            relaxation_text(r, lang) for r in diagnosis.relaxation))
     if diagnosis.conflict:
-        return label("reason.conflict", lang).format(
-            names=", ".join(conflict_lines(diagnosis, lang)))
-    return label("no_relaxation", lang)
+        return say("diagnosis.point.conflict", lang,
+                   names=", ".join(conflict_lines(diagnosis, lang)))
+    return say("diagnosis.no_relaxation", lang)
 
 
 def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:

@@ -46,6 +46,7 @@ from fundopt.reports.labels import (
     status_text,
     warning_text,
 )
+from fundopt.reports.text import say
 
 DASH = "—"
 FUNDED_COLUMNS = (ID, NAME, REGION, DISTRICT, CATEGORY, AMOUNT, STAKE)
@@ -326,18 +327,18 @@ def _diagnosis_panel(result: Result, lang: str) -> Panel:
     if not diagnosis.conflict_ids:      # nothing conflicts but the must rows: say why first
         parts += [Text.assemble(literal(line), style="bold") for line in reasons]
     if diagnosis.relaxation:
-        parts.append(Text(label("relaxation", lang) + ":", style="bold"))
+        parts.append(Text(say("diagnosis.heading.relaxation", lang) + ":", style="bold"))
         parts += [Padding(literal(relaxation_text(r, lang)), (0, 0, 0, 2))
                   for r in diagnosis.relaxation]
     elif result.status is SolveStatus.INFEASIBLE and not diagnosis.messages:
-        parts.append(Text(label("no_relaxation", lang)))
+        parts.append(Text(say("diagnosis.no_relaxation", lang)))
     if diagnosis.conflict_ids and reasons:
         # each rule with its limit and what clashes, a "*" rule once with its values
-        parts.append(Text(label("conflict", lang) + ":", style="bold"))
+        parts.append(Text(say("diagnosis.heading.conflict", lang) + ":", style="bold"))
         parts += [Padding(literal(line), (0, 0, 0, 2)) for line in reasons]
     elif diagnosis.conflict:
-        parts.append(Text(label("conflict", lang) + ":", style="bold"))
+        parts.append(Text(say("diagnosis.heading.conflict", lang) + ":", style="bold"))
         parts += [Padding(literal(line), (0, 0, 0, 2))
                   for line in conflict_lines(diagnosis, lang)]
-    return Panel(Group(*parts), title=Text(label("diagnosis", lang)), title_align="left",
+    return Panel(Group(*parts), title=Text(say("diagnosis.heading", lang)), title_align="left",
                  border_style="red", expand=False)

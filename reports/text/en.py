@@ -28,4 +28,11 @@ MESSAGES: dict[str, str] = {
     "diagnosis.must_unfundable": (
         "must-fund sub-fund {id} cannot be funded: its minimum ticket {min_ticket} exceeds "
         "its cap {cap} ({key})"),
+    "diagnosis.heading": "diagnosis",
+    "diagnosis.heading.relaxation": "suggested relaxation",
+    "diagnosis.heading.conflict": "conflicting constraints",
+    "diagnosis.heading.reasons": "reasons",
+    "diagnosis.no_relaxation": "no relaxation of the policy bounds makes it feasible",
+    "diagnosis.point.fix": "fix: {change}",
+    "diagnosis.point.conflict": "conflict: {names}",
 }

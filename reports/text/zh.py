@@ -26,4 +26,11 @@ MESSAGES: dict[str, str] = {
     "diagnosis.rule_rows": "{rule}（共 {count} 项：{rows}）",
     "diagnosis.must_unfundable": (
         "必投子基金 {id} 无法获得出资：最低出资 {min_ticket} 超过其上限 {cap}（{key}）"),
+    "diagnosis.heading": "诊断",
+    "diagnosis.heading.relaxation": "建议放宽",
+    "diagnosis.heading.conflict": "相互冲突的约束",
+    "diagnosis.heading.reasons": "原因",
+    "diagnosis.no_relaxation": "放宽政策边界无法使问题可行",
+    "diagnosis.point.fix": "调整：{change}",
+    "diagnosis.point.conflict": "冲突：{names}",
 }
