@@ -58,7 +58,8 @@ LIMITED = ("feasible", "Time limit reached", "time_limit")
 TARGET_RATIO = {"lp": 1.5, "milp": 1.3}
 # The benchmarks that own a section of the report: script and arguments.
 ALSO = {"sweeps": ("sweep_points.py", "--write"), "engines": ("batch_engines.py", "--write"),
-        "stability": ("stability.py", "--write"), "family": ("milp_family.py",)}
+        "stability": ("stability.py", "--write"), "family": ("milp_family.py",),
+        "diagnosis": ("diagnosis.py", "--write")}
 READ_SIZES = "100000,1000000"
 
 

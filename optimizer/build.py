@@ -16,6 +16,7 @@ from functools import partial
 import numpy as np
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import (
     EXCLUDE,
     FUND_SIZE,
@@ -62,7 +63,7 @@ class Built:
     constraints: tuple[Constraint, ...]
     bounds: Bounds
     warnings: tuple[Warning_, ...]
-    infeasible_reasons: tuple[str, ...]
+    infeasible_reasons: tuple[Message, ...]
 
 
 def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = None) -> Bounds:
@@ -372,7 +373,7 @@ def _check_must(table: Table, bounds: Bounds, must: np.ndarray) -> None:
 
 
 def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.ndarray
-                ) -> tuple[tuple[Warning_, ...], tuple[str, ...]]:
+                ) -> tuple[tuple[Warning_, ...], tuple[Message, ...]]:
     """Rows whose minimum ticket exceeds their cap (an excluded row needs no warning)."""
     blocked = np.flatnonzero(((bounds.lower > bounds.upper) | (bounds.upper <= 0)) & ~excluded)
     ids = table.frame[ID].to_numpy()
@@ -383,8 +384,9 @@ def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.nda
         for i in blocked
     )
     reasons = tuple(
-        f"must-fund sub-fund {ids[i]} cannot be funded: its minimum ticket "
-        f"{bounds.lower[i]:g} exceeds its cap {bounds.upper[i]:g} ({bounds.cap[i]})"
+        Message("diagnosis.must_unfundable", {
+            "id": str(ids[i]), "min_ticket": float(bounds.lower[i]),
+            "cap": float(bounds.upper[i]), "key": str(bounds.cap[i])})
         for i in blocked if must[i]
     )
     return warnings, reasons

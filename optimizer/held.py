@@ -54,7 +54,8 @@ class HeldModel:
         self._cold_next = True
 
     def solve(self, model: LinearModel, gap: float | None = None, warm: bool = False, *,
-              plan: bool = False, race: bool = False) -> Outcome:
+              plan: bool = False, race: bool = False,
+              start: np.ndarray | None = None) -> Outcome:
         """Solve ``model`` (a variant of the one held, or a new one).
 
         ``gap`` overrides the relative MIP gap for this solve (1.0: any feasible point
@@ -62,6 +63,8 @@ class HeldModel:
         drops it, so the solve returns what a fresh HiGHS object would: at a degenerate
         optimum another basis can give another of the tied plans or duals. ``plan`` and
         ``race``: see ``highs.solve_prepared`` (a large MILP plan: canonical, raced).
+        ``start``: column values of a known feasible point of a MILP, given to HiGHS as
+        its first incumbent (it prunes with it from the root; the optimum is unchanged).
         """
         highs = self._hold(model)
         gap = self.gap if gap is None else gap
@@ -69,6 +72,9 @@ class HeldModel:
         if not warm or self._cold_next:
             highs.clearSolver()
             self._cold_next = False
+        if start is not None and model.is_mip:
+            highs.setSolution(len(start), np.arange(len(start), dtype=np.int32),
+                              np.asarray(start, dtype=float))
         outcome = solve_prepared(highs, model, gap, plan=plan, race=race)
         if warm and not model.is_mip and self.algorithm is Algorithm.AUTO:
             # the next variant starts from this basis: simplex uses it, IPM would not

@@ -162,8 +162,9 @@ class Problem:
         return self._held[role]
 
     def run(self, model: LinearModel | None = None, role: str = "main",
-            gap: float | None = None) -> Outcome:
-        """Solve ``model`` (default: the model as built) on the held object of ``role``."""
+            gap: float | None = None, start: np.ndarray | None = None) -> Outcome:
+        """Solve ``model`` (default: the model as built) on the held object of ``role``;
+        ``start``: a known feasible point of a MILP (HiGHS's first incumbent)."""
         model = self.model if model is None else model
         if self.options.solver is SolverName.CBC:
             # imported here: PuLP's import costs start-up time that HiGHS runs need not pay
@@ -176,7 +177,7 @@ class Problem:
         # optima when large MILPs, and raced when the options allow
         plan = role in ("main", "alternatives")
         return self.held(role).solve(model, gap, warm=self.warm and role == "main",
-                                     plan=plan, race=plan and self.options.race)
+                                     plan=plan, race=plan and self.options.race, start=start)
 
     def amounts(self, values: np.ndarray) -> np.ndarray:
         """The commitments in a solver's column values, solver noise removed."""

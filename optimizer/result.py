@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from fundopt.messages import Message
+
 
 class SolveStatus(StrEnum):
     OPTIMAL = "optimal"
@@ -59,16 +61,41 @@ class Relaxation:
     from_value: float
     to_value: float
     key: str                     # the policy line as written, e.g. "region.河北.min_share"
-    # The id of the constraint it changes (``Constraint.id``): what code should match on,
-    # never the label. None where the diagnosis does not set it yet.
-    id: str | None = None
+    id: str = ""                 # the constraint's id (``c7``, ``budget``, ``funded``)
+
+
+@dataclass(frozen=True)
+class ConflictRule:
+    """One rule of a conflicting set, once: a policy line, or the lines one ``"*"`` rule
+    made (issue 18). ``rule`` is the policy key it was written under (``district.*``,
+    ``constraints[2]``; the built-in lines: their label, ``budget`` or ``funded``), ``label`` the
+    first line's label, ``ids`` the constraint ids of its lines (``id`` the first) and
+    ``rows`` the values ``"*"`` took for them (empty for a line of its own)."""
+
+    rule: str
+    label: str
+    id: str
+    ids: tuple[str, ...]
+    rows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """Why a policy has no plan (SPEC §6).
+
+    ``relaxation`` is the suggested change; ``conflict`` names the constraints of an
+    irreducible conflicting set (their ids in ``conflict_ids``; grouped by rule in
+    ``conflict_rules``). ``reasons`` say, as data
+    (a catalog code and its values), what clashes and by how much; the words come from
+    ``reports.text`` where the diagnosis is written.
+    """
+
     relaxation: tuple[Relaxation, ...]
     conflict: tuple[str, ...]
-    messages: tuple[str, ...] = ()   # plain reasons, e.g. a must row that cannot be funded
+    messages: tuple[Message, ...] = ()   # found before a solve: a must row that cannot be funded
+    reasons: tuple[Message, ...] = ()
+    conflict_ids: tuple[str, ...] = ()
+    conflict_rules: tuple[ConflictRule, ...] = ()   # the conflict, a "*" rule once
 
 
 @dataclass(frozen=True)

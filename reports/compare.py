@@ -19,6 +19,7 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
+from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.export import (
     check_output_paths,
     diagnosis_dict,
@@ -30,12 +31,11 @@ from fundopt.reports.export import (
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import (
     binding_summary,
-    constraint_name,
     label,
-    message_text,
     relaxation_text,
     status_text,
 )
+from fundopt.reports.text import say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -141,7 +141,7 @@ def compare_rows(run: CompareRun, lang: str) -> list[CompareRow]:
         rows += _group_rows(pairs, by, lang)
     rows.append(CompareRow("binding_constraints", label("binding_constraints", lang), "text",
                            tuple(_binding_text(r, lang) for _, r in pairs)))
-    rows.append(CompareRow("diagnosis", label("diagnosis", lang), "text",
+    rows.append(CompareRow("diagnosis", say("diagnosis.heading", lang), "text",
                            tuple(_diagnosis_text(p, r, lang) for p, r in pairs)))
     return rows
 
@@ -282,9 +282,9 @@ def _diagnosis_text(prepared: Prepared, result: Result | None, lang: str) -> str
     diagnosis = result.diagnosis
     parts = [relaxation_text(r, lang) for r in diagnosis.relaxation]
     if diagnosis.conflict:
-        parts.append(label("conflict", lang) + ": "
-                     + ", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
-    return "; ".join([*parts, *(message_text(m, lang) for m in diagnosis.messages)])
+        parts.append(say("diagnosis.heading.conflict", lang) + ": "
+                     + ", ".join(conflict_lines(diagnosis, lang)))
+    return "; ".join([*parts, *diagnosis_lines(diagnosis, lang)])
 
 
 def _scenario_name(name: str, lang: str) -> str:

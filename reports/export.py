@@ -23,6 +23,7 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
 from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
+from fundopt.reports.diagnosis_text import diagnosis_lines
 from fundopt.reports.findings import findings_dict, price_range_dict
 from fundopt.reports.frames import plan_display
 from fundopt.reports.labels import relaxation_text, warning_text
@@ -182,15 +183,23 @@ def manifest_dict(table: Table, policy: Policy, result: Result) -> dict[str, Any
 
 
 def diagnosis_dict(diagnosis: Diagnosis, lang: str = "en") -> dict[str, Any]:
-    """The SPEC §6 diagnosis: suggested relaxation, conflicting set, plain reasons."""
+    """The SPEC §6 diagnosis: suggested relaxation (with each constraint's ``id``),
+    conflicting set (``conflict``, their ids in ``conflict_ids``; each rule once in
+    ``conflict_rules``), ``messages`` (what
+    clashes and by how much, in ``lang``) and ``reasons`` (the same as data: a code and
+    its values)."""
     return {
         "relaxation": [
             {"constraint": r.constraint, "bound": r.bound, "from": r.from_value,
-             "to": r.to_value, "key": r.key, "text": relaxation_text(r, lang)}
+             "to": r.to_value, "key": r.key, "id": r.id, "text": relaxation_text(r, lang)}
             for r in diagnosis.relaxation
         ],
         "conflict": list(diagnosis.conflict),
-        "messages": list(diagnosis.messages),
+        "conflict_ids": list(diagnosis.conflict_ids),
+        "conflict_rules": [{"rule": r.rule, "name": r.label, "id": r.id, "ids": list(r.ids),
+                            "rows": list(r.rows)} for r in diagnosis.conflict_rules],
+        "messages": diagnosis_lines(diagnosis, lang),
+        "reasons": [m.as_json() for m in (*diagnosis.messages, *diagnosis.reasons)],
     }
 
 

@@ -12,7 +12,7 @@ import math
 import re
 
 from fundopt.optimizer.result import Relaxation, Warning_
-from fundopt.reports.text import en, zh
+from fundopt.reports.text import en, say, zh
 
 LANGS = ("en", "zh")
 
@@ -186,14 +186,12 @@ def relaxation_text(relaxation: Relaxation, lang: str) -> str:
     if relaxation.bound == relaxation.constraint:
         head = key_text(relaxation.constraint, lang)
     else:
-        head = constraint_name(relaxation.constraint, lang) + " " + bound_text(
-            relaxation.bound, lang)
+        head = say("diagnosis.relaxation.bound", lang,
+                   name=constraint_name(relaxation.constraint, lang),
+                   bound=bound_text(relaxation.bound, lang))
     shown = percent_text if _is_share(relaxation) else number_text
-    return label("relaxation.sentence", lang).format(
-        head=head,
-        from_=shown(relaxation.from_value), to=shown(relaxation.to_value),
-        key=label("policy_key", lang).format(key=relaxation.key),
-    )
+    return say("diagnosis.relaxation", lang, head=head, from_=shown(relaxation.from_value),
+               to=shown(relaxation.to_value), key=relaxation.key)
 
 
 def _is_share(relaxation: Relaxation) -> bool:
@@ -242,35 +240,3 @@ def binding_summary(names: list[str], lang: str, least: int = 3) -> list[str]:
             out.append(constraint_name(name, lang))
     return out
 
-
-# The diagnosis' plain reasons come from the optimizer as English sentences; these are
-# their Chinese forms (an unknown sentence is shown as it is).
-MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^must-fund sub-fund (?P<id>.+) cannot be funded: its minimum ticket "
-                r"(?P<low>\S+) exceeds its cap (?P<cap>\S+) \((?P<key>[^)]*)\)$"),
-     "必投子基金 {id} 无法获得出资：最低出资 {low} 超过其上限 {cap}（{key}）"),
-    (re.compile(r"^the must-fund sub-funds (?P<ids>.+) need at least (?P<total>\S+) "
-                r"(?P<unit>\S*) ?in all \(their minimum tickets\), more than the budget of "
-                r"(?P<budget>\S+) (?P<unit2>\S*)$"),
-     "必投子基金 {ids} 的最低出资合计至少 {total} {unit}，超过预算 {budget} {unit2}"),
-    (re.compile(r"^the policy stays infeasible even with every policy bound relaxed: the "
-                r"must-fund sub-funds (?P<ids>.+) \(at least (?P<total>\S+) (?P<unit>[^)]*)\)"
-                r" and the ticket bounds conflict$"),
-     "即使放宽所有政策边界仍不可行：必投子基金 {ids}（至少 {total} {unit}）与出资上下限相互冲突"),
-)
-
-
-def message_text(message: str, lang: str) -> str:
-    """A plain reason of a diagnosis in ``lang``."""
-    if lang != "zh":
-        return message
-    for pattern, template in MESSAGES_ZH:
-        match = pattern.match(message)
-        if match:
-            values = match.groupdict()
-            if "key" in values:
-                values["key"] = key_text(values["key"], lang)
-            if values.get("ids") == "(none)":
-                values["ids"] = "（无）"
-            return template.format(**values)
-    return message

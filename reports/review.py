@@ -31,6 +31,7 @@ from fundopt.reports.labels import (
     number_text,
     status_text,
 )
+from fundopt.reports.text import say
 from fundopt.reports.xlsx_print import break_before, chart_rows
 
 Row = tuple[list[Any], list[str | None], bool]
@@ -64,7 +65,7 @@ def cover_rows(title: str, figures: Sequence[tuple[str, Any, str | None]],
     """
     rows: list[Row] = [([title], [None], True), BLANK]
     if diagnosis:
-        rows.append(([label("diagnosis", lang), label("cover.note.infeasible", lang)],
+        rows.append(([say("diagnosis.heading", lang), label("cover.note.infeasible", lang)],
                      [None, None], True))
         for heading, lines in diagnosis:
             rows += [([heading if i == 0 else "", line], [None, None], False)

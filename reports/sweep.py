@@ -18,6 +18,7 @@ import pandas as pd
 from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
+from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.export import (
     check_output_paths,
     diagnosis_dict,
@@ -28,13 +29,12 @@ from fundopt.reports.export import (
 )
 from fundopt.reports.labels import (
     bool_text,
-    constraint_name,
     key_text,
     label,
-    message_text,
     relaxation_text,
     status_text,
 )
+from fundopt.reports.text import say
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -156,14 +156,14 @@ def point_reason(result: Result, lang: str) -> str:
     if diagnosis is None:
         return status_text(result.status, lang)
     if diagnosis.messages:
-        return message_text(diagnosis.messages[0], lang)
+        return reason_text(diagnosis.messages[0], lang)
     if diagnosis.relaxation:
-        return label("reason.fix", lang).format(
-            change="; ".join(relaxation_text(r, lang) for r in diagnosis.relaxation))
+        return say("diagnosis.point.fix", lang, change="; ".join(
+            relaxation_text(r, lang) for r in diagnosis.relaxation))
     if diagnosis.conflict:
-        return label("reason.conflict", lang).format(
-            names=", ".join(constraint_name(n, lang) for n in diagnosis.conflict))
-    return label("no_relaxation", lang)
+        return say("diagnosis.point.conflict", lang,
+                   names=", ".join(conflict_lines(diagnosis, lang)))
+    return say("diagnosis.no_relaxation", lang)
 
 
 def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:

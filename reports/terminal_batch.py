@@ -17,6 +17,7 @@ from fundopt.reports.compare import CompareRun, compare_rows, plan_changes
 from fundopt.reports.labels import key_text, label
 from fundopt.reports.sweep import SweepRun, display_frame, sweep_frame
 from fundopt.reports.terminal import literal
+from fundopt.reports.text import say
 
 DASH = "—"
 
@@ -74,7 +75,7 @@ def _diagnoses(console: Console, names: list[str], values: tuple[Any, ...], lang
                ) -> None:
     for name, text in zip(names, values, strict=True):
         if text:
-            console.print(Text.assemble((f"{label('diagnosis', lang)} · ", "bold red"),
+            console.print(Text.assemble((f"{say('diagnosis.heading', lang)} · ", "bold red"),
                                         literal(name), ": ", literal(text)))
 
 

@@ -19,6 +19,7 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import FUND_SIZE, ID, MAX_TICKET, MIN_TICKET, NAME, Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.reports.atomic import save_book
+from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.export import manifest_dict
 from fundopt.reports.frames import (
     AMOUNT,
@@ -34,7 +35,6 @@ from fundopt.reports.labels import (
     constraint_name,
     label,
     measure_name,
-    message_text,
     relaxation_text,
     status_text,
     warning_text,
@@ -48,6 +48,7 @@ from fundopt.reports.review import (
     pivot_rows,
     solve_figures,
 )
+from fundopt.reports.text import say
 from fundopt.reports.xlsx_diagnosis import diagnosis_sheets
 from fundopt.reports.xlsx_print import fit_to_pages, page_setup
 
@@ -120,12 +121,12 @@ def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
     diagnosis = result.diagnosis
     if diagnosis is None or result.relaxed:
         return []
-    blocks = [("messages", [message_text(m, lang) for m in diagnosis.messages]),
+    blocks = [("reasons", [reason_text(m, lang) for m in diagnosis.messages]),
               ("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
-              ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict])]
+              ("conflict", conflict_lines(diagnosis, lang))]
     if result.status == "infeasible" and not diagnosis.relaxation and not diagnosis.messages:
-        blocks.append(("relaxation", [label("no_relaxation", lang)]))
-    return [(label(key, lang), lines) for key, lines in blocks if lines]
+        blocks.append(("relaxation", [say("diagnosis.no_relaxation", lang)]))
+    return [(say(f"diagnosis.heading.{key}", lang), lines) for key, lines in blocks if lines]
 
 
 def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang: str) -> None:
@@ -345,17 +346,19 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
         rows += [([_group_name(value, lang), amount, share, int(count)],
                   [None, AMOUNT_FMT, SHARE_FMT, COUNT_FMT], False)
                  for value, amount, share, count in totals.itertuples(index=False)]
-    texts = [("warnings", [n.message(lang) for n in notes]
+    texts = [(label("warnings", lang), [n.message(lang) for n in notes]
               + [warning_text(w, lang) for w in result.warnings])]
     if result.diagnosis is not None:
         diagnosis = result.diagnosis
-        texts += [("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
-                  ("conflict", [constraint_name(n, lang) for n in diagnosis.conflict]),
-                  ("messages", [message_text(m, lang) for m in diagnosis.messages])]
-    for key, lines in texts:
+        texts += [(say("diagnosis.heading.relaxation", lang),
+                   [relaxation_text(r, lang) for r in diagnosis.relaxation]),
+                  (say("diagnosis.heading.conflict", lang), conflict_lines(diagnosis, lang)),
+                  (say("diagnosis.heading.reasons", lang),
+                   [reason_text(m, lang) for m in diagnosis.messages])]
+    for heading, lines in texts:
         if lines:
             rows.append(([], [], False))
-            rows.append(([label(key, lang)], [None], True))
+            rows.append(([heading], [None], True))
             rows += [([line], [None], False) for line in lines]
     return rows
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
+from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.findings import explanation_lines
-from fundopt.reports.labels import constraint_name, label, message_text, relaxation_text
+from fundopt.reports.labels import constraint_name, label, relaxation_text
+from fundopt.reports.text import say
 
 Row = tuple[list[Any], list[str | None], bool]
 NUMBER_FMT, SHARE_FMT = "#,##0.0###", "0.00%"
@@ -56,12 +58,12 @@ def _infeasible(result: Result, lang: str) -> list[Row]:
     diagnosis = result.diagnosis
     if diagnosis is None or result.relaxed:
         return []
-    return (_text_block(label("relaxation", lang),
+    return (_text_block(say("diagnosis.heading.relaxation", lang),
                         [relaxation_text(r, lang) for r in diagnosis.relaxation])
-            + _text_block(label("conflict", lang),
-                          [constraint_name(n, lang) for n in diagnosis.conflict])
-            + _text_block(label("messages", lang),
-                          [message_text(m, lang) for m in diagnosis.messages]))
+            + _text_block(say("diagnosis.heading.conflict", lang),
+                          conflict_lines(diagnosis, lang))
+            + _text_block(say("diagnosis.heading.reasons", lang),
+                          diagnosis_lines(diagnosis, lang)))
 
 
 def _ranges(result: Result, lang: str) -> list[Row]:

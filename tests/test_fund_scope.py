@@ -14,7 +14,6 @@ import math
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +29,7 @@ from fundopt.models.domain import Constraint
 from fundopt.models.fund import read_fund
 from fundopt.models.inputs import load_inputs
 from fundopt.optimizer.problem import Problem
+from fundopt.optimizer.result import SolveStatus
 
 runner = CliRunner()
 INF = math.inf
@@ -492,29 +492,28 @@ def test_a_robust_plan_has_its_own_book_totals(booked_2024: Path, tmp_path: Path
         assert row["this_round"] == pytest.approx(amounts[row["id"]], abs=1e-9)
 
 
-def test_the_diagnosis_checks_a_move_in_the_fund_terms(booked_2024: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """Regression: the check of the moves found with continuous steps put a fund-scope
-    bound into its row without the book's offset, so it refused moves that were enough
-    (and the stepped elastic model was solved twice more for the same answer)."""
-    from fundopt.optimizer import diagnose
+def test_the_diagnosis_moves_a_fund_line_to_its_threshold_in_fund_terms(
+        booked_2024: Path, tmp_path: Path) -> None:
+    """A fund-scope floor is moved to its threshold over the book and this round together:
+    the policy holds at the suggested value and not a hair closer to the value written."""
+    from fundopt.optimizer.diagnose import diagnose
+    from fundopt.optimizer.relax import apply_relaxation
 
     policy = tmp_path / "2025.toml"
     policy.write_text(policy.read_text(encoding="utf-8").replace(
         "min_share = 0.45\nmax_share = 0.55\nscope", "min_share = 0.6\nmax_share = 0.7\nscope",
         1), encoding="utf-8")
     inputs = load_inputs(tmp_path / "2025.csv", None)
-    problem = Problem(inputs.table, inputs.policy, inputs.constraints,
-                      book=read_fund(str(booked_2024), inputs.table, inputs.policy,
-                                     inputs.constraints))
-    checks: list[bool] = []
-    holds = diagnose._holds
 
-    def recorded(*args: Any) -> bool:
-        checks.append(holds(*args))
-        return checks[-1]
+    def problem() -> Problem:
+        return Problem(inputs.table, inputs.policy, inputs.constraints,
+                       book=read_fund(str(booked_2024), inputs.table, inputs.policy,
+                                      inputs.constraints))
 
-    monkeypatch.setattr(diagnose, "_holds", recorded)
-    relaxation = diagnose.diagnose(problem).relaxation
+    relaxation = diagnose(problem()).relaxation
     assert [r.key for r in relaxation] == ["region.天津.min_share"]
-    assert checks == [True]
+    (move,) = relaxation
+    for to, holds in ((move.to_value, True), (move.to_value + 1e-4, False)):
+        at = problem()
+        at.retarget(at.policy, apply_relaxation(at.constraints, (replace(move, to_value=to),)))
+        assert (at.solve().status is not SolveStatus.INFEASIBLE) is holds, to

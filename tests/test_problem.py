@@ -147,8 +147,8 @@ def test_held_model_variants_match_fresh_solves() -> None:
 
 def avg_case(tmp_path: Path, min_deploy: str) -> Path:
     table = tmp_path / "t.csv"
-    table.write_text("id,name,region,category,max_ticket,min_ticket,score,risk\n"
-                     "A,a,天津,国家重大平台,4,2,50,0.6\nB,b,河北,重大科技专项,4,2,40,0.3\n",
+    table.write_text("id,name,region,category,max_ticket,min_ticket,score,risk,status\n"
+                     "A,a,天津,国家重大平台,4,2,50,0.6,must\nB,b,河北,重大科技专项,4,2,40,0.3,\n",
                      encoding="utf-8")
     (tmp_path / "t.toml").write_text(
         f'budget = 10\nmin_deploy = {min_deploy}\n[objective]\nmaximize = "score"\n'
@@ -160,7 +160,7 @@ def avg_case(tmp_path: Path, min_deploy: str) -> Path:
 
 @pytest.mark.parametrize("min_deploy", ["0.9", "0.93"])
 def test_an_avg_bound_moves_by_its_own_units(tmp_path: Path, min_deploy: str) -> None:
-    """Only A is in 国家重大平台 and it must get ≥ 2 at risk 0.6: the cap must go to 0.6.
+    """Only A is in 国家重大平台, a must row with ≥ 2 at risk 0.6: the cap must go to 0.6.
     At most 8 of 10 can be committed: min_deploy must go to 0.8, not lower. The bound is
     echoed as written (0.93, not 0.9299999999999999)."""
     code, output = run("solve", avg_case(tmp_path, min_deploy), "-o", tmp_path / "r.json")

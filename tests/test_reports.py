@@ -76,7 +76,8 @@ def optimal_result() -> Result:
 
 def infeasible_result() -> Result:
     diagnosis = Diagnosis(
-        relaxation=(Relaxation("region 河北 share", "min", 0.7, 0.6, "region.河北.min_share"),),
+        relaxation=(Relaxation("region 河北 share", "min", 0.7, 0.6, "region.河北.min_share",
+                                id="c2"),),
         conflict=("region 河北 share", "region 天津 share"),
     )
     return Result(SolveStatus.INFEASIBLE, None, np.zeros(4), np.zeros(4, dtype=bool), 0.0,
@@ -157,7 +158,7 @@ def test_json_infeasible_has_diagnosis(tmp_path: Path) -> None:
     assert data["status"] == "infeasible" and data["objective"] is None
     assert data["diagnosis"]["relaxation"][0] == {
         "constraint": "region 河北 share", "bound": "min", "from": 0.7, "to": 0.6,
-        "key": "region.河北.min_share",
+        "key": "region.河北.min_share", "id": "c2",
         "text": "region 河北 share min 70% → 60% (region.河北.min_share)"}
     assert data["diagnosis"]["conflict"] == ["region 河北 share", "region 天津 share"]
     assert all(a["amount"] == 0.0 and a["funded"] is False for a in data["allocations"])

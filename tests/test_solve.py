@@ -159,8 +159,8 @@ def test_unfundable_must_row_is_infeasible_and_explained() -> None:
     result = solve(table, policy(budget=6.0, min_ticket=2.0), ())
     assert result.status is SolveStatus.INFEASIBLE
     assert result.diagnosis is not None
-    assert "r1" in result.diagnosis.messages[0]
-    assert "max_ticket" in result.diagnosis.messages[0]
+    assert "r1" in result.diagnosis.messages[0].text()
+    assert "max_ticket" in result.diagnosis.messages[0].text()
 
 
 def test_infeasible_policy_gets_minimal_relaxation_and_conflict() -> None:
