@@ -10,7 +10,7 @@ why, in numbers: ``region 天津 share ≥ 40%, region 河北 share ≥ 70%: tog
   less than the floor (the regions' caps against ``min_deploy``);
 - ``diagnosis.alone``: a single line that no plan can keep (tickets, ``must`` rows);
 - otherwise ``diagnosis.clash``: every line of the set with its limit, and for each line the
-  suggestion moves, ``diagnosis.reach``: how far it can go with the rest of the policy (its
+  suggestion moves, ``diagnosis.reach.min``/``.max``: how far it can go with the rest of the policy (its
   threshold, the suggested value).
 
 A limit is a dict: ``id``, ``name`` (the constraint's label or, for the built-in lines, its
@@ -61,7 +61,8 @@ def clash_reasons(problem: Problem, lines: list[Line], amounts: np.ndarray,
         for side in ("min", "max"):
             r = moved.get((line.id, side))
             if r is not None:
-                reasons.append(Message("diagnosis.reach", {
+                code = "diagnosis.reach.min" if side == "min" else "diagnosis.reach.max"
+                reasons.append(Message(code, {
                     "limit": _limit([line], side), "reach": r.to_value, "unit": unit}))
     return tuple(reasons)
 

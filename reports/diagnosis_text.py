@@ -69,9 +69,9 @@ def reason_text(message: Message, lang: str) -> str:
         return say(code, lang, limit=limit_text(v["limit"], unit, lang))
     if code == "diagnosis.clash":
         return say(code, lang, limits=_limits(v["limits"], unit, lang))
-    if code == "diagnosis.reach":
+    if code.startswith("diagnosis.reach."):
         limit = v["limit"]
-        return say(f"{code}.{limit['side']}", lang, limit=limit_text(limit, unit, lang),
+        return say(code, lang, limit=limit_text(limit, unit, lang),
                    reach=_value(limit, v["reach"], unit))
     if code == "diagnosis.must_unfundable":
         return say(code, lang, id=v["id"], min_ticket=number_text(v["min_ticket"]),
