@@ -642,6 +642,38 @@ def stability(
     _guarded(lang, debug, body)
 
 
+@app.command()
+def verify(
+    table: TableArg,
+    plan: Annotated[Path, typer.Argument(
+        help="The plan to check: .csv or .xlsx (plan sheet) as solve wrote it and a "
+        "committee edited it, or .json; amounts by id.", show_default=False)],
+    policy: PolicyOpt = None,
+    sheet: SheetOpt = None,
+    book: FundBookOpt = None,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a (hand-edited) plan against every rule of the policy: prints each broken
+    rule with its value and limit, the plan's objective and its loss against the
+    optimum. Exit 0 when every rule holds, 3 when one is broken, 2 on bad input.
+
+    Example:
+
+        fundopt verify inputs/2024.csv out/plan-edited.xlsx --lang zh
+    """
+
+    def body() -> int:
+        from fundopt.optimizer.verify import verify as run_verify
+        from fundopt.reports.verify import render_verify
+
+        run = run_verify(table, plan, policy, book, sheet)
+        render_verify(Console(highlight=False), run, lang.value)
+        return EXIT_OK if run.verdict.holds else EXIT_INFEASIBLE
+
+    _guarded(lang, debug, body)
+
+
 def _refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) -> None:
     """``--strict``: any warning is an input error (exit 2)."""
     from fundopt.models.checks import strict_error

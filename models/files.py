@@ -5,16 +5,21 @@ an input error instead of blocking, eating memory or crashing the parser."""
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from fundopt.errors import InputError
-from fundopt.models.limits import MAX_TOML_BYTES, MAX_TOML_DEPTH
+import numpy as np
 
-_WHAT_ZH = {"table": "表格", "policy": "政策", "scenario": "情景"}
+from fundopt.coded import coded_error
+from fundopt.errors import InputError
+from fundopt.models.limits import MAX_JSON_DEPTH, MAX_TOML_BYTES, MAX_TOML_DEPTH
+
+_WHAT_ZH = {"table": "表格", "policy": "政策", "scenario": "情景", "plan": "方案"}
 
 
 def read_input(path: Path, what: str, limit: int) -> bytes:
@@ -154,3 +159,40 @@ def _os_error(exc: OSError, what: str, file: str) -> InputError:
     reason = exc.strerror or type(exc).__name__
     return InputError(f"cannot read the {what} file ({reason})", file=file,
                       message_zh=f"无法读取{zh}文件（{reason}）")
+
+
+def load_json(path: Path, what: str, limit: int) -> Any:
+    """A JSON file (UTF-8, BOM allowed), read as :func:`read_input` reads and checked for
+    nesting before it is parsed.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_input`; not UTF-8 JSON; nested deeper than ``MAX_JSON_DEPTH``.
+    """
+    raw = read_input(path, what, limit)
+    file = str(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and json_depth(text) > MAX_JSON_DEPTH:
+        raise coded_error("json.too_deep", file=file, depth=MAX_JSON_DEPTH)
+    try:
+        if text is None:
+            raise ValueError("not UTF-8 text")
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise coded_error("json.invalid", file=file, reason=str(exc)) from None
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of brackets in JSON text, strings left out (no parsing)."""
+    bare = _JSON_STRING.sub("", text).encode("utf-8", "replace")
+    raw = np.frombuffer(bare, dtype=np.uint8)
+    steps = ((raw == ord("[")) | (raw == ord("{"))).astype(np.int64) \
+        - ((raw == ord("]")) | (raw == ord("}"))).astype(np.int64)
+    return int(np.cumsum(steps).max()) if len(steps) else 0

@@ -31,3 +31,11 @@ MAX_MAGNITUDE = 1e12
 """Largest absolute value of an amount, score or other number the model uses. HiGHS takes
 matrix entries below 1e15 and treats costs and bounds from 1e20 as infinite; 1e12 leaves
 room for sums of many rows and is 10 000亿 in 亿元 (or 1万亿元 in 元)."""
+
+MAX_PLAN_BYTES = 256 * 1024**2
+"""Size of a plan file (``book add``, ``verify``): the plan of a 100 000-row table is
+about 10 MB as JSON."""
+
+MAX_JSON_DEPTH = 32
+"""Nesting of objects and arrays in a plan JSON (a solve result uses 4); checked on the
+text before it is parsed."""
