@@ -710,8 +710,12 @@ def _read_fund(book: str | None, inputs: Inputs) -> FundView | None:
 
 
 def _book_files(book: str | None) -> list[Path]:
-    """A book given by path is an input: no output may land on it."""
-    return [] if book is None or "://" in book else [Path(book)]
+    """The book's file, however it is spelled, is an input: no output may land on it."""
+    if book is None:
+        return []
+    from fundopt.models.book import book_files
+
+    return book_files(book)
 
 
 book_app = typer.Typer(
@@ -722,6 +726,13 @@ app.add_typer(book_app, name="book")
 BookOpt = Annotated[str, typer.Option(
     "--book", "-b", help="The book: an SQLite file path (created by the first add) or a "
     "postgresql://user@host/database URL.", show_default=False)]
+
+
+class Accept(StrEnum):
+    RELAXED = "relaxed"
+    TIME_LIMIT = "time_limit"
+
+
 RoundArg = Annotated[str, typer.Argument(help="Round name, as given to book add --round.",
                                          show_default=False)]
 
@@ -735,12 +746,17 @@ def book_add(
         "--round", "-r", help="Name of the round in the book, e.g. 2024 (used once).",
         show_default=False)],
     note: Annotated[str, typer.Option("--note", help="Free text kept with the round.")] = "",
+    accept: Annotated[list[Accept] | None, typer.Option(
+        "--accept", help="Also book a plan made under fundopt's suggested relaxation "
+        "(relaxed) or not proven optimal (time_limit), with that mark. Repeatable.")] = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
-    """Book an optimal or feasible plan as a round: its funded rows with every input
-    column, the input and policy SHA-256, fundopt's version and the time, in one
-    transaction. The plan's input files must still match their recorded SHA-256.
+    """Book a plan as a round, after checking it again from its files: the table and
+    policy must still match their recorded SHA-256, the amounts must keep every rule with
+    the book as it is now and be the optimum, and the book must not have changed since
+    the plan was solved against it. Stores its funded rows with every input column (in
+    the policy's unit), the hashes, fundopt's version and the time, in one transaction.
 
     Example:
 
@@ -748,13 +764,10 @@ def book_add(
     """
 
     def body() -> int:
-        from fundopt.models.book import open_book
-        from fundopt.models.booking import round_from_plan
+        from fundopt.optimizer.admit import book_plan
         from fundopt.reports.book import render_added
 
-        new = round_from_plan(plan, round_name, note)
-        with open_book(book, create=True) as opened:
-            info = opened.add(new)
+        info = book_plan(plan, book, round_name, note, [a.value for a in accept or ()])
         render_added(Console(highlight=False), info, book, lang.value)
         return EXIT_OK
 
@@ -838,7 +851,7 @@ def book_void(
         if not reason.strip():
             raise InputError("the reason is empty", column="--reason",
                              expected="why the round is void", message_zh="作废原因为空")
-        with open_book(book) as opened:
+        with open_book(book, write=True) as opened:
             info = opened.void(round_name, reason.strip())
         render_voided(Console(highlight=False), info, lang.value)
         return EXIT_OK

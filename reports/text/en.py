@@ -42,4 +42,60 @@ MESSAGES: dict[str, str] = {
     "verify.objective": "Objective of this plan: {objective}; optimum: {optimum}; loss: {loss}",
     "verify.no_optimum": ("Objective of this plan: {objective}; the policy has no optimum "
                           "({status})"),
+    "book.bad_location": "not a book this fundopt can open",
+    "book.bad_location.expected": ("a file path (SQLite), sqlite:///path or "
+                                   "postgresql://user@host[:port]/database"),
+    "book.sqlite_url": "an sqlite:/// URL must name a file and take no options",
+    "book.sqlite_url.expected": "sqlite:///relative/path or sqlite:////absolute/path",
+    "book.not_file": "the book path is not a regular file",
+    "book.empty": "there is no book here yet (an empty file or database)",
+    "book.empty.hint": ("A book is created by the first `fundopt book add`; reading never "
+                        "creates one. Check the --book path."),
+    "book.bad_version": "the book's schema version is not a version number: the book is damaged",
+    "book.bad_version.hint": ("Restore the book from a backup; fundopt does not rewrite a "
+                              "damaged book."),
+    "book.damaged": "the book is damaged: round {round} does not read back",
+    "book.damaged.hint": ("Restore the book from a backup; fundopt does not rewrite a "
+                          "damaged book."),
+    "book.same_plan": "this plan is already booked as round {round}",
+    "book.same_plan.hint": ("The same plan (same inputs, same amounts) is booked once; void "
+                            "round {round} first to book it under another name."),
+    "book.changed": "the book changed while this plan was being checked",
+    "book.changed.hint": "Solve again against the book as it is now, then book the new plan.",
+    "booking.bad_field": "the plan file's field is missing or malformed",
+    "booking.bad_field.expected": "the value fundopt solve wrote there",
+    "booking.bad_hash": "the plan file's SHA-256 is missing or malformed",
+    "booking.bad_hash.expected": "64 hexadecimal digits, as fundopt solve wrote them",
+    "booking.no_policy_hash": "the plan records no SHA-256 of its policy",
+    "booking.no_policy_hash.expected": ("the policy's SHA-256 (only a policy read from the "
+                                        ".xlsx table's own sheets has none)"),
+    "booking.changed_while_read": "an input file changed while the plan was being booked",
+    "booking.changed_while_read.hint": "Book it again once nobody edits the files.",
+    "booking.stale": ("the plan was solved against another state of the book (last round "
+                      "then: {last}; now: {now})"),
+    "booking.stale.hint": ("A round was added or voided since: solve again with --book and "
+                           "book the new plan."),
+    "booking.solved_without_book": ("the policy has scope = \"fund\" rules, but the plan "
+                                    "was solved without the book"),
+    "booking.solved_without_book.hint": "Solve again with --book BOOK and book the new plan.",
+    "booking.breaks_policy": "the plan breaks {count} rule(s) of its policy",
+    "booking.breaks_policy.hint": ("Only a plan that keeps the policy is booked. A plan "
+                                   "solved with --relax is booked with --accept relaxed."),
+    "booking.breaks_feasible_policy": ("the plan breaks {count} rule(s) of a policy that "
+                                       "can be met: it is not a relaxed plan"),
+    "booking.breaks_feasible_policy.hint": "Solve again and book the new plan.",
+    "booking.breaks_relaxation": ("the plan breaks {count} rule(s) even under the relaxation "
+                                  "fundopt suggests"),
+    "booking.breaks_relaxation.hint": "Solve again with --relax and book the new plan.",
+    "booking.no_optimum": "the plan's inputs have no optimum now ({status})",
+    "booking.not_optimal": ("the plan is not the optimum of its inputs: objective {objective}, "
+                            "optimum {optimum}"),
+    "booking.not_optimal.hint": ("An edited plan is not booked; a plan stopped by --time-limit "
+                                 "is booked with --accept time_limit."),
+    "book.mark.relaxed": "relaxed",
+    "book.mark.time_limit": "time limit",
+    "book.fact.mark": "booked with",
+    "book.fact.relaxation": "relaxation applied",
+    "book.fact.plan_sha256": "plan SHA-256",
+    "book.fact.solved_against": "solved against book",
 }
