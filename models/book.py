@@ -644,8 +644,10 @@ def _create_v2(conn: Connection) -> None:
 # schema adds a step here and raises SCHEMA_VERSION; old books are migrated when written.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _create_v2}
 
-# The columns of ``rounds`` read back (every one: a version-1 book has them all).
-_ROUND_COLUMNS = tuple(rounds.c)
+# The columns of ``rounds`` read back (every one: a version-1 book has them all), the
+# JSON one as text where the database keeps text, so that a damaged cell is named here.
+_ROUND_COLUMNS = tuple(sa.type_coerce(c, sa.Text).label(c.name) if c.name == "columns" else c
+                       for c in rounds.c)
 
 
 def _state(conn: Connection) -> BookState:
@@ -784,7 +786,7 @@ def _commitment_frame(conn: Connection, round_rows: Sequence[Any], location: str
     names = {r.id: r.name for r in round_rows}
     columns: list[str] = []
     for r in round_rows:
-        columns += [c for c in _json_value(r.columns) if c not in columns]
+        columns += [c for c in _info(r, None, location).columns if c not in columns]
     base = ["round", "position", "id", "amount"]
     if not names:
         return pd.DataFrame(columns=base + [c for c in columns if c not in base])

@@ -53,13 +53,14 @@ def read_plan(path: Path, table: Table, policy: Policy) -> np.ndarray:
         entries, scale = _sheet_entries(path, policy.unit)
     else:
         raise coded_error("plan.format", file=str(path), value=path.suffix or path.name)
-    return amounts_by_id(entries, table, policy, str(path), scale)
+    return amounts_by_id(entries, table, policy, str(path), scale, text=suffix != ".json")
 
 
 def amounts_by_id(entries: Sequence[Entry], table: Table, policy: Policy, file: str,
-                  scale: tuple[int, int] = (1, 1)) -> np.ndarray:
+                  scale: tuple[int, int] = (1, 1), text: bool = False) -> np.ndarray:
     """Put each (row, id, amount) on its table row; rows not given get 0. ``scale`` is
-    (size of the written unit, size of the policy's unit) in 元.
+    (size of the written unit, size of the policy's unit) in 元; ``text``: amounts may be
+    written as text (cells of a sheet), not only as numbers (JSON).
 
     Raises
     ------
@@ -80,7 +81,7 @@ def amounts_by_id(entries: Sequence[Entry], table: Table, policy: Policy, file: 
             raise coded_error("plan.duplicate_id", file=file, row=row, column=ID,
                               value=sub_id, id=sub_id)
         seen[sub_id] = row
-        value = _number(cell)
+        value = _number(cell) if text or not isinstance(cell, str) else None
         if value is not None:
             value = value * scale[0] / scale[1]     # 5000 万元 → exactly 0.5 亿元
         if value is None or not math.isfinite(value) or value < 0:
