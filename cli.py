@@ -140,13 +140,19 @@ def _guarded(lang: Lang, debug: bool, body: Callable[[], int]) -> None:
     Ctrl-C and SIGTERM stop a running HiGHS solve (exit 130); files being written are left
     as they were (writes are atomic).
     """
-    from fundopt.optimizer.interrupt import stop_on_signals
+    from fundopt.optimizer.interrupt import stop_on_signals, stop_requested
 
     farewell = ("已中断（Ctrl-C 或 SIGTERM）。" if lang is Lang.ZH
                 else "Interrupted (Ctrl-C or SIGTERM).")
     try:
         with stop_on_signals(lambda: _exit_after(STOP_GRACE, farewell)):
-            code = body()
+            try:
+                code = body()
+            except Exception:
+                # a signal inside an extension's import surfaces as its ImportError
+                if stop_requested():
+                    raise KeyboardInterrupt from None
+                raise
     except KeyboardInterrupt:
         _farewell_said.set()
         _fail(EXIT_INTERRUPTED, farewell)
@@ -590,7 +596,8 @@ def stability(
         "--draws", min=1, max=1_000_000,
         help="Score draws (default: the policy's [uncertainty] draws, else 1000).")] = None,
     seed: Annotated[int | None, typer.Option(
-        "--seed", min=0, help="Seed of the draws (default: the policy's, else 0).")] = None,
+        "--seed", min=0, max=2**63 - 1,       # models.limits.MAX_SEED, as the policy's
+        help="Seed of the draws (default: the policy's, else 0).")] = None,
     output: BatchOutputOpt = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,

@@ -58,12 +58,28 @@ def read_input(path: Path, what: str, limit: int) -> bytes:
         raise _too_large(what, file, info.st_size, limit)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)   # the file may grow after the stat
+            data = _read_bounded(handle, info.st_size, limit)
     except OSError as exc:
         raise _os_error(exc, what, file) from None
     if len(data) > limit:
         raise _too_large(what, file, len(data), limit)
     return data
+
+
+def _read_bounded(handle: Any, size: int, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes, reading what the file holds (``size`` at its stat)
+    rather than asking for ``limit`` bytes at once: a read of 2 GiB reserves 2 GiB, which
+    a memory-capped run does not have. The file may grow after the stat: reading goes on
+    in 1 MiB steps until its end or past the limit."""
+    parts: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = handle.read(min(max(size + 1 - total, 1 << 20), limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
 
 
 def load_toml(path: Path, what: str) -> tuple[dict[str, Any], bytes]:

@@ -59,4 +59,8 @@ def load_inputs(table_path: Path, policy_path: Path | None = None,
             hint_zh="可用 --policy 指定政策文件，例如 --policy inputs/2024.toml",
         )
     table = in_policy_unit(table, policy.unit)
+    if policy.uncertainty is not None:
+        from fundopt.models.uncertainty import with_panel_score
+
+        table = with_panel_score(table, policy)
     return Inputs(table, policy, expand(policy, table), tuple(files))

@@ -32,14 +32,17 @@ from fundopt.models.domain import (
     Table,
 )
 from fundopt.models.expansion import selection_mask, with_builtins
+from fundopt.optimizer.report import BINDING_TOL
 
 if TYPE_CHECKING:
     from fundopt.models.fund import FundView
     from fundopt.models.inputs import Inputs
 
-# A bound holds within this relative tolerance (amounts are written as decimals; a share
-# of 0.4 computed from them may come out 0.39999999999999997).
-TOLERANCE = 1e-9
+# A bound holds within this tolerance, relative to max(1, |bound|): the tolerance within
+# which solve itself re-checks every plan it writes (optimizer.report.BINDING_TOL), so a
+# plan fundopt wrote is never refused by the checker of book add. Amounts are written as
+# decimals: a share of 0.4 computed from them may come out 0.39999999999999997.
+TOLERANCE = BINDING_TOL
 # Below this fraction of the budget an amount is zero.
 ZERO_FRACTION = 1e-12
 

@@ -98,4 +98,8 @@ MESSAGES: dict[str, str] = {
     "book.fact.relaxation": "relaxation applied",
     "book.fact.plan_sha256": "plan SHA-256",
     "book.fact.solved_against": "solved against book",
+    "uncertainty.seed": "uncertainty.seed must be a whole number from 0 to {limit}",
+    "step.too_fine": ("amount_step = {step:g} is finer than {fraction:g} of the budget "
+                      "({budget:g}): the solver cannot resolve so many steps exactly"),
+    "step.too_fine.expected": "amount_step >= {smallest:g} (a coarser contract unit)",
 }

@@ -90,4 +90,8 @@ MESSAGES: dict[str, str] = {
     "book.fact.relaxation": "所用放宽",
     "book.fact.plan_sha256": "方案 SHA-256",
     "book.fact.solved_against": "求解时的账簿",
+    "uncertainty.seed": "uncertainty.seed 应为 0 到 {limit} 之间的整数",
+    "step.too_fine": ("amount_step = {step:g} 小于预算（{budget:g}）的 {fraction:g}："
+                      "求解器无法精确处理这么多步长"),
+    "step.too_fine.expected": "amount_step >= {smallest:g}（更粗的合同单位）",
 }
