@@ -519,3 +519,39 @@ def test_escapes_in_names_and_notes_are_shown_not_run(folder: Path,
         code, text = run(*args)
         assert code == 0 and "\x1b" not in text and "\x07" not in text, text
         assert "\\x1b[2J" in text
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path of a JSON document (the allocations: their first three entries)."""
+    if isinstance(value, dict):
+        return [prefix] + [p for k, v in value.items() for p in _paths(v, (*prefix, k))]
+    if isinstance(value, list):
+        return [prefix] + [p for i, v in enumerate(value[:3]) for p in _paths(v, (*prefix, i))]
+    return [prefix]
+
+
+def test_every_field_of_the_plan_edited(folder: Path) -> None:
+    """Fuzz: each field of a solve result set to a value of another kind. Every edit is
+    refused with exit 2 or booked with the round fundopt derives from the files; none is
+    an internal error."""
+    base = json.loads((folder / "plan-2024.json").read_text(encoding="utf-8"))
+    strange: list[Any] = [None, "x", -1, 1e300, [], {}, True]
+    rng = np.random.default_rng(2121)
+    outcomes = {0: 0, 2: 0}
+    for k, path in enumerate(p for p in _paths(base) if p):
+        data = json.loads(json.dumps(base))
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = strange[int(rng.integers(len(strange)))]
+        plan = folder / f"fuzz{k}.json"
+        plan.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        book = folder / f"fuzz{k}.book"
+        code, text = run("book", "add", plan, "--book", book, "--round", "r")
+        assert code in (0, 2) and "Internal error" not in text, (path, text)
+        outcomes[code] += 1
+        if code == 0:
+            with open_book(str(book)) as opened:
+                (info,) = opened.rounds()
+            assert (info.budget, info.committed, info.status) == (40.0, 40.0, "optimal"), path
+    assert outcomes[0] and outcomes[2], outcomes
