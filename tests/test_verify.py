@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from books import book_location  # noqa: F401
 from conftest import ROOT
 from openpyxl import load_workbook
 from plan_checker import check_plan as independent_check
@@ -216,3 +217,43 @@ def test_random_instances_agree_with_the_independent_checker() -> None:
             verdict, theirs = _broken_by_both(table, policy, constraints, x)
             assert verdict.holds == (theirs == []), (theirs, verdict.broken)
             assert _broken_labels(verdict) == _their_labels(theirs)
+
+
+# --- with the book: fund-scope rules over the booked rounds and the plan ------------------
+
+def test_verify_with_the_book_counts_its_rounds(tmp_path: Path, book_location: str  # noqa: F811
+                                                ) -> None:
+    for name in ("2024.csv", "2024.toml", "2025.csv", "2025.toml"):
+        shutil.copy(ROOT / "inputs" / name, tmp_path / name)
+    assert run("solve", tmp_path / "2024.csv", "-o", tmp_path / "p24.json")[0] == 0
+    assert run("book", "add", tmp_path / "p24.json", "--book", book_location,
+               "--round", "2024")[0] == 0
+    code, text = run("solve", tmp_path / "2025.csv", "--book", book_location,
+                     "-o", tmp_path / "p25.json")
+    assert code == 0, text
+    code, text = run("verify", tmp_path / "2025.csv", tmp_path / "p25.json", "--book",
+                     book_location)
+    assert code == 0 and "loss: 0.00" in text, text
+    # without the book the plan is judged as a round alone: scope = "fund" needs the book
+    code, text = run("verify", tmp_path / "2025.csv", tmp_path / "p25.json")
+    assert code == 2 and 'scope = "fund"' in text, text
+    # the regional balance over the fund's life: no more 天津 money this round
+    plan = json.loads((tmp_path / "p25.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(tmp_path / "2025.csv", encoding="utf-8-sig", dtype={"id": str})
+    region = table.set_index("id")["region"]
+    for a in plan["allocations"]:
+        if region[a["id"]] == "天津":
+            a["amount"] = 0
+    (tmp_path / "edited.json").write_text(json.dumps(plan, ensure_ascii=False),
+                                          encoding="utf-8")
+    code, text = run("verify", tmp_path / "2025.csv", tmp_path / "edited.json", "--book",
+                     book_location)
+    assert code == 3, text
+    # the value, computed independently: booked 天津 money over booked total + budget 25
+    first = json.loads((tmp_path / "p24.json").read_text(encoding="utf-8"))
+    t24 = pd.read_csv(tmp_path / "2024.csv", encoding="utf-8-sig", dtype={"id": str})
+    r24 = t24.set_index("id")["region"]
+    booked = {a["id"]: a["amount"] for a in first["allocations"] if a["amount"] > 0}
+    share = sum(v for k, v in booked.items() if r24[k] == "天津") / (sum(booked.values()) + 25)
+    assert (f"region 天津 share (region.天津.min_share, whole fund): {share:.1%}, below its "
+            "minimum 45.0%") in text, text
