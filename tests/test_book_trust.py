@@ -555,3 +555,46 @@ def test_every_field_of_the_plan_edited(folder: Path) -> None:
                 (info,) = opened.rounds()
             assert (info.budget, info.committed, info.status) == (40.0, 40.0, "optimal"), path
     assert outcomes[0] and outcomes[2], outcomes
+
+
+def test_signals_during_book_add_leave_the_book_whole(folder: Path,
+                                                      book_location: str) -> None:  # noqa: F811
+    """SIGINT or SIGTERM at random moments of real `book add` processes: each ends with
+    exit 0 (booked) or 130, never a traceback; an interrupted add booked its round whole
+    (the signal came after the commit) or not at all."""
+    import random
+    import signal
+    import time
+
+    rng = random.Random(2121)
+    booked: set[str] = set()
+    base = pd.read_csv(folder / "2024.csv", encoding="utf-8-sig", dtype=str)
+    for k in range(8):
+        table = folder / f"s{k}.csv"            # a table of its own for each round
+        base.assign(office=f"s{k}").to_csv(table, index=False, encoding="utf-8-sig")
+        shutil.copy(folder / "2024.toml", table.with_suffix(".toml"))
+        plan = folder / f"plan-s{k}.json"
+        assert run("solve", table, "-o", plan)[0] == 0
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fundopt", "book", "add", str(plan), "--book",
+             book_location, "--round", f"s{k}"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.12, 2.5))
+        process.send_signal(signal.SIGINT if k % 2 == 0 else signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode in (0, 130, -signal.SIGINT), (k, stderr)
+        assert "Traceback" not in stderr, stderr
+        # exit 0: booked. Interrupted: booked whole (the signal came after the commit) or
+        # not at all; `book list` says which
+        present = f"s{k}" in rounds_of(book_location)
+        assert present or process.returncode != 0
+        if present:
+            booked.add(f"s{k}")
+            # void it: the next copy of the same sub-funds is then no follow-on
+            assert run("book", "void", f"s{k}", "--book", book_location, "--reason",
+                       "test")[0] == 0
+    assert set(rounds_of(book_location)) == booked
+    with open_book(book_location) as book:
+        for name in booked:
+            info, rows = book.round(name)
+            assert len(rows) == info.funded == 24
