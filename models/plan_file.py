@@ -48,19 +48,20 @@ def read_plan(path: Path, table: Table, policy: Policy) -> np.ndarray:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
-        entries, scale = _json_entries(path), (1, 1)
-    elif suffix in (".csv", ".xlsx"):
-        entries, scale = _sheet_entries(path, policy.unit)
-    else:
+        return amounts_by_id(_json_entries(path), table, policy, str(path))
+    if suffix not in (".csv", ".xlsx"):
         raise coded_error("plan.format", file=str(path), value=path.suffix or path.name)
-    return amounts_by_id(entries, table, policy, str(path), scale, text=suffix != ".json")
+    entries, scale, headers = _sheet_entries(path, policy.unit)
+    return amounts_by_id(entries, table, policy, str(path), scale, text=True, headers=headers)
 
 
 def amounts_by_id(entries: Sequence[Entry], table: Table, policy: Policy, file: str,
-                  scale: tuple[int, int] = (1, 1), text: bool = False) -> np.ndarray:
+                  scale: tuple[int, int] = (1, 1), text: bool = False,
+                  headers: tuple[str, str] = (ID, "amount")) -> np.ndarray:
     """Put each (row, id, amount) on its table row; rows not given get 0. ``scale`` is
     (size of the written unit, size of the policy's unit) in 元; ``text``: amounts may be
-    written as text (cells of a sheet), not only as numbers (JSON).
+    written as text (cells of a sheet), not only as numbers (JSON); ``headers``: the id and
+    amount columns as the sheet names them, for messages.
 
     Raises
     ------
@@ -73,12 +74,12 @@ def amounts_by_id(entries: Sequence[Entry], table: Table, policy: Policy, file: 
     amounts = np.zeros(len(ids))
     seen: dict[str, int | None] = {}
     for row, sub_id, cell in entries:
-        column = "amount" if row is not None else f"{sub_id}.amount"
+        column = headers[1] if row is not None else f"{sub_id}.amount"
         if sub_id not in position:
-            raise coded_error("plan.unknown_id", file=file, row=row, column=ID, value=sub_id,
-                              id=sub_id, known=_shortlist(ids))
+            raise coded_error("plan.unknown_id", file=file, row=row, column=headers[0],
+                              value=sub_id, id=sub_id, known=_shortlist(ids))
         if sub_id in seen:
-            raise coded_error("plan.duplicate_id", file=file, row=row, column=ID,
+            raise coded_error("plan.duplicate_id", file=file, row=row, column=headers[0],
                               value=sub_id, id=sub_id)
         seen[sub_id] = row
         value = _number(cell) if text or not isinstance(cell, str) else None
@@ -136,8 +137,10 @@ def _json_entries(path: Path) -> list[Entry]:
     return entries
 
 
-def _sheet_entries(path: Path, unit: str) -> tuple[list[Entry], tuple[int, int]]:
-    """The (row, id, amount) of a plan sheet, and the factor to the policy's unit."""
+def _sheet_entries(path: Path, unit: str
+                   ) -> tuple[list[Entry], tuple[int, int], tuple[str, str]]:
+    """The (row, id, amount) of a plan sheet, the factor to the policy's unit and the id
+    and amount headers as written."""
     file = str(path)
     data = read_input(path, "plan", MAX_PLAN_BYTES)
     if path.suffix.lower() == ".csv":
@@ -163,7 +166,7 @@ def _sheet_entries(path: Path, unit: str) -> tuple[list[Entry], tuple[int, int]]
                         cells[a] if a < len(cells) else "")
                        for k, cells in enumerate(rows[number:], start=1)
                        if any(c.strip() for c in cells)]
-            return entries, scale
+            return entries, scale, (header[i].strip(), header[a].strip())
     raise coded_error("plan.no_columns", file=file)
 
 

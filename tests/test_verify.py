@@ -120,10 +120,14 @@ def test_csv_with_unknown_id_and_non_number_exit_2(solved: Path, tmp_path: Path)
     plan = tmp_path / "p.csv"
     plan.write_text("编号,出资额（万元）\nTJ-BH-01,20000\nXX-01,5000\n", encoding="utf-8")
     code, text = run("verify", solved / "2024.csv", plan)
-    assert code == 2 and "p.csv, row 3, column 'id'" in text and "XX-01" in text, text
+    assert code == 2 and "p.csv, row 3, column '编号'" in text and "XX-01" in text, text
     plan.write_text("编号,出资额（万元）\nTJ-BH-01,两万\n", encoding="utf-8")
     code, text = run("verify", solved / "2024.csv", plan)
-    assert code == 2 and "row 2, column 'amount'" in text, text
+    assert code == 2 and "row 2, column '出资额（万元）'" in text, text
+    # 20000 万元 is 2 亿元, exactly: the plan holds nothing else, so the budget rules break
+    plan.write_text("编号,出资额（万元）\nTJ-BH-01,20000\n", encoding="utf-8")
+    code, text = run("verify", solved / "2024.csv", plan)
+    assert code == 3 and "budget (min_deploy): 2.00 亿元, below its minimum 36.00 亿元" in text
 
 
 def test_objective_and_loss_match_an_independent_computation(solved: Path,
