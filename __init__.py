@@ -28,13 +28,15 @@ _EXPORTS = {
     "InputError": "fundopt.errors",
     "FundoptError": "fundopt.errors",
     "Message": "fundopt.messages",
+    "verify": "fundopt.optimizer.verify",
+    "VerifyRun": "fundopt.optimizer.verify",
 }
 
 __all__ = [
     "BookRun", "CheckRun", "CompareRun", "ExplainRun", "FundoptError", "InputError",
     "Message", "Problem", "SolveRun", "StabilityRun", "SweepRun", "__version__", "book_add",
     "book_list", "book_show", "book_void", "check", "compare", "explain", "solve",
-    "stability", "sweep",
+    "stability", "sweep", "verify", "VerifyRun",
 ]
 
 if TYPE_CHECKING:
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     )
     from fundopt.errors import FundoptError, InputError
     from fundopt.messages import Message
+    from fundopt.optimizer.verify import VerifyRun, verify
     from fundopt.reports.compare import CompareRun
     from fundopt.reports.sweep import SweepRun
 

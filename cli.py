@@ -145,13 +145,19 @@ def _guarded(lang: Lang, debug: bool, body: Callable[[], int]) -> None:
     Ctrl-C and SIGTERM stop a running HiGHS solve (exit 130); files being written are left
     as they were (writes are atomic).
     """
-    from fundopt.optimizer.interrupt import stop_on_signals
+    from fundopt.optimizer.interrupt import stop_on_signals, stop_requested
 
     farewell = ("已中断（Ctrl-C 或 SIGTERM）。" if lang is Lang.ZH
                 else "Interrupted (Ctrl-C or SIGTERM).")
     try:
         with stop_on_signals(lambda: _exit_after(STOP_GRACE, farewell)):
-            code = body()
+            try:
+                code = body()
+            except Exception:
+                # a signal inside an extension's import surfaces as its ImportError
+                if stop_requested():
+                    raise KeyboardInterrupt from None
+                raise
     except KeyboardInterrupt:
         _farewell_said.set()
         _fail(EXIT_INTERRUPTED, farewell)
@@ -457,7 +463,8 @@ def stability(
         "--draws", min=1, max=1_000_000,
         help="Score draws (default: the policy's [uncertainty] draws, else 1000).")] = None,
     seed: Annotated[int | None, typer.Option(
-        "--seed", min=0, help="Seed of the draws (default: the policy's, else 0).")] = None,
+        "--seed", min=0, max=2**63 - 1,       # models.limits.MAX_SEED, as the policy's
+        help="Seed of the draws (default: the policy's, else 0).")] = None,
     output: BatchOutputOpt = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -491,6 +498,38 @@ def stability(
     _guarded(lang, debug, body)
 
 
+@app.command()
+def verify(
+    table: TableArg,
+    plan: Annotated[Path, typer.Argument(
+        help="The plan to check: .csv or .xlsx (plan sheet) as solve wrote it and a "
+        "committee edited it, or .json; amounts by id.", show_default=False)],
+    policy: PolicyOpt = None,
+    sheet: SheetOpt = None,
+    book: FundBookOpt = None,
+    lang: LangOpt = Lang.EN,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a (hand-edited) plan against every rule of the policy: prints each broken
+    rule with its value and limit, the plan's objective and its loss against the
+    optimum. Exit 0 when every rule holds, 3 when one is broken, 2 on bad input.
+
+    Example:
+
+        fundopt verify inputs/2024.csv out/plan-edited.xlsx --lang zh
+    """
+
+    def body() -> int:
+        from fundopt.optimizer.verify import verify as run_verify
+        from fundopt.reports.verify import render_verify
+
+        run = run_verify(table, plan, policy, book, sheet)
+        render_verify(Console(highlight=False), run, lang.value)
+        return EXIT_OK if run.verdict.holds else EXIT_INFEASIBLE
+
+    _guarded(lang, debug, body)
+
+
 book_app = typer.Typer(
     help="The fund's book: the rounds committed so far, in an SQLite file or a PostgreSQL "
     "database (基金账簿).", no_args_is_help=True,
@@ -499,6 +538,13 @@ app.add_typer(book_app, name="book")
 BookOpt = Annotated[str, typer.Option(
     "--book", "-b", help="The book: an SQLite file path (created by the first add) or a "
     "postgresql://user@host/database URL.", show_default=False)]
+
+
+class Accept(StrEnum):
+    RELAXED = "relaxed"
+    TIME_LIMIT = "time_limit"
+
+
 RoundArg = Annotated[str, typer.Argument(help="Round name, as given to book add --round.",
                                          show_default=False)]
 
@@ -512,12 +558,17 @@ def book_add(
         "--round", "-r", help="Name of the round in the book, e.g. 2024 (used once).",
         show_default=False)],
     note: Annotated[str, typer.Option("--note", help="Free text kept with the round.")] = "",
+    accept: Annotated[list[Accept] | None, typer.Option(
+        "--accept", help="Also book a plan made under fundopt's suggested relaxation "
+        "(relaxed) or not proven optimal (time_limit), with that mark. Repeatable.")] = None,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
 ) -> None:
-    """Book an optimal or feasible plan as a round: its funded rows with every input
-    column, the input and policy SHA-256, fundopt's version and the time, in one
-    transaction. The plan's input files must still match their recorded SHA-256.
+    """Book a plan as a round, after checking it again from its files: the table and
+    policy must still match their recorded SHA-256, the amounts must keep every rule with
+    the book as it is now and be the optimum, and the book must not have changed since
+    the plan was solved against it. Stores its funded rows with every input column (in
+    the policy's unit), the hashes, fundopt's version and the time, in one transaction.
 
     Example:
 
@@ -527,8 +578,8 @@ def book_add(
     def body() -> int:
         from fundopt import app as run_app
 
-        run_app.book_add(plan, book, round_name, note).show(Console(highlight=False),
-                                                            lang.value)
+        run = run_app.book_add(plan, book, round_name, note, [a.value for a in accept or ()])
+        run.show(Console(highlight=False), lang.value)
         return EXIT_OK
 
     _guarded(lang, debug, body)

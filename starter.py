@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fundopt.errors import InputError
-from fundopt.reports.atomic import atomic_write
+from fundopt.reports.atomic import write_all
 
 TABLE_NAME, POLICY_NAME, SCENARIOS_NAME = "subfunds.csv", "subfunds.toml", "scenarios.toml"
 
@@ -130,14 +130,12 @@ def write_starter(folder: Path, lang: str = "en", force: bool = False) -> list[P
             hint="Nothing was written. Use --force to replace the starter files, or choose "
                  "another folder.",
             message_zh="文件已存在", hint_zh="未写入任何文件。可用 --force 覆盖，或换一个文件夹。")
-    written = []
-    for name, text in files.items():
-        path = folder / name
-        # BOM: Excel on Windows then reads the Chinese values as UTF-8
-        encoding = "utf-8-sig" if name.endswith(".csv") else "utf-8"
-        atomic_write(path, _text_writer(text, encoding))
-        written.append(path)
-    return written
+    # all three files or none (a full disk half-way leaves the old ones as they were)
+    # BOM: Excel on Windows then reads the Chinese values as UTF-8
+    writes = [(folder / name, _text_writer(text, "utf-8-sig" if name.endswith(".csv")
+                                           else "utf-8")) for name, text in files.items()]
+    write_all(writes)
+    return [path for path, _ in writes]
 
 
 def _text_writer(text: str, encoding: str) -> Callable[[Path], None]:

@@ -66,7 +66,8 @@ class BookRun:
             shown.render_round(console, self.rounds[0], self.rows, lang)
 
 
-def book_add(plan: PathLike, book: str, round_name: str, note: str = "") -> BookRun:
+def book_add(plan: PathLike, book: str, round_name: str, note: str = "",
+             accept: Sequence[str] = ()) -> BookRun:
     """Book a solve result as a round of the fund's book (``book add``).
 
     Parameters
@@ -78,6 +79,9 @@ def book_add(plan: PathLike, book: str, round_name: str, note: str = "") -> Book
         An SQLite file path (created by the first add) or a ``postgresql://`` URL.
     round_name, note
         The round's name (used once) and free text kept with it.
+    accept
+        ``"relaxed"`` and/or ``"time_limit"``: also book a plan made under fundopt's
+        suggested relaxation, or one not proven optimal, with that mark.
 
     Returns
     -------
@@ -87,14 +91,13 @@ def book_add(plan: PathLike, book: str, round_name: str, note: str = "") -> Book
     Raises
     ------
     InputError
-        A plan that is not optimal or feasible, changed inputs, a name already booked.
+        A plan that breaks a rule or is not the optimum of its inputs, changed inputs, a
+        stale plan (the book changed since it was solved against it), the same plan
+        twice, a name already booked.
     """
-    from fundopt.models.book import open_book
-    from fundopt.models.booking import round_from_plan
+    from fundopt.optimizer.admit import book_plan
 
-    new = round_from_plan(Path(plan), round_name, note)
-    with open_book(book, create=True) as opened:
-        info = opened.add(new)
+    info = book_plan(Path(plan), book, round_name, note, accept)
     return BookRun("add", book, (info,))
 
 
@@ -153,6 +156,6 @@ def book_void(round_name: str, book: str, reason: str) -> BookRun:
         raise InputError("the reason is empty", column="--reason",
                          expected="why the round is void", message_zh="作废原因为空",
                          expected_zh="作废该轮次的原因")
-    with open_book(book) as opened:
+    with open_book(book, write=True) as opened:
         info = opened.void(round_name, reason.strip())
     return BookRun("void", book, (info,))

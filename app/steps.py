@@ -111,8 +111,13 @@ def fund_view(book: str | None, inputs: Inputs) -> FundView | None:
 
 
 def book_files(book: str | None) -> list[Path]:
-    """A book given by path is an input: no output may land on it."""
-    return [] if book is None or "://" in book else [Path(book)]
+    """The book's file, however it is spelled (path, ``sqlite:///`` URL, link), is an
+    input: no output may land on it."""
+    if book is None:
+        return []
+    from fundopt.models.book import book_files as files_of
+
+    return files_of(book)
 
 
 def batch_engine(workers: int | None, scheduler: str | None, notify: Notify | None) -> Engine:

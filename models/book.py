@@ -3,8 +3,13 @@
 A book is an SQLite file (the default: a path) or a PostgreSQL database (a
 ``postgresql://`` URL) for an office where several planners share one book. It is read
 and written through SQLAlchemy Core. The schema is the project's own and carries its
-version (``meta.schema_version``); opening a book creates or migrates it in one
-transaction.
+version (``meta.schema_version``); a write (``add``, ``void``) creates or migrates it in
+one transaction, a read never changes it (SQLite is opened read-only).
+
+Every spelling of a book — a path, an ``sqlite:///`` URL (relative or absolute), a symbolic
+link — resolves to one file (:func:`resolve_book`), so no output can be written over it.
+A damaged book (a row that does not read back, a schema version that is not a number) is an
+input error naming the round or the version; nothing is rewritten to "repair" it.
 
 The book is append-only: a round is added whole in one transaction (an interrupted ``add``
 leaves the book as it was), a round name is used once, and ``void`` marks a round with a
@@ -13,6 +18,8 @@ reason without deleting anything.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -21,15 +28,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from fundopt.coded import coded_error
 from fundopt.errors import InputError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # How long a writer waits for another one to finish with an SQLite book, in seconds
 # (environment variable FUNDOPT_BOOK_WAIT).
 SQLITE_BUSY_SECONDS = 10.0
@@ -38,6 +47,11 @@ WRITES = "fundopt_writes"      # execution option of a connection that writes
 PG_CONNECT_SECONDS = 5
 # Key of the PostgreSQL advisory lock that serialises schema migrations.
 _PG_MIGRATION_LOCK = 7_462_019
+# Key of the PostgreSQL advisory lock a writer holds for its whole transaction: the book
+# it checked a plan against is the book it adds the plan to.
+_PG_WRITE_LOCK = 7_462_021
+SQLITE_DRIVERS = ("sqlite", "sqlite+pysqlite")
+PG_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg")
 
 metadata = sa.MetaData()
 meta = sa.Table(
@@ -77,6 +91,29 @@ commitments = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),            # every input column of the row
 )
 
+# Schema version 2: what fundopt re-derived when it admitted the round (SPEC §13). Rounds
+# booked under version 1 have no row here.
+round_facts = sa.Table(
+    "round_facts", metadata,
+    sa.Column("round_id", sa.Integer, sa.ForeignKey("rounds.id"), primary_key=True),
+    sa.Column("plan_sha256", sa.String(64), nullable=False, index=True),
+    sa.Column("mark", sa.String(32), nullable=False, default=""),
+    sa.Column("relaxation", sa.Text, nullable=False, default="[]"),
+    sa.Column("solved_against", sa.Text, nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class BookState:
+    """What a plan solved against the book saw: the last round booked (void or not) and a
+    digest of the active rounds. Any ``add`` or ``void`` changes it."""
+
+    last_round: str | None
+    digest: str
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"last_round": self.last_round, "digest": self.digest}
+
 
 @dataclass(frozen=True)
 class RoundInfo:
@@ -101,6 +138,14 @@ class RoundInfo:
     columns: tuple[str, ...]
     voided_at: str | None = None
     void_reason: str | None = None
+    # Schema 2 (None / empty for rounds booked before): the digest of the plan (input
+    # hashes and amounts), "relaxed" or "time_limit" when booked with --accept, the
+    # relaxation applied (policy key, bound, from, to) and the book state it was checked
+    # against.
+    plan_sha256: str | None = None
+    mark: str = ""
+    relaxation: tuple[tuple[str, str, float, float], ...] = ()
+    solved_against: str | None = None
 
     @property
     def is_void(self) -> bool:
@@ -131,6 +176,7 @@ class Booked:
     location: str
     rounds: tuple[RoundInfo, ...]
     frame: pd.DataFrame
+    state: BookState | None = None
 
     @property
     def total(self) -> float:
@@ -143,21 +189,75 @@ def display_location(location: str) -> str:
         return location
     try:
         return sa.make_url(location).render_as_string(hide_password=True)
-    except sa_exc.ArgumentError:
+    except (sa_exc.ArgumentError, ValueError):
         return location
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a book lives: an SQLite file (``path``: absolute, links resolved) or a
+    PostgreSQL database (``url``); ``location`` is the spelling the planner gave."""
+
+    location: str
+    path: Path | None
+    url: sa.URL | None
+
+
+def resolve_book(location: str) -> Place:
+    """The one place every spelling of a book names (SPEC §13): a path, ``sqlite:///rel``,
+    ``sqlite:////abs``, a symbolic link to either, or a ``postgresql://`` URL.
+
+    Raises
+    ------
+    InputError
+        Empty, not a URL SQLAlchemy can read (a port that is not a number), an
+        ``sqlite://`` URL without a file or with options, another kind of database.
+    """
+    if not location.strip() or "\x00" in location:
+        raise coded_error("book.bad_location", column="--book", value=location)
+    if not _is_url(location):
+        return Place(location, _real_path(location), None)
+    try:
+        url = sa.make_url(location)
+    except (sa_exc.ArgumentError, ValueError):
+        raise coded_error("book.bad_location", column="--book",
+                          value=display_location(location)) from None
+    if url.drivername in SQLITE_DRIVERS:
+        if not url.database or url.database == ":memory:" or url.query:
+            raise coded_error("book.sqlite_url", column="--book",
+                              value=display_location(location))
+        return Place(location, _real_path(url.database), None)
+    if url.drivername in PG_DRIVERS:
+        return Place(location, None, url.set(drivername="postgresql+psycopg"))
+    raise coded_error("book.bad_location", column="--book", value=display_location(location))
+
+
+def book_files(location: str | None) -> list[Path]:
+    """The file a book is kept in (none for PostgreSQL): no output may be written on it."""
+    if location is None:
+        return []
+    place = resolve_book(location)
+    return [] if place.path is None else [place.path]
+
+
+def _real_path(text: str) -> Path:
+    return Path(os.path.realpath(os.path.abspath(text)))
 
 
 class Book:
     """An open book. Use :func:`open_book`; every method is one transaction."""
 
-    def __init__(self, engine: Engine, location: str) -> None:
+    def __init__(self, engine: Engine, location: str, version: int = SCHEMA_VERSION) -> None:
         self.engine = engine
         self.location = location
+        self.version = version        # the schema version read (an old book is read as is)
 
     def rounds(self) -> list[RoundInfo]:
         """Every round, void ones included, in the order they were booked."""
         with self._reading() as conn:
-            return [_info(row) for row in conn.execute(sa.select(rounds).order_by(rounds.c.id))]
+            rows = list(conn.execute(sa.select(*_ROUND_COLUMNS).order_by(rounds.c.id)))
+            facts = self._facts(conn)
+            return [_info(row, facts.get(row.id), self.location) for row in rows]
 
     def round(self, name: str) -> tuple[RoundInfo, pd.DataFrame]:
         """A round and its commitments (``position``, ``id``, ``amount`` + input columns).
@@ -165,26 +265,35 @@ class Book:
         Raises
         ------
         InputError
-            No round of that name.
+            No round of that name; a damaged row.
         """
         with self._reading() as conn:
             row = _round_row(conn, name, self.location)
-            return _info(row), _commitment_frame(conn, [row])
+            info = _info(row, self._facts(conn).get(row.id), self.location)
+            return info, _commitment_frame(conn, [row], self.location)
 
-    def add(self, new: NewRound) -> RoundInfo:
+    def add(self, new: NewRound, state: BookState | None = None) -> RoundInfo:
         """Add a round and all its commitments in one transaction.
+
+        Parameters
+        ----------
+        new
+            The round.
+        state
+            The book's state the round was checked against: if the book has changed
+            since (a round added or voided), nothing is added.
 
         Raises
         ------
         InputError
-            The round name is already in the book (void rounds included).
+            The round name is already in the book (void rounds included), the same plan
+            is an active round already, or the book changed since the check.
         """
         info = new.info
         with self._writing() as conn:
-            taken = conn.execute(sa.select(rounds.c.booked_at)
-                                 .where(rounds.c.name == info.name)).first()
-            if taken is not None:
-                raise _name_taken(info.name, self.location, taken[0])
+            self._check_new(conn, info.name, info.plan_sha256)
+            if state is not None and _state(conn) != state:
+                raise coded_error("book.changed", file=display_location(self.location))
             values = {k: v for k, v in vars(info).items() if k in rounds.c}
             values["columns"] = list(info.columns)
             try:
@@ -194,10 +303,43 @@ class Book:
             key = inserted.inserted_primary_key
             assert key is not None
             round_id = int(key[0])
+            if info.plan_sha256 is not None:
+                conn.execute(round_facts.insert().values(
+                    round_id=round_id, plan_sha256=info.plan_sha256, mark=info.mark,
+                    relaxation=json.dumps([list(r) for r in info.relaxation],
+                                          ensure_ascii=False),
+                    solved_against=info.solved_against))
             records = _records(new.rows, info.columns, round_id)
             if records:
                 conn.execute(commitments.insert(), records)
         return info
+
+    def check_new(self, name: str, plan_sha256: str | None) -> None:
+        """Refuse a round name in use, or a plan that is an active round already (``add``
+        checks both again in its transaction).
+
+        Raises
+        ------
+        InputError
+            Naming the round that holds the name or the plan.
+        """
+        with self._reading() as conn:
+            self._check_new(conn, name, plan_sha256)
+
+    def _check_new(self, conn: Connection, name: str, plan_sha256: str | None) -> None:
+        taken = conn.execute(sa.select(rounds.c.booked_at)
+                             .where(rounds.c.name == name)).first()
+        if taken is not None:
+            raise _name_taken(name, self.location, taken[0])
+        if plan_sha256 is None or self.version < 2:
+            return
+        twin = conn.execute(
+            sa.select(rounds.c.name).join(round_facts, round_facts.c.round_id == rounds.c.id)
+            .where(round_facts.c.plan_sha256 == plan_sha256, rounds.c.voided_at.is_(None))
+        ).first()
+        if twin is not None:
+            raise coded_error("book.same_plan", file=display_location(self.location),
+                              round=twin[0])
 
     def void(self, name: str, reason: str) -> RoundInfo:
         """Mark a round void with a reason; the round and its rows stay in the book.
@@ -216,15 +358,30 @@ class Book:
                                  message_zh=f"轮次 {name!r} 已作废（{when}）")
             conn.execute(rounds.update().where(rounds.c.id == row.id)
                          .values(voided_at=now_text(), void_reason=reason))
-            return _info(_round_row(conn, name, self.location))
+            row = _round_row(conn, name, self.location)
+            return _info(row, self._facts(conn).get(row.id), self.location)
 
     def booked(self) -> Booked:
-        """The commitments of every round that is not void (what ``solve --book`` counts)."""
+        """The commitments of every round that is not void (what ``solve --book`` counts),
+        and the book's state."""
         with self._reading() as conn:
-            rows = list(conn.execute(sa.select(rounds).where(rounds.c.voided_at.is_(None))
+            rows = list(conn.execute(sa.select(*_ROUND_COLUMNS)
+                                     .where(rounds.c.voided_at.is_(None))
                                      .order_by(rounds.c.id)))
-            return Booked(self.location, tuple(_info(r) for r in rows),
-                          _commitment_frame(conn, rows))
+            facts = self._facts(conn)
+            return Booked(self.location,
+                          tuple(_info(r, facts.get(r.id), self.location) for r in rows),
+                          _commitment_frame(conn, rows, self.location), _state(conn))
+
+    def state(self) -> BookState:
+        """The book's state now (see :class:`BookState`)."""
+        with self._reading() as conn:
+            return _state(conn)
+
+    def _facts(self, conn: Connection) -> dict[int, Any]:
+        if self.version < 2:
+            return {}
+        return {row.round_id: row for row in conn.execute(sa.select(round_facts))}
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -239,84 +396,108 @@ class Book:
 
 @contextmanager
 def _write(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (on SQLite it takes the write lock at its start)."""
+    """One write transaction (on SQLite it takes the write lock at its start; on
+    PostgreSQL an advisory lock held to its end)."""
     with engine.connect() as conn:
         conn = conn.execution_options(**{WRITES: True})
         with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                             {"key": _PG_WRITE_LOCK})
             yield conn
 
 
 @contextmanager
-def open_book(location: str, create: bool = False) -> Iterator[Book]:
-    """Open (and create or migrate) a book.
+def open_book(location: str, create: bool = False, write: bool = False) -> Iterator[Book]:
+    """Open a book to read it, or (``write``) to add to it or void a round.
 
     Parameters
     ----------
     location
         A file path (SQLite) or a database URL: ``postgresql://user@host/db`` (driven by
-        psycopg 3) or ``sqlite:///path``.
+        psycopg 3) or ``sqlite:///path`` (see :func:`resolve_book`).
     create
-        Create a missing SQLite file (``book add``); otherwise a missing file is an error.
+        Create a missing SQLite file, or the schema in an empty database (``book add``);
+        implies ``write``. A file created by a failed ``add`` is removed again.
+    write
+        Open for writing: an older schema is migrated. Otherwise the book is opened
+        read-only and never created, migrated or changed.
 
     Raises
     ------
     InputError
-        A path that is not a database, a URL that cannot connect or is not supported, a
-        book written by a newer fundopt.
+        A path that is not a book, a URL that cannot connect or is not supported, a
+        schema version that is not a number or is newer than this fundopt reads.
     """
-    engine = _engine(location, create)
+    write = write or create
+    place = resolve_book(location)
+    created = place.path is not None and create and not place.path.exists()
+    engine = _engine(place, create, write)
+    done = False
     try:
-        with _database_errors(location):
+        with _database_errors(location), _bad_options(location):
             with engine.connect() as conn:       # a read: a current book needs no lock
-                current = _schema_version(conn) == SCHEMA_VERSION
-            if not current:
+                version = _checked_version(conn, location, write)
+            if write and version != SCHEMA_VERSION:
                 with _write(engine) as conn:
-                    _migrate(conn, location)
-        book = Book(engine, location)
-        yield book
+                    _migrate(conn, location, create)
+                version = SCHEMA_VERSION
+        yield Book(engine, location, version or SCHEMA_VERSION)
+        done = True
     finally:
         engine.dispose()
+        if created and not done and place.path is not None:
+            _remove_new_file(place.path)
+
+
+def _remove_new_file(path: Path) -> None:
+    """A book file this run created and failed to fill: gone, with its journal."""
+    for leftover in (path, Path(f"{path}-journal"), Path(f"{path}-wal")):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
 
 
 def _is_url(location: str) -> bool:
     return "://" in location
 
 
-def _engine(location: str, create: bool) -> Engine:
-    if not _is_url(location):
-        path = Path(location)
-        if path.is_dir():
-            raise InputError("the book is a folder, not a database file", file=location,
-                             expected="a file path such as fund.book or a postgresql:// URL",
-                             message_zh="账簿路径是文件夹，不是数据库文件")
-        if not create and not path.is_file():
-            raise InputError("no book at this path", file=location,
-                             hint="A book is created by the first `fundopt book add`; "
-                                  "check the --book path.",
-                             message_zh="该路径下没有账簿",
-                             hint_zh="账簿在第一次 `fundopt book add` 时创建；请检查 --book 路径。")
-        return _sqlite_engine(f"sqlite:///{path}")
-    try:
-        url = sa.make_url(location)
-    except sa_exc.ArgumentError as error:
-        raise _bad_url(location) from error
-    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
-        url = url.set(drivername="postgresql+psycopg")
+def _engine(place: Place, create: bool, write: bool) -> Engine:
+    if place.url is not None:
+        args: dict[str, Any] = {"connect_timeout": PG_CONNECT_SECONDS}
+        if not write:
+            args["options"] = "-c default_transaction_read_only=on"
         try:
-            return sa.create_engine(url, connect_args={"connect_timeout": PG_CONNECT_SECONDS},
-                                    poolclass=sa.pool.NullPool)
+            return sa.create_engine(place.url, connect_args=args, poolclass=sa.pool.NullPool)
         except ImportError as error:
             raise InputError("PostgreSQL books need the psycopg package",
-                             file=display_location(location),
+                             file=display_location(place.location),
                              hint="pip install 'psycopg[binary]'",
                              message_zh="PostgreSQL 账簿需要安装 psycopg") from error
-    if url.drivername == "sqlite" and url.database:
-        if not create and not Path(url.database).is_file():
-            return _engine(url.database, create)       # the same message as for a path
-        return _sqlite_engine(url)
-    raise _bad_url(location)
-
-
+        except (sa_exc.ArgumentError, ValueError, TypeError):
+            raise coded_error("book.bad_location", column="--book",
+                              value=display_location(place.location)) from None
+    path = place.path
+    assert path is not None
+    shown = place.location
+    if path.is_dir():
+        raise InputError("the book is a folder, not a database file", file=shown,
+                         expected="a file path such as fund.book or a postgresql:// URL",
+                         message_zh="账簿路径是文件夹，不是数据库文件")
+    if not path.exists() and not create:
+        raise InputError("no book at this path", file=shown,
+                         hint="A book is created by the first `fundopt book add`; "
+                              "check the --book path.",
+                         message_zh="该路径下没有账簿",
+                         hint_zh="账簿在第一次 `fundopt book add` 时创建；请检查 --book 路径。")
+    if path.exists() and not path.is_file():
+        raise coded_error("book.not_file", file=shown)
+    if write:
+        # a URL object, not text: a '?' or '#' in the path is part of the file name
+        return _sqlite_engine(sa.URL.create("sqlite", database=str(path)))
+    read_only = f"file:{quote(str(path))}?mode=ro"
+    return _sqlite_engine(sa.URL.create("sqlite", database=read_only, query={"uri": "true"}))
 def _sqlite_engine(url: str | sa.URL) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": _busy_seconds()},
                               poolclass=sa.pool.NullPool)
@@ -353,11 +534,14 @@ def _busy_seconds() -> float:
     return seconds
 
 
-def _bad_url(location: str) -> InputError:
-    return InputError("not a book this fundopt can open", file=display_location(location),
-                      expected="a file path (SQLite) or postgresql://user@host/database",
-                      message_zh="无法识别的账簿位置",
-                      expected_zh="文件路径（SQLite）或 postgresql://用户@主机/数据库")
+@contextmanager
+def _bad_options(location: str) -> Iterator[None]:
+    """A URL whose options the driver cannot take (``?connect_timeout=abc``) is bad input."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        raise coded_error("book.bad_location", column="--book",
+                          value=display_location(location)) from error
 
 
 @contextmanager
@@ -390,56 +574,95 @@ def _database_errors(location: str) -> Iterator[None]:
                          message_zh="账簿数据库拒绝了该操作") from error
 
 
-def _migrate(conn: Connection, location: str) -> None:
-    """Create the schema, or bring an older one up to ``SCHEMA_VERSION``, in one transaction."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                     {"key": _PG_MIGRATION_LOCK})
+def _checked_version(conn: Connection, location: str, write: bool) -> int | None:
+    """The book's schema version as read (None: a database without a book, which only a
+    writer may fill).
+
+    Raises
+    ------
+    InputError
+        Not a book and not empty (read), a version that is not a number, or a version
+        newer than this fundopt reads.
+    """
     names = set(sa.inspect(conn).get_table_names())
-    found = _schema_version(conn)
-    if found is None:
+    shown = display_location(location)
+    if "meta" not in names:
         foreign = names - {t.name for t in metadata.sorted_tables}
         if foreign:
             raise InputError("this database holds other tables; it is not a fundopt book",
-                             file=display_location(location), value=sorted(foreign)[:5],
+                             file=shown, value=sorted(foreign)[:5],
                              hint="Use an empty database or file for the book.",
                              message_zh="该数据库包含其他表，不是 fundopt 账簿",
                              hint_zh="请为账簿使用空数据库或新文件。")
-    version = found or 0
+        if not write:
+            raise coded_error("book.no_book", file=shown)
+        return None
+    found = conn.execute(sa.select(meta.c.value)
+                         .where(meta.c.key == "schema_version")).scalar_one_or_none()
+    text = "" if found is None else str(found)
+    if not text.isdigit() or int(text) < 1:
+        raise coded_error("book.bad_version", file=shown, column="meta.schema_version",
+                          value=found)
+    version = int(text)
     if version > SCHEMA_VERSION:
         raise InputError(f"the book has schema version {version}; this fundopt reads up to "
-                         f"{SCHEMA_VERSION}", file=display_location(location),
+                         f"{SCHEMA_VERSION}", file=shown,
                          hint="Upgrade fundopt to use this book.",
                          message_zh=f"账簿结构版本为 {version}，"
                                     f"本 fundopt 最高支持 {SCHEMA_VERSION}",
                          hint_zh="请升级 fundopt。")
-    for step in range(version + 1, SCHEMA_VERSION + 1):
+    return version
+
+
+def _migrate(conn: Connection, location: str, create: bool) -> None:
+    """Create the schema, or bring an older one up to ``SCHEMA_VERSION``, in one
+    transaction (the version is read again under the lock: another writer may have
+    migrated meanwhile)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                     {"key": _PG_MIGRATION_LOCK})
+    version = _checked_version(conn, location, write=True)
+    if version is None and not create:
+        raise coded_error("book.no_book", file=display_location(location))
+    for step in range((version or 0) + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[step](conn)
-    if version < SCHEMA_VERSION:
+    if (version or 0) < SCHEMA_VERSION:
         conn.execute(meta.delete().where(meta.c.key == "schema_version"))
         conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
 
 
-def _schema_version(conn: Connection) -> int | None:
-    """The book's recorded schema version; None for a database without fundopt's tables."""
-    if "meta" not in sa.inspect(conn).get_table_names():
-        return None
-    found = conn.execute(sa.select(meta.c.value)
-                         .where(meta.c.key == "schema_version")).scalar_one_or_none()
-    return int(found) if found is not None and str(found).isdigit() else 0
-
-
 def _create_v1(conn: Connection) -> None:
-    metadata.create_all(conn, checkfirst=True)
+    for table in (meta, rounds, commitments):
+        table.create(conn, checkfirst=True)
+
+
+def _create_v2(conn: Connection) -> None:
+    round_facts.create(conn, checkfirst=True)
 
 
 # Schema version → the step that brings the previous version to it. A change of the
-# schema adds a step here and raises SCHEMA_VERSION; old books are migrated when opened.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1}
+# schema adds a step here and raises SCHEMA_VERSION; old books are migrated when written.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_v1, 2: _create_v2}
+
+# The columns of ``rounds`` read back (every one: a version-1 book has them all), the
+# JSON one as text where the database keeps text, so that a damaged cell is named here.
+_ROUND_COLUMNS = tuple(sa.type_coerce(c, sa.Text).label(c.name) if c.name == "columns" else c
+                       for c in rounds.c)
+
+
+def _state(conn: Connection) -> BookState:
+    last = conn.execute(sa.select(rounds.c.name).order_by(rounds.c.id.desc()).limit(1)
+                        ).scalar_one_or_none()
+    active = conn.execute(sa.select(rounds.c.id, rounds.c.name, rounds.c.booked_at)
+                          .where(rounds.c.voided_at.is_(None)).order_by(rounds.c.id))
+    text = "\n".join(f"{r.id}\t{r.name}\t{r.booked_at}" for r in active)
+    return BookState(None if last is None else str(last),
+                     hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 def _round_row(conn: Connection, name: str, location: str) -> Any:
-    row = conn.execute(sa.select(rounds).where(rounds.c.name == name)).first()
+    name = name.strip()
+    row = conn.execute(sa.select(*_ROUND_COLUMNS).where(rounds.c.name == name)).first()
     if row is None:
         known = [r[0] for r in conn.execute(sa.select(rounds.c.name).order_by(rounds.c.id))]
         raise InputError(f"no round {name!r} in the book", file=display_location(location),
@@ -459,11 +682,69 @@ def _name_taken(name: str, location: str, booked_at: str | None) -> InputError:
                       hint_zh="请换一个 --round 名称；`fundopt book list` 列出已用名称。")
 
 
-def _info(row: Any) -> RoundInfo:
-    values = {name: getattr(row, name) for name in RoundInfo.__dataclass_fields__}
-    values["columns"] = tuple(values["columns"] or ())
+# RoundInfo fields read from ``rounds``: (name, kinds accepted, may be NULL)
+_TEXT, _NUMBER = (str,), (int, float)
+_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "name": (_TEXT, False), "booked_at": (_TEXT, False), "note": (_TEXT, True),
+    "status": (_TEXT, False), "objective": (_NUMBER, True), "unit": (_TEXT, False),
+    "budget": (_NUMBER, False), "committed": (_NUMBER, False), "funded": ((int,), False),
+    "input_path": (_TEXT, False), "input_sha256": (_TEXT, False),
+    "policy_path": (_TEXT, True), "policy_sha256": (_TEXT, True), "fundopt": (_TEXT, False),
+    "solver": (_TEXT, False), "planned_at": (_TEXT, True), "voided_at": (_TEXT, True),
+    "void_reason": (_TEXT, True),
+}
+
+
+def _info(row: Any, facts: Any, location: str) -> RoundInfo:
+    """A round as read back, every field checked (a damaged row is named, not trusted)."""
+    values: dict[str, Any] = {}
+    for name, (kinds, nullable) in _FIELDS.items():
+        value = getattr(row, name)
+        if value is None and nullable:
+            values[name] = None
+            continue
+        if isinstance(value, bool) or not isinstance(value, kinds) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            raise _damaged(location, row, f"rounds.{name}", value)
+        values[name] = value
+    for name in ("budget", "committed", "funded"):
+        if values[name] < 0:
+            raise _damaged(location, row, f"rounds.{name}", values[name])
+    columns = _json_value(row.columns)
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise _damaged(location, row, "rounds.columns", row.columns)
+    values["columns"] = tuple(columns)
     values["note"] = values["note"] or ""
+    if facts is not None:
+        relaxation = _json_value(facts.relaxation)
+        if not isinstance(relaxation, list) or not all(
+                isinstance(r, list) and len(r) == 4 for r in relaxation):
+            raise _damaged(location, row, "round_facts.relaxation", facts.relaxation)
+        values.update(plan_sha256=facts.plan_sha256, mark=facts.mark or "",
+                      relaxation=tuple(tuple(r) for r in relaxation),
+                      solved_against=facts.solved_against)
     return RoundInfo(**values)
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON cell read as text (SQLite) or already decoded (PostgreSQL); a cell that is
+    not JSON reads as a marker that no check accepts."""
+    if isinstance(value, str | bytes):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return _NOT_JSON
+    return value
+
+
+_NOT_JSON = object()
+
+
+def _damaged(location: str, row: Any, field: str, value: Any) -> InputError:
+    name = getattr(row, "name", None)
+    return coded_error("book.damaged", file=display_location(location), column=field,
+                       value=value if not isinstance(value, bytes) else repr(value[:40]),
+                       round=name if isinstance(name, str) else f"#{getattr(row, 'id', '?')}")
 
 
 def _records(rows: pd.DataFrame, columns: Sequence[str], round_id: int) -> list[dict[str, Any]]:
@@ -493,21 +774,41 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _commitment_frame(conn: Connection, round_rows: Sequence[Any]) -> pd.DataFrame:
+# Commitment columns read back, the JSON cell as text where the database keeps text, so
+# that a damaged cell is found and named here rather than deep in a result processor.
+_COMMITMENT_COLUMNS = (commitments.c.round_id, commitments.c.position, commitments.c.sub_id,
+                       commitments.c.amount,
+                       sa.type_coerce(commitments.c.data, sa.Text).label("data"))
+
+
+def _commitment_frame(conn: Connection, round_rows: Sequence[Any], location: str
+                      ) -> pd.DataFrame:
     names = {r.id: r.name for r in round_rows}
     columns: list[str] = []
     for r in round_rows:
-        columns += [c for c in (r.columns or ()) if c not in columns]
+        columns += [c for c in _info(r, None, location).columns if c not in columns]
     base = ["round", "position", "id", "amount"]
     if not names:
         return pd.DataFrame(columns=base + [c for c in columns if c not in base])
-    query = (sa.select(commitments).where(commitments.c.round_id.in_(list(names)))
+    query = (sa.select(*_COMMITMENT_COLUMNS).where(commitments.c.round_id.in_(list(names)))
              .order_by(commitments.c.round_id, commitments.c.position))
     records = []
     for row in conn.execute(query):
-        data = dict(row.data or {})
+        data = _json_value(row.data)
+        amount = row.amount
+        where = f"commitments[{names[row.round_id]}, position {row.position}]"
+        if isinstance(amount, bool) or not isinstance(amount, int | float) \
+                or not math.isfinite(amount) or amount < 0:
+            raise coded_error("book.damaged", file=display_location(location),
+                              column=f"{where}.amount", value=amount,
+                              round=names[row.round_id])
+        if not isinstance(data, dict) or not isinstance(row.sub_id, str) \
+                or not isinstance(row.position, int):
+            raise coded_error("book.damaged", file=display_location(location),
+                              column=f"{where}.data", value=None, round=names[row.round_id])
+        data = dict(data)
         data.update({"round": names[row.round_id], "position": row.position,
-                     "id": row.sub_id, "amount": row.amount})
+                     "id": row.sub_id, "amount": float(amount)})
         records.append(data)
     frame = pd.DataFrame.from_records(records, columns=base + [c for c in columns
                                                                if c not in base])

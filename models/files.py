@@ -5,16 +5,21 @@ an input error instead of blocking, eating memory or crashing the parser."""
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from fundopt.errors import InputError
-from fundopt.models.limits import MAX_TOML_BYTES, MAX_TOML_DEPTH
+import numpy as np
 
-_WHAT_ZH = {"table": "表格", "policy": "政策", "scenario": "情景"}
+from fundopt.coded import coded_error
+from fundopt.errors import InputError
+from fundopt.models.limits import MAX_JSON_DEPTH, MAX_TOML_BYTES, MAX_TOML_DEPTH
+
+_WHAT_ZH = {"table": "表格", "policy": "政策", "scenario": "情景", "plan": "方案"}
 
 
 def read_input(path: Path, what: str, limit: int) -> bytes:
@@ -53,12 +58,28 @@ def read_input(path: Path, what: str, limit: int) -> bytes:
         raise _too_large(what, file, info.st_size, limit)
     try:
         with open(path, "rb") as handle:
-            data = handle.read(limit + 1)   # the file may grow after the stat
+            data = _read_bounded(handle, info.st_size, limit)
     except OSError as exc:
         raise _os_error(exc, what, file) from None
     if len(data) > limit:
         raise _too_large(what, file, len(data), limit)
     return data
+
+
+def _read_bounded(handle: Any, size: int, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes, reading what the file holds (``size`` at its stat)
+    rather than asking for ``limit`` bytes at once: a read of 2 GiB reserves 2 GiB, which
+    a memory-capped run does not have. The file may grow after the stat: reading goes on
+    in 1 MiB steps until its end or past the limit."""
+    parts: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = handle.read(min(max(size + 1 - total, 1 << 20), limit + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
 
 
 def load_toml(path: Path, what: str) -> tuple[dict[str, Any], bytes]:
@@ -154,3 +175,40 @@ def _os_error(exc: OSError, what: str, file: str) -> InputError:
     reason = exc.strerror or type(exc).__name__
     return InputError(f"cannot read the {what} file ({reason})", file=file,
                       message_zh=f"无法读取{zh}文件（{reason}）")
+
+
+def load_json(path: Path, what: str, limit: int) -> Any:
+    """A JSON file (UTF-8, BOM allowed), read as :func:`read_input` reads and checked for
+    nesting before it is parsed.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_input`; not UTF-8 JSON; nested deeper than ``MAX_JSON_DEPTH``.
+    """
+    raw = read_input(path, what, limit)
+    file = str(path)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and json_depth(text) > MAX_JSON_DEPTH:
+        raise coded_error("json.too_deep", file=file, depth=MAX_JSON_DEPTH)
+    try:
+        if text is None:
+            raise ValueError("not UTF-8 text")
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise coded_error("json.invalid", file=file, reason=str(exc)) from None
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of brackets in JSON text, strings left out (no parsing)."""
+    bare = _JSON_STRING.sub("", text).encode("utf-8", "replace")
+    raw = np.frombuffer(bare, dtype=np.uint8)
+    steps = ((raw == ord("[")) | (raw == ord("{"))).astype(np.int64) \
+        - ((raw == ord("]")) | (raw == ord("}"))).astype(np.int64)
+    return int(np.cumsum(steps).max()) if len(steps) else 0

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
-from fundopt.models.book import Booked, display_location, open_book
+from fundopt.models.book import Booked, BookState, display_location, open_book
 from fundopt.models.domain import ID, BookedPart, Constraint, Measure, Policy, Scope, Table
 
 Where = tuple[tuple[str, tuple[str, ...]], ...]
@@ -31,7 +31,8 @@ class FundView:
     ``total`` is every booked commitment (rounds not void); ``parts`` holds a
     ``BookedPart`` per fund-scope constraint id; ``follow_on[i]`` is what the book holds
     for the id of table row i (0 for a new sub-fund); ``rounds`` names the rounds counted;
-    ``frame`` has the booked commitments (``models.book.Booked.frame``).
+    ``frame`` has the booked commitments (``models.book.Booked.frame``); ``state`` is the
+    book's state (``book add`` refuses a plan once the book has changed from it).
     """
 
     location: str
@@ -40,6 +41,7 @@ class FundView:
     parts: dict[str, BookedPart]
     follow_on: np.ndarray
     frame: pd.DataFrame
+    state: BookState | None = None       # what a plan solved against this view records
 
     def attach(self, constraints: tuple[Constraint, ...]) -> tuple[Constraint, ...]:
         """The constraints with their booked parts (fund scope) attached."""
@@ -121,7 +123,7 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
              else pd.Series(dtype=float))
     follow_on = table.frame[ID].astype(str).map(by_id).fillna(0.0).to_numpy(float)
     return FundView(booked.location, tuple(r.name for r in booked.rounds), booked.total,
-                    parts, follow_on, frame)
+                    parts, follow_on, frame, booked.state)
 
 
 def booked_mask(frame: pd.DataFrame, where: Where) -> np.ndarray:

@@ -171,4 +171,8 @@ def inputs_from(table: Path | pd.DataFrame, policy: Path | Mapping[str, Any] | N
 def _inputs(table: Table, tree: PolicyTree, policy: Policy, files: tuple[Path, ...]
             ) -> Inputs:
     table = in_policy_unit(table, policy.unit)
+    if policy.uncertainty is not None:
+        from fundopt.models.uncertainty import with_panel_score
+
+        table = with_panel_score(table, policy)
     return Inputs(table, policy, expand(policy, table), files, tree)

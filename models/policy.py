@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fundopt.coded import coded_error
 from fundopt.errors import InputError
 from fundopt.models.domain import Measure, Objective, Policy, Rule, Scope, Sense
 from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.files import load_toml
-from fundopt.models.limits import MAX_MAGNITUDE
+from fundopt.models.limits import MAX_MAGNITUDE, MIN_STEP_FRACTION
 from fundopt.models.sheets import sheet_tree
 
 __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "selection_mask"]
@@ -173,15 +174,21 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
             rules += _shorthand(key, value, loc)
         elif key == "constraints":
             rules += _general(value, loc)
+    budget = float(_number(data["budget"], "budget", loc, lo=0.0, lo_open=True))
+    step = number("amount_step", lo_open=True)
+    if step is not None and step < MIN_STEP_FRACTION * budget:
+        raise coded_error("step.too_fine", file=loc.file, column="amount_step", value=step,
+                          step=step, budget=budget, fraction=MIN_STEP_FRACTION,
+                          smallest=MIN_STEP_FRACTION * budget)
     return Policy(
-        budget=float(_number(data["budget"], "budget", loc, lo=0.0, lo_open=True)),
+        budget=budget,
         source=loc.file,
         unit=_text(data["unit"], "unit", loc) if "unit" in data else Policy.unit,
         min_deploy=number("min_deploy", hi=1.0, default=0.0) or 0.0,
         max_stake=number("max_stake", hi=1.0, lo_open=True),
         max_single=number("max_single", hi=1.0, lo_open=True),
         min_ticket=number("min_ticket", default=0.0) or 0.0,
-        amount_step=number("amount_step", lo_open=True),
+        amount_step=step,
         max_funded=max_funded,
         min_funded=min_funded,
         objective=objective,

@@ -154,6 +154,11 @@ def table_from_bytes(data: bytes, path: Path, sheet: str | None = None,
 
 # --- reading cells ---------------------------------------------------------------------
 
+def decode_csv(data: bytes, file: str) -> str:
+    """The text of a CSV file's bytes (see :func:`_decode`)."""
+    return _decode(data, file)
+
+
 def _decode(data: bytes, file: str) -> str:
     """UTF-8 with BOM, else strict UTF-8, else GB18030 (a superset of GBK)."""
     encodings = ("utf-8-sig",) if data.startswith(codecs.BOM_UTF8) else ("utf-8", "gb18030")

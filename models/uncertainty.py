@@ -14,16 +14,29 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from fundopt.coded import coded_error
 from fundopt.errors import InputError
-from fundopt.models.domain import EXCLUDE, STATUS, Objective, Policy, Sense, Table, Uncertainty
+from fundopt.models.domain import (
+    EXCLUDE,
+    SCORE,
+    STATUS,
+    Objective,
+    Policy,
+    Sense,
+    Table,
+    Uncertainty,
+)
+from fundopt.models.limits import MAX_SEED
 from fundopt.models.policy import Locator
 from fundopt.models.policy import _check_keys as check_keys
 from fundopt.models.policy import _number as number
 from fundopt.models.policy import _text as text
+from fundopt.models.table import check_magnitude
 
 UNCERTAINTY_KEYS = ("reviewers", "spread", "draws", "seed")
 MAX_DRAWS = 1_000_000
@@ -63,9 +76,28 @@ def parse_uncertainty(value: Any, loc: Locator) -> Uncertainty:
     spread = text(value["spread"], "uncertainty.spread", loc) if "spread" in value else None
     draws = int(number(value["draws"], "uncertainty.draws", loc, lo=1.0, hi=MAX_DRAWS,
                        integer=True)) if "draws" in value else Uncertainty.draws
-    seed = int(number(value["seed"], "uncertainty.seed", loc, lo=0.0, hi=2.0 ** 63,
-                      integer=True)) if "seed" in value else Uncertainty.seed
+    seed = parse_seed(value["seed"], loc) if "seed" in value else Uncertainty.seed
     return Uncertainty(reviewers=reviewers, spread=spread, draws=draws, seed=seed)
+
+
+def parse_seed(value: Any, loc: Locator) -> int:
+    """``seed``: a whole number in [0, ``MAX_SEED``], the same range as ``--seed`` (a seed
+    is no amount: the solver's magnitude limit does not apply, nor float rounding).
+
+    Raises
+    ------
+    InputError
+        Not a whole number, negative or above ``MAX_SEED``.
+    """
+    if isinstance(value, str) and loc.lenient:            # a policy sheet's cell
+        value = value.strip()
+        value = int(value) if value.isdigit() else value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise coded_error("uncertainty.seed", file=loc.file, column="uncertainty.seed",
+                          value=value, limit=MAX_SEED)
+    return value
 
 
 def require_uncertainty(policy: Policy, command: str) -> Uncertainty:
@@ -97,6 +129,22 @@ def require_uncertainty(policy: Policy, command: str) -> Uncertainty:
             message_zh=f"{command} 要求目标函数为最大化单一评分列",
             expected_zh='maximize = "score"，或不写 [objective]（即评审均分）')
     return policy.uncertainty
+
+
+def with_panel_score(table: Table, policy: Policy) -> Table:
+    """SPEC §8: the objective column (``score``) is the reviewers' mean unless given. A
+    table without a ``score`` column whose policy maximizes ``score`` and names
+    ``reviewers`` gets it as their mean (0 where a reviewer's cell is blank: such a row
+    must be excluded, which :func:`check_uncertainty` checks). Any other table is
+    returned as it is."""
+    u = policy.uncertainty
+    if u is None or not u.reviewers or SCORE in table.frame.columns \
+            or SCORE not in policy.objective.weights \
+            or not all(c in table.numeric_columns for c in u.reviewers):
+        return table
+    frame = table.frame.copy()
+    frame[SCORE] = np.nan_to_num(frame.loc[:, list(u.reviewers)].to_numpy(float)).mean(axis=1)
+    return replace(table, frame=frame, numeric_columns=table.numeric_columns | {SCORE})
 
 
 def panel_objective(uncertainty: Uncertainty) -> Objective:
@@ -168,6 +216,7 @@ def _column(policy: Policy, table: Table, column: str, key: str) -> np.ndarray:
             hint=f"Did you mean {close[0]!r}?" if close and close[0] != column else None,
             message_zh=f"列 {column!r} {'不在表格中' if missing else '不是数值列'}",
             hint_zh=f"是否应为 {close[0]!r}？" if close and close[0] != column else None)
+    check_magnitude(table, column)      # the draws and --robust put them in the model
     values = table.frame[column].to_numpy(float)
     live = (table.frame[STATUS].to_numpy() != EXCLUDE if STATUS in table.frame.columns
             else np.ones(len(values), dtype=bool))

@@ -103,6 +103,38 @@ def read_workbook(data: bytes, file: str, sheet: str | None) -> WorkbookTable:
                          raw.get(CONSTRAINTS_SHEET))
 
 
+def read_sheet_rows(data: bytes, file: str, names: Sequence[str]) -> list[list[str]]:
+    """Every row of a workbook's sheet as text cells: the first sheet named one of
+    ``names`` (any case), else the first visible sheet (``verify`` reads a plan sheet).
+
+    Raises
+    ------
+    InputError
+        Not a readable workbook, or over a limit.
+    """
+    _check_archive(data, file)
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (*_ERRORS, InvalidFileException):
+        raise _not_xlsx(file) from None
+    try:
+        wanted = [n.casefold() for n in names]
+        sheets = [s for s in book.worksheets if s.title.strip().casefold() in wanted] or \
+            [s for s in book.worksheets if s.sheet_state == "visible"]
+        if not sheets:
+            raise _not_xlsx(file)
+        where = f"{file}[{sheets[0].title}]"
+        return [[_cell_text(v, where, n, c) for c, v in enumerate(row, start=1)]
+                for n, row in enumerate(_sheet_rows(sheets[0]), start=1)]
+    except _ERRORS:
+        raise _not_xlsx(file) from None
+    finally:
+        book.close()
+
+
 def _not_xlsx(file: str) -> InputError:
     return InputError("not a readable .xlsx file", file=file,
                       hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",

@@ -10,8 +10,8 @@ why, in numbers: ``region 天津 share ≥ 40%, region 河北 share ≥ 70%: tog
   less than the floor (the regions' caps against ``min_deploy``);
 - ``diagnosis.alone``: a single line that no plan can keep (tickets, ``must`` rows);
 - otherwise ``diagnosis.clash``: every line of the set with its limit, and for each line the
-  suggestion moves, ``diagnosis.reach.min``/``.max``: how far it can go with the rest of the policy (its
-  threshold, the suggested value).
+  suggestion moves, ``diagnosis.reach.min``/``.max``: how far it can go with the rest of the
+  policy (its threshold, the suggested value).
 
 A limit is a dict: ``id``, ``name`` (the constraint's label or, for the built-in lines, its
 policy key), ``builtin``, ``side`` (``min``/``max``), ``measure``, ``value`` (as written),

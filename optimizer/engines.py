@@ -39,6 +39,7 @@ import importlib.metadata
 import multiprocessing
 import os
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -362,6 +363,29 @@ _DASK_STATES_KEPT = 2
 _DASK_SOLVE_LOCK = threading.Lock()
 
 
+def _probe(address: str) -> None:
+    """A Dask scheduler speaks first: on a new TCP connection it sends its handshake at
+    once. Something else at the address (a web server, a port that accepts and stays
+    silent) would keep Dask's client waiting far beyond its timeout; here it is found
+    within ``CONNECT_TIMEOUT`` seconds. Addresses of other transports (tls://, ws://) are
+    left to the client.
+
+    Raises
+    ------
+    OSError, TimeoutError, ValueError
+        Nothing answered as a scheduler does.
+    """
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    with socket.create_connection((host.strip("[]"), int(port)),
+                                  timeout=CONNECT_TIMEOUT) as probe:
+        probe.settimeout(CONNECT_TIMEOUT)
+        if len(probe.recv(8)) < 1:
+            raise ConnectionError("the connection was closed without a Dask handshake")
+
+
 class DaskEngine(Engine):
     """A running Dask distributed cluster, reached through its scheduler's address."""
 
@@ -378,6 +402,7 @@ class DaskEngine(Engine):
                 hint_zh="安装方法：  pip install 'fundopt[cluster]'") from error
         self.address = address
         try:
+            _probe(address)
             self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as error:
             raise InputError(

@@ -158,7 +158,8 @@ def book_totals(view: FundView, table: Table, amounts: np.ndarray, decimals: int
     follow_ons = tuple((str(ids[i]), round(float(view.follow_on[i]), decimals),
                         float(amounts[i])) for i in follow)
     return BookTotals(view.location, view.rounds, round(view.total, decimals),
-                      round(float(amounts.sum()), decimals), groups, follow_ons, decimals)
+                      round(float(amounts.sum()), decimals), groups, follow_ons, decimals,
+                      None if view.state is None else view.state.as_json())
 
 
 def _sums(frame: pd.DataFrame, column: str, amounts: np.ndarray) -> pd.Series:

@@ -193,6 +193,8 @@ class BookTotals:
     groups: dict[str, tuple[tuple[str, float, float], ...]]
     follow_ons: tuple[tuple[str, float, float], ...]
     decimals: int = 9            # the amounts' grid: sums are rounded to it
+    # The book's state the plan was solved against ({"last_round", "digest"}, SPEC §13).
+    state: dict[str, str | None] | None = None
 
     @property
     def fund_total(self) -> float:

@@ -19,6 +19,7 @@ from fundopt.reports.atomic import save_book
 from fundopt.reports.export import json_ready, write_files
 from fundopt.reports.labels import label, status_text
 from fundopt.reports.terminal import DASH, amount_text, measure_text, share_text
+from fundopt.reports.text import say
 
 # Columns of a round listed on the terminal (the output files have every column).
 SHOWN = (ID, NAME, REGION, DISTRICT, CATEGORY, "amount")
@@ -32,7 +33,27 @@ def round_dict(info: RoundInfo) -> dict[str, Any]:
     """A round's facts as JSON-ready values (``columns`` left out)."""
     out: dict[str, Any] = json_ready({k: getattr(info, k) for k in FACTS})
     out["void"] = info.is_void
+    out["plan_sha256"] = info.plan_sha256
+    out["mark"] = [m for m in info.mark.split(",") if m]
+    out["relaxation"] = [{"key": k, "bound": b, "from": f, "to": t}
+                         for k, b, f, t in info.relaxation]
     return out
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters (an ANSI escape in a round's name or note) shown
+    as escapes instead of acting on the terminal."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if (ord(c) < 32 and c not in "\n") or 127 <= ord(c) < 160 else c
+                   for c in text)
+
+
+def _marks(info: RoundInfo, lang: str) -> str:
+    """`` (relaxed, time limit)`` for a round booked with --accept, else empty."""
+    marks = [say(f"book.mark.{m}", lang) for m in info.mark.split(",") if m]
+    if not marks:
+        return ""
+    return f"（{'、'.join(marks)}）" if lang == "zh" else f" ({', '.join(marks)})"
 
 
 def render_added(console: Console, info: RoundInfo, location: str, lang: str) -> None:
@@ -59,10 +80,10 @@ def render_rounds(console: Console, location: str, infos: Sequence[RoundInfo], l
     for info in infos:
         state = (label("book.void", lang) + _colon(lang) + (info.void_reason or "")
                  if info.is_void
-                 else label("book.active", lang))
+                 else label("book.active", lang)) + _marks(info, lang)
         # 2026-06-30T09:15:02+00:00 → 2026-06-30 09:15 (UTC; book show has the full time)
         booked = info.booked_at[:16].replace("T", " ")
-        grid.add_row(*(Text(t) for t in (
+        grid.add_row(*(Text(visible(t)) for t in (
             info.name, booked, str(info.funded), amount_text(info.committed, info.unit),
             state, info.note)))
     if not infos:
@@ -72,12 +93,12 @@ def render_rounds(console: Console, location: str, infos: Sequence[RoundInfo], l
 
 def render_round(console: Console, info: RoundInfo, rows: pd.DataFrame, lang: str) -> None:
     """``book show``: the round's facts and its funded sub-funds."""
-    facts = RichTable(title=Text(f"{label('book.round', lang)} {info.name}"),
+    facts = RichTable(title=Text(f"{label('book.round', lang)} {visible(info.name)}"),
                       title_justify="left", show_header=False)
     facts.add_column()
     facts.add_column()
     for key, value in _fact_pairs(info, lang):
-        facts.add_row(Text(key), Text(value))
+        facts.add_row(Text(key), Text(visible(value)))
     console.print(facts)
     columns = [c for c in SHOWN if c in rows.columns]
     grid = RichTable(title=Text(f"{label('funded_subfunds', lang)} ({len(rows)})"),
@@ -86,7 +107,8 @@ def render_round(console: Console, info: RoundInfo, rows: pd.DataFrame, lang: st
         grid.add_column(Text(label(c, lang)), justify="right" if c == "amount" else "left")
     for values in rows.loc[:, columns].itertuples(index=False, name=None):
         grid.add_row(*(Text(amount_text(float(v), info.unit) if c == "amount"
-                            else _text(v)) for v, c in zip(values, columns, strict=True)))
+                            else visible(_text(v))) for v, c in zip(values, columns,
+                                                                     strict=True)))
     console.print(grid)
 
 
@@ -142,6 +164,14 @@ def _fact_pairs(info: RoundInfo, lang: str) -> list[tuple[str, str]]:
         else:
             text = DASH if value is None or value == "" else str(value)
         pairs.append((label(f"book.{key}", lang), text))
+    if info.mark:
+        pairs.append((say("book.fact.mark", lang), _marks(info, lang).strip(" ()（）")))
+    for k, _bound, before, after in info.relaxation:
+        pairs.append((say("book.fact.relaxation", lang), f"{k}: {before:g} → {after:g}"))
+    if info.plan_sha256:
+        pairs.append((say("book.fact.plan_sha256", lang), info.plan_sha256))
+    if info.solved_against:
+        pairs.append((say("book.fact.solved_against", lang), info.solved_against))
     return pairs
 
 

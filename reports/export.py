@@ -256,6 +256,9 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
         from fundopt.reports.book import book_totals_dict  # it builds on this module
 
         out["book"] = book_totals_dict(result)
+        # the book's state this plan was solved against: book add refuses it once the
+        # book has changed (SPEC §13)
+        out["manifest"]["book_state"] = result.book.state
     out.update(findings_dict(result, frame[ID].astype(str).tolist(), policy.unit, lang))
     if result.robust is not None:
         from fundopt.reports.robust import robust_dict

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from conftest import in_ci
 
 PG_ENV = "FUNDOPT_TEST_DATABASE_URL"
-BOOK_TABLES = ("commitments", "rounds", "meta")
+BOOK_TABLES = ("round_facts", "commitments", "rounds", "meta")
 
 
 def pg_url() -> str | None:

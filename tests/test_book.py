@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from fundopt.cli import app
+from fundopt.errors import InputError
 from fundopt.models.book import SCHEMA_VERSION, open_book
 from fundopt.models.table import read_table
 
@@ -199,6 +200,11 @@ def test_plain_postgresql_urls_use_psycopg() -> None:
             pytest.fail("CI must test the book on PostgreSQL: FUNDOPT_TEST_DATABASE_URL")
         pytest.skip("no PostgreSQL server: set FUNDOPT_TEST_DATABASE_URL")
     reset_pg(url)
+    with pytest.raises(InputError, match="there is no book here yet"):   # never created
+        with open_book(url):
+            pass
+    with open_book(url, create=True):
+        pass
     for location in (url, sqlalchemy_url(url)):
         with open_book(location) as book:
             assert book.engine.dialect.driver == "psycopg"

@@ -25,20 +25,33 @@ ROWS = 5000          # funded rows of the plan: enough for the insert to take a 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def big_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A plan funding ROWS sub-funds (an LP: every row at its max ticket of 1)."""
-    folder = tmp_path_factory.mktemp("big")
+def solve_big(folder: Path, tag: str) -> Path:
+    """A plan funding ROWS sub-funds (an LP: every row at its max ticket of 1), from a
+    table of its own (``tag`` in the names): the book takes one plan once."""
     ids = [f"S{i:05d}" for i in range(ROWS)]
-    pd.DataFrame({"id": ids, "name": [f"子基金 {i}" for i in range(ROWS)],
+    table = folder / f"big{tag}.csv"
+    pd.DataFrame({"id": ids, "name": [f"子基金 {i} {tag}" for i in range(ROWS)],
                   "region": np.where(np.arange(ROWS) % 2 == 0, "天津", "河北"),
                   "category": "前沿技术", "max_ticket": 1.0,
-                  "score": np.arange(ROWS) % 97 + 1.0}).to_csv(folder / "big.csv", index=False)
-    (folder / "big.toml").write_text(f"budget = {ROWS}\nmin_deploy = 1\n", encoding="utf-8")
-    plan = folder / "plan.json"
-    result = runner.invoke(app, ["solve", str(folder / "big.csv"), "-o", str(plan)])
+                  "score": np.arange(ROWS) % 97 + 1.0}).to_csv(table, index=False)
+    table.with_suffix(".toml").write_text(f"budget = {ROWS}\nmin_deploy = 1\n",
+                                          encoding="utf-8")
+    plan = folder / f"plan{tag}.json"
+    result = runner.invoke(app, ["solve", str(table), "-o", str(plan)])
     assert result.exit_code == 0, result.output
     return plan
+
+
+@pytest.fixture(scope="module")
+def big_plan(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return solve_big(tmp_path_factory.mktemp("big"), "")
+
+
+@pytest.fixture(scope="module")
+def big_plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One plan per round of the kill test, each from its own table."""
+    folder = tmp_path_factory.mktemp("bigs")
+    return {name: solve_big(folder, name) for name in [f"r{k}" for k in range(7)] + ["after"]}
 
 
 def add_process(plan: Path, book: str, name: str) -> subprocess.Popen[str]:
@@ -85,11 +98,12 @@ class WriteWatch:
             self.engine.dispose()
 
 
-def test_sigkill_at_random_moments_leaves_whole_rounds(big_plan: Path, tmp_path: Path,
+def test_sigkill_at_random_moments_leaves_whole_rounds(big_plans: dict[str, Path],
+                                                       tmp_path: Path,
                                                        book_location: str) -> None:  # noqa: F811
     rng = random.Random(20240611)
     started = time.perf_counter()
-    first = add_process(big_plan, book_location, "r0")
+    first = add_process(big_plans["r0"], book_location, "r0")
     assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
     whole = time.perf_counter() - started          # the life of one uninterrupted add
     watch = WriteWatch(book_location)
@@ -97,7 +111,7 @@ def test_sigkill_at_random_moments_leaves_whole_rounds(big_plan: Path, tmp_path:
     booked = {"r0"}
     for k in range(1, 7):
         name = f"r{k}"
-        process = add_process(big_plan, book_location, name)
+        process = add_process(big_plans[name], book_location, name)
         writing = False
         if k % 2 == 0:
             # wait until the transaction writes, then kill within 50 ms (the insert of
@@ -122,7 +136,7 @@ def test_sigkill_at_random_moments_leaves_whole_rounds(big_plan: Path, tmp_path:
     watch.close()
     assert killed_mid_write >= 1, "no kill landed inside a write transaction"
     # and the book still takes a new round
-    final = add_process(big_plan, book_location, "after")
+    final = add_process(big_plans["after"], book_location, "after")
     assert final.wait(timeout=120) == 0
     assert "after" in check_whole(book_location)
 

@@ -286,7 +286,7 @@ def test_check_uncertainty_rejects_bad_columns() -> None:
     ("draws = 10", "exactly one of reviewers, spread"),
     ('reviewers = ["a"]\ndraws = 0', "uncertainty.draws is out of range"),
     ('reviewers = ["a"]\ndraws = 2.5', "uncertainty.draws is out of range"),
-    ('reviewers = ["a"]\nseed = -1', "uncertainty.seed is out of range"),
+    ('reviewers = ["a"]\nseed = -1', "seed must be a whole number from 0 to 9223372036854775807"),
     ('reviewers = ["a"]\nseed = "x"', "uncertainty.seed must be a whole number"),
     ("reviewers = []", "reviewers must be a list"),
     ('reviewers = ["a", "a"]', "listed twice"),

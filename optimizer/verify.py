@@ -1,0 +1,292 @@
+"""Check a plan against every rule of its policy (``fundopt verify``, ``book add``).
+
+A plan here is only its amounts: a committee's hand-edited sheet, or a ``solve`` result
+being booked. Every rule of SPEC §4 (with the book's fund-scope parts of §9) is evaluated
+on those amounts directly, without the model builder: a plan is judged by what it
+commits, not by how a model would have made it. Each rule gives a :class:`RuleCheck`
+(its value, its limit and whether it holds) as data; words come from ``reports``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fundopt.models.domain import (
+    EXCLUDE,
+    FUND_SIZE,
+    ID,
+    MAX_TICKET,
+    MIN_TICKET,
+    MUST,
+    STATUS,
+    Constraint,
+    Measure,
+    Policy,
+    Scope,
+    Sense,
+    Table,
+)
+from fundopt.models.expansion import selection_mask, with_builtins
+from fundopt.optimizer.report import BINDING_TOL
+
+if TYPE_CHECKING:
+    from fundopt.models.fund import FundView
+    from fundopt.models.inputs import Inputs
+
+# A bound holds within this tolerance, relative to max(1, |bound|): the tolerance within
+# which solve itself re-checks every plan it writes (optimizer.report.BINDING_TOL), so a
+# plan fundopt wrote is never refused by the checker of book add. Amounts are written as
+# decimals: a share of 0.4 computed from them may come out 0.39999999999999997.
+TOLERANCE = BINDING_TOL
+# Below this fraction of the budget an amount is zero.
+ZERO_FRACTION = 1e-12
+
+# Row rules: what each row's amount must satisfy (SPEC §4, §7, §9).
+ROW_RULES = ("max_ticket", "max_stake", "max_single", "min_ticket", "must", "exclude",
+             "amount_step")
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule evaluated on a plan.
+
+    ``rule`` is a constraint id (``budget``, ``funded``, ``c3``) or a row rule of
+    :data:`ROW_RULES`; ``label`` what reports call it (the constraint's label, the row
+    rule's policy key); ``key`` the policy key of the bound (``region.天津.min_share``).
+    ``value`` is what the plan measures and ``limit`` the bound it is held to, on
+    ``side`` ("min" or "max"), both in the measure's own units; ``row`` names the row
+    of a row rule. ``scope`` is "fund" when the value counts the book.
+    """
+
+    rule: str
+    label: str
+    key: str
+    measure: str
+    value: float | None
+    limit: float | None
+    side: str
+    holds: bool
+    scope: str = "round"
+    row: str | None = None
+    written: float | None = None     # the limit as the policy writes it (min_deploy 0.9)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Every rule checked on a plan, and the plan's objective.
+
+    ``checks`` holds one entry per bound of every constraint (the budget, the funded
+    count and each policy constraint) and, for row rules, one entry per rule kind that
+    all rows keep plus one per row that breaks it.
+    """
+
+    checks: tuple[RuleCheck, ...]
+    objective: float
+    sense: Sense
+
+    @property
+    def broken(self) -> tuple[RuleCheck, ...]:
+        return tuple(c for c in self.checks if not c.holds)
+
+    @property
+    def holds(self) -> bool:
+        return not self.broken
+
+    def loss(self, optimum: float | None) -> float | None:
+        """How much worse than ``optimum`` the plan's objective is (≥ 0 for a plan that
+        holds; None without an optimum)."""
+        if optimum is None:
+            return None
+        gap = optimum - self.objective
+        return gap if self.sense is Sense.MAXIMIZE else -gap
+
+
+def check_plan(table: Table, policy: Policy, constraints: Sequence[Constraint],
+               amounts: np.ndarray, book: FundView | None = None) -> Verdict:
+    """Evaluate every rule of the policy on ``amounts``.
+
+    Parameters
+    ----------
+    table, policy, constraints
+        The inputs (``constraints`` as ``models.policy.expand`` returns them).
+    amounts
+        Commitment per table row, in row order, in the policy's unit.
+    book
+        The fund's book as this round sees it: fund-scope constraints count its rounds
+        and a follow-on's stake cap holds for its booked plus new commitment.
+
+    Returns
+    -------
+    Verdict
+        Per-rule results and the plan's objective.
+    """
+    x = np.asarray(amounts, dtype=float)
+    if book is not None:
+        constraints = book.attach(tuple(constraints))
+    zero = ZERO_FRACTION * policy.budget
+    checks = _row_checks(table, policy, x, zero, book)
+    for c in with_builtins(policy, tuple(constraints)):
+        checks += _constraint_checks(table, policy, c, x, zero)
+    return Verdict(tuple(checks), float(plan_objective(table, policy) @ x),
+                   policy.objective.sense)
+
+
+def plan_objective(table: Table, policy: Policy) -> np.ndarray:
+    """c_i of SPEC §3 ``[objective]``: a column, or weighted columns over their max |value|."""
+    frame = table.frame
+    cost = np.zeros(len(frame))
+    for column, weight in policy.objective.weights.items():
+        values = frame[column].to_numpy(float)
+        scale = np.abs(values).max() if policy.objective.normalize else 1.0
+        cost += weight * (values / scale if scale > 0 else values)
+    return cost
+
+
+def _holds(value: float, limit: float, side: str) -> bool:
+    slack = TOLERANCE * max(1.0, abs(limit))
+    return value >= limit - slack if side == "min" else value <= limit + slack
+
+
+def _row_checks(table: Table, policy: Policy, x: np.ndarray, zero: float,
+                book: FundView | None) -> list[RuleCheck]:
+    frame = table.frame
+    n = len(frame)
+    ids = frame[ID].astype(str).to_numpy()
+    status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
+    funded = x > zero
+    lower = np.full(n, policy.min_ticket)
+    if MIN_TICKET in frame:
+        lower = frame[MIN_TICKET].fillna(policy.min_ticket).to_numpy(float)
+    caps: dict[str, np.ndarray] = {"max_ticket": frame[MAX_TICKET].to_numpy(float)}
+    if policy.max_stake is not None and FUND_SIZE in frame:
+        held = book.follow_on if book is not None else np.zeros(n)
+        # a blank fund_size sets no cap; the book's commitment to the same id uses it up
+        caps["max_stake"] = np.where(frame[FUND_SIZE].isna(), np.inf,
+                                     policy.max_stake * frame[FUND_SIZE].to_numpy(float)
+                                     - held)
+    if policy.max_single is not None:
+        caps["max_single"] = np.full(n, policy.max_single * policy.budget)
+    tests: list[tuple[str, str, np.ndarray, np.ndarray, str]] = []   # rule, measure, limit
+    for rule, cap in caps.items():
+        tests.append((rule, "amount", cap, np.array([_holds(a, c, "max")
+                                                     for a, c in zip(x, cap, strict=True)]),
+                      "max"))
+    tests.append(("min_ticket", "amount", lower,
+                  ~funded | np.array([_holds(a, lo, "min")
+                                      for a, lo in zip(x, lower, strict=True)]), "min"))
+    tests.append(("must", "amount", np.maximum(lower, zero),
+                  (status != MUST) | funded & (x >= lower - TOLERANCE * np.maximum(1, lower)),
+                  "min"))
+    tests.append(("exclude", "amount", np.zeros(n), (status != EXCLUDE) | ~funded, "max"))
+    if policy.amount_step:
+        steps = x / policy.amount_step
+        on_step = np.abs(steps - np.round(steps)) <= 1e-6
+        tests.append(("amount_step", "amount", np.full(n, policy.amount_step), on_step, ""))
+    checks = []
+    for rule, measure, limit, ok, side in tests:
+        if ok.all():        # one entry for a rule every row keeps, one per row breaking it
+            checks.append(RuleCheck(rule, rule, rule, measure, None, None, side, True))
+        for i in np.flatnonzero(~ok):
+            checks.append(RuleCheck(rule, rule, rule, measure, float(x[i]),
+                                    float(limit[i]), side, False, row=str(ids[i])))
+    negative = np.flatnonzero(x < 0)
+    for i in negative:
+        checks.append(RuleCheck("negative", "amount", "amount", "amount", float(x[i]), 0.0,
+                                "min", False, row=str(ids[i])))
+    return checks
+
+
+def _constraint_checks(table: Table, policy: Policy, c: Constraint, x: np.ndarray,
+                       zero: float) -> list[RuleCheck]:
+    value = measure(table, policy, c, x, zero)
+    fund = c.rule.scope is Scope.FUND and c.booked is not None
+    checks = []
+    for side, limit, key in (("min", c.min, c.keys[0]), ("max", c.max, c.keys[1])):
+        if limit is None:
+            continue
+        holds = value is None or _holds(value, limit, side)   # an avg over nothing is vacuous
+        checks.append(RuleCheck(c.id, c.label, key, str(c.measure), value, limit, side,
+                                holds, "fund" if fund else "round",
+                                written=c.as_written(side)))
+    return checks
+
+
+def measure(table: Table, policy: Policy, c: Constraint, x: np.ndarray, zero: float
+            ) -> float | None:
+    """What constraint ``c`` measures on ``x``, the book's part included for fund scope
+    (None for an average over no money)."""
+    mask = selection_mask(table, c.where)
+    chosen = x[mask]
+    part = c.booked if c.rule.scope is Scope.FUND else None
+    amount = float(chosen.sum()) + (part.amount if part else 0.0)
+    if c.measure is Measure.AMOUNT:
+        return amount
+    if c.measure is Measure.SHARE:
+        return amount / (policy.budget + (part.total if part else 0.0))
+    if c.measure is Measure.COUNT:
+        ids = set(table.frame[ID].astype(str).to_numpy()[mask][chosen > zero])
+        return float(len(ids | set(part.ids if part else ())))
+    assert c.column is not None
+    column = table.frame[c.column].to_numpy(float)[mask]
+    used = chosen > zero
+    weighted = float(column[used] @ chosen[used]) + (part.weighted if part else 0.0)
+    if c.measure is Measure.SUM:
+        return weighted
+    return weighted / amount if amount > zero else None
+
+
+@dataclass(frozen=True)
+class VerifyRun:
+    """``fundopt verify``: the inputs, the plan read back, its verdict and the optimum it
+    is measured against (``optimum`` is None when the policy has none)."""
+
+    inputs: Inputs
+    amounts: np.ndarray
+    verdict: Verdict
+    optimum: float | None
+    optimum_status: str
+
+    @property
+    def loss(self) -> float | None:
+        return self.verdict.loss(self.optimum)
+
+
+def verify(table: Path, plan: Path, policy: Path | None = None, book: str | None = None,
+           sheet: str | None = None) -> VerifyRun:
+    """Read a (hand-edited) plan and check it against every rule of its policy (SPEC §12).
+
+    Parameters
+    ----------
+    table, policy, sheet
+        The inputs, as ``fundopt solve`` takes them.
+    plan
+        ``.csv``, ``.xlsx`` (plan sheet) or ``.json``: amounts by id.
+    book
+        The fund's book: fund-scope rules count its rounds (it is only read).
+
+    Raises
+    ------
+    InputError
+        Bad inputs, or a plan with an id not in the table, an amount that is not a
+        number ≥ 0 or off the step.
+    """
+    from fundopt.models.inputs import load_inputs
+    from fundopt.models.plan_file import read_plan
+    from fundopt.optimizer.problem import Problem
+
+    inputs = load_inputs(table, policy, sheet)
+    amounts = read_plan(plan, inputs.table, inputs.policy)
+    view = None
+    if book is not None:
+        from fundopt.models.fund import read_fund
+
+        view = read_fund(book, inputs.table, inputs.policy, inputs.constraints)
+    verdict = check_plan(inputs.table, inputs.policy, inputs.constraints, amounts, view)
+    best = Problem(inputs.table, inputs.policy, inputs.constraints, book=view).solve()
+    return VerifyRun(inputs, amounts, verdict, best.objective if best.is_ok else None,
+                     str(best.status))

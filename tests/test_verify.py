@@ -1,0 +1,263 @@
+"""``fundopt verify`` (SPEC §12): a hand-edited plan checked against every rule.
+
+The verdicts are compared with the independent checker of ``tests/plan_checker.py`` on
+random plans, and the objective and loss with a plain computation and the scipy
+reference optimum.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from books import book_location  # noqa: F401
+from conftest import ROOT
+from openpyxl import load_workbook
+from plan_checker import check_plan as independent_check
+from reference import reference_solve
+from tables import make_table, rule_constraint
+from typer.testing import CliRunner
+
+from fundopt.cli import app
+from fundopt.models.domain import Measure, Policy
+from fundopt.models.inputs import load_inputs
+from fundopt.optimizer.verify import check_plan
+
+SAMPLE = ROOT / "inputs" / "2024.csv"
+runner = CliRunner()
+
+
+def run(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "250"})
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample solved, with plan.json, plan.csv and plan.xlsx beside its inputs."""
+    folder = tmp_path_factory.mktemp("verify")
+    shutil.copy(SAMPLE, folder / "2024.csv")
+    shutil.copy(SAMPLE.with_suffix(".toml"), folder / "2024.toml")
+    code, text = run("solve", folder / "2024.csv", "-o", folder / "plan.json",
+                     "-o", folder / "plan.csv", "-o", folder / "plan.xlsx")
+    assert code == 0, text
+    return folder
+
+
+def amounts_of(folder: Path) -> dict[str, float]:
+    data = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    return {a["id"]: a["amount"] for a in data["allocations"]}
+
+
+@pytest.mark.parametrize("name", ["plan.json", "plan.csv", "plan.xlsx"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_unedited_plan_holds(solved: Path, name: str, lang: str) -> None:
+    code, text = run("verify", solved / "2024.csv", solved / name, "--lang", lang)
+    assert code == 0, text
+    words = {"en": "Every rule of the policy holds: 24 sub-funds, 40.00 亿元.",
+             "zh": "政策的每条规则均满足：24 只子基金，40.00 亿元。"}
+    assert words[lang] in text
+    assert re.search(r"(loss: |损失：)0\.00", text), text
+
+
+def test_edited_csv_breaking_a_district_count_exits_3_naming_the_rule(solved: Path,
+                                                                       tmp_path: Path) -> None:
+    plan = pd.read_csv(solved / "plan.csv", encoding="utf-8-sig", dtype={"id": str})
+    # fund a third sub-fund in 滨海新区 (the district's max_count is 2) at its min ticket
+    third = plan.index[(plan["district"] == "滨海新区") & (plan["amount"] == 0)
+                       & (plan["status"].fillna("") == "")][0]
+    plan.loc[third, "amount"] = 0.2
+    edited = tmp_path / "edited.csv"
+    plan.to_csv(edited, index=False, encoding="utf-8-sig")
+    code, text = run("verify", solved / "2024.csv", edited, "--policy", solved / "2024.toml")
+    assert code == 3, text
+    assert "district 滨海新区 count (district.*.max_count): 3, above its maximum 2" in text
+    code, text = run("verify", solved / "2024.csv", edited, "--lang", "zh")
+    assert code == 3 and "district 滨海新区 count（district.*.max_count）：3，高于上限 2" in text
+
+
+def test_edited_xlsx_plan_sheet(solved: Path, tmp_path: Path) -> None:
+    book = load_workbook(solved / "plan.xlsx")
+    sheet = book["plan"]
+    header = [c.value for c in sheet[1]]
+    ids, amount = header.index("id") + 1, header.index("amount") + 1
+    for row in range(2, sheet.max_row + 1):
+        if sheet.cell(row, ids).value == "TJ-BH-01":       # the must-fund flagship
+            sheet.cell(row, amount).value = 0
+    edited = tmp_path / "edited.xlsx"
+    book.save(edited)
+    code, text = run("verify", solved / "2024.csv", edited)
+    assert code == 3, text
+    assert "sub-fund TJ-BH-01 must be funded (status must): gets 0.00 亿元, needs 2.00 亿元" \
+        in text
+
+
+@pytest.mark.parametrize(("content", "needle"), [
+    ({"NOT-AN-ID": 1.0}, "the plan names sub-fund NOT-AN-ID, which is not in the table"),
+    ({"TJ-BH-01": 2.005}, "not a whole number of steps of 0.01 亿元"),
+    ({"TJ-BH-01": "two"}, "the amount of TJ-BH-01 is not a number >= 0"),
+    ({"TJ-BH-01": -1}, "the amount of TJ-BH-01 is not a number >= 0"),
+    ([{"id": "TJ-BH-01", "amount": 2}, {"id": "TJ-BH-01", "amount": 2}],
+     "sub-fund TJ-BH-01 is in the plan twice"),
+    ("[" * 5000 + "]" * 5000, "nested deeper than 32 levels"),
+])
+def test_bad_plans_exit_2(solved: Path, tmp_path: Path, content: object, needle: str) -> None:
+    plan = tmp_path / "bad.json"
+    plan.write_text(content if isinstance(content, str) else json.dumps(content),
+                    encoding="utf-8")
+    code, text = run("verify", solved / "2024.csv", plan)
+    assert code == 2, text
+    assert needle in " ".join(text.split()), text
+    assert "Traceback" not in text
+
+
+def test_csv_with_unknown_id_and_non_number_exit_2(solved: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "p.csv"
+    plan.write_text("编号,出资额（万元）\nTJ-BH-01,20000\nXX-01,5000\n", encoding="utf-8")
+    code, text = run("verify", solved / "2024.csv", plan)
+    assert code == 2 and "p.csv, row 3, column '编号'" in text and "XX-01" in text, text
+    plan.write_text("编号,出资额（万元）\nTJ-BH-01,两万\n", encoding="utf-8")
+    code, text = run("verify", solved / "2024.csv", plan)
+    assert code == 2 and "row 2, column '出资额（万元）'" in text, text
+    # 20000 万元 is 2 亿元, exactly: the plan holds nothing else, so the budget rules break
+    plan.write_text("编号,出资额（万元）\nTJ-BH-01,20000\n", encoding="utf-8")
+    code, text = run("verify", solved / "2024.csv", plan)
+    assert code == 3 and "budget (min_deploy): 2.00 亿元, below its minimum 36.00 亿元" in text
+
+
+def test_objective_and_loss_match_an_independent_computation(solved: Path,
+                                                             tmp_path: Path) -> None:
+    inputs = load_inputs(solved / "2024.csv")
+    frame = inputs.table.frame
+    status, optimum, _ = reference_solve(frame, inputs.policy, inputs.constraints)
+    assert status == "optimal" and optimum is not None
+    rng = np.random.default_rng(21)
+    base = amounts_of(solved)
+    for _ in range(3):
+        edited = {k: v for k, v in base.items()}
+        for key in rng.choice(sorted(k for k, v in base.items() if v > 0), 3, replace=False):
+            edited[str(key)] = 0.0
+        plan = tmp_path / "edited.json"
+        plan.write_text(json.dumps(edited), encoding="utf-8")
+        code, text = run("verify", solved / "2024.csv", plan)
+        assert code in (0, 3), text
+        x = frame["id"].map(edited).to_numpy(float)
+        objective = float(frame["score"].to_numpy(float) @ x)
+        expected = (f"Objective of this plan: {objective:,.2f}; optimum: {optimum:,.2f}; "
+                    f"loss: {optimum - objective:,.2f}")
+        assert expected in text, text
+
+
+# --- the checker against the independent one, on random plans ---------------------------
+
+def _broken_by_both(table, policy, constraints, x):  # type: ignore[no-untyped-def]
+    verdict = check_plan(table, policy, constraints, x)
+    theirs = independent_check(table.frame, policy, constraints, x)
+    return verdict, theirs
+
+
+def _broken_labels(verdict) -> set[str]:  # type: ignore[no-untyped-def]
+    return {c.label for c in verdict.broken if c.row is None and c.rule not in ("budget",
+                                                                                "funded")}
+
+
+def _their_labels(messages: list[str]) -> set[str]:
+    return {m.split("'")[1] for m in messages if m.startswith("constraint '")}
+
+
+def test_random_plans_on_the_sample_agree_with_the_independent_checker() -> None:
+    inputs = load_inputs(SAMPLE)
+    table, policy, constraints = inputs.table, inputs.policy, inputs.constraints
+    status, _, best = reference_solve(table.frame, policy, constraints)
+    assert status == "optimal" and best is not None
+    rng = np.random.default_rng(2121)
+    n = len(table.frame)
+    agreed = {True: 0, False: 0}
+    for _ in range(150):
+        x = best.copy()
+        for i in rng.choice(n, rng.integers(1, 5), replace=False):
+            x[i] = max(0.0, round(x[i] + rng.choice([-1, 1]) * rng.integers(0, 120) * 0.01, 2))
+        if rng.random() < 0.3:
+            x = np.round(x * rng.uniform(0.8, 1.1) / 0.01) * 0.01
+        verdict, theirs = _broken_by_both(table, policy, constraints, x)
+        assert verdict.holds == (theirs == []), (theirs, verdict.broken)
+        assert _broken_labels(verdict) == _their_labels(theirs)
+        rows = {c.row for c in verdict.broken if c.row is not None}
+        assert rows == {m.split(":")[0][4:] for m in theirs if m.startswith("row ")}
+        agreed[verdict.holds] += 1
+    assert agreed[True] >= 5 and agreed[False] >= 50, agreed
+
+
+def test_random_instances_agree_with_the_independent_checker() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(60):
+        n = int(rng.integers(4, 12))
+        table = make_table(
+            max_ticket=rng.uniform(0.5, 4, n).round(1),
+            min_ticket=np.where(rng.random(n) < 0.5, np.nan, rng.uniform(0.1, 0.5, n).round(1)),
+            fund_size=np.where(rng.random(n) < 0.3, np.nan, rng.uniform(1, 20, n).round(1)),
+            score=rng.uniform(1, 100, n).round(0), risk=rng.uniform(0, 1, n).round(2),
+            region=rng.choice(["T", "H"], n), category=rng.choice(["a", "b", "c"], n),
+            status=rng.choice(["", "", "", "must", "exclude"], n))
+        policy = Policy(budget=10.0, min_deploy=float(rng.choice([0, 0.5])),
+                        max_stake=0.3 if rng.random() < 0.5 else None,
+                        max_single=0.4 if rng.random() < 0.5 else None,
+                        min_ticket=0.1, max_funded=int(rng.integers(2, n + 1)),
+                        amount_step=0.1 if rng.random() < 0.5 else None)
+        constraints = (
+            rule_constraint("c1", Measure.SHARE, {"region": ["T"]}, lo=0.3, hi=0.7),
+            rule_constraint("c2", Measure.COUNT, {"category": ["a"]}, hi=2.0),
+            rule_constraint("c3", Measure.AVG, None, "risk", hi=0.6),
+            rule_constraint("c4", Measure.SUM, {"category": ["b", "c"]}, "risk", hi=2.0),
+            rule_constraint("c5", Measure.AMOUNT, {"region": ["H"]}, lo=1.0))
+        for _ in range(10):
+            x = np.where(rng.random(n) < 0.5, 0.0, rng.uniform(0, 3, n))
+            x = np.round(x / 0.1) * 0.1
+            verdict, theirs = _broken_by_both(table, policy, constraints, x)
+            assert verdict.holds == (theirs == []), (theirs, verdict.broken)
+            assert _broken_labels(verdict) == _their_labels(theirs)
+
+
+# --- with the book: fund-scope rules over the booked rounds and the plan ------------------
+
+def test_verify_with_the_book_counts_its_rounds(tmp_path: Path, book_location: str  # noqa: F811
+                                                ) -> None:
+    for name in ("2024.csv", "2024.toml", "2025.csv", "2025.toml"):
+        shutil.copy(ROOT / "inputs" / name, tmp_path / name)
+    assert run("solve", tmp_path / "2024.csv", "-o", tmp_path / "p24.json")[0] == 0
+    assert run("book", "add", tmp_path / "p24.json", "--book", book_location,
+               "--round", "2024")[0] == 0
+    code, text = run("solve", tmp_path / "2025.csv", "--book", book_location,
+                     "-o", tmp_path / "p25.json")
+    assert code == 0, text
+    code, text = run("verify", tmp_path / "2025.csv", tmp_path / "p25.json", "--book",
+                     book_location)
+    assert code == 0 and "loss: 0.00" in text, text
+    # without the book the plan is judged as a round alone: scope = "fund" needs the book
+    code, text = run("verify", tmp_path / "2025.csv", tmp_path / "p25.json")
+    assert code == 2 and 'scope = "fund"' in text, text
+    # the regional balance over the fund's life: no more 天津 money this round
+    plan = json.loads((tmp_path / "p25.json").read_text(encoding="utf-8"))
+    table = pd.read_csv(tmp_path / "2025.csv", encoding="utf-8-sig", dtype={"id": str})
+    region = table.set_index("id")["region"]
+    for a in plan["allocations"]:
+        if region[a["id"]] == "天津":
+            a["amount"] = 0
+    (tmp_path / "edited.json").write_text(json.dumps(plan, ensure_ascii=False),
+                                          encoding="utf-8")
+    code, text = run("verify", tmp_path / "2025.csv", tmp_path / "edited.json", "--book",
+                     book_location)
+    assert code == 3, text
+    # the value, computed independently: booked 天津 money over booked total + budget 25
+    first = json.loads((tmp_path / "p24.json").read_text(encoding="utf-8"))
+    t24 = pd.read_csv(tmp_path / "2024.csv", encoding="utf-8-sig", dtype={"id": str})
+    r24 = t24.set_index("id")["region"]
+    booked = {a["id"]: a["amount"] for a in first["allocations"] if a["amount"] > 0}
+    share = sum(v for k, v in booked.items() if r24[k] == "天津") / (sum(booked.values()) + 25)
+    assert (f"region 天津 share (region.天津.min_share, whole fund): {share:.1%}, below its "
+            "minimum 45.0%") in text, text
