@@ -5,6 +5,7 @@ SQLite and on PostgreSQL (``book_location``), plus fuzzing of hand-edited plans.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -230,7 +231,8 @@ def test_a_relaxed_plan_needs_accept_and_is_marked(folder: Path,
     code, text = run("book", "list", "--book", book_location)
     assert code == 0 and "active (relaxed)" in text, text
     code, text = run("book", "show", "2024", "--book", book_location, "--lang", "zh")
-    assert code == 0 and "已放宽" in text and "region.河北.min_share" in text, text
+    # either region's floor may move (one line each: the diagnosis may pick either)
+    assert code == 0 and "已放宽" in text and re.search(r"region\.(天津|河北)\.min_share", text)
     # a relaxed plan that also breaks the relaxation fundopt suggests is refused
     bad = edited(plan, _raise_ticket, "bad.json")
     code, text = run("book", "add", bad, "--book", folder / "other.book", "--round", "2024",
