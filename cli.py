@@ -169,8 +169,8 @@ def solve(
     table: TableArg,
     policy: PolicyOpt = None,
     output: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="Write the result: .json, .csv (plan) or .xlsx (review "
-        "workbook). Repeatable.")] = None,
+        "--output", "-o", help="Write the result: .json, .csv (plan), .xlsx (review "
+        "workbook), .pdf or .html (decision memo). Repeatable.")] = None,
     solver: SolverOpt = Solver.HIGHS,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.0, help="Stop the solver after this many seconds.")] = None,
@@ -233,7 +233,7 @@ def solve(
                     hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
         inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
-        check_output_paths(outputs, [*inputs.files, *_book_files(book)])
+        check_output_paths(outputs, [*inputs.files, *_book_files(book)], memo=True)
         notes = _data_notes(inputs.table, inputs.policy, strict)
         fund = _read_fund(book, inputs)
         read_at = time.perf_counter()
@@ -350,7 +350,7 @@ def explain(
 
         inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
-        check_output_paths(outputs, list(inputs.files))
+        check_output_paths(outputs, list(inputs.files), memo=True)
         options = SolveOptions(solver=SolverName(solver.value))
         problem = Problem(inputs.table, inputs.policy, inputs.constraints, options)
         result = problem.solve()

@@ -199,6 +199,19 @@ class Uncertainty:
 
 
 @dataclass(frozen=True)
+class ReportInfo:
+    """The policy's ``[report]`` table (SPEC §12): what the decision memo's cover says.
+
+    None means not given: the memo says so rather than invent a fund or a round.
+    """
+
+    title: str | None = None
+    fund: str | None = None
+    round: str | None = None
+    prepared_by: str | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
     """The planner's policy (SPEC §3), validated but not yet expanded against a table."""
 
@@ -217,3 +230,4 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     sha256: str | None = None
     uncertainty: Uncertainty | None = None
+    report: ReportInfo = field(default_factory=ReportInfo)

@@ -27,13 +27,18 @@ from fundopt.reports.findings import findings_dict, price_range_dict
 from fundopt.reports.frames import plan_display
 from fundopt.reports.labels import relaxation_text, warning_text
 
-SUFFIXES = (".json", ".csv", ".xlsx")
+DATA_SUFFIXES = (".json", ".csv", ".xlsx")
+MEMO_SUFFIXES = (".pdf", ".html")  # the decision memo (SPEC §12): solve and explain only
+SUFFIXES = DATA_SUFFIXES + MEMO_SUFFIXES
 # A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
+def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path], memo: bool = False
+                       ) -> None:
     """Check every output path before anything is solved or written.
+
+    ``memo``: the command writes the decision memo (``.pdf``, ``.html``) too.
 
     Raises
     ------
@@ -43,11 +48,13 @@ def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
     seen: set[str] = set()
     for path in paths:
         path = Path(path)
-        if path.suffix.lower() not in SUFFIXES:
+        suffixes = SUFFIXES if memo else DATA_SUFFIXES
+        if path.suffix.lower() not in suffixes:
             raise InputError(
                 "unknown output format", file=str(path), value=path.suffix or path.name,
-                expected=".json, .csv or .xlsx", message_zh="未知的输出格式",
-                expected_zh=".json、.csv 或 .xlsx",
+                expected=", ".join(suffixes[:-1]) + " or " + suffixes[-1],
+                message_zh="未知的输出格式",
+                expected_zh="、".join(suffixes[:-1]) + " 或 " + suffixes[-1],
             )
         if output_key(path) in seen:
             raise InputError("the same output file is given twice", file=str(path),
@@ -79,7 +86,7 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
     InputError
         From :func:`check_output_paths`, before any file is written.
     """
-    check_output_paths(paths, inputs)
+    check_output_paths(paths, inputs, memo=True)
 
     def plan() -> pd.DataFrame:
         return plan_display(table, policy, result, lang)
@@ -89,12 +96,27 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
 
         write_xlsx(temp, table, policy, result, lang, notes)
 
-    write_files(paths, lambda: result_dict(table, policy, result, lang, notes), plan,
-                workbook)
+    memos = [p for p in map(Path, paths) if p.suffix.lower() in MEMO_SUFFIXES]
+    others = [p for p in map(Path, paths) if p.suffix.lower() not in MEMO_SUFFIXES]
+    memo_files: list[tuple[Path, Writer]] = []
+    if memos:
+        from fundopt.reports.memo import memo_html
+        from fundopt.reports.memo_print import check_fonts, write_pdf
+
+        document = memo_html(table, policy, result, lang, notes)
+        for path in memos:
+            if path.suffix.lower() == ".pdf":
+                check_fonts(document, lang, path)
+                memo_files.append((path, lambda temp: write_pdf(document, temp)))
+            else:
+                memo_files.append((path, _text_writer(document)))
+    write_files(others, lambda: result_dict(table, policy, result, lang, notes), plan,
+                workbook, extra=memo_files)
 
 
 def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
-                frame: Callable[[], pd.DataFrame], workbook: Writer) -> None:
+                frame: Callable[[], pd.DataFrame], workbook: Writer,
+                extra: Sequence[tuple[Path, Writer]] = ()) -> None:
     """Write the ``-o`` files, each in the format its extension names: all or none.
 
     Parameters
@@ -108,6 +130,8 @@ def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
         text protected).
     workbook
         Writes the ``.xlsx`` to the temporary path it is given.
+    extra
+        Further files and their writers (the memo), written with the others: all or none.
 
     Raises
     ------
@@ -123,7 +147,7 @@ def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
             files.append((path, _text_writer(csv_text(frame()))))
         else:
             files.append((path, workbook))
-    write_all(files)
+    write_all([*files, *extra])
 
 
 def csv_text(frame: pd.DataFrame) -> str:
