@@ -55,7 +55,7 @@ def amount_text(value: float | None, decimals: int = AMOUNT_DECIMALS, unit: str 
     if not _finite(value):
         return DASH
     assert value is not None
-    text = f"{value + 0.0:,.{decimals}f}"
+    text = f"{round(value, decimals) + 0.0:,.{decimals}f}"  # + 0.0: never "-0.00"
     return f"{text} {unit}" if unit else text
 
 
@@ -64,7 +64,7 @@ def share_text(value: float | None) -> str:
     if not _finite(value):
         return DASH
     assert value is not None
-    return f"{value * 100 + 0.0:.{SHARE_DECIMALS}f}%"
+    return f"{round(value * 100, SHARE_DECIMALS) + 0.0:.{SHARE_DECIMALS}f}%"
 
 
 def limit_share_text(value: float | None) -> str:
