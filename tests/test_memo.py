@@ -20,15 +20,21 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from pdf_pages import (
+    CHROMIUM,
+    PDFTOHTML,
+    PDFTOTEXT,
+    body_size,
+    chromium_pdf,
+    page_sizes,
+    page_texts,
+)
 from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.reports import numbers
 from fundopt.reports.labels import constraint_name
 from fundopt.reports.text import say
-
-from pdf_pages import (  # noqa: I001 - a sibling helper of the tests
-    CHROMIUM, PDFTOHTML, PDFTOTEXT, body_size, chromium_pdf, page_sizes, page_texts)
 
 ROOT = Path(__file__).parent.parent
 TABLE = ROOT / "inputs" / "2024.csv"
@@ -59,7 +65,7 @@ def memos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, Path
     booked = out / "book.sqlite"
     _run("solve", TABLE, "-o", out / "2024.json")
     _run("book", "add", out / "2024.json", "--book", booked, "--round", "2024")
-    cases = {
+    cases: dict[str, tuple[str, list[object], int]] = {
         "relaxed_en": ("en", [TABLE, "--policy", relaxed, "--relax"], 0),
         "relaxed_zh": ("zh", [TABLE, "--policy", relaxed, "--relax", "--lang", "zh"], 0),
         "plain_en": ("en", [TABLE], 0),
