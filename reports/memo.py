@@ -26,7 +26,7 @@ import numpy as np
 import fundopt
 from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, Table
-from fundopt.optimizer.result import ConstraintValue, Relaxation, Result, SolveStatus
+from fundopt.optimizer.result import ConstraintValue, Result
 from fundopt.reports import numbers
 from fundopt.reports.frames import AMOUNT, SHARE_OF_BUDGET, STAKE, funded_rows, group_totals
 from fundopt.reports.labels import (
@@ -37,6 +37,7 @@ from fundopt.reports.labels import (
     relaxation_text,
     warning_text,
 )
+from fundopt.reports.notices import notices, status_words
 from fundopt.reports.text import say
 
 SHORT_SHA = 12
@@ -136,44 +137,16 @@ def _missing(memo: Memo, key: str) -> str:
 
 
 def _status_words(memo: Memo) -> str:
-    result = memo.result
-    if result.status == SolveStatus.OPTIMAL:
-        return memo.say("memo.status.optimal_relaxed" if result.relaxed
-                        else "memo.status.optimal")
-    if result.status in (SolveStatus.FEASIBLE, SolveStatus.INFEASIBLE):
-        return memo.say(f"memo.status.{result.status}")
-    return memo.say("memo.status.other", status=label(f"status.{result.status}", memo.lang))
+    return status_words(memo.result, memo.lang)
 
 
 def _notices(memo: Memo) -> list[str]:
-    """The framed notices, first on the cover: a relaxed policy, a time limit, a plan
-    made against the book, no plan at all."""
-    result, lang = memo.result, memo.lang
-    notices = []
-    if result.relaxed:
-        lines = "".join(f"<li>{_e(_relaxation_words(r, lang))}</li>" for r in result.relaxed)
-        notices.append(f"<p><strong>{_e(memo.say('memo.notice.relaxed'))}</strong></p>"
-                       f"<ul>{lines}</ul>")
-    if result.status == SolveStatus.FEASIBLE:
-        gap = result.gap
-        text = (memo.say("memo.notice.time_limit", gap=numbers.share_text(gap))
-                if gap is not None and math.isfinite(gap)
-                else memo.say("memo.notice.time_limit_no_gap"))
-        notices.append(f"<p><strong>{_e(text)}</strong></p>")
-    if result.book is not None:
-        book = result.book
-        notices.append("<p>" + _e(memo.say(
-            "memo.notice.book", booked=memo.amount(book.booked),
-            rounds=", ".join(book.rounds) or "—", committed=memo.amount(book.committed),
-            total=memo.amount(book.fund_total), unit=memo.policy.unit)) + "</p>")
-    if not result.is_ok:
-        notices.append(f"<p><strong>{_e(memo.say('memo.notice.infeasible'))}</strong></p>")
-    return [f'<div class="notice">{n}</div>' for n in notices]
-
-
-def _relaxation_words(relaxation: Relaxation, lang: str) -> str:
-    """``地区 河北 占比 下限 70% → 60%`` (the policy key follows in brackets)."""
-    return relaxation_text(relaxation, lang)
+    """The framed notices, first on the cover (``reports.notices``)."""
+    framed = []
+    for sentence, lines in notices(memo.policy, memo.result, memo.lang):
+        items = f"<ul>{''.join(f'<li>{_e(line)}</li>' for line in lines)}</ul>" if lines else ""
+        framed.append(f'<div class="notice"><p><strong>{_e(sentence)}</strong></p>{items}</div>')
+    return framed
 
 
 def _key_figures(memo: Memo) -> str:

@@ -30,6 +30,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 CODE = [
     re.compile(r"政策键 [^）;]*"),                              # a policy key path
     re.compile(r"^[\w.*\[\]\u4e00-\u9fff -]+ = -?[\d.]+(e-?\d+)?$"),  # audit: key = value
+    # audit under --relax: key = as written → applied
+    re.compile(r"^[\w.*\[\]\u4e00-\u9fff -]+ = -?[\d.]+(e-?\d+)? → -?[\d.]+(e-?\d+)?$"),
+    re.compile(r"\d\d:\d\d [A-Z]{2,5}( \(UTC[+-]\d\d:\d\d\))?$"),  # local time, zone
     re.compile(r"\b[0-9a-f]{64}\b"),                            # SHA-256
     re.compile(r"SHA-256"),
     re.compile(r"HiGHS \d[\d.]*"),                              # the solver's name

@@ -83,4 +83,6 @@ MESSAGES: dict[str, str] = {
     "memo.at_least": "≥ {min}",
     "memo.at_most": "≤ {max}",
     "memo.rule_limit": "{rule}: {limit}",
+    # --- printed workbooks (issue 20)
+    "xlsx.sheet.inputs": "appendix - input table",
 }
