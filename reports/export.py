@@ -22,6 +22,7 @@ from fundopt.errors import InputError
 from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
+from fundopt.reports import numbers
 from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.findings import findings_dict, price_range_dict
 from fundopt.reports.frames import plan_display
@@ -151,10 +152,15 @@ def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """A table as CSV text with a BOM, read right by Excel and by fundopt itself.
+    """A table as CSV text with a BOM, read right by Excel and by fundopt itself; numbers
+    without float noise.
 
     Lines end in CRLF (RFC 4180), so a CR or LF inside a value is always quoted.
     """
+    frame = frame.copy()
+    for column in range(frame.shape[1]):  # by position: headers may repeat
+        if pd.api.types.is_float_dtype(frame.iloc[:, column]):
+            frame.isetitem(column, numbers.clean_array(frame.iloc[:, column].to_numpy()))
     return "\ufeff" + protect_text(frame).to_csv(index=False, lineterminator="\r\n")
 
 
@@ -166,15 +172,16 @@ def _text_writer(text: str) -> Writer:
 
 
 def json_ready(value: Any) -> Any:
-    """A JSON-ready copy: numpy scalars to Python, NaN and ±inf to None."""
+    """A JSON-ready copy: numpy scalars to Python, NaN and ±inf to None, numbers without
+    float noise (``0.62``, never ``0.6199999999999999``: ``numbers.clean``)."""
     if isinstance(value, dict):
         return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return numbers.clean(value) if math.isfinite(value) else None
     return value
 
 
@@ -188,7 +195,7 @@ def manifest_dict(table: Table, policy: Policy, result: Result) -> dict[str, Any
         "policy": policy.source,
         "policy_sha256": policy.sha256,
         "solver": result.solver,
-        "seconds": result.seconds,
+        "seconds": numbers.seconds(result.seconds),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -15,6 +15,8 @@ import math
 from datetime import datetime
 from decimal import Decimal
 
+import numpy as np
+
 DASH = "—"
 AMOUNT_DECIMALS = 2
 SHARE_DECIMALS = 1         # 12.5%
@@ -34,6 +36,25 @@ def clean(value: float) -> float:
     if not math.isfinite(value) or value == 0:
         return float(value)
     return float(f"{value:.{CLEAN_DIGITS}g}")
+
+
+def clean_array(values: np.ndarray) -> np.ndarray:
+    """:func:`clean` for a whole column at once (NaN and infinities kept)."""
+    x = np.asarray(values, dtype=float)
+    out = x.copy()
+    ok = np.isfinite(x) & (x != 0)
+    digits = np.zeros(x.shape)
+    digits[ok] = CLEAN_DIGITS - 1 - np.floor(np.log10(np.abs(x[ok])))
+    # Powers of ten up to 1e22 are exact doubles: one rounding step, as clean() does.
+    small = ok & (digits >= 0) & (digits <= 22)
+    scale = 10.0 ** digits[small]
+    out[small] = np.round(x[small] * scale) / scale
+    large = ok & (digits < 0) & (digits >= -22)
+    scale = 10.0 ** -digits[large]
+    out[large] = np.round(x[large] / scale) * scale
+    rest = ok & ~small & ~large  # beyond 1e31 or below 1e-13: one by one
+    out[rest] = [clean(float(v)) for v in x[rest]]
+    return out
 
 
 def seconds(value: float) -> float:
@@ -159,3 +180,32 @@ def local_time_text(moment: datetime | None = None) -> str:
     if zone == "UTC+00:00" and name in ("UTC", "GMT", ""):
         return f"{local:%Y-%m-%d %H:%M} UTC"
     return f"{local:%Y-%m-%d %H:%M} {name} ({zone})" if name else f"{local:%Y-%m-%d %H:%M} {zone}"
+
+
+def price_text(price: float | None, measure: str, unit: str, lang: str,
+               bound: float | None = None, low: float | None = None,
+               high: float | None = None) -> str:
+    """A shadow price with its unit in words: ``+3.82 per 亿元``, ``+2.38 per percentage
+    point`` (a share's price is per 1.0 of share: divided by 100), ``+1.50 per sub-fund``.
+    With the range over which it holds (``low`` … ``high`` of the ``bound``), a note when
+    that range is less than 1% of the bound. ``—`` where there is no price."""
+    from fundopt.reports.text import say
+
+    if price is None or not math.isfinite(price):
+        return DASH
+    if measure == "share":
+        price, code = price / 100.0, "price.per_point"
+    elif measure in ("amount", "sum") or measure.startswith("sum"):
+        code = "price.per_unit"
+    elif measure == "count":
+        code = "price.per_count"
+    else:
+        code = "price.per_value"
+    shown = "0" if price == 0 else (f"{price:+,.2f}" if abs(price) >= 0.005
+                                    else f"{price:+.2g}")
+    text = say(code, lang, price=shown, unit=unit, measure=measure)
+    if (bound is not None and low is not None and high is not None and bound != 0
+            and math.isfinite(low) and math.isfinite(high)
+            and high - low < 0.01 * abs(bound)):
+        text += say("price.narrow", lang)
+    return text

@@ -27,6 +27,7 @@ from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, 
 from fundopt.models.inputs import Inputs
 from fundopt.optimizer.build import Built
 from fundopt.optimizer.result import ConstraintValue, Result, SolveStatus
+from fundopt.reports import numbers
 from fundopt.reports.frames import (
     AMOUNT,
     GROUP_COLUMNS,
@@ -91,13 +92,6 @@ def measure_text(value: float | None, measure: str, unit: str) -> str:
         return amount_text(value, unit)
     if measure == "count":
         return f"{value:.0f}"
-    return f"{value:,.4g}"
-
-
-def price_text(value: float | None) -> str:
-    """A shadow price; ``—`` where there is none (a count in a MILP)."""
-    if value is None or not math.isfinite(value):
-        return DASH
     return f"{value:,.4g}"
 
 
@@ -257,9 +251,12 @@ def _binding(constraints: tuple[ConstraintValue, ...], unit: str, lang: str
     for c in binding:
         if family_of(c.label) in grouped:
             continue
+        limit = c.max if c.bound == "max" else c.min
         grid.add_row(literal(constraint_name(c.label, lang)),
                      Text(measure_text(c.value, c.measure, unit)),
-                     Text(limit_text(c, unit)), Text(price_text(c.shadow_price)))
+                     Text(limit_text(c, unit)),
+                     Text(numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
+                                             c.price_range_low, c.price_range_high)))
     lines: list[RichTable | Text] = [grid] if grid.row_count else []
     for name, members in grouped.items():
         sides = [sum(1 for c in members if c.bound == side) for side in ("min", "max")]

@@ -7,8 +7,10 @@ import os
 import time
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fundopt.reports import numbers
@@ -82,3 +84,43 @@ def test_local_time_says_its_zone() -> None:
         else:
             os.environ["TZ"] = before
         time.tzset()
+
+
+def test_clean_array_is_clean_for_every_value() -> None:
+    rng = np.random.default_rng(23)
+    values = np.concatenate([rng.uniform(-1e6, 1e6, 3000), rng.uniform(0, 1, 3000),
+                             np.exp(rng.uniform(-50, 50, 3000)),
+                             rng.integers(0, 10**6, 3000) / 100 + 1e-13,
+                             [0.0, -0.0, np.nan, np.inf, -np.inf]])
+    cleaned = numbers.clean_array(values)
+    expected = [numbers.clean(float(v)) for v in values]
+    np.testing.assert_array_equal(cleaned, expected)
+
+
+def test_json_and_csv_carry_no_float_noise(tmp_path: Path) -> None:
+    from fundopt.reports.export import csv_text, json_ready
+
+    data = json_ready({"value": 0.6199999999999999, "bound": 35.06100000000001,
+                       "nested": [13.000000000100002, float("nan")]})
+    assert data == {"value": 0.62, "bound": 35.061, "nested": [13.0, None]}
+    frame = pd.DataFrame({"a": [1600.1000000000001, 0.15000000000000002], "b": ["x", "y"]})
+    assert csv_text(frame).splitlines()[1:] == ["1600.1,x", "0.15,y"]
+
+
+@pytest.mark.parametrize(("lang", "measure", "price", "expected"), [
+    ("en", "share", 238.0, "+2.38 per percentage point"),
+    ("en", "amount", 3.8235, "+3.82 per 亿元"),
+    ("en", "sum", 1.5, "+1.50 per 亿元"),
+    ("zh", "share", 65.88, "每个百分点 +0.66"),
+    ("zh", "amount", 3.8235, "每亿元 +3.82"),
+    ("en", "count", float("nan"), "—"),
+])
+def test_shadow_prices_say_their_unit(lang: str, measure: str, price: float,
+                                      expected: str) -> None:
+    assert numbers.price_text(price, measure, "亿元", lang) == expected
+
+
+def test_a_price_over_a_narrow_range_says_so() -> None:
+    narrow = numbers.price_text(3.82, "amount", "亿元", "en", 40.0, 39.9, 40.1)
+    wide = numbers.price_text(3.82, "amount", "亿元", "en", 40.0, 30.0, 45.0)
+    assert narrow.endswith("(holds for < 1% of the limit)") and wide == "+3.82 per 亿元"

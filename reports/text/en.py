@@ -85,4 +85,10 @@ MESSAGES: dict[str, str] = {
     "memo.rule_limit": "{rule}: {limit}",
     # --- printed workbooks (issue 20)
     "xlsx.sheet.inputs": "appendix - input table",
+    # --- shadow prices in words (issue 20)
+    "price.per_point": "{price} per percentage point",
+    "price.per_unit": "{price} per {unit}",
+    "price.per_count": "{price} per sub-fund",
+    "price.per_value": "{price} per 1.0 of {measure}",
+    "price.narrow": " (holds for < 1% of the limit)",
 }

@@ -80,4 +80,10 @@ MESSAGES: dict[str, str] = {
     "memo.rule_limit": "{rule}：{limit}",
     # --- printed workbooks (issue 20)
     "xlsx.sheet.inputs": "附录－输入表",
+    # --- shadow prices in words (issue 20)
+    "price.per_point": "每个百分点 {price}",
+    "price.per_unit": "每{unit} {price}",
+    "price.per_count": "每个子基金 {price}",
+    "price.per_value": "{measure} 每 1.0 {price}",
+    "price.narrow": "（仅在限值 1% 以内成立）",
 }
