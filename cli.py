@@ -187,16 +187,16 @@ def solve(
     alternatives: Annotated[int, typer.Option(
         "--alternatives", min=0, help="Also find up to K near-optimal plans with different "
         "funded sets.")] = 0,
-    within: Annotated[float, typer.Option(
-        "--within", min=0.0, help="Alternatives stay within P percent of the optimum.")
-    ] = 1.0,
+    within: Annotated[str, typer.Option(
+        "--within", help="Alternatives stay within this fraction of the optimum, written as "
+        "the policy writes fractions: 0.01 or 1%.")] = "1%",
     ranges: Annotated[bool, typer.Option(
         "--ranges", help="Find over which range of its limit each binding budget, amount, "
         "share and sum constraint keeps its shadow price.")] = False,
     sheet: SheetOpt = None,
     strict: StrictOpt = False,
     robust: Annotated[str | None, typer.Option(
-        "--robust", help="Plan for uncertain scores ([uncertainty] in the policy): 'worst' "
+        "--robust", help="Plan for uncertain scores (\\[uncertainty] in the policy): 'worst' "
         "(best worst-reviewer total) or 'cvar:ALPHA' (best mean of the worst ALPHA share "
         "of the scenarios), compared with the nominal optimum.", show_default=False)] = None,
     book: FundBookOpt = None,
@@ -212,6 +212,7 @@ def solve(
 
     def body() -> int:
         from fundopt.models.inputs import load_inputs
+        from fundopt.models.units import fraction_option
         from fundopt.optimizer.highs import Algorithm
         from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
         from fundopt.reports.export import check_output_paths, write_outputs
@@ -231,6 +232,7 @@ def solve(
                          "the nominal one.",
                     message_zh="--robust 不能与 --relax、--alternatives、--ranges 同时使用",
                     hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
+        near = fraction_option(within, "--within")
         inputs = load_inputs(table, policy, sheet)
         outputs = list(output or [])
         check_output_paths(outputs, [*inputs.files, *_book_files(book)], memo=True)
@@ -249,7 +251,7 @@ def solve(
         if relax or alternatives or ranges:
             from fundopt.optimizer.findings import Requests, add_findings
             result = add_findings(problem, result,
-                                  Requests(relax, alternatives, within, ranges))
+                                  Requests(relax, alternatives, near * 100.0, ranges))
         if strict:
             _refuse_warnings(notes, result.warnings)
         solved_at = time.perf_counter()
@@ -262,6 +264,10 @@ def solve(
             from fundopt.reports.terminal_uncertainty import render_robust
 
             render_robust(console, inputs.table, inputs.policy, result, lang.value)
+        if alternatives and result.is_ok and not result.alternatives:
+            from fundopt.reports.terminal_findings import render_no_alternatives
+
+            render_no_alternatives(console, within, lang.value)
         if profile:
             phases = {"read": read_at - started, **result.phases,
                       "write": written_at - solved_at, "total": written_at - started}
@@ -325,7 +331,7 @@ def explain(
     solver: SolverOpt = Solver.HIGHS,
     sheet: SheetOpt = None,
     draws: Annotated[int, typer.Option(
-        "--draws", min=0, max=1_000_000, help="With [uncertainty] in the policy: score draws "
+        "--draws", min=0, max=1_000_000, help="With \\[uncertainty] in the policy: score draws "
         "for each sub-fund's funded share (0 = skip).")] = EXPLAIN_DRAWS,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
@@ -333,7 +339,7 @@ def explain(
     """Explain why sub-funds are in or out of the optimal plan: the score at which each
     would enter or leave, the objective cost of forcing it in or leaving it out, what it
     displaces or what replaces it, and the binding constraints that hold it. With
-    [uncertainty] in the policy, also the share of score draws in which each is funded.
+    \\[uncertainty] in the policy, also the share of score draws in which each is funded.
 
     Example:
 
@@ -588,7 +594,7 @@ def stability(
     sheet: SheetOpt = None,
     draws: Annotated[int | None, typer.Option(
         "--draws", min=1, max=1_000_000,
-        help="Score draws (default: the policy's [uncertainty] draws, else 1000).")] = None,
+        help="Score draws (default: the policy's \\[uncertainty] draws, else 1000).")] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", min=0, help="Seed of the draws (default: the policy's, else 0).")] = None,
     output: BatchOutputOpt = None,
@@ -601,7 +607,7 @@ def stability(
     debug: DebugOpt = False,
 ) -> None:
     """How stable is each choice when the scores are uncertain? Solves the plan for each
-    score draw of the policy's [uncertainty] table on the model built once, and reports
+    score draw of the policy's \\[uncertainty] table on the model built once, and reports
     per sub-fund the share of draws in which it is funded (core >= 90%, out < 10%, else
     contested), its mean amount, and the objective's p5 / p50 / p95.
 

@@ -14,6 +14,7 @@ from fundopt.reports import numbers
 from fundopt.reports.findings import explanation_lines
 from fundopt.reports.labels import constraint_name, label, relaxation_text
 from fundopt.reports.terminal import _grid, _lines
+from fundopt.reports.text import say
 
 
 def render_relaxed(console: Console, result: Result, lang: str) -> None:
@@ -48,10 +49,15 @@ def render_findings(console: Console, result: Result, unit: str, lang: str) -> N
                                                "alt.added", "alt.dropped")], {0, 1, 2})
         for a in result.alternatives:
             grid.add_row(str(a.rank), numbers.objective_text(a.objective),
-                         numbers.share_text(a.gap) if a.gap >= 0.001 else f"{a.gap:.2%}",
+                         f"{a.gap:.2%}",
                          Text(", ".join(a.added)), Text(", ".join(a.dropped)))
         console.print(grid)
     render_explanations(console, result, unit, lang)
+
+
+def render_no_alternatives(console: Console, within: str, lang: str) -> None:
+    """``--alternatives`` found none: say so, with the gap as it was asked."""
+    console.print(Text(say("alternatives.none", lang, within=within.strip())))
 
 
 def render_explanations(console: Console, result: Result, unit: str, lang: str) -> None:

@@ -81,7 +81,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[tuple[str, s
     runs = {
         "solve": ["solve", str(TABLE), "-o", str(out / "s.xlsx"), "-o", str(out / "s.csv")],
         "findings": ["solve", str(TABLE), "--policy", str(infeasible), "--relax", "--ranges",
-                     "--alternatives", "2", "--within", "1", "-o", str(out / "r.xlsx")],
+                     "--alternatives", "2", "--within", "1%", "-o", str(out / "r.xlsx")],
         "infeasible": ["solve", str(TABLE), "--policy", str(infeasible), "-o",
                        str(out / "i.xlsx"), "-o", str(out / "i.csv")],
         "must": ["solve", str(TABLE), "--policy", str(must), "-o", str(out / "m.xlsx")],

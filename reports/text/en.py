@@ -91,4 +91,8 @@ MESSAGES: dict[str, str] = {
     "price.per_count": "{price} per sub-fund",
     "price.per_value": "{price} per 1.0 of {measure}",
     "price.narrow": " (holds for < 1% of the limit)",
+    # --- options written like the policy (issue 20)
+    "option.fraction": "{option} must be a fraction between 0 and 1, as the policy writes one",
+    "option.fraction.expected": "e.g. 0.01 or 1%",
+    "alternatives.none": "no other funded set within {within} of the optimum",
 }

@@ -86,4 +86,8 @@ MESSAGES: dict[str, str] = {
     "price.per_count": "每个子基金 {price}",
     "price.per_value": "{measure} 每 1.0 {price}",
     "price.narrow": "（仅在限值 1% 以内成立）",
+    # --- options written like the policy (issue 20)
+    "option.fraction": "{option} 应为 0 到 1 之间的比例，写法与政策文件相同",
+    "option.fraction.expected": "例如 0.01 或 1%",
+    "alternatives.none": "在最优值 {within} 以内没有其他出资名单",
 }
