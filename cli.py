@@ -643,6 +643,7 @@ def stability(
             return EXIT_INFEASIBLE if run.nominal.status == "infeasible" else EXIT_INTERNAL
         write_stability(outputs, inputs.table, inputs.policy, run, lang.value)
         render_stability(console, inputs.table, inputs.policy, run, lang.value)
+        _wrote(console, outputs, lang)
         return EXIT_OK
 
     _guarded(lang, debug, body)
