@@ -73,6 +73,9 @@ class Table:
     # while its values are not yet in the policy's unit; empty once converted.
     units: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None        # the .xlsx sheet the table was read from
+    # The status cells as the planner wrote them (必投, Must …): outputs show these, never
+    # the canonical word, where they still mean the row's status (issue 20).
+    written_status: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

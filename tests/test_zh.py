@@ -182,3 +182,22 @@ def test_errors_are_chinese(tmp_path: Path, old: str, new: str) -> None:
     message = result.output.replace(str(policy), "").replace(str(TABLE), "")
     english = set(WORD.findall(message)) - code
     assert not english, f"{english} in {result.output}"
+
+
+def test_the_planners_status_words_are_kept(tmp_path: Path) -> None:
+    """必投 / 排除 as the planner wrote them stay so in every output (data is never
+    rewritten), and still mean must / exclude to the model."""
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE.read_text("utf-8-sig").replace(",must,", ",必投,")
+                     .replace(",exclude,", ",排除,"), encoding="utf-8")
+    (tmp_path / "t.toml").write_text(POLICY.read_text("utf-8"), encoding="utf-8")
+    result = runner.invoke(app, ["solve", str(table), "-o", str(tmp_path / "p.csv"),
+                                 "-o", str(tmp_path / "p.xlsx"), "-o", str(tmp_path / "p.json")])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "p.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert rows["TJ-BH-01"]["status"] == "必投" and rows["TJ-BH-01"]["funded"] == "True"
+    assert rows["HB-BD-03"]["status"] == "排除" and rows["HB-BD-03"]["funded"] == "False"
+    appendix = load_workbook(tmp_path / "p.xlsx").worksheets[-1]
+    cells = {c.value for row in appendix.iter_rows() for c in row}
+    assert {"必投", "排除"} <= cells and "must" not in cells and "exclude" not in cells
