@@ -498,6 +498,9 @@ def sweep(
     steps: Annotated[int, typer.Option(
         "--steps", help="Number of points (2 to 10 000), evenly spaced from --from to "
         "--to.")] = 11,
+    step: Annotated[float | None, typer.Option(
+        "--step", help="Instead of --steps: a point every STEP from --from, up to --to "
+        "(--step 0.5).", show_default=False)] = None,
     policy: PolicyOpt = None,
     output: BatchOutputOpt = None,
     solver: SolverOpt = Solver.HIGHS,
@@ -520,12 +523,12 @@ def sweep(
         from fundopt.models.scenarios import (
             base_policy_path,
             policy_tree,
-            sweep_policies,
+            sweep_points,
             sweep_values,
         )
         from fundopt.models.table import read_table
         from fundopt.models.units import in_policy_unit
-        from fundopt.optimizer.batch import Job, solve_many
+        from fundopt.optimizer.batch import solve_points
         from fundopt.optimizer.problem import SolveOptions, SolverName
         from fundopt.reports.export import check_output_paths
         from fundopt.reports.progress import LazyProgress, progress_text
@@ -533,23 +536,22 @@ def sweep(
         from fundopt.reports.terminal import render_notes
         from fundopt.reports.terminal_batch import render_sweep
 
-        values = sweep_values(start, stop, steps)
+        values = sweep_values(start, stop, steps, step)
         data = read_table(table, sheet)
         base_path = base_policy_path(data, None, policy)
         outputs = list(output or [])
         check_output_paths(outputs, [table, *([base_path] if base_path else [])])
         base = policy_tree(data, base_path)
         data = in_policy_unit(data, base.unit)
-        points = sweep_policies(data, base, param, values)
-        notes = _data_notes(data, points[0][0], strict)
+        points = sweep_points(data, base, param, values)
+        first = next(p[0] for p in points if isinstance(p, tuple))
+        notes = _data_notes(data, first, strict)
         console = Console(highlight=False)
         with _batch_engine(workers, scheduler, lang) as engine, \
                 LazyProgress(console, progress_text(engine, lang.value)) as report:
-            results = solve_many([Job(data, p, c) for p, c in points],
-                                 SolveOptions(solver=SolverName(solver.value)),
-                                 engine=engine, progress=report)
-        run = SweepRun(param, values, tuple(results), data, points[0][0], notes,
-                       engine.describe())
+            results = solve_points(data, points, SolveOptions(solver=SolverName(solver.value)),
+                                   engine=engine, progress=report)
+        run = SweepRun(param, values, tuple(results), data, first, notes, engine.describe())
         write_sweep(outputs, run, lang.value)
         render_sweep(console, run, lang.value)
         render_notes(console, notes, lang.value)

@@ -92,7 +92,7 @@ def measure_text(value: float | None, measure: str, unit: str) -> str:
         return amount_text(value, unit)
     if measure == "count":
         return f"{value:.0f}"
-    return f"{value:,.4g}"
+    return numbers.plain_text(value)
 
 
 def render_summary(console: Console, table: Table, policy: Policy, result: Result, lang: str,
@@ -209,7 +209,7 @@ def _figures(table: Table, policy: Policy, result: Result, lang: str) -> RichTab
     grid.show_header = False
     objective = figures["objective"]
     rows = [
-        ("objective", DASH if objective is None else f"{objective:,.6g}"),
+        ("objective", numbers.objective_text(objective)),
         ("committed", f"{amount_text(figures['committed'], unit)} / "
                       f"{label('budget', lang)} {amount_text(figures['budget'], unit)} "
                       f"({share_text(figures['committed_share'])})"),
