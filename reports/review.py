@@ -57,24 +57,25 @@ def cover_rows(title: str, figures: Sequence[tuple[str, Any, str | None]],
                files: Sequence[InputFile], solver: str, lang: str,
                diagnosis: Sequence[tuple[str, Sequence[str]]] = (),
                notices: Sequence[tuple[str, Sequence[str]]] = ()) -> list[Row]:
-    """The cover sheet: title, the notices the memo frames on its cover (a relaxed policy,
-    a time limit, the book: sentence, lines), the diagnosis of a result without a plan
-    (heading, lines), key figures (label, value, format), input files, solver, date.
+    """The cover sheet: title, the diagnosis of a result without a plan (heading, lines),
+    the notices the memo frames on its cover (a relaxed policy, a time limit, the book,
+    data warnings: sentence, lines), key figures (label, value, format), input files,
+    solver, date.
 
     ``figures`` labels, ``notices`` and ``diagnosis`` are already in ``lang``.
     """
     rows: list[Row] = [([title], [None], True), BLANK]
-    for sentence, lines in notices:
-        rows.append(([sentence], [None], True))
-        rows += [([f"  {line}"], [None], False) for line in lines]
-    if notices:
-        rows.append(BLANK)
     if diagnosis:
         rows.append(([label("diagnosis", lang), label("cover.note.infeasible", lang)],
                      [None, None], True))
         for heading, lines in diagnosis:
             rows += [([heading if i == 0 else "", line], [None, None], False)
                      for i, line in enumerate(lines)]
+        rows.append(BLANK)
+    for sentence, lines in notices:
+        rows.append(([sentence], [None], True))
+        rows += [([f"  {line}"], [None], False) for line in lines]
+    if notices:
         rows.append(BLANK)
     rows.append(([label("key_figures", lang), label("value", lang)], [None, None], True))
     rows += [([name, value], [None, fmt], False) for name, value, fmt in figures]

@@ -114,7 +114,8 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
                        input_files(table, policy), result.solver, lang,
                        diagnosis_block(result, lang),
                        # without a plan the diagnosis opens the cover, saying so itself
-                       notices(policy, result, lang) if result.is_ok else ())
+                       [*(notices(policy, result, lang) if result.is_ok else []),
+                        *_warning_notice(result, lang, notes)])
     add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
               title_rows=0, numbers_left=True)
     add_plan_sheet(book, table, policy, result, lang)
@@ -136,6 +137,14 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
         add_book_sheet(book, result, lang)
     add_input_sheet(book, table, policy, result, lang)
     save_book(book, path)
+
+
+def _warning_notice(result: Result, lang: str, notes: Sequence[DataWarning]
+                    ) -> list[tuple[str, list[str]]]:
+    """Every data warning, on the cover as on the memo's: a typo that changes the plan
+    is seen on the first page, not the tenth."""
+    lines = [n.message(lang) for n in notes] + [warning_text(w, lang) for w in result.warnings]
+    return [(say("memo.warnings", lang), lines)] if lines else []
 
 
 def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
