@@ -186,7 +186,13 @@ def _audit_values(written: str, value: ConstraintValue, limit: float, side: str,
     price: Any = value.shadow_price if binding else 0.0
     if price is None or not math.isfinite(price):
         price = "—"  # a count in a MILP has no price
-    return [written, constraint_name(value.label, lang), measure_name(value.measure, lang),
+    name = constraint_name(value.label, lang)
+    if value.scope == "fund":  # measured over the book and this round: say so
+        from fundopt.reports.text import say
+
+        scope = say("memo.scope.fund", lang)
+        name += f"（{scope}）" if lang == "zh" else f" ({scope})"
+    return [written, name, measure_name(value.measure, lang),
             value.value, limit, slack, bool_text(binding, lang), price]
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.optimizer.stability import Stability
-from fundopt.reports.labels import label
+from fundopt.reports.labels import LABELS, label
 from fundopt.reports.robust import (
     criterion_text,
     plan_differences,
@@ -69,7 +69,8 @@ def render_stability(console: Console, table: Table, policy: Policy, run: Stabil
     figures = RichTable(title=label("stability", lang), show_header=False)
     figures.add_column()
     figures.add_column(justify="right")
-    figures.add_row(label("stability.draws", lang), f"{run.draws} (seed {run.seed})")
+    figures.add_row(label("stability.draws", lang),
+                    f"{run.draws} ({label('stability.seed', lang)} {run.seed})")
     figures.add_row(label("stability.solved", lang), str(run.solved))
     figures.add_row(label("objective", lang) + " · " + label("robust.nominal_plan", lang),
                     _number(run.nominal.objective))
@@ -77,7 +78,9 @@ def render_stability(console: Console, table: Table, policy: Policy, run: Stabil
         figures.add_row(label(f"objective.{key}", lang), _number(value))
     figures.add_row(label("group", lang),
                     label("stability.groups", lang).format(**group_counts(run)))
-    figures.add_row(label("stability.engine", lang), f"{run.engine} × {run.workers}")
+    figures.add_row(label("stability.engine", lang),
+                    label(f"engine.{run.engine}", lang).format(workers=run.workers)
+                    if f"engine.{run.engine}" in LABELS else f"{run.engine} × {run.workers}")
     console.print(figures)
     frame = stability_frame(table, run)
     frame["order"] = [GROUPS.index(g) for g in frame["group"]]

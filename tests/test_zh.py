@@ -201,3 +201,23 @@ def test_the_planners_status_words_are_kept(tmp_path: Path) -> None:
     appendix = load_workbook(tmp_path / "p.xlsx").worksheets[-1]
     cells = {c.value for row in appendix.iter_rows() for c in row}
     assert {"必投", "排除"} <= cells and "must" not in cells and "exclude" not in cells
+
+
+def test_a_round_against_the_book_is_chinese_and_says_its_scope(tmp_path: Path) -> None:
+    book = tmp_path / "book.sqlite"
+    assert runner.invoke(app, ["solve", str(TABLE), "-o", str(tmp_path / "p.json")]
+                         ).exit_code == 0
+    assert runner.invoke(app, ["book", "add", str(tmp_path / "p.json"), "--book", str(book),
+                               "--round", "2024"]).exit_code == 0
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(app, ["solve", str(ROOT / "inputs" / "2025.csv"), "--book",
+                                 str(book), "--lang", "zh", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    sheets = load_workbook(out)
+    cells = {c.value for row in sheets["账簿"].iter_rows() for c in row}
+    assert "地区 天津 占比" in cells and "region 天津 share" not in cells
+    assert not {"count", "share", "amount"} & cells
+    audit = [row[1] for row in sheets["约束核查"].iter_rows(values_only=True)]
+    assert "地区 天津 占比（全基金）" in audit
+    cover = [row[0] for row in sheets["封面"].iter_rows(max_row=4, values_only=True)]
+    assert any(str(c).startswith("按全基金口径规划：账簿中已登记") for c in cover)
