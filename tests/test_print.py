@@ -310,3 +310,23 @@ def test_a_relaxed_workbook_does_not_look_compliant(books: dict[str, Book]) -> N
     audit = load_workbook(book.xlsx)[label("sheet.audit", "zh")]
     lines = [row[0] for row in audit.iter_rows(values_only=True)]
     assert "category.高端人才团队.min_share = 0.3 → 0.11975" in lines, lines
+
+
+def test_the_stability_chart_is_whole_labelled_and_in_table_order(books: dict[str, Book]
+                                                                   ) -> None:
+    """Every bar carries its id, the bars run in the table's order, and no chart is cut:
+    each chart page shows its title and then its ids, top to bottom."""
+    book = books["stability"]
+    sheet = load_workbook(book.xlsx)[label("sheet.stability", "zh")]
+    ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)
+           if row[0] and ID.match(str(row[0]))]
+    title = label("chart.funded_share", "zh")
+    shown: list[str] = []
+    for page in book.pages:
+        lines = page.lines()
+        at = [i for i, line in enumerate(lines) if "".join(w.text for w in line) == title]
+        if not at:
+            continue
+        below = [w for line in lines[at[0] + 1:] for w in line if ID.match(w.text)]
+        shown += [w.text for w in sorted(below, key=lambda w: w.y)]
+    assert shown == ids, f"chart ids {shown} differ from the table's {ids}"
