@@ -267,7 +267,9 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
         if key not in cells:
             cells[key] = cell = WriteOnlyCell(sheet)
             if fmt is not None:
-                cell.number_format = fmt
+                # "_)": a right-aligned number keeps a small gap before the next column's
+                # text (never "4.00是" on paper)
+                cell.number_format = fmt if is_header or fmt == "@" else fmt + "_)"
             if is_header:
                 cell.font = bold
             if wrapped or right:

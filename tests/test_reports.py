@@ -211,9 +211,10 @@ def test_xlsx_workbook(case: tuple[Table, Policy, Result, list[Path]], tmp_path:
     share_col = header.index("share_of_budget" if lang == "en" else "占预算比例") + 1
     stake_col = header.index("stake" if lang == "en" else "占子基金比例") + 1
     assert plan.cell(2, amount_col).value == 5.0
-    assert plan.cell(2, amount_col).number_format == "#,##0.00"
-    assert plan.cell(2, share_col).number_format == "0.0%"
-    assert plan.cell(2, stake_col).number_format == "0.0%"
+    # each format with "_)": a gap after a right-aligned number, before the next text
+    assert plan.cell(2, amount_col).number_format == "#,##0.00_)"
+    assert plan.cell(2, share_col).number_format == "0.0%_)"
+    assert plan.cell(2, stake_col).number_format == "0.0%_)"
     assert plan.cell(3, stake_col).value is None  # no fund_size
     name = plan.cell(3, 2)
     assert name.value == "=SUM(A1)" and name.data_type == "s"
