@@ -180,8 +180,8 @@ def solve(
     table: TableArg,
     policy: PolicyOpt = None,
     output: Annotated[list[Path] | None, typer.Option(
-        "--output", "-o", help="Write the result: .json, .csv (plan) or .xlsx (review "
-        "workbook). Repeatable.")] = None,
+        "--output", "-o", help="Write the result: .json, .csv (plan), .xlsx (review "
+        "workbook), .pdf or .html (decision memo). Repeatable.")] = None,
     solver: SolverOpt = Solver.HIGHS,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.0, help="Stop the solver after this many seconds.")] = None,
@@ -198,16 +198,16 @@ def solve(
     alternatives: Annotated[int, typer.Option(
         "--alternatives", min=0, help="Also find up to K near-optimal plans with different "
         "funded sets.")] = 0,
-    within: Annotated[float, typer.Option(
-        "--within", min=0.0, help="Alternatives stay within P percent of the optimum.")
-    ] = 1.0,
+    within: Annotated[str, typer.Option(
+        "--within", help="Alternatives stay within this fraction of the optimum, written as "
+        "the policy writes fractions: 0.01 or 1%.")] = "1%",
     ranges: Annotated[bool, typer.Option(
         "--ranges", help="Find over which range of its limit each binding budget, amount, "
         "share and sum constraint keeps its shadow price.")] = False,
     sheet: SheetOpt = None,
     strict: StrictOpt = False,
     robust: Annotated[str | None, typer.Option(
-        "--robust", help="Plan for uncertain scores ([uncertainty] in the policy): 'worst' "
+        "--robust", help="Plan for uncertain scores (\\[uncertainty] in the policy): 'worst' "
         "(best worst-reviewer total) or 'cvar:ALPHA' (best mean of the worst ALPHA share "
         "of the scenarios), compared with the nominal optimum.", show_default=False)] = None,
     book: FundBookOpt = None,
@@ -231,6 +231,10 @@ def solve(
                             lang=lang.value)
         console = Console(highlight=False)
         run.show(console, lang.value)
+        if alternatives and run.result.is_ok and not run.result.alternatives:
+            from fundopt.reports.terminal_findings import render_no_alternatives
+
+            render_no_alternatives(console, within, lang.value)
         if profile:
             from fundopt.reports.terminal import render_phases
 
@@ -280,7 +284,7 @@ def explain(
     solver: SolverOpt = Solver.HIGHS,
     sheet: SheetOpt = None,
     draws: Annotated[int, typer.Option(
-        "--draws", min=0, max=1_000_000, help="With [uncertainty] in the policy: score draws "
+        "--draws", min=0, max=1_000_000, help="With \\[uncertainty] in the policy: score draws "
         "for each sub-fund's funded share (0 = skip).")] = EXPLAIN_DRAWS,
     lang: LangOpt = Lang.EN,
     debug: DebugOpt = False,
@@ -288,7 +292,7 @@ def explain(
     """Explain why sub-funds are in or out of the optimal plan: the score at which each
     would enter or leave, the objective cost of forcing it in or leaving it out, what it
     displaces or what replaces it, and the binding constraints that hold it. With
-    [uncertainty] in the policy, also the share of score draws in which each is funded.
+    \\[uncertainty] in the policy, also the share of score draws in which each is funded.
 
     Example:
 
@@ -393,6 +397,9 @@ def sweep(
     steps: Annotated[int, typer.Option(
         "--steps", help="Number of points (2 to 10 000), evenly spaced from --from to "
         "--to.")] = 11,
+    step: Annotated[float | None, typer.Option(
+        "--step", help="Instead of --steps: a point every STEP from --from, up to --to "
+        "(--step 0.5).", show_default=False)] = None,
     policy: PolicyOpt = None,
     output: BatchOutputOpt = None,
     solver: SolverOpt = Solver.HIGHS,
@@ -415,7 +422,8 @@ def sweep(
         from fundopt import app as run_app
 
         console = Console(highlight=False)
-        run = run_app.sweep(table, param, start, stop, steps, policy, sheet=sheet,
+        run = run_app.sweep(table, param, start, stop, steps, policy, step=step,
+                            sheet=sheet,
                             solver=solver.value, workers=workers, scheduler=scheduler,
                             strict=strict, outputs=output or [], lang=lang.value,
                             progress=_progress(console, lang), notify=_notify(lang))
@@ -461,7 +469,7 @@ def stability(
     sheet: SheetOpt = None,
     draws: Annotated[int | None, typer.Option(
         "--draws", min=1, max=1_000_000,
-        help="Score draws (default: the policy's [uncertainty] draws, else 1000).")] = None,
+        help="Score draws (default: the policy's \\[uncertainty] draws, else 1000).")] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", min=0, max=2**63 - 1,       # models.limits.MAX_SEED, as the policy's
         help="Seed of the draws (default: the policy's, else 0).")] = None,
@@ -475,7 +483,7 @@ def stability(
     debug: DebugOpt = False,
 ) -> None:
     """How stable is each choice when the scores are uncertain? Solves the plan for each
-    score draw of the policy's [uncertainty] table on the model built once, and reports
+    score draw of the policy's \\[uncertainty] table on the model built once, and reports
     per sub-fund the share of draws in which it is funded (core >= 90%, out < 10%, else
     contested), its mean amount, and the objective's p5 / p50 / p95.
 
@@ -493,6 +501,8 @@ def stability(
                                 outputs=output or [], lang=lang.value,
                                 progress=_progress(console, lang), notify=_notify(lang))
         run.show(console, lang.value)
+        if run.ok:
+            _wrote(console, output or [], lang)
         return EXIT_OK if run.ok else _exit_code(run.nominal.status)
 
     _guarded(lang, debug, body)

@@ -1,8 +1,8 @@
 """``fundopt init DIR``: a starter table, policy and scenario file that solve as they are.
 
-The planner replaces the rows and numbers with the real round; every file carries short
-comments in English and Chinese. The table's headers are in the chosen language (both are
-read), so a Chinese office starts from Chinese headers.
+The planner replaces the rows and numbers with the real round. Every file is in the
+language asked for: ``--lang zh`` writes Chinese headers, Chinese column and constraint
+names (风险, 风险上限) and Chinese comments and descriptions; English writes English.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ TABLE_NAME, POLICY_NAME, SCENARIOS_NAME = "subfunds.csv", "subfunds.toml", "scen
 
 HEADERS = {
     "en": "id,name,region,district,category,max_ticket,min_ticket,fund_size,score,status,risk",
-    "zh": "编号,名称,地区,区县,类别,最高出资,最低出资,基金规模,评分,状态,risk",
+    "zh": "编号,名称,地区,区县,类别,最高出资,最低出资,基金规模,评分,状态,风险",
 }
 ROWS = """\
 TJ-01,天津滨海智能制造基金,天津,滨海新区,国家重大平台,2,0.5,10,70,必投,0.30
@@ -33,22 +33,21 @@ HB-05,河北廊坊卫星应用基金,河北,廊坊市,前沿技术,0.8,,3,58,,0.
 """
 
 POLICY = """\
-# Starter policy for subfunds.csv / subfunds.csv 的起步政策文件.
-# Replace every number with your round's own. 请把各项数字换成本轮的实际政策。
-# Solve with / 求解：fundopt solve subfunds.csv -o plan.xlsx
+# Starter policy for subfunds.csv: replace every number with your round's own.
+# Solve with: fundopt solve subfunds.csv -o plan.xlsx -o plan.pdf
 
-unit = "亿元"          # label of all amounts / 所有金额的单位
-budget = 10            # capital to commit this round / 本轮预算
-min_deploy = 0.8       # commit at least 80% of the budget / 至少投出预算的 80%
-max_stake = 0.3        # at most 30% of a sub-fund's size / 不超过子基金规模的 30%
-max_single = 0.25      # at most 25% of the budget in one sub-fund / 单只不超过预算的 25%
-min_ticket = 0.2       # minimum ticket where the table leaves it blank / 默认最低出资
-max_funded = 8         # at most 8 funded sub-funds / 最多投资 8 只子基金
+unit = "亿元"          # label of all amounts
+budget = 10            # capital to commit this round
+min_deploy = 0.8       # commit at least 80% of the budget
+max_stake = 0.3        # at most 30% of a sub-fund's size
+max_single = 0.25      # at most 25% of the budget in one sub-fund
+min_ticket = 0.2       # minimum ticket where the table leaves it blank
+max_funded = 8         # at most 8 funded sub-funds
 
 [objective]
-maximize = "score"     # value per unit committed / 以评分为目标
+maximize = "score"     # value per unit committed
 
-# Regional balance / 地区平衡
+# Regional balance
 [region."天津"]
 min_share = 0.4
 max_share = 0.6
@@ -57,42 +56,113 @@ max_share = 0.6
 min_share = 0.4
 max_share = 0.6
 
-# Every direction gets something / 各投资方向的下限
+# Every direction gets something
 [category."前沿技术"]
 min_share = 0.1
 
-# Every district one or two projects at most / 每个区县最多两个项目
+# Every district one or two projects at most
 [district."*"]
 max_count = 2
 
-[[constraints]]        # the general form / 一般形式
+[[constraints]]        # the general form
 name = "risk cap"
 where = { category = ["前沿技术", "高端人才团队"] }
-measure = "avg(risk)"  # commitment-weighted risk / 按出资加权的风险
+measure = "avg(risk)"  # commitment-weighted risk
 max = 0.6
+
+# The decision memo's cover (-o plan.pdf): uncomment and fill in
+# [report]
+# title = "Sub-fund allocation plan"
+# fund = "…"
+# round = 2025
+# prepared_by = "…"
+"""
+
+POLICY_ZH = """\
+# subfunds.csv 的起步政策文件：请把各项数字换成本轮的实际政策。
+# 求解：fundopt solve subfunds.csv -o 方案.xlsx -o 方案.pdf --lang zh
+
+unit = "亿元"          # 所有金额的单位
+budget = 10            # 本轮预算
+min_deploy = 0.8       # 至少投出预算的 80%
+max_stake = 0.3        # 不超过子基金规模的 30%
+max_single = 0.25      # 单只不超过预算的 25%
+min_ticket = 0.2       # 表中未填最低出资时的默认值
+max_funded = 8         # 最多投资 8 只子基金
+
+[objective]
+maximize = "score"     # 以评分为目标（表头“评分”即 score 列）
+
+# 地区平衡
+[region."天津"]
+min_share = 0.4
+max_share = 0.6
+
+[region."河北"]
+min_share = 0.4
+max_share = 0.6
+
+# 各投资方向的下限
+[category."前沿技术"]
+min_share = 0.1
+
+# 每个区县最多两个项目
+[district."*"]
+max_count = 2
+
+[[constraints]]        # 一般形式
+name = "风险上限"
+where = { category = ["前沿技术", "高端人才团队"] }
+measure = "avg(风险)"  # 按出资加权的风险
+max = 0.6
+
+# 审批稿封面（-o 方案.pdf）：去掉注释并填写
+# [report]
+# title = "子基金出资方案"
+# fund = "……"
+# round = 2025
+# prepared_by = "……"
 """
 
 SCENARIOS = """\
-# Starter scenarios / 起步情景文件.
-# Compare with / 对比：fundopt compare subfunds.csv --scenarios scenarios.toml -o compare.xlsx
+# Starter scenarios.
+# Compare with: fundopt compare subfunds.csv --scenarios scenarios.toml -o compare.xlsx
 
 [base]
-description = "as proposed / 原方案"
+description = "as proposed"
+
+[scenarios."budget 8"]
+description = "budget cut to 8"
+set = { budget = 8 }
+
+[scenarios."Hebei 55"]
+description = "Hebei at least 55%"
+set = { "region.河北.min_share" = 0.55 }
+"""
+
+SCENARIOS_ZH = """\
+# 起步情景文件。
+# 对比：fundopt compare subfunds.csv --scenarios scenarios.toml -o 对比.xlsx --lang zh
+
+[base]
+description = "原方案"
 
 [scenarios."预算8亿"]
-description = "budget cut to 8 / 预算降至 8 亿元"
+description = "预算降至 8 亿元"
 set = { budget = 8 }
 
 [scenarios."河北55"]
-description = "Hebei at least 55% / 河北至少 55%"
+description = "河北至少 55%"
 set = { "region.河北.min_share" = 0.55 }
 """
 
 
 def starter_files(lang: str) -> dict[str, str]:
-    """File name → text of the three starter files, the table's headers in ``lang``."""
-    header = HEADERS["zh" if lang == "zh" else "en"]
-    return {TABLE_NAME: header + "\n" + ROWS, POLICY_NAME: POLICY, SCENARIOS_NAME: SCENARIOS}
+    """File name → text of the three starter files, all in ``lang``."""
+    zh = lang == "zh"
+    return {TABLE_NAME: HEADERS["zh" if zh else "en"] + "\n" + ROWS,
+            POLICY_NAME: POLICY_ZH if zh else POLICY,
+            SCENARIOS_NAME: SCENARIOS_ZH if zh else SCENARIOS}
 
 
 def write_starter(folder: Path, lang: str = "en", force: bool = False) -> list[Path]:

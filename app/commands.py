@@ -40,7 +40,7 @@ EXPLAIN_DRAWS = 100
 
 
 def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = None,
-          relax: bool = False, alternatives: int = 0, within: float = 1.0,
+          relax: bool = False, alternatives: int = 0, within: float | str = "1%",
           ranges: bool = False, robust: str | None = None, book: str | None = None,
           solver: str = "highs", time_limit: float | None = None, gap: float = 0.0,
           algorithm: str = "auto", strict: bool = False, outputs: Sequence[PathLike] = (),
@@ -58,7 +58,9 @@ def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = No
     sheet
         The ``.xlsx`` sheet holding the table.
     relax, alternatives, within, ranges
-        The analyses of ``--relax``, ``--alternatives K --within P`` and ``--ranges``.
+        The analyses of ``--relax``, ``--alternatives K --within P`` and ``--ranges``;
+        ``within`` is a fraction of the optimum as the policy writes one (``0.01`` or
+        ``"1%"``).
     robust
         ``"worst"`` or ``"cvar:ALPHA"``: plan for uncertain scores (``--robust``).
     book
@@ -98,8 +100,11 @@ def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = No
                      "the nominal one.",
                 message_zh="--robust 不能与 --relax、--alternatives、--ranges 同时使用",
                 hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
+    from fundopt.models.units import fraction_option
+
+    near = fraction_option(str(within), "--within")
     inputs = inputs_of(table, policy, sheet)
-    written = checked_outputs(outputs, [*inputs.files, *book_files(book)])
+    written = checked_outputs(outputs, [*inputs.files, *book_files(book)], memo=True)
     notes = data_notes(inputs, strict)
     fund = fund_view(book, inputs)
     read_at = time.perf_counter()
@@ -115,7 +120,8 @@ def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = No
     if relax or alternatives or ranges:
         from fundopt.optimizer.findings import Requests, add_findings
 
-        result = add_findings(model, result, Requests(relax, alternatives, within, ranges))
+        result = add_findings(model, result, Requests(relax, alternatives,
+                                                            near * 100.0, ranges))
     if strict:
         refuse_warnings(notes, result.warnings)
     solved_at = time.perf_counter()
@@ -177,7 +183,7 @@ def explain(table: TableLike, ids: Sequence[str], policy: PolicyLike = None, *,
     from fundopt.optimizer.explain import explain as run_explain
 
     inputs = inputs_of(table, policy, sheet)
-    written = checked_outputs(outputs, inputs.files)
+    written = checked_outputs(outputs, inputs.files, memo=True)
     model = Model(inputs.table, inputs.policy, inputs.constraints,
                   SolveOptions(solver=SolverName(solver)))
     result = model.solve()
@@ -238,7 +244,8 @@ def compare(table: TableLike, scenarios: PathLike, policy: PolicyLike = None, *,
 
 
 def sweep(table: TableLike, param: str, start: float, stop: float, steps: int = 11,
-          policy: PolicyLike = None, *, sheet: str | None = None, solver: str = "highs",
+          policy: PolicyLike = None, *, step: float | None = None,
+          sheet: str | None = None, solver: str = "highs",
           workers: int | None = None, scheduler: str | None = None, strict: bool = False,
           outputs: Sequence[PathLike] = (), lang: str = "en",
           progress: ProgressFactory | None = None, notify: Notify | None = None
@@ -250,30 +257,31 @@ def sweep(table: TableLike, param: str, start: float, stop: float, steps: int = 
     param
         A numeric policy key path: ``budget``, ``region.天津.min_share``,
         ``constraints.risk cap.max`` …
-    start, stop, steps
-        The first and last value (both included) and the number of points.
+    start, stop, steps, step
+        The first and last value (both included) and the number of points, or instead
+        a point every ``step`` from ``start`` (``--step 0.5``). A point whose value
+        crosses the other bound of its line is an infeasible point, not an error.
 
     Returns
     -------
     SweepRun
         One result per point, infeasible points included; ``points`` is the DataFrame.
     """
-    from fundopt.models.scenarios import sweep_policies, sweep_values
-    from fundopt.optimizer.batch import Job, solve_many
+    from fundopt.models.scenarios import sweep_points, sweep_values
+    from fundopt.optimizer.batch import solve_points
     from fundopt.reports.sweep import SweepRun
 
-    values = sweep_values(start, stop, steps)
+    values = sweep_values(start, stop, steps, step)
     data, base, files = base_policy(table, policy, sheet)
     written = checked_outputs(outputs, files)
-    points = sweep_policies(data, base, param, values)
-    notes = data_notes(Inputs(data, points[0][0], points[0][1], ()), strict)
+    points = sweep_points(data, base, param, values)
+    first = next(p for p in points if isinstance(p, tuple))
+    notes = data_notes(Inputs(data, first[0], first[1], ()), strict)
     with batch_engine(workers, scheduler, notify) as engine, \
             progress_of(progress, engine) as report:
-        results = solve_many([Job(data, p, c) for p, c in points],
-                             SolveOptions(solver=SolverName(solver)),
-                             engine=engine, progress=report)
-    run = SweepRun(param, values, tuple(results), data, points[0][0], notes,
-                   engine.describe())
+        results = solve_points(data, points, SolveOptions(solver=SolverName(solver)),
+                               engine=engine, progress=report)
+    run = SweepRun(param, values, tuple(results), data, first[0], notes, engine.describe())
     run.write(*written, lang=lang)
     return run
 

@@ -91,13 +91,15 @@ def base_policy(table: TableLike, policy: PolicyLike, sheet: str | None, file: A
     return in_policy_unit(data, base.unit), base, files
 
 
-def checked_outputs(outputs: Sequence[PathLike], inputs: Sequence[Path]) -> list[Path]:
-    """The ``-o`` paths, checked before anything is solved or written."""
+def checked_outputs(outputs: Sequence[PathLike], inputs: Sequence[Path], memo: bool = False
+                    ) -> list[Path]:
+    """The ``-o`` paths, checked before anything is solved or written (``memo``: the
+    command also writes the decision memo, ``.pdf`` / ``.html``)."""
     paths = [Path(p) for p in outputs]
     if paths:
         from fundopt.reports.export import check_output_paths
 
-        check_output_paths(paths, inputs)
+        check_output_paths(paths, inputs, memo=memo)
     return paths
 
 

@@ -73,6 +73,9 @@ class Table:
     # while its values are not yet in the policy's unit; empty once converted.
     units: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None        # the .xlsx sheet the table was read from
+    # The status cells as the planner wrote them (必投, Must …): outputs show these, never
+    # the canonical word, where they still mean the row's status (issue 20).
+    written_status: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,19 @@ class Uncertainty:
 
 
 @dataclass(frozen=True)
+class ReportInfo:
+    """The policy's ``[report]`` table (SPEC §12): what the decision memo's cover says.
+
+    None means not given: the memo says so rather than invent a fund or a round.
+    """
+
+    title: str | None = None
+    fund: str | None = None
+    round: str | None = None
+    prepared_by: str | None = None
+
+
+@dataclass(frozen=True)
 class Policy:
     """The planner's policy (SPEC §3), validated but not yet expanded against a table."""
 
@@ -217,3 +233,4 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     sha256: str | None = None
     uncertainty: Uncertainty | None = None
+    report: ReportInfo = field(default_factory=ReportInfo)

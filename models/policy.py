@@ -20,7 +20,7 @@ from typing import Any
 
 from fundopt.coded import coded_error
 from fundopt.errors import InputError
-from fundopt.models.domain import Measure, Objective, Policy, Rule, Scope, Sense
+from fundopt.models.domain import Measure, Objective, Policy, ReportInfo, Rule, Scope, Sense
 from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.files import load_toml
 from fundopt.models.limits import MAX_MAGNITUDE, MIN_STEP_FRACTION
@@ -30,7 +30,7 @@ __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "s
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "amount_step", "max_funded", "min_funded", "objective", "region", "category",
-            "district", "constraints", "uncertainty")
+            "district", "constraints", "uncertainty", "report")
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
@@ -195,6 +195,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         rules=tuple(rules),
         sha256=sha256,
         uncertainty=uncertainty,
+        report=_report(data["report"], loc) if "report" in data else ReportInfo(),
     )
 
 
@@ -430,3 +431,20 @@ def _check_keys(table: Mapping[str, Any], accepted: Sequence[str], prefix: str,
         raise loc.error(path, f"unknown key {key!r}{guess}",
                         expected="one of " + ", ".join(accepted),
                         message_zh=f"未知的键 {key!r}{guess_zh}")
+
+
+# --- [report]: the decision memo's cover (issue 20) -------------------------------------
+REPORT_KEYS = ("title", "fund", "round", "prepared_by")
+
+
+def _report(value: Any, loc: Locator) -> ReportInfo:
+    """``[report]``: title, fund, round and prepared_by, each a text (a round may be a
+    number: ``round = 2024``)."""
+    table = _table(value, "report", loc)
+    _check_keys(table, REPORT_KEYS, "report", loc)
+    texts: dict[str, str] = {}
+    for key, item in table.items():
+        if isinstance(item, int) and not isinstance(item, bool) and key == "round":
+            item = str(item)
+        texts[key] = _text(item, f"report.{key}", loc)
+    return ReportInfo(**texts)

@@ -199,27 +199,58 @@ def one_of(items: Iterable[str]) -> Message:
     return Message("expected.one_of", {"items": ", ".join(items)})
 
 
-def sweep_values(start: float, stop: float, steps: int) -> tuple[float, ...]:
-    """``steps`` evenly spaced values from ``start`` to ``stop`` (both included).
+def sweep_values(start: float, stop: float, steps: int, step: float | None = None
+                 ) -> tuple[float, ...]:
+    """The points of a sweep from ``start`` to ``stop`` (both included): ``steps`` evenly
+    spaced, or every ``step`` (``--step 0.5``: 20, 20.5, … up to ``stop``), each value
+    without float noise (``20.1``, never ``20.100000000000001``).
 
     Raises
     ------
     InputError
-        An end that is not a finite number, or more than ``MAX_SWEEP_POINTS`` points.
+        An end that is not a finite number, a step that is not positive, or more than
+        ``MAX_SWEEP_POINTS`` points.
     """
     for option, value in (("--from", start), ("--to", stop)):
         if not math.isfinite(value):
             raise InputError("not a finite number", column=option, value=value,
                              expected="a finite number", message_zh="不是有限数值",
                              expected_zh="有限数值")
+    if step is not None:
+        if not (math.isfinite(step) and step > 0):
+            raise InputError("the step must be a positive number", column="--step",
+                             value=step, expected="a number > 0, e.g. --step 0.5",
+                             message_zh="步长应为正数", expected_zh="大于 0 的数，如 --step 0.5")
+        # whole steps from start, the last within a millionth of a step of stop
+        steps = int(math.floor(abs(stop - start) / step + 1e-6)) + 1
     if not 2 <= steps <= MAX_SWEEP_POINTS:
-        raise InputError("number of points out of range", column="--steps", value=steps,
+        raise InputError("number of points out of range", column="--step" if step else "--steps",
+                         value=step if step else steps,
                          expected=f"2 to {MAX_SWEEP_POINTS:,} points",
                          hint="A sweep solves one model per point; split a longer range.",
                          message_zh="点数超出范围",
                          expected_zh=f"2 至 {MAX_SWEEP_POINTS:,} 个点",
                          hint_zh="每个点求解一次模型；更长的区间请分段扫描。")
-    return tuple(float(v) for v in np.linspace(start, stop, steps))
+    if step is not None:
+        direction = 1.0 if stop >= start else -1.0
+        raw = start + direction * step * np.arange(steps)
+    else:
+        raw = np.linspace(start, stop, steps)
+    # 10 decimals: the noise of linspace and of k·step goes, the value written stays
+    return tuple(float(v) for v in np.round(raw, 10))
+
+
+@dataclass(frozen=True)
+class CrossedPoint:
+    """A sweep point whose value crosses the other bound of its own policy line (a
+    ``min_share`` swept past the ``max_share``): no plan can exist there, so the point is
+    marked infeasible with that line as the conflict, not refused (SPEC §12).
+
+    ``rule`` is the line's constraint label (``region 河北 share``, a constraint's name)
+    or, for a top-level pair (``min_funded`` / ``max_funded``), the policy key.
+    """
+
+    rule: str
 
 
 def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[float]
@@ -229,10 +260,28 @@ def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[fl
     Raises
     ------
     InputError
-        The key is not a numeric policy key path, or a value is out of its range; the
-        message names the point (``sweep point budget = 45``).
+        As :func:`sweep_points`, and for a value that crosses the other bound of its line.
     """
-    out = []
+    return [p for p in sweep_points(table, base, key, values, crossing=False)
+            if isinstance(p, tuple)]
+
+
+def sweep_points(table: Table, base: PolicyTree, key: str, values: Sequence[float],
+                 crossing: bool = True
+                 ) -> list[tuple[Policy, tuple[Constraint, ...]] | CrossedPoint]:
+    """The base policy with ``key`` set to each value, validated and expanded; a point
+    whose value crosses the other bound of its line is a :class:`CrossedPoint`
+    (``crossing=False``: an error, as any other).
+
+    Raises
+    ------
+    InputError
+        The key is not a numeric policy key path, or a value is out of its range; the
+        message names the point (``sweep point budget = 45``). Every point crossed is
+        also an error: there is nothing to sweep.
+    """
+    out: list[tuple[Policy, tuple[Constraint, ...]] | CrossedPoint] = []
+    first_error: InputError | None = None
     for value in values:
         context = Message("context.sweep_point", {"key": key, "value": float(value)})
         try:
@@ -241,8 +290,33 @@ def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[fl
             out.append((policy, expand(policy, table)))
         except InputError as error:
             hint = error.hint or (None if error.hint_zh else SWEEP_HINT)
-            raise replace(in_context(error, context), hint=hint) from error
+            error = replace(in_context(error, context), hint=hint)
+            crossed = _crossed_rule(error, key) if crossing else None
+            if crossed is None:
+                raise error from None
+            first_error = first_error or error
+            out.append(CrossedPoint(crossed))
+    if first_error is not None and all(isinstance(p, CrossedPoint) for p in out):
+        raise first_error
     return out
+
+
+def _crossed_rule(error: InputError, key: str) -> str | None:
+    """The policy line a swept value crossed (its min above its max), else None.
+
+    The policy reader words this one error as ``<min key> = … is greater than <max key>
+    = …`` on the swept line's own key pair; nothing else is a crossing.
+    """
+    parts = split_key(key)
+    if " is greater than " not in error.message or not parts:
+        return None
+    lo_key = (error.column or "").rsplit(".", 1)[-1]
+    if parts[0] in ("region", "category", "district") and len(parts) == 3:
+        measure = lo_key.removeprefix("min_")
+        return f"{parts[0]} {parts[1]} {measure}"
+    if parts[0] == "constraints" and len(parts) == 3:
+        return parts[1]  # the constraint's name, as the planner wrote it
+    return lo_key if len(parts) == 1 else None
 
 
 # A general constraint by position: constraints[0].max

@@ -56,6 +56,19 @@ _PADDED = tuple(pair.encode() for pair in (" ,", ", ", "\t", " \n", "\n ", " \r"
 # Lower bound of each bounded numeric column: (bound, strict).
 _LOWER_BOUNDS = {MAX_TICKET: (0.0, True), MIN_TICKET: (0.0, False), FUND_SIZE: (0.0, True)}
 _STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
+
+
+def status_as_written(table: Table) -> pd.Series | None:
+    """The status column as the planner wrote it (必投 stays 必投), where the written word
+    still means the row's status (a scenario may have changed it); None without one."""
+    if STATUS not in table.frame.columns:
+        return None
+    status = table.frame[STATUS].astype(str)
+    if table.written_status is None or len(table.written_status) != len(status):
+        return status
+    written = pd.Series(table.written_status, index=status.index, dtype=object)
+    same = written.str.strip().str.lower().map(_STATUS_VALUES).to_numpy() == status.to_numpy()
+    return status.where(~same, written.str.strip())
 # 1,234.5 — but not "1,2", which may be a decimal comma.
 _GROUPED = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 
@@ -149,6 +162,7 @@ def table_from_bytes(data: bytes, path: Path, sheet: str | None = None,
         numeric_columns=frozenset(numbers), sha256=hashlib.sha256(data).hexdigest(),
         policy_sheet=policy_sheet, constraints_sheet=constraints_sheet,
         units={c: u for c, u in units.items() if c in numbers}, sheet=sheet_read,
+        written_status=None if status is None else tuple(text[STATUS].astype(str).tolist()),
     )
 
 

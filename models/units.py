@@ -76,3 +76,28 @@ def in_policy_unit(table: Table, unit: str) -> Table:
         at = header.rfind(written)
         headers[column] = header[:at] + unit + header[at + len(written):]
     return replace(table, frame=frame, headers=headers, units={})
+
+
+def fraction_option(text: str, option: str) -> float:
+    """A fraction written as the policy writes one: ``0.01`` or ``1%`` (→ 0.01), in
+    [0, 1]. Used for ``--within``.
+
+    Raises
+    ------
+    InputError
+        Not a number, or outside [0, 1] (``--within 5`` is refused: 5% or 0.05).
+    """
+    from fundopt.reports.text import say  # the words of the message
+
+    cleaned = text.strip()
+    percent = cleaned.endswith("%")
+    try:
+        value = float(cleaned.removesuffix("%").strip()) / (100.0 if percent else 1.0)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise InputError(say("option.fraction", "en", option=option), column=option,
+                         value=text, expected=say("option.fraction.expected", "en"),
+                         message_zh=say("option.fraction", "zh", option=option),
+                         expected_zh=say("option.fraction.expected", "zh"))
+    return value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from fundopt.models.domain import Constraint, Policy, Table
 from fundopt.optimizer.engines import Engine, Progress, Work, open_engine
@@ -120,3 +121,23 @@ def _solve_chunk(held: Held, chunk: Iterable[Task]) -> list[Result]:
 
 
 SOLVE: Work[Shared, Held, Task, Result] = Work(_setup, _solve_chunk)
+
+
+def solve_points(table: Table, points: Sequence[tuple[Policy, tuple[Constraint, ...]] | Any],
+                 options: SolveOptions | None = None, *, engine: Engine | None = None,
+                 progress: Progress | None = None) -> list[Result]:
+    """Solve a sweep's points: each ``(policy, constraints)`` on ``engine``; a point whose
+    value crossed the other bound of its line (``models.scenarios.CrossedPoint``) is an
+    infeasible result with that line as its conflict, without a solve."""
+    import numpy as np
+
+    from fundopt.optimizer.result import Diagnosis, SolveStatus
+
+    jobs = [Job(table, p[0], p[1]) for p in points if isinstance(p, tuple)]
+    solved = iter(solve_many(jobs, options, engine=engine, progress=progress))
+    rows = len(table.frame)
+    return [next(solved) if isinstance(p, tuple) else Result(
+        status=SolveStatus.INFEASIBLE, objective=None, amounts=np.zeros(rows),
+        funded=np.zeros(rows, dtype=bool), committed=0.0, constraints=(), warnings=(),
+        solver="", seconds=0.0, diagnosis=Diagnosis((), (p.rule,)))
+        for p in points]

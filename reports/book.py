@@ -17,7 +17,7 @@ from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION
 from fundopt.optimizer.result import Result
 from fundopt.reports.atomic import save_book
 from fundopt.reports.export import json_ready, write_files
-from fundopt.reports.labels import label, status_text
+from fundopt.reports.labels import constraint_name, label, measure_name, status_text
 from fundopt.reports.terminal import DASH, amount_text, measure_text, share_text
 from fundopt.reports.text import say
 
@@ -223,8 +223,9 @@ def book_sections(result: Result, lang: str) -> list[Section]:
             + [label("book.fund_value", lang), label("book.this_round", lang)]
             + [label(k, lang) for k in ("min", "max", "binding")],
             ["text", "text", "measure", "measure", "measure", "measure", "text"],
-            [[c.label, c.measure, c.value, c.round_value, c.min, c.max,
-              label("yes" if c.binding else "no", lang)] for c in scoped]))
+            [[constraint_name(c.label, lang), measure_name(c.measure, lang), c.value,
+              c.round_value, c.min, c.max, label("yes" if c.binding else "no", lang)]
+             for c in scoped]))
     if totals.follow_ons:
         sections.append((
             label("book.follow_ons", lang),
@@ -243,7 +244,7 @@ def render_book_totals(console: Console, result: Result, unit: str, lang: str) -
         for header, kind in zip(headers, kinds, strict=True):
             grid.add_column(Text(header), justify="left" if kind == "text" else "right")
         for row in rows:
-            measure = _measure_of(row, kinds)
+            measure = _measure_of(row, kinds, lang)
             grid.add_row(*(Text(_shown(v, k, measure, unit))
                            for v, k in zip(row, kinds, strict=True)))
         console.print(grid)
@@ -285,16 +286,20 @@ def add_book_sheet(workbook: Any, result: Result, lang: str) -> None:
         rows.append(([title], [None], True))
         rows.append((list(headers), [None] * len(headers), True))
         for row in body:
-            measure = _measure_of(row, kinds)
+            measure = _measure_of(row, kinds, lang)
             rows.append((list(row), [formats.get(k, MEASURE_FORMATS.get(measure))
                                      for k in kinds], False))
     if rows:
         add_sheet(workbook, label("book.sheet", lang), rows, row_widths(rows), lang)
 
 
-def _measure_of(row: list[Any], kinds: list[str]) -> str:
-    """The measure of a constraint row (its second column), "" for other tables."""
-    return str(row[1]) if "measure" in kinds else ""
+def _measure_of(row: list[Any], kinds: list[str], lang: str) -> str:
+    """The measure of a constraint row (its second column, shown in ``lang``), "" for
+    other tables."""
+    if "measure" not in kinds:
+        return ""
+    names = {measure_name(m, lang): m for m in ("amount", "share", "count", "sum", "avg")}
+    return names.get(str(row[1]), str(row[1]))
 
 
 def _shown(value: Any, kind: str, measure: str, unit: str) -> str:

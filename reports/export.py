@@ -22,19 +22,25 @@ from fundopt.errors import InputError
 from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
+from fundopt.reports import numbers
 from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.diagnosis_text import diagnosis_lines
 from fundopt.reports.findings import findings_dict, price_range_dict
 from fundopt.reports.frames import plan_display
 from fundopt.reports.labels import relaxation_text, warning_text
 
-SUFFIXES = (".json", ".csv", ".xlsx")
+DATA_SUFFIXES = (".json", ".csv", ".xlsx")
+MEMO_SUFFIXES = (".pdf", ".html")  # the decision memo (SPEC §12): solve and explain only
+SUFFIXES = DATA_SUFFIXES + MEMO_SUFFIXES
 # A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
+def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path], memo: bool = False
+                       ) -> None:
     """Check every output path before anything is solved or written.
+
+    ``memo``: the command writes the decision memo (``.pdf``, ``.html``) too.
 
     Raises
     ------
@@ -44,11 +50,13 @@ def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path]) -> None:
     seen: set[str] = set()
     for path in paths:
         path = Path(path)
-        if path.suffix.lower() not in SUFFIXES:
+        suffixes = SUFFIXES if memo else DATA_SUFFIXES
+        if path.suffix.lower() not in suffixes:
             raise InputError(
                 "unknown output format", file=str(path), value=path.suffix or path.name,
-                expected=".json, .csv or .xlsx", message_zh="未知的输出格式",
-                expected_zh=".json、.csv 或 .xlsx",
+                expected=", ".join(suffixes[:-1]) + " or " + suffixes[-1],
+                message_zh="未知的输出格式",
+                expected_zh="、".join(suffixes[:-1]) + " 或 " + suffixes[-1],
             )
         if output_key(path) in seen:
             raise InputError("the same output file is given twice", file=str(path),
@@ -92,7 +100,7 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
     InputError
         From :func:`check_output_paths`, before any file is written.
     """
-    check_output_paths(paths, inputs)
+    check_output_paths(paths, inputs, memo=True)
 
     def plan() -> pd.DataFrame:
         return plan_display(table, policy, result, lang)
@@ -102,12 +110,27 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
 
         write_xlsx(temp, table, policy, result, lang, notes)
 
-    write_files(paths, lambda: result_dict(table, policy, result, lang, notes), plan,
-                workbook)
+    memos = [p for p in map(Path, paths) if p.suffix.lower() in MEMO_SUFFIXES]
+    others = [p for p in map(Path, paths) if p.suffix.lower() not in MEMO_SUFFIXES]
+    memo_files: list[tuple[Path, Writer]] = []
+    if memos:
+        from fundopt.reports.memo import memo_html
+        from fundopt.reports.memo_print import check_fonts, write_pdf
+
+        document = memo_html(table, policy, result, lang, notes)
+        for path in memos:
+            if path.suffix.lower() == ".pdf":
+                check_fonts(document, lang, path)
+                memo_files.append((path, lambda temp: write_pdf(document, temp)))
+            else:
+                memo_files.append((path, _text_writer(document)))
+    write_files(others, lambda: result_dict(table, policy, result, lang, notes), plan,
+                workbook, extra=memo_files)
 
 
 def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
-                frame: Callable[[], pd.DataFrame], workbook: Writer) -> None:
+                frame: Callable[[], pd.DataFrame], workbook: Writer,
+                extra: Sequence[tuple[Path, Writer]] = ()) -> None:
     """Write the ``-o`` files, each in the format its extension names: all or none.
 
     Parameters
@@ -121,6 +144,8 @@ def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
         text protected).
     workbook
         Writes the ``.xlsx`` to the temporary path it is given.
+    extra
+        Further files and their writers (the memo), written with the others: all or none.
 
     Raises
     ------
@@ -136,14 +161,19 @@ def write_files(paths: Sequence[Path], data: Callable[[], dict[str, Any]],
             files.append((path, _text_writer(csv_text(frame()))))
         else:
             files.append((path, workbook))
-    write_all(files)
+    write_all([*files, *extra])
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    """A table as CSV text with a BOM, read right by Excel and by fundopt itself.
+    """A table as CSV text with a BOM, read right by Excel and by fundopt itself; numbers
+    without float noise.
 
     Lines end in CRLF (RFC 4180), so a CR or LF inside a value is always quoted.
     """
+    frame = frame.copy()
+    for column in range(frame.shape[1]):  # by position: headers may repeat
+        if pd.api.types.is_float_dtype(frame.iloc[:, column]):
+            frame.isetitem(column, numbers.clean_array(frame.iloc[:, column].to_numpy()))
     return "\ufeff" + protect_text(frame).to_csv(index=False, lineterminator="\r\n")
 
 
@@ -155,15 +185,16 @@ def _text_writer(text: str) -> Writer:
 
 
 def json_ready(value: Any) -> Any:
-    """A JSON-ready copy: numpy scalars to Python, NaN and ±inf to None."""
+    """A JSON-ready copy: numpy scalars to Python, NaN and ±inf to None, numbers without
+    float noise (``0.62``, never ``0.6199999999999999``: ``numbers.clean``)."""
     if isinstance(value, dict):
         return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return numbers.clean(value) if math.isfinite(value) else None
     return value
 
 
@@ -177,7 +208,7 @@ def manifest_dict(table: Table, policy: Policy, result: Result) -> dict[str, Any
         "policy": policy.source,
         "policy_sha256": policy.sha256,
         "solver": result.solver,
-        "seconds": result.seconds,
+        "seconds": numbers.seconds(result.seconds),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

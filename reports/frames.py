@@ -18,9 +18,11 @@ from fundopt.models.domain import (
     FUND_SIZE,
     KNOWN_COLUMNS,
     REGION,
+    STATUS,
     Policy,
     Table,
 )
+from fundopt.models.table import status_as_written
 from fundopt.optimizer.result import Result
 from fundopt.reports.labels import label
 
@@ -61,6 +63,10 @@ def plan_frame(table: Table, policy: Policy, result: Result) -> pd.DataFrame:
         where no positive fund_size is given).
     """
     plan = table.frame.loc[:, input_columns(table)].reset_index(drop=True)
+    if STATUS in plan.columns:  # 必投 as the planner wrote it, not the canonical "must"
+        written = status_as_written(table)
+        assert written is not None
+        plan[STATUS] = written.to_numpy()
     amounts = np.asarray(result.amounts, dtype=float)
     plan[AMOUNT] = amounts
     plan[FUNDED] = np.asarray(result.funded, dtype=bool)

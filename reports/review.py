@@ -12,7 +12,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ import pandas as pd
 import fundopt
 from fundopt.models.domain import CATEGORY, DISTRICT, REGION, Policy, Table
 from fundopt.optimizer.result import ConstraintValue, Result
+from fundopt.reports import numbers
 from fundopt.reports.labels import (
     GENERAL,
     STAR_SUFFIX,
@@ -29,7 +29,6 @@ from fundopt.reports.labels import (
     label,
     measure_name,
     number_text,
-    status_text,
 )
 from fundopt.reports.text import say
 from fundopt.reports.xlsx_print import break_before, chart_rows
@@ -57,11 +56,14 @@ def input_files(table: Table, policy: Policy) -> list[InputFile]:
 
 def cover_rows(title: str, figures: Sequence[tuple[str, Any, str | None]],
                files: Sequence[InputFile], solver: str, lang: str,
-               diagnosis: Sequence[tuple[str, Sequence[str]]] = ()) -> list[Row]:
+               diagnosis: Sequence[tuple[str, Sequence[str]]] = (),
+               notices: Sequence[tuple[str, Sequence[str]]] = ()) -> list[Row]:
     """The cover sheet: title, the diagnosis of a result without a plan (heading, lines),
-    key figures (label, value, format), input files, solver, date.
+    the notices the memo frames on its cover (a relaxed policy, a time limit, the book,
+    data warnings: sentence, lines), key figures (label, value, format), input files,
+    solver, date.
 
-    ``figures`` labels and ``diagnosis`` are already in ``lang``.
+    ``figures`` labels, ``notices`` and ``diagnosis`` are already in ``lang``.
     """
     rows: list[Row] = [([title], [None], True), BLANK]
     if diagnosis:
@@ -71,6 +73,11 @@ def cover_rows(title: str, figures: Sequence[tuple[str, Any, str | None]],
             rows += [([heading if i == 0 else "", line], [None, None], False)
                      for i, line in enumerate(lines)]
         rows.append(BLANK)
+    for sentence, lines in notices:
+        rows.append(([sentence], [None], True))
+        rows += [([f"  {line}"], [None], False) for line in lines]
+    if notices:
+        rows.append(BLANK)
     rows.append(([label("key_figures", lang), label("value", lang)], [None, None], True))
     rows += [([name, value], [None, fmt], False) for name, value, fmt in figures]
     rows += [BLANK, ([label("cover.files", lang), label("cover.path", lang), "SHA-256"],
@@ -79,8 +86,7 @@ def cover_rows(title: str, figures: Sequence[tuple[str, Any, str | None]],
     rows += [BLANK,
              ([label("solver", lang), solver], [None, None], False),
              ([label("manifest.fundopt", lang), fundopt.__version__], [None, None], False),
-             ([label("cover.date", lang), datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")],
-              [None, None], False)]
+             ([label("cover.date", lang), numbers.local_time_text()], [None, None], False)]
     return rows
 
 
@@ -89,7 +95,9 @@ def solve_figures(table: Table, policy: Policy, result: Result, lang: str
     """The headline numbers of one solve for the cover sheet."""
     unit = f" ({policy.unit})"
     ok = result.is_ok  # without a plan: no plan figures (blank, not zeros)
-    return [(label("status", lang), status_text(str(result.status), lang), None),
+    from fundopt.reports.notices import status_words
+
+    return [(label("status", lang), status_words(result, lang), None),
             (label("objective", lang), result.objective if ok else None, NUMBER_FMT),
             (label("budget", lang) + unit, policy.budget, AMOUNT_FMT),
             (label("committed", lang) + unit, result.committed if ok else None, AMOUNT_FMT),
@@ -162,6 +170,10 @@ def audit_rows(result: Result, lang: str) -> list[Row]:
             literal = c.written[i]
             key = _named_key(c.keys[i], c.label)
             written = f"{key} = {number_text(limit if literal is None else literal)}"
+            moved = [r for r in result.relaxed if r.key == c.keys[i]]
+            if moved:  # --relax: the line as written, then the limit the plan was held to
+                written = (f"{key} = {number_text(moved[0].from_value)} → "
+                           f"{number_text(moved[0].to_value)}")
             rows.append((_audit_values(written, c, limit, side, lang),
                          [None, None, None, fmt, fmt, fmt, None, NUMBER_FMT], False))
     return rows
@@ -170,12 +182,18 @@ def audit_rows(result: Result, lang: str) -> list[Row]:
 def _audit_values(written: str, value: ConstraintValue, limit: float, side: str, lang: str
                   ) -> list[Any]:
     slack = value.value - limit if side == "min" else limit - value.value
-    slack = 0.0 if abs(slack) < 1e-9 * max(1.0, abs(limit)) else slack  # solver noise
+    slack = 0.0 if abs(slack) < 1e-9 * max(1.0, abs(limit)) else numbers.clean(slack)
     binding = value.binding and value.bound == side
     price: Any = value.shadow_price if binding else 0.0
     if price is None or not math.isfinite(price):
         price = "—"  # a count in a MILP has no price
-    return [written, constraint_name(value.label, lang), measure_name(value.measure, lang),
+    name = constraint_name(value.label, lang)
+    if value.scope == "fund":  # measured over the book and this round: say so
+        from fundopt.reports.text import say
+
+        scope = say("memo.scope.fund", lang)
+        name += f"（{scope}）" if lang == "zh" else f" ({scope})"
+    return [written, name, measure_name(value.measure, lang),
             value.value, limit, slack, bool_text(binding, lang), price]
 
 

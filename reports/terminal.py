@@ -27,6 +27,7 @@ from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, 
 from fundopt.models.inputs import Inputs
 from fundopt.optimizer.build import Built
 from fundopt.optimizer.result import ConstraintValue, Result, SolveStatus
+from fundopt.reports import numbers
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.frames import (
     AMOUNT,
@@ -92,14 +93,7 @@ def measure_text(value: float | None, measure: str, unit: str) -> str:
         return amount_text(value, unit)
     if measure == "count":
         return f"{value:.0f}"
-    return f"{value:,.4g}"
-
-
-def price_text(value: float | None) -> str:
-    """A shadow price; ``—`` where there is none (a count in a MILP)."""
-    if value is None or not math.isfinite(value):
-        return DASH
-    return f"{value:,.4g}"
+    return numbers.plain_text(value)
 
 
 def render_summary(console: Console, table: Table, policy: Policy, result: Result, lang: str,
@@ -216,7 +210,7 @@ def _figures(table: Table, policy: Policy, result: Result, lang: str) -> RichTab
     grid.show_header = False
     objective = figures["objective"]
     rows = [
-        ("objective", DASH if objective is None else f"{objective:,.6g}"),
+        ("objective", numbers.objective_text(objective)),
         ("committed", f"{amount_text(figures['committed'], unit)} / "
                       f"{label('budget', lang)} {amount_text(figures['budget'], unit)} "
                       f"({share_text(figures['committed_share'])})"),
@@ -258,9 +252,12 @@ def _binding(constraints: tuple[ConstraintValue, ...], unit: str, lang: str
     for c in binding:
         if family_of(c.label) in grouped:
             continue
+        limit = c.max if c.bound == "max" else c.min
         grid.add_row(literal(constraint_name(c.label, lang)),
                      Text(measure_text(c.value, c.measure, unit)),
-                     Text(limit_text(c, unit)), Text(price_text(c.shadow_price)))
+                     Text(limit_text(c, unit)),
+                     Text(numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
+                                             c.price_range_low, c.price_range_high)))
     lines: list[RichTable | Text] = [grid] if grid.row_count else []
     for name, members in grouped.items():
         sides = [sum(1 for c in members if c.bound == side) for side in ("min", "max")]

@@ -13,8 +13,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from fundopt.reports import numbers
 from fundopt.reports.compare import CompareRun, compare_rows, plan_changes
-from fundopt.reports.labels import key_text, label
+from fundopt.reports.labels import is_fraction_key, key_text, label
 from fundopt.reports.sweep import SweepRun, display_frame, sweep_frame
 from fundopt.reports.terminal import literal
 from fundopt.reports.text import say
@@ -126,7 +127,8 @@ def render_sweep(console: Console, run: SweepRun, lang: str) -> None:
     heads = [key_text(run.param, lang), label("status", lang), label("objective", lang),
              label("committed", lang) + unit, label("short.funded", lang),
              label("short.marginal", lang)]
-    kinds = ["number", "text", "number", "amount", "count", "number"]
+    kinds = ["share" if is_fraction_key(run.param) else "written", "text", "objective",
+             "amount", "count", "objective"]
     for head, kind in zip(heads, kinds, strict=True):
         grid.add_column(literal(head), justify="left" if kind == "text" else "right",
                         overflow="fold")
@@ -151,10 +153,14 @@ def _cell(value: Any, kind: str) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return DASH
     if kind == "share" and isinstance(value, float):
-        return f"{value:.1%}"
+        return numbers.limit_share_text(value)  # a swept fraction, as the policy writes it
+    if kind == "written" and isinstance(value, float):
+        return numbers.written_text(value)
+    if kind == "objective" and isinstance(value, float):
+        return numbers.objective_text(value)
     if kind == "amount" and isinstance(value, float):
         return f"{value:,.2f}"
-    if kind == "number" and isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if kind == "number" and isinstance(value, float):  # an objective: two decimals
+        return numbers.objective_text(value)
     return str(value)
 

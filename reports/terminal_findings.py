@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.text import Text
 
 from fundopt.optimizer.result import Result
+from fundopt.reports import numbers
 from fundopt.reports.findings import explanation_lines
 from fundopt.reports.labels import constraint_name, label, relaxation_text
 from fundopt.reports.terminal import _grid, _lines
+from fundopt.reports.text import say
 
 
 def render_relaxed(console: Console, result: Result, lang: str) -> None:
@@ -33,20 +35,29 @@ def render_findings(console: Console, result: Result, unit: str, lang: str) -> N
                      [label(k, lang) for k in ("constraint", "bound", "shadow_price",
                                                "range_low", "range_high")], {2, 3, 4})
         for c in ranged:
+            limit = c.max if c.bound == "max" else c.min
             grid.add_row(Text(constraint_name(c.label, lang)),
                          Text(label(c.bound, lang) if c.bound in ("min", "max") else ""),
-                         f"{c.shadow_price:,.4g}", _bound(c.price_range_low),
-                         _bound(c.price_range_high))
+                         Text(numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
+                                                 c.price_range_low, c.price_range_high)),
+                         _bound(c.price_range_low, c.measure), _bound(c.price_range_high,
+                                                                      c.measure))
         console.print(grid)
     if result.alternatives:
         grid = _grid(label("alternatives", lang),
                      [label(k, lang) for k in ("alt.rank", "objective", "alt.gap",
                                                "alt.added", "alt.dropped")], {0, 1, 2})
         for a in result.alternatives:
-            grid.add_row(str(a.rank), f"{a.objective:,.6g}", f"{a.gap:.3%}",
+            grid.add_row(str(a.rank), numbers.objective_text(a.objective),
+                         f"{a.gap:.2%}",
                          Text(", ".join(a.added)), Text(", ".join(a.dropped)))
         console.print(grid)
     render_explanations(console, result, unit, lang)
+
+
+def render_no_alternatives(console: Console, within: str, lang: str) -> None:
+    """``--alternatives`` found none: say so, with the gap as it was asked."""
+    console.print(Text(say("alternatives.none", lang, within=within.strip())))
 
 
 def render_explanations(console: Console, result: Result, unit: str, lang: str) -> None:
@@ -56,7 +67,10 @@ def render_explanations(console: Console, result: Result, unit: str, lang: str) 
         console.print(_lines(f"{label('explain', lang)}: {lines[0]}", lines[1:]))
 
 
-def _bound(value: float | None) -> str:
+def _bound(value: float | None, measure: str) -> str:
+    """An end of a price range in the format of its measure's limits (a share: ``40%``)."""
     if value is None:
         return "—"
-    return f"{value:,.6g}" if math.isfinite(value) else ("∞" if value > 0 else "−∞")
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "−∞"
+    return numbers.limit_text(numbers.clean(value), measure)

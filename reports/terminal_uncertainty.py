@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
@@ -13,7 +14,7 @@ from rich.text import Text
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.optimizer.stability import Stability
-from fundopt.reports.labels import label
+from fundopt.reports.labels import LABELS, label
 from fundopt.reports.robust import (
     criterion_text,
     plan_differences,
@@ -68,7 +69,8 @@ def render_stability(console: Console, table: Table, policy: Policy, run: Stabil
     figures = RichTable(title=label("stability", lang), show_header=False)
     figures.add_column()
     figures.add_column(justify="right")
-    figures.add_row(label("stability.draws", lang), f"{run.draws} (seed {run.seed})")
+    figures.add_row(label("stability.draws", lang),
+                    f"{run.draws} ({label('stability.seed', lang)} {run.seed})")
     figures.add_row(label("stability.solved", lang), str(run.solved))
     figures.add_row(label("objective", lang) + " · " + label("robust.nominal_plan", lang),
                     _number(run.nominal.objective))
@@ -76,7 +78,9 @@ def render_stability(console: Console, table: Table, policy: Policy, run: Stabil
         figures.add_row(label(f"objective.{key}", lang), _number(value))
     figures.add_row(label("group", lang),
                     label("stability.groups", lang).format(**group_counts(run)))
-    figures.add_row(label("stability.engine", lang), f"{run.engine} × {run.workers}")
+    figures.add_row(label("stability.engine", lang),
+                    label(f"engine.{run.engine}", lang).format(workers=run.workers)
+                    if f"engine.{run.engine}" in LABELS else f"{run.engine} × {run.workers}")
     console.print(figures)
     frame = stability_frame(table, run)
     frame["order"] = [GROUPS.index(g) for g in frame["group"]]
@@ -84,19 +88,24 @@ def render_stability(console: Console, table: Table, policy: Policy, run: Stabil
                               kind="stable")
     grid = RichTable(title=label("sheet.stability", lang))
     unit = f" ({policy.unit})"
-    for key, right in (("id", False), ("name", False), ("group", False),
-                       ("funded_share", True), ("mean_amount", True),
-                       ("in_nominal_plan", False), ("nominal_amount", True)):
+    shown = frame.head(max_rows)
+    # "in the nominal plan" is said by the nominal amount (0.00 when not); the files
+    # have the column
+    cells = [[str(row.id), str(row.name), label(f"group.{row.group}", lang),
+              f"{row.funded_share:.1%}", _number(row.mean_amount), _number(row.nominal_amount)]
+             for row in shown.itertuples(index=False)]
+    for i, (key, right) in enumerate((("id", False), ("name", False), ("group", False),
+                                      ("funded_share", True), ("mean_amount", True),
+                                      ("nominal_amount", True))):
         head = label(key, lang) + (unit if "amount" in key else "")
-        grid.add_column(head, justify="right" if right else "left",
-                        overflow="ellipsis" if key == "name" else "fold",
-                        no_wrap=key == "name", max_width=36)
-    for row in frame.head(max_rows).itertuples(index=False):
-        grid.add_row(Text(str(row.id)), Text(str(row.name)),
-                     Text(label(f"group.{row.group}", lang)), f"{row.funded_share:.1%}",
-                     _number(row.mean_amount),
-                     label("yes" if row.in_nominal_plan else "no", lang),
-                     _number(row.nominal_amount))
+        # ids and numbers never break across lines (TJ-B / H-01, 100 / .0%) in 80
+        # columns: each is at least as wide as its widest cell; the name gives way and
+        # wraps, and so do long headers
+        widest = max((cell_len(row[i]) for row in cells), default=1)
+        grid.add_column(head, justify="right" if right else "left", overflow="fold",
+                        max_width=36, min_width=8 if key == "name" else widest)
+    for row in cells:
+        grid.add_row(*(Text(cell) for cell in row))
     console.print(grid)
     if len(frame) > max_rows:
         console.print(Text(label("more_rows", lang).format(n=len(frame) - max_rows)))

@@ -16,13 +16,25 @@ import numpy as np
 import pandas as pd
 
 from fundopt.models.checks import DataWarning
-from fundopt.models.domain import FUND_SIZE, ID, MAX_TICKET, MIN_TICKET, NAME, Policy, Table
+from fundopt.models.domain import (
+    CATEGORY,
+    DISTRICT,
+    FUND_SIZE,
+    ID,
+    MAX_TICKET,
+    MIN_TICKET,
+    NAME,
+    REGION,
+    Policy,
+    Table,
+)
 from fundopt.optimizer.result import Result
 from fundopt.reports.atomic import save_book
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.export import manifest_dict
 from fundopt.reports.frames import (
     AMOUNT,
+    FUNDED,
     GROUP_COLUMNS,
     SHARE_OF_BUDGET,
     STAKE,
@@ -50,9 +62,14 @@ from fundopt.reports.review import (
 )
 from fundopt.reports.text import say
 from fundopt.reports.xlsx_diagnosis import diagnosis_sheets
-from fundopt.reports.xlsx_print import fit_to_pages, page_setup
+from fundopt.reports.xlsx_print import fit_width, fits_across, page_setup
 
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
+# The plan sheet's columns: what a committee reads (the rest is on the appendix sheet).
+# "funded" (text) comes before the amounts: a right-aligned number never touches the text
+# of the next cell.
+COMMITTEE_COLUMNS = (ID, NAME, REGION, DISTRICT, CATEGORY, FUNDED, AMOUNT, SHARE_OF_BUDGET,
+                     STAKE)
 PLAN_FORMATS = {AMOUNT: AMOUNT_FMT, MAX_TICKET: AMOUNT_FMT, MIN_TICKET: AMOUNT_FMT,
                 FUND_SIZE: AMOUNT_FMT, SHARE_OF_BUDGET: SHARE_FMT, STAKE: SHARE_FMT}
 MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT}
@@ -90,9 +107,15 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    cover = cover_rows(label("cover.title.solve", lang), solve_figures(table, policy, result, lang),
+    from fundopt.reports.notices import notices
+
+    cover = cover_rows(policy.report.title or label("cover.title.solve", lang),
+                       solve_figures(table, policy, result, lang),
                        input_files(table, policy), result.solver, lang,
-                       diagnosis_block(result, lang))
+                       diagnosis_block(result, lang),
+                       # without a plan the diagnosis opens the cover, saying so itself
+                       [*(notices(policy, result, lang) if result.is_ok else []),
+                        *_warning_notice(result, lang, notes)])
     add_sheet(book, label("sheet.cover", lang), cover, row_widths(cover, COVER_WIDTH), lang,
               title_rows=0, numbers_left=True)
     add_plan_sheet(book, table, policy, result, lang)
@@ -112,7 +135,16 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
         from fundopt.reports.book import add_book_sheet  # it builds on this module
 
         add_book_sheet(book, result, lang)
+    add_input_sheet(book, table, policy, result, lang)
     save_book(book, path)
+
+
+def _warning_notice(result: Result, lang: str, notes: Sequence[DataWarning]
+                    ) -> list[tuple[str, list[str]]]:
+    """Every data warning, on the cover as on the memo's: a typo that changes the plan
+    is seen on the first page, not the tenth."""
+    lines = [n.message(lang) for n in notes] + [warning_text(w, lang) for w in result.warnings]
+    return [(say("memo.warnings", lang), lines)] if lines else []
 
 
 def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
@@ -130,7 +162,38 @@ def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
 
 
 def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang: str) -> None:
-    """The plan sheet: every input row with its commitment (blank without a plan)."""
+    """The plan sheet, what a committee reads: id, name, region, district, category, the
+    amount (its unit in the header), funded, share of budget and stake of every input row,
+    and a total row (no amounts without a plan). The full input table is the appendix
+    (:func:`add_input_sheet`)."""
+    plan = plan_display(table, policy, result, lang)
+    canonical = plan.attrs["canonical"]
+    keep = sorted((i for i, c in enumerate(canonical) if c in COMMITTEE_COLUMNS),
+                  key=lambda i: COMMITTEE_COLUMNS.index(canonical[i]))
+    plan = plan.iloc[:, keep]
+    plan.attrs["canonical"] = canonical = [canonical[i] for i in keep]
+    unit = f" ({policy.unit})" if lang != "zh" else f"（{policy.unit}）"
+    plan = plan.rename(columns={plan.columns[canonical.index(AMOUNT)]:
+                                f"{plan.columns[canonical.index(AMOUNT)]}{unit}"})
+    formats = [PLAN_FORMATS.get(c) for c in canonical]
+    widths = _plan_widths(plan)
+    wrapping = [i for i, (column, width) in enumerate(zip(plan.columns, widths, strict=True))
+                if width >= MAX_WIDTH and not pd.api.types.is_numeric_dtype(plan[column])]
+    keys = 2 if canonical[:2] == [ID, NAME] else 1 if canonical[:1] == [ID] else 0
+    total: list[Any] = [None] * len(canonical)
+    total[0] = label("total", lang)
+    if result.is_ok:
+        total[canonical.index(AMOUNT)] = float(result.committed)
+        total[canonical.index(SHARE_OF_BUDGET)] = float(result.committed) / policy.budget
+    rows = [*_plan_rows(plan, formats), (total, formats, True)]
+    add_sheet(book, label("sheet.plan", lang), rows, widths, lang, wrapping=wrapping,
+              key_columns=keys)
+
+
+def add_input_sheet(book: Any, table: Table, policy: Policy, result: Result, lang: str
+                    ) -> None:
+    """The appendix: every input column of every row with its commitment (the plan as
+    the CSV has it)."""
     plan = plan_display(table, policy, result, lang)
     canonical = plan.attrs["canonical"]
     formats = [PLAN_FORMATS.get(c) for c in canonical]
@@ -139,7 +202,7 @@ def add_plan_sheet(book: Any, table: Table, policy: Policy, result: Result, lang
     wrapping = [i for i, (column, width) in enumerate(zip(plan.columns, widths, strict=True))
                 if width >= MAX_WIDTH and not pd.api.types.is_numeric_dtype(plan[column])]
     keys = 2 if canonical[:2] == [ID, NAME] else 1 if canonical[:1] == [ID] else 0
-    add_sheet(book, label("sheet.plan", lang), _plan_rows(plan, formats), widths, lang,
+    add_sheet(book, say("xlsx.sheet.inputs", lang), _plan_rows(plan, formats), widths, lang,
               wrapping=wrapping, key_columns=keys)
 
 
@@ -181,29 +244,38 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
     from openpyxl.utils import get_column_letter
 
     sheet = book.create_sheet(title)
-    if not charts:
-        fit_to_pages(sheet)
+    # One page across when the widest columns can wrap to make it (a chart sheet must:
+    # else each chart page would print once per page across); else pages across.
+    narrowed = fit_width(widths)
+    if charts or sum(narrowed) < sum(widths) and fits_across(narrowed):
+        if wrapping is not None:
+            wrapping = sorted({*wrapping, *(i for i, (a, b) in enumerate(
+                zip(narrowed, widths, strict=True)) if a < b)})
+        widths = narrowed
     if title_rows:
         sheet.freeze_panes = f"A{title_rows + 1}"  # before the first row is streamed
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    left = Alignment(horizontal="left")
+    bold, left = Font(bold=True), Alignment(horizontal="left")
     # A streamed row is written out inside append(), so one styled cell per column and
     # style can be reused for every row instead of building a cell object per value.
-    cells: dict[tuple[int, str | None, bool, bool], Any] = {}
+    cells: dict[tuple[int, str | None, bool, bool, bool], Any] = {}
 
     def styled(column: int, value: Any, fmt: str | None, is_header: bool,
-               wrapped: bool = False) -> Any:
-        key = (column, fmt, is_header, wrapped)
+               wrapped: bool = False, right: bool = False) -> Any:
+        key = (column, fmt, is_header, wrapped, right)
         if key not in cells:
             cells[key] = cell = WriteOnlyCell(sheet)
             if fmt is not None:
-                cell.number_format = fmt
+                # "_)": a right-aligned number keeps a small gap before the next column's
+                # text (never "4.00是" on paper)
+                cell.number_format = fmt if is_header or fmt == "@" else fmt + "_)"
             if is_header:
                 cell.font = bold
-            if wrapped:
-                cell.alignment = wrap
+            if wrapped or right:
+                cell.alignment = Alignment(wrap_text=wrapped or None,
+                                           vertical="top" if wrapped else None,
+                                           horizontal="right" if right else None)
             elif numbers_left and not isinstance(value, str):
                 cell.alignment = left
         cell = cells[key]
@@ -216,7 +288,9 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
     limits = [w - 2 for w in widths]
     checked = range(len(limits)) if wrapping is None else wrapping
     count = 0
-    for values, formats, is_header in rows:
+    for (values, formats, is_header), below in _with_next(rows):
+        # a header over numbers sits at the right, as the numbers do (SPEC §12)
+        right = _number_columns(below) if is_header and not numbers_left else set()
         row = []
         lines = max((_lines_needed(values[i], limits[i]) for i in checked
                      if i < len(values) and isinstance(values[i], str)), default=1)
@@ -227,7 +301,7 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
                 plain = not (is_header or wrapped or value.startswith("=")
                              or value in ERROR_CODES)
                 row.append(value if plain else styled(column, value, None, is_header,
-                                                      wrapped))
+                                                      wrapped, column in right))
             elif value is None or (fmt is None and not is_header and not wrapped):
                 row.append(value)
             else:
@@ -239,6 +313,26 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
         sheet.append(row)
     page_setup(sheet, widths, count, lang, title_rows, charts, key_columns)
     return sheet
+
+
+def _with_next(rows: Iterable[Row]) -> Iterator[tuple[Row, Row | None]]:
+    """Each row with the row below it (None after the last)."""
+    items = iter(rows)
+    current = next(items, None)
+    for below in items:
+        assert current is not None
+        yield current, below
+        current = below
+    if current is not None:
+        yield current, None
+
+
+def _number_columns(row: Row | None) -> set[int]:
+    """The columns of ``row`` that hold numbers (not booleans)."""
+    if row is None or row[2]:
+        return set()
+    return {i for i, value in enumerate(row[0])
+            if isinstance(value, int | float | np.number) and not isinstance(value, bool)}
 
 
 def _plain(value: Any) -> Any:

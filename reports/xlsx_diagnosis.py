@@ -22,7 +22,10 @@ NUMBER_FMT, SHARE_FMT = "#,##0.0###", "0.00%"
 
 def diagnosis_sheets(table: Table, policy: Policy, result: Result, lang: str
                      ) -> list[tuple[str, list[Row]]]:
-    """``[("sheet.diagnosis", rows)]`` when the result has anything to explain, else ``[]``.
+    """The sheets that explain the result, each named for what it holds (label key,
+    rows): ``sheet.diagnosis`` (诊断) for a relaxed or infeasible policy only; on a plan
+    of the policy as written, ``alternatives``, ``price_ranges`` and ``explain`` sheets
+    of their own. ``[]`` when there is nothing to explain.
 
     Parameters
     ----------
@@ -31,13 +34,14 @@ def diagnosis_sheets(table: Table, policy: Policy, result: Result, lang: str
     lang
         ``"en"`` or ``"zh"``.
     """
-    blocks = [_relaxed(result, lang), _infeasible(result, lang), _ranges(result, lang),
-              _alternatives(result, lang), _explanations(result, policy.unit, lang)]
-    rows: list[Row] = []
-    for block in blocks:
+    diagnosis: list[Row] = []
+    for block in (_relaxed(result, lang), _infeasible(result, lang)):
         if block:
-            rows += ([([], [], False)] if rows else []) + block
-    return [("sheet.diagnosis", rows)] if rows else []
+            diagnosis += ([([], [], False)] if diagnosis else []) + block
+    sheets = [("sheet.diagnosis", diagnosis), ("alternatives", _alternatives(result, lang)),
+              ("price_ranges", _ranges(result, lang)),
+              ("explain", _explanations(result, policy.unit, lang))]
+    return [(key, rows) for key, rows in sheets if rows]
 
 
 def _text_block(title: str, lines: list[str]) -> list[Row]:

@@ -18,12 +18,16 @@ from fundopt.reports.review import (
     Row,
     cover_rows,
     input_files,
+    place_charts,
 )
 from fundopt.reports.stability import display_frame, group_counts, stability_frame
 from fundopt.reports.xlsx import COVER_WIDTH, add_plan_sheet, add_sheet, row_widths
 
-# A bar per row is readable up to a few hundred rows; beyond, the chart shows the first.
+# A bar per row is readable up to a few hundred rows; beyond, the charts show the first.
 CHART_ROWS = 200
+# Bars per chart, and each bar's height: a chart fits one landscape page at the print
+# scale, each bar tall enough for its id.
+CHART_PAGE_ROWS, BAR_CM = 20, 0.6
 
 
 def write_stability_xlsx(path: Path, table: Table, policy: Policy, run: Stability,
@@ -57,18 +61,27 @@ def write_stability_xlsx(path: Path, table: Table, policy: Policy, run: Stabilit
     widths = [min(w, 40.0) for w in row_widths(rows)]
     sheet = add_sheet(book, label("sheet.stability", lang), rows, widths, lang, charts=True,
                       key_columns=2)
+    # Below the table, after a page break, one chart per page of CHART_PAGE_ROWS bars:
+    # every bar labelled with its id, in the table's order (top to bottom), no chart cut.
     shown = min(len(frame), CHART_ROWS)
     share_column = canonical.index("funded_share") + 1
-    chart = BarChart()
-    chart.type, chart.title = "bar", label("chart.funded_share", lang)
-    chart.legend = None
-    chart.width, chart.height = 18, max(8.0, 0.45 * shown)
-    chart.x_axis.delete = chart.y_axis.delete = False
-    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, 1.0
-    chart.y_axis.number_format = "0%"
-    chart.add_data(Reference(sheet, min_col=share_column, min_row=1, max_row=shown + 1),
-                   titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=shown + 1))
-    sheet.add_chart(chart, f"{chr(ord('A') + len(canonical) + 1)}2")
+    charts = []
+    for first in range(0, shown, CHART_PAGE_ROWS):
+        count = min(CHART_PAGE_ROWS, shown - first)
+        chart = BarChart()
+        chart.type, chart.title = "bar", label("chart.funded_share", lang)
+        chart.legend = None
+        chart.width, chart.height = 18, max(6.0, BAR_CM * count + 2.5)
+        chart.x_axis.delete = chart.y_axis.delete = False
+        chart.x_axis.scaling.orientation = "maxMin"   # the first row on top, as the table
+        chart.x_axis.tickLblSkip = 1                  # every bar's id, none skipped
+        chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0.0, 1.0
+        chart.y_axis.number_format = "0%"
+        chart.add_data(Reference(sheet, min_col=share_column, min_row=first + 2,
+                                 max_row=first + count + 1), titles_from_data=False)
+        chart.set_categories(Reference(sheet, min_col=1, min_row=first + 2,
+                                       max_row=first + count + 1))
+        charts.append(chart)
+    place_charts(sheet, charts, len(rows) + 2)
     add_plan_sheet(book, table, policy, run.nominal, lang)
     save_book(book, path)

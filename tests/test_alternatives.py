@@ -86,7 +86,7 @@ def test_cli_alternatives_reach_json_and_workbook(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     book = tmp_path / "r.xlsx"
     result = CliRunner().invoke(app, ["solve", str(tmp_path / "2024.csv"), "--alternatives",
-                                      "2", "--within", "1", "-o", str(out), "-o", str(book),
+                                      "2", "--within", "1%", "-o", str(out), "-o", str(book),
                                       "--lang", "zh"])
     assert result.exit_code == 0, result.output
     assert "近似最优备选方案" in result.output
@@ -94,4 +94,20 @@ def test_cli_alternatives_reach_json_and_workbook(tmp_path: Path) -> None:
     assert [a["rank"] for a in data["alternatives"]] == [1, 2]
     assert all(a["gap"] <= 0.01 for a in data["alternatives"])
     from openpyxl import load_workbook
-    assert "诊断" in load_workbook(book, read_only=True).sheetnames
+    names = load_workbook(book, read_only=True).sheetnames
+    assert "近似最优备选方案" in names and "诊断" not in names  # named for what it holds
+
+
+def test_within_is_written_like_the_policy_and_none_found_is_said() -> None:
+    from typer.testing import CliRunner
+
+    from fundopt.cli import app
+
+    table = str(Path(__file__).parent.parent / "inputs" / "2024.csv")
+    runner = CliRunner()
+    none = runner.invoke(app, ["solve", table, "--alternatives", "3", "--within", "0.0001"])
+    assert none.exit_code == 0 and "no other funded set within 0.0001 of the optimum" in \
+        " ".join(none.output.split())
+    for bad in ("5", "-1%", "x"):
+        refused = runner.invoke(app, ["solve", table, "--alternatives", "1", "--within", bad])
+        assert refused.exit_code == 2 and "0.01 or 1%" in refused.output, bad

@@ -163,3 +163,36 @@ def test_workbooks_convert_to_pdf_with_libreoffice(compared: tuple[Any, Path, st
         assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
         assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type/Page") >= 2 or \
             pdf.count(b"/Type /Page") >= 3
+
+
+def test_sweep_step_gives_the_values_a_planner_writes() -> None:
+    from fundopt.models.scenarios import sweep_values
+
+    assert sweep_values(36, 38, 11, step=0.5) == (36.0, 36.5, 37.0, 37.5, 38.0)
+    assert sweep_values(0.1, 0.3, 11, step=0.1) == (0.1, 0.2, 0.3)
+    assert sweep_values(50, 40, 11, step=5) == (50.0, 45.0, 40.0)
+    assert sweep_values(20, 21, 11, step=0.3) == (20.0, 20.3, 20.6, 20.9)  # up to --to
+    for value in sweep_values(1600, 1601, 11):  # no float noise from linspace
+        assert repr(value) == f"{round(value, 1)!r}"
+
+
+def test_sweep_across_the_other_bound_marks_the_points_infeasible(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.json"
+    result = runner.invoke(app, ["sweep", TABLE, "--param", "region.河北.min_share",
+                                 "--from", "0.5", "--to", "0.7", "--step", "0.05",
+                                 "--workers", "1", "-o", str(out), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    points = json.loads(out.read_text("utf-8"))["points"]
+    assert [p["value"] for p in points] == [0.5, 0.55, 0.6, 0.65, 0.7]
+    # the policy's 河北 max_share is 0.6: beyond it no plan can exist
+    for p in points:
+        if p["value"] <= 0.6:
+            assert p["status"] == "optimal"
+        else:
+            assert p["status"] == "infeasible"
+            assert p["diagnosis"]["conflict"] == ["region 河北 share"]
+    assert "冲突：地区 河北 占比" in result.output
+    refused = runner.invoke(app, ["sweep", TABLE, "--param", "region.河北.min_share",
+                                  "--from", "0.65", "--to", "0.7", "--steps", "2",
+                                  "--workers", "1"])
+    assert refused.exit_code == 2  # every point crossed: nothing to sweep

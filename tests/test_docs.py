@@ -262,3 +262,11 @@ def test_every_json_key_of_solve_is_in_the_reference(tmp_path: Path) -> None:
     documented = set(re.findall(r"`([a-z_0-9]+)`", REFERENCE.read_text(encoding="utf-8")))
     missing = sorted(keys - documented)
     assert not missing, f"docs/reference.md (section 6) does not document {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("command", [("solve",), ("stability",), ("explain",)])
+def test_help_keeps_bracketed_policy_tables(command: Path_) -> None:
+    """``[uncertainty]`` in a help text is shown, not eaten as rich markup."""
+    result = CliRunner().invoke(app, [*command, "--help"], prog_name="fundopt",
+                                env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert "[uncertainty]" in result.output

@@ -17,7 +17,8 @@ from fundopt.reports.text import CATALOGS, en, say, zh
 
 # A code written in the source: code="…", Message("…", …), say("…", …), label("…", …)
 # a method called label (SQLAlchemy's column.label("x")) is not the catalog's label()
-CODE_IN_SOURCE = re.compile(r'(?:code=|Message\(|(?<![.\w])say\(|(?<![.\w])label\()"([a-z_][\w.]*)"')
+CODE_IN_SOURCE = re.compile(
+    r'(?:code=|Message\(|(?<![.\w])say\(|(?<![.\w])label\()"([a-z_][\w.]*)"')
 
 
 def placeholders(template: str) -> set[str]:

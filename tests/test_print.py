@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from openpyxl import load_workbook
+from pdf_pages import body_size, page_sizes
 from typer.testing import CliRunner
 
 from fundopt.cli import app
@@ -151,7 +152,15 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Book]:
                          "50", "--steps", "40"]),
         "infeasible": ("zh", ["solve", str(TABLE), "--policy", str(infeasible), "--lang",
                               "zh"]),
+        "relaxed": ("zh", ["solve", str(TABLE), "--policy", str(infeasible), "--relax",
+                           "--lang", "zh"]),
+        "stability": ("zh", ["stability", str(TABLE), "--draws", "60", "--workers", "1",
+                             "--lang", "zh"]),
+        "book_show": ("en", ["book", "show", "2024", "--book", str(out / "book.sqlite")]),
     }
+    _run("solve", str(TABLE), "-o", str(out / "2024.json"))
+    _run("book", "add", str(out / "2024.json"), "--book", str(out / "book.sqlite"),
+         "--round", "2024")
     for name, (_, args) in made.items():
         _run(*args, "-o", str(out / f"{name}.xlsx"))
     assert OFFICE is not None
@@ -168,6 +177,21 @@ PER_ROW_SHEETS = {"solve": ["sheet.plan"], "solve_zh": ["sheet.plan"],
                   "infeasible": []}
 
 
+ALL_BOOKS = [*PER_ROW_SHEETS, "relaxed", "stability", "book_show"]
+
+
+@pytest.mark.parametrize("name", ALL_BOOKS)
+def test_every_page_is_legible(books: dict[str, Book], name: str) -> None:
+    """SPEC §12: no text below 8 pt on any page, body text ≥ 9 pt (font sizes as poppler
+    reads them from the PDF LibreOffice prints)."""
+    pages = page_sizes(books[name].xlsx.with_suffix(".pdf"))
+    assert len(pages) == len(books[name].pages)
+    for page in pages:
+        small = [(round(size, 2), text) for size, text in page.runs if size < 8]
+        assert not small, f"{name} page {page.page}: text below 8 pt: {small[:3]}"
+    assert body_size(pages) >= 9, f"{name}: body text at {body_size(pages)} pt"
+
+
 @pytest.mark.parametrize("name", list(PER_ROW_SHEETS))
 def test_amounts_never_print_without_their_id(books: dict[str, Book], name: str) -> None:
     book = books[name]
@@ -177,6 +201,8 @@ def test_amounts_never_print_without_their_id(books: dict[str, Book], name: str)
         rows = 0
         for page in pages:
             for line in page.lines():
+                if line[0].text == label("total", book.lang):  # the plan's total row
+                    continue
                 if any(AMOUNT.match(w.text) for w in line):
                     rows += 1
                     assert any(ID.match(w.text) for w in line), (
@@ -260,11 +286,47 @@ def test_every_sheet_has_a_page_setup(books: dict[str, Book]) -> None:
             assert setup.paperSize in (9, "9"), f"{book.name}/{sheet.title}"
             fitted = sheet.sheet_properties.pageSetUpPr is not None and \
                 sheet.sheet_properties.pageSetUpPr.fitToPage
-            assert fitted or setup.scale, f"{book.name}/{sheet.title}: no fit, no scale"
-            if fitted and int(setup.fitToWidth) > 1:  # too wide: ids on every page across
-                assert sheet.print_title_cols in ("A:B", "$A:$B"), f"{book.name}/{sheet.title}"
+            # a fixed scale at which 11-point cells print at 9 pt, never "fit to N pages"
+            assert not fitted and int(setup.scale) >= 82, f"{book.name}/{sheet.title}"
             if sheet.max_row > 1 and sheet.title != label("sheet.cover", book.lang):
                 assert sheet.print_title_rows in ("1:1", "$1:$1"), f"{book.name}/{sheet.title}"
             assert sheet.oddFooter.center.text
     amounts = load_workbook(books["sweep"].xlsx)[label("sheet.sweep_amounts", "en")]
-    assert int(amounts.page_setup.fitToWidth) > 1  # 40 points: several pages across
+    # 40 points: several pages across, the ids and names on each
+    assert amounts.print_title_cols in ("A:B", "$A:$B")
+
+
+def test_a_relaxed_workbook_does_not_look_compliant(books: dict[str, Book]) -> None:
+    """The first page says what the memo's cover says: not the policy as written."""
+    book = books["relaxed"]
+    first = "".join(w.text for w in book.pages[0].words)
+    assert say("memo.notice.relaxed", "zh").replace(" ", "") in first
+    assert "30%→" in first  # the changed limit, as the planner wrote it
+    assert say("memo.status.optimal_relaxed", "zh").replace(" ", "") in first
+    cover = load_workbook(book.xlsx).worksheets[0]
+    status = [row[1] for row in cover.iter_rows(values_only=True)
+              if row[0] == label("status", "zh")]
+    assert status == [say("memo.status.optimal_relaxed", "zh")]
+    audit = load_workbook(book.xlsx)[label("sheet.audit", "zh")]
+    lines = [row[0] for row in audit.iter_rows(values_only=True)]
+    assert "category.高端人才团队.min_share = 0.3 → 0.11975" in lines, lines
+
+
+def test_the_stability_chart_is_whole_labelled_and_in_table_order(books: dict[str, Book]
+                                                                   ) -> None:
+    """Every bar carries its id, the bars run in the table's order, and no chart is cut:
+    each chart page shows its title and then its ids, top to bottom."""
+    book = books["stability"]
+    sheet = load_workbook(book.xlsx)[label("sheet.stability", "zh")]
+    ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)
+           if row[0] and ID.match(str(row[0]))]
+    title = label("chart.funded_share", "zh")
+    shown: list[str] = []
+    for page in book.pages:
+        lines = page.lines()
+        at = [i for i, line in enumerate(lines) if "".join(w.text for w in line) == title]
+        if not at:
+            continue
+        below = [w for line in lines[at[0] + 1:] for w in line if ID.match(w.text)]
+        shown += [w.text for w in sorted(below, key=lambda w: w.y)]
+    assert shown == ids, f"chart ids {shown} differ from the table's {ids}"

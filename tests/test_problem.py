@@ -186,7 +186,9 @@ def test_relaxed_audit_sheet_shows_the_relaxed_limits(tmp_path: Path) -> None:
     lines = [row for row in audit.iter_rows(values_only=True)
              if str(row[0]).startswith("region.天津.min_share")]
     assert lines == [pytest.approx(lines[0])]
-    assert lines[0][0] == f"region.天津.min_share = {move['to']:g}"
+    # the line as written, then the limit the plan was held to (issue 20: a relaxed
+    # workbook must not show the applied limit as the policy's own)
+    assert lines[0][0] == f"region.天津.min_share = {move['from']:g} → {move['to']:g}"
     assert lines[0][4] == pytest.approx(move["to"]) and lines[0][6] == "yes"
 
 

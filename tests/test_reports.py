@@ -25,7 +25,7 @@ from fundopt.optimizer.result import (
 )
 from fundopt.reports.atomic import atomic_write
 from fundopt.reports.export import check_output_paths, result_dict, write_outputs
-from fundopt.reports.frames import group_totals, plan_frame
+from fundopt.reports.frames import group_totals, plan_display, plan_frame
 from fundopt.reports.labels import LABELS, label
 from fundopt.reports.terminal import render_summary
 
@@ -207,16 +207,26 @@ def test_xlsx_workbook(case: tuple[Table, Policy, Result, list[Path]], tmp_path:
     plan = book[sheets[0]]
     header = [c.value for c in plan[1]]
     assert header[:3] == ["编号", "名称", "地区"]
-    amount_col = header.index("amount" if lang == "en" else "出资额") + 1
+    # the committee's columns, the amount with its unit; the appendix has every column
+    amount_col = header.index("amount (亿元)" if lang == "en" else "出资额（亿元）") + 1
     share_col = header.index("share_of_budget" if lang == "en" else "占预算比例") + 1
     stake_col = header.index("stake" if lang == "en" else "占子基金比例") + 1
     assert plan.cell(2, amount_col).value == 5.0
-    assert plan.cell(2, amount_col).number_format == "#,##0.00"
-    assert plan.cell(2, share_col).number_format == "0.0%"
-    assert plan.cell(2, stake_col).number_format == "0.0%"
+    # each format with "_)": a gap after a right-aligned number, before the next text
+    assert plan.cell(2, amount_col).number_format == "#,##0.00_)"
+    assert plan.cell(2, share_col).number_format == "0.0%_)"
+    assert plan.cell(2, stake_col).number_format == "0.0%_)"
     assert plan.cell(3, stake_col).value is None  # no fund_size
     name = plan.cell(3, 2)
     assert name.value == "=SUM(A1)" and name.data_type == "s"
+    last = [c.value for c in plan[plan.max_row]]
+    assert last[0] == ("total" if lang == "en" else "合计")
+    assert last[amount_col - 1] == pytest.approx(float(result.committed))
+    assert plan.cell(1, amount_col).alignment.horizontal == "right"  # over its numbers
+    appendix = book.worksheets[-1]  # every input column, as the CSV has them
+    assert [c.value for c in appendix[1]] == list(
+        plan_display(table, policy, result, lang).columns)
+    assert len([c.value for c in appendix[1]]) > len(header)
     # CJK names count double: the name column is wider than its longest ASCII length.
     assert plan.column_dimensions["B"].width >= 2 * len("滨海基金")
     summary_text = [c.value for row in book[sheets[1]].iter_rows() for c in row]
@@ -254,8 +264,11 @@ def test_paths_are_checked_before_anything_is_written(
     good = tmp_path / "ok.json"
     with pytest.raises(InputError) as error:
         write_outputs([good, tmp_path / "plan.txt"], table, policy, result, "en", inputs)
-    assert error.value.expected == ".json, .csv or .xlsx"
+    assert error.value.expected == ".json, .csv, .xlsx, .pdf or .html"
     assert not good.exists()
+    with pytest.raises(InputError) as error:  # sweep, compare …: no memo
+        check_output_paths([tmp_path / "sweep.pdf"], inputs)
+    assert error.value.expected == ".json, .csv or .xlsx"
     with pytest.raises(InputError, match="twice"):
         check_output_paths([good, tmp_path / "." / "ok.json"], inputs)
     check_output_paths([good, tmp_path / "new" / "plan.XLSX"], inputs)

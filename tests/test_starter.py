@@ -76,3 +76,25 @@ def test_version_in_a_real_process() -> None:
     result = subprocess.run([sys.executable, "-m", "fundopt.cli", "--version"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and fundopt.__version__ in result.stdout
+
+
+def test_a_chinese_starter_is_chinese(tmp_path: Path) -> None:
+    """--lang zh: Chinese headers, column and constraint names, comments, descriptions;
+    only keys, commands and file names stay as code."""
+    import re
+
+    assert runner.invoke(app, ["init", str(tmp_path), "--lang", "zh"]).exit_code == 0
+    code = {"fundopt", "solve", "compare", "subfunds", "csv", "toml", "xlsx", "pdf", "lang",
+            "zh", "scenarios", "report", "title", "fund", "round", "prepared_by", "score",
+            "avg", "budget", "region", "min_share"}
+    for name in ("subfunds.csv", "subfunds.toml", "scenarios.toml"):
+        for line in (tmp_path / name).read_text("utf-8-sig").splitlines():
+            # a comment, a name, a description or a header: no English words
+            texts = re.findall(r"#(.*)$", line) + re.findall(
+                r'^(?:name|description)\s*=\s*"([^"]*)"', line)
+            if name.endswith(".csv") and line.startswith("编号"):
+                texts.append(line)
+            for text in texts:
+                words = set(re.findall(r"[A-Za-z_]{2,}", text)) - code
+                assert not words, f"{name}: {line}"
+    assert "risk" not in (tmp_path / "subfunds.toml").read_text("utf-8")

@@ -152,3 +152,22 @@ def test_escape_sequences_in_an_error_message_are_shown_not_sent(tmp_path: Path)
     result = runner.invoke(app, ["solve", str(missing)])
     assert result.exit_code == 2, result.output
     assert "\x1b" not in result.output and "t\\x1b[31m.csv" in result.output
+
+
+def test_stability_table_fits_80_columns_and_says_what_it_wrote(tmp_path: Path) -> None:
+    from rich.cells import cell_len
+
+    out = tmp_path / "stability.csv"
+    result = runner.invoke(app, ["stability", str(TABLE), "--draws", "20", "--workers", "1",
+                                 "-o", str(out)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert all(cell_len(line) <= 80 for line in lines if not line.startswith("wrote "))
+    ids = [row.split(",")[0] for row in out.read_text("utf-8-sig").splitlines()[1:]]
+    shown = " ".join(lines)
+    # every id listed is whole on its line; shares are never split ("100" / ".0%")
+    assert sum(1 for i in ids if f" {i} " in shown) >= 40
+    table = [line for line in lines if line.startswith("│")]
+    shares = [cell.strip() for line in table for cell in line.split("│") if "%" in cell]
+    assert len(shares) >= 40 and all(re.fullmatch(r"\d{1,3}\.\d%", s) for s in shares)
+    assert f"wrote {out}" in " ".join(result.output.split())

@@ -30,6 +30,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 CODE = [
     re.compile(r"政策键 [^）;]*"),                              # a policy key path
     re.compile(r"^[\w.*\[\]\u4e00-\u9fff -]+ = -?[\d.]+(e-?\d+)?$"),  # audit: key = value
+    # audit under --relax: key = as written → applied
+    re.compile(r"^[\w.*\[\]\u4e00-\u9fff -]+ = -?[\d.]+(e-?\d+)? → -?[\d.]+(e-?\d+)?$"),
+    re.compile(r"\d\d:\d\d [A-Z]{2,5}( \(UTC[+-]\d\d:\d\d\))?$"),  # local time, zone
     re.compile(r"\b[0-9a-f]{64}\b"),                            # SHA-256
     re.compile(r"SHA-256"),
     re.compile(r"HiGHS \d[\d.]*"),                              # the solver's name
@@ -78,7 +81,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[tuple[str, s
     runs = {
         "solve": ["solve", str(TABLE), "-o", str(out / "s.xlsx"), "-o", str(out / "s.csv")],
         "findings": ["solve", str(TABLE), "--policy", str(infeasible), "--relax", "--ranges",
-                     "--alternatives", "2", "--within", "1", "-o", str(out / "r.xlsx")],
+                     "--alternatives", "2", "--within", "1%", "-o", str(out / "r.xlsx")],
         "infeasible": ["solve", str(TABLE), "--policy", str(infeasible), "-o",
                        str(out / "i.xlsx"), "-o", str(out / "i.csv")],
         "must": ["solve", str(TABLE), "--policy", str(must), "-o", str(out / "m.xlsx")],
@@ -179,3 +182,42 @@ def test_errors_are_chinese(tmp_path: Path, old: str, new: str) -> None:
     message = result.output.replace(str(policy), "").replace(str(TABLE), "")
     english = set(WORD.findall(message)) - code
     assert not english, f"{english} in {result.output}"
+
+
+def test_the_planners_status_words_are_kept(tmp_path: Path) -> None:
+    """必投 / 排除 as the planner wrote them stay so in every output (data is never
+    rewritten), and still mean must / exclude to the model."""
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE.read_text("utf-8-sig").replace(",must,", ",必投,")
+                     .replace(",exclude,", ",排除,"), encoding="utf-8")
+    (tmp_path / "t.toml").write_text(POLICY.read_text("utf-8"), encoding="utf-8")
+    result = runner.invoke(app, ["solve", str(table), "-o", str(tmp_path / "p.csv"),
+                                 "-o", str(tmp_path / "p.xlsx"), "-o", str(tmp_path / "p.json")])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "p.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert rows["TJ-BH-01"]["status"] == "必投" and rows["TJ-BH-01"]["funded"] == "True"
+    assert rows["HB-BD-03"]["status"] == "排除" and rows["HB-BD-03"]["funded"] == "False"
+    appendix = load_workbook(tmp_path / "p.xlsx").worksheets[-1]
+    cells = {c.value for row in appendix.iter_rows() for c in row}
+    assert {"必投", "排除"} <= cells and "must" not in cells and "exclude" not in cells
+
+
+def test_a_round_against_the_book_is_chinese_and_says_its_scope(tmp_path: Path) -> None:
+    book = tmp_path / "book.sqlite"
+    assert runner.invoke(app, ["solve", str(TABLE), "-o", str(tmp_path / "p.json")]
+                         ).exit_code == 0
+    assert runner.invoke(app, ["book", "add", str(tmp_path / "p.json"), "--book", str(book),
+                               "--round", "2024"]).exit_code == 0
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(app, ["solve", str(ROOT / "inputs" / "2025.csv"), "--book",
+                                 str(book), "--lang", "zh", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    sheets = load_workbook(out)
+    cells = {c.value for row in sheets["账簿"].iter_rows() for c in row}
+    assert "地区 天津 占比" in cells and "region 天津 share" not in cells
+    assert not {"count", "share", "amount"} & cells
+    audit = [row[1] for row in sheets["约束核查"].iter_rows(values_only=True)]
+    assert "地区 天津 占比（全基金）" in audit
+    cover = [row[0] for row in sheets["封面"].iter_rows(max_row=4, values_only=True)]
+    assert any(str(c).startswith("按全基金口径规划：账簿中已登记") for c in cover)
