@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import (
     DISTRICT,
     EXCLUDE,
@@ -27,6 +28,8 @@ from fundopt.models.domain import (
     Rule,
     Table,
 )
+from fundopt.models.expression import frame_values, parse_expression
+from fundopt.models.limits import MAX_MAGNITUDE
 from fundopt.models.table import check_magnitude, parse_numbers
 
 Where = tuple[tuple[str, tuple[str, ...]], ...]
@@ -199,17 +202,39 @@ def _check_column(rule: Rule, column: str, table: Table, source: str) -> None:
 
 
 def _check_measure_column(rule: Rule, table: Table, source: str) -> None:
+    """The column (or every column of the expression, SPEC §11) a measure reads exists
+    and is numeric, within the solver's range."""
     assert rule.column is not None
+    check_expression(rule.column, f"{rule.origin}.measure", f"{rule.measure}({rule.column})",
+                     table, source)
+
+
+def check_expression(text: str, key: str, expression: str, table: Table, source: str) -> None:
+    """Every column ``text`` reads is a numeric column of the table, within the solver's
+    range; ``key`` is the policy key that wrote it, ``expression`` how to name it.
+
+    Raises
+    ------
+    InputError
+        Naming ``key``, the column and the numeric columns there are.
+    """
+    columns = [text] if text in table.frame.columns else list(parse_expression(text).columns)
     numeric = [c for c in table.frame.columns if c in table.numeric_columns]
-    problem = ("is not in the table" if rule.column not in table.frame.columns
-               else "is not numeric" if rule.column not in table.numeric_columns else None)
-    if problem:
-        raise InputError(f"{rule.measure}({rule.column}): column {rule.column!r} {problem} "
-                         f"({table.path})", file=source, column=f"{rule.origin}.measure",
-                         value=rule.column, expected="a numeric column: " + _shortlist(numeric),
-                         hint=(_not_number_hint(table, rule.column)
-                               or _column_hint(rule.column, table, numeric)))
-    check_magnitude(table, rule.column)
+    for column in columns:
+        problem = ("expr_missing" if column not in table.frame.columns
+                   else "expr_text" if column not in table.numeric_columns else None)
+        if problem:
+            values = {"expression": expression, "column": column, "table": str(table.path)}
+            en = Message("rules.expr_column",
+                         {**values, "problem": Message(f"rules.{problem}").text("en")})
+            zh = Message("rules.expr_column",
+                         {**values, "problem": Message(f"rules.{problem}").text("zh")})
+            raise InputError(en.text("en"), file=source, column=key, value=column,
+                             expected="a numeric column: " + _shortlist(numeric),
+                             hint=(_not_number_hint(table, column)
+                                   or _column_hint(column, table, numeric)),
+                             message_zh=zh.text("zh"))
+        check_magnitude(table, column)
 
 
 def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table,
@@ -254,17 +279,53 @@ def _check_objective(policy: Policy, table: Table) -> None:
 
 
 def _check_blanks(constraints: Sequence[Constraint], table: Table) -> None:
-    """sum / avg columns need a value in every row they measure (excluded rows aside)."""
-    frame = table.frame
-    live = (frame[STATUS].to_numpy() != EXCLUDE if STATUS in frame.columns
-            else np.ones(len(frame), dtype=bool))
+    """sum / avg columns and expressions need a value in every row they measure, and no
+    division by zero there (excluded rows aside)."""
+    live = live_rows(table)
     for c in constraints:
         if c.column is None:
             continue
-        blank = selection_mask(table, c.where) & live & np.isnan(frame[c.column].to_numpy(float))
-        if blank.any():
-            _raise_blank(table, c.column, int(np.argmax(blank)),
-                         f"constraint {c.label!r} ({c.rule.origin})")
+        check_rows(table, c.column, selection_mask(table, c.where) & live,
+                   f"constraint {c.label!r} ({c.rule.origin})")
+
+
+def live_rows(table: Table) -> np.ndarray:
+    """Rows that are candidates at all: not excluded (SPEC §4)."""
+    frame = table.frame
+    return (frame[STATUS].to_numpy() != EXCLUDE if STATUS in frame.columns
+            else np.ones(len(frame), dtype=bool))
+
+
+def check_rows(table: Table, text: str, used: np.ndarray, user: str) -> np.ndarray:
+    """The values of column or expression ``text``, after checking that every ``used`` row
+    has one: a blank cell it reads, or a division by zero, is an input error naming the
+    first such row."""
+    evaluated = frame_values(table.frame, text)
+    zero = used & evaluated.zero_division
+    blank = used & np.isnan(evaluated.values) & ~evaluated.zero_division
+    if blank.any():
+        i = int(np.argmax(blank))
+        columns = [text] if text in table.frame.columns else parse_expression(text).columns
+        empty = next(c for c in columns if np.isnan(table.frame[c].to_numpy(float)[i]))
+        _raise_blank(table, empty, i, user)
+    if zero.any():
+        i = int(np.argmax(zero))
+        values = {"expression": text, "user": user}
+        raise InputError(Message("rules.expr_zero", values).text("en"), file=str(table.path),
+                         row=table.source_rows[i], column=text, expected="a non-zero divisor",
+                         hint=Message("rules.expr_zero_hint").text("en"),
+                         message_zh=Message("rules.expr_zero", values).text("zh"),
+                         expected_zh="非零的除数",
+                         hint_zh=Message("rules.expr_zero_hint").text("zh"))
+    over = used & (np.abs(np.nan_to_num(evaluated.values)) > MAX_MAGNITUDE)
+    if over.any():
+        i = int(np.argmax(over))
+        raise InputError(f"{text} is too large for the solver in this row",
+                         file=str(table.path), row=table.source_rows[i], column=text,
+                         value=float(evaluated.values[i]),
+                         expected=f"a number of at most {MAX_MAGNITUDE:g}",
+                         message_zh=f"{text} 在该行数值过大，求解器无法处理")
+    return evaluated.values
 
 
 def _raise_blank(table: Table, column: str, index: int, user: str) -> None:

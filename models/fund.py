@@ -20,6 +20,7 @@ import pandas as pd
 from fundopt.errors import InputError
 from fundopt.models.book import Booked, display_location, open_book
 from fundopt.models.domain import ID, BookedPart, Constraint, Measure, Policy, Scope, Table
+from fundopt.models.expression import column_values
 
 Where = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -98,7 +99,7 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
         weighted = 0.0
         if c.measure in (Measure.SUM, Measure.AVG) and mask.any():
             assert c.column is not None
-            column = _booked_numbers(frame, c.column)[mask]
+            column = column_values(frame, c.column)[mask]
             missing = np.flatnonzero(np.isnan(column))
             if len(missing):
                 row = frame.loc[mask].iloc[int(missing[0])]
@@ -142,9 +143,3 @@ def booked_mask(frame: pd.DataFrame, where: Where) -> np.ndarray:
             hit |= pd.to_numeric(cells, errors="coerce").isin(numbers)
         mask &= (hit & present).to_numpy(dtype=bool)
     return mask
-
-
-def _booked_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(float)

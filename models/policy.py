@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import Measure, Objective, Policy, Rule, Scope, Sense
 from fundopt.models.expansion import expand, selection_mask
+from fundopt.models.expression import ExpressionError, parse_expression
 from fundopt.models.files import load_toml
 from fundopt.models.limits import MAX_MAGNITUDE
 from fundopt.models.sheets import sheet_tree
@@ -35,7 +37,7 @@ SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
                   "max_count", "scope")
 CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope")
-MEASURES_TEXT = "amount, share, count, sum(COL) or avg(COL)"
+MEASURES_TEXT = "amount, share, count, sum(EXPR) or avg(EXPR)"
 
 _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
 
@@ -287,14 +289,17 @@ def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:
 
 
 def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
-    """``"amount"`` → (AMOUNT, None); ``"avg( risk )"`` → (AVG, "risk")."""
+    """``"amount"`` → (AMOUNT, None); ``"avg( risk )"`` → (AVG, "risk");
+    ``"sum(call_2025 + call_2026)"`` → (SUM, "call_2025 + call_2026") (SPEC §11)."""
     text = _text(value, path, loc)
     match = _MEASURE.match(text)
     if match and (match["plain"] or "").lower() in ("amount", "share", "count"):
         return Measure(match["plain"].lower()), None
-    if match and (match["fn"] or "").lower() in ("sum", "avg") and match["col"]:
-        return Measure(match["fn"].lower()), match["col"]
     head = text.split("(")[0].strip().lower()
+    inner = text[text.index("(") + 1: text.rindex(")")].strip() \
+        if "(" in text and text.rstrip().endswith(")") else ""
+    if head in ("sum", "avg") and inner:
+        return Measure(head), _expression(inner, path, loc)
     if match and head in ("sum", "avg"):     # avg() / sum( ): the column is missing
         raise loc.error(path, f"{head}() needs a column name inside the brackets",
                         value=text, expected=f"e.g. {head}(risk)",
@@ -306,6 +311,22 @@ def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
     raise loc.error(path, f"unknown measure {text!r}" + (f"; did you mean {guess!r}?" if guess
                                                           else ""),
                     expected=MEASURES_TEXT, message_zh=f"未知的指标 {text!r}")
+
+
+def _expression(text: str, path: str, loc: Locator) -> str:
+    """A column expression (SPEC §11) in its canonical spelling; a text that does not
+    parse at all is kept as written (a header such as ``call 2025``, checked against
+    the table later). Anything but arithmetic over columns is an input error."""
+    try:
+        return parse_expression(text).text
+    except ExpressionError as exc:
+        if exc.reason == "expr_syntax" and not re.search(r"[-+*/()]", text):
+            return text
+        message = Message(f"rules.{exc.reason}", {"text": text, "what": exc.detail})
+        raise loc.error(path, message.text("en"), value=text,
+                        expected=Message("rules.expr_expected").text("en"),
+                        message_zh=message.text("zh"),
+                        expected_zh=Message("rules.expr_expected").text("zh")) from None
 
 
 def _where(value: Any, path: str, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:

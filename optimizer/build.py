@@ -30,6 +30,7 @@ from fundopt.models.domain import (
     Table,
 )
 from fundopt.models.expansion import Where, with_builtins
+from fundopt.models.expression import column_values
 from fundopt.models.policy import selection_mask
 from fundopt.optimizer import fund
 from fundopt.optimizer.amounts import Grid, grid
@@ -239,7 +240,8 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
         return
     if c.measure is Measure.AVG:
         # Σ COL·x / Σ x ≥ min  ⇔  Σ (COL − min)·x ≥ 0 (vacuous when nothing in S is funded)
-        column = table.frame[c.column].to_numpy(float)[selected]
+        assert c.column is not None
+        column = column_values(table.frame, c.column)[selected]
         for side, bound in (("min", c.min), ("max", c.max)):
             if bound is not None:
                 booked = fund.row_offset(c, bound)
@@ -250,7 +252,8 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
     coefs = np.ones(len(selected))
     per_unit = 1.0
     if c.measure is Measure.SUM:
-        coefs = table.frame[c.column].to_numpy(float)[selected]
+        assert c.column is not None
+        coefs = column_values(table.frame, c.column)[selected]
     elif c.measure is Measure.SHARE:
         per_unit = fund.share_base(c, policy.budget)
         lower, upper = lower * per_unit, upper * per_unit

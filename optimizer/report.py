@@ -8,6 +8,7 @@ from functools import partial
 import numpy as np
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
+from fundopt.models.expression import column_values
 from fundopt.models.policy import selection_mask
 from fundopt.optimizer.amounts import ZERO
 from fundopt.optimizer.build import Built, Select
@@ -51,8 +52,10 @@ def policy_lines(table: Table, constraints: tuple[Constraint, ...],
                  select: Select | None = None) -> list[Line]:
     """One line per constraint (``Built.constraints``: the budget and funded count too)."""
     select = select or partial(selection_mask, table)
+    # a blank is allowed only where no money can go (an excluded row): it measures as 0
     return [Line(c, counted_rows(table, c, select(c.where)) if c.where else None,
-                 None if c.column is None else table.frame[c.column].to_numpy(float))
+                 None if c.column is None
+                 else np.nan_to_num(column_values(table.frame, c.column)))
             for c in constraints]
 
 

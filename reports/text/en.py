@@ -1,4 +1,15 @@
 """English words for every message code (see ``fundopt.reports.text``)."""
 
 MESSAGES: dict[str, str] = {
+    # --- the policy language of a 管理办法 (issue 19)
+    "rules.expr_syntax": "{text!r} is not an arithmetic expression over columns",
+    "rules.expr_node": "{what} is not allowed in a column expression",
+    "rules.expr_expected": "numbers, numeric columns, + - * /, parentheses, min(a, b), "
+                           "max(a, b); e.g. sum(call_2025 + call_2026)",
+    "rules.expr_column": "{expression}: column {column!r} {problem} ({table})",
+    "rules.expr_missing": "is not in the table",
+    "rules.expr_text": "is not numeric",
+    "rules.expr_zero": "division by zero in {expression} for this row, which {user} uses",
+    "rules.expr_zero_hint": "Fill in a non-zero value, or mark the row exclude (排除) if it "
+                            "is not a candidate.",
 }

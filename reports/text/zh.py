@@ -1,4 +1,14 @@
 """中文：每个消息代码的措辞（见 ``fundopt.reports.text``）。"""
 
 MESSAGES: dict[str, str] = {
+    # --- the policy language of a 管理办法 (issue 19)
+    "rules.expr_syntax": "{text!r} 不是由列构成的算术表达式",
+    "rules.expr_node": "列表达式中不允许 {what}",
+    "rules.expr_expected": "数字、数值列、+ - * /、括号、min(a, b)、max(a, b)；"
+                           "例如 sum(call_2025 + call_2026)",
+    "rules.expr_column": "{expression}：列 {column!r} {problem}（{table}）",
+    "rules.expr_missing": "不在表格中",
+    "rules.expr_text": "不是数值列",
+    "rules.expr_zero": "{expression} 在该行除以零，而 {user} 需要该值",
+    "rules.expr_zero_hint": "请填入非零值，或将该行标记为排除（exclude）。",
 }
