@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 # Canonical column names of the sub-fund table (SPEC §2).
@@ -89,6 +90,52 @@ class Objective:
 
 
 @dataclass(frozen=True)
+class Range:
+    """A ``where`` condition ``{ min = A, max = B }`` on a numeric column (SPEC §11):
+    rows whose value lies in [A, B]; either end may be open (None). A blank never does."""
+
+    min: float | None = None
+    max: float | None = None
+
+    def contains(self, numbers: np.ndarray) -> np.ndarray:
+        """Which of ``numbers`` (NaN = blank) lie in the range."""
+        inside = ~np.isnan(numbers)
+        if self.min is not None:
+            inside &= numbers >= self.min
+        if self.max is not None:
+            inside &= numbers <= self.max
+        return inside
+
+    def __str__(self) -> str:
+        lo = "" if self.min is None else f"{self.min:g}"
+        hi = "" if self.max is None else f"{self.max:g}"
+        return f"{lo}..{hi}"
+
+
+@dataclass(frozen=True)
+class Not:
+    """A ``where`` condition ``{ not = [values] }``: every row except these values."""
+
+    values: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "not " + "|".join(self.values)
+
+
+# What a ``where`` column must hold: one of some values (``("*",)``: one constraint per
+# value), a numeric range, or anything but some values.
+Condition = tuple[str, ...] | Range | Not
+Where = tuple[tuple[str, Condition], ...]
+
+
+def describe_condition(condition: Condition) -> str:
+    """``滨海新区|西青区``, ``..10`` (a range), ``not TJ-BH-01``."""
+    if isinstance(condition, Range | Not):
+        return str(condition)
+    return "|".join(condition)
+
+
+@dataclass(frozen=True)
 class Rule:
     """One constraint as the planner wrote it, before ``"*"`` is expanded.
 
@@ -99,7 +146,7 @@ class Rule:
     """
 
     name: str | None
-    where: tuple[tuple[str, tuple[str, ...]], ...]
+    where: Where
     measure: Measure
     column: str | None          # for sum(COL) / avg(COL)
     min: float | None
@@ -138,7 +185,7 @@ class Constraint:
     id: str
     label: str
     rule: Rule
-    where: tuple[tuple[str, tuple[str, ...]], ...]
+    where: Where
     measure: Measure
     column: str | None
     min: float | None

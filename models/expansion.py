@@ -24,15 +24,18 @@ from fundopt.models.domain import (
     STATUS,
     Constraint,
     Measure,
+    Not,
     Policy,
+    Range,
     Rule,
     Table,
+    Where,
+    describe_condition,
 )
 from fundopt.models.expression import frame_values, parse_expression
 from fundopt.models.limits import MAX_MAGNITUDE
 from fundopt.models.table import check_magnitude, parse_numbers
 
-Where = tuple[tuple[str, tuple[str, ...]], ...]
 STAR = ("*",)
 SHOWN = 12  # values listed in an error message before "… (N in all)"
 
@@ -58,7 +61,11 @@ def selection_mask(table: Table, where: Where) -> np.ndarray:
     mask = np.ones(len(frame), dtype=bool)
     for column, values in where:
         series = frame[column]
-        if values == STAR:
+        if isinstance(values, Range):
+            mask &= values.contains(series.to_numpy(float))
+        elif isinstance(values, Not):
+            mask &= ~selection_mask(table, ((column, values.values),))
+        elif values == STAR:
             mask &= ~_blank(table, column)
         elif column in table.numeric_columns:
             numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
@@ -163,7 +170,11 @@ def _expansions(rule: Rule, table: Table, source: str
         _check_measure_column(rule, table, source)
     fixed = tuple((column, values) for column, values in rule.where if values != STAR)
     for column, values in fixed:
-        _check_values(rule, column, values, table, source)
+        if isinstance(values, Range):
+            _check_range(rule, column, values, table, source)
+        else:
+            _check_values(rule, column, values.values if isinstance(values, Not) else values,
+                          table, source)
     mask = selection_mask(table, fixed)
     if not mask.any():
         raise InputError("no row meets every condition of where together", file=source,
@@ -235,6 +246,19 @@ def check_expression(text: str, key: str, expression: str, table: Table, source:
                                    or _column_hint(column, table, numeric)),
                              message_zh=zh.text("zh"))
         check_magnitude(table, column)
+
+
+def _check_range(rule: Rule, column: str, values: Range, table: Table, source: str) -> None:
+    """A range selects by number: its column must be numeric."""
+    if column in table.numeric_columns:
+        return
+    numeric = [c for c in table.frame.columns if c in table.numeric_columns]
+    values_text = {"column": column, "range": str(values)}
+    raise InputError(Message("rules.range_text", values_text).text("en"), file=source,
+                     column=_key(rule, column), value=str(values),
+                     expected="a numeric column: " + _shortlist(numeric),
+                     hint=_not_number_hint(table, column),
+                     message_zh=Message("rules.range_text", values_text).text("zh"))
 
 
 def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table,
@@ -340,7 +364,7 @@ def _label(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...]) -> str:
     """``region 天津 share``; ``portfolio risk [district=静海区]``; ``avg(risk) where …``."""
     if _is_shorthand(rule):
         column, values = where[0]
-        return f"{column} {values[0]} {rule.measure}"
+        return f"{column} {describe_condition(values)} {rule.measure}"
     measure = f"{rule.measure}({rule.column})" if rule.column else str(rule.measure)
     fixed = tuple((c, v) for c, v in rule.where if v != STAR)
     base = rule.name or (f"{measure} where {_describe_where(fixed)}" if fixed
@@ -359,7 +383,7 @@ def _unique(label: str, taken: set[str]) -> str:
 
 
 def _describe_where(where: Where) -> str:
-    return ", ".join(f"{column}={'|'.join(values)}" for column, values in where)
+    return ", ".join(f"{column}={describe_condition(values)}" for column, values in where)
 
 
 def _blank(table: Table, column: str) -> np.ndarray:

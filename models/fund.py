@@ -19,10 +19,19 @@ import pandas as pd
 
 from fundopt.errors import InputError
 from fundopt.models.book import Booked, display_location, open_book
-from fundopt.models.domain import ID, BookedPart, Constraint, Measure, Policy, Scope, Table
+from fundopt.models.domain import (
+    ID,
+    BookedPart,
+    Constraint,
+    Measure,
+    Not,
+    Policy,
+    Range,
+    Scope,
+    Table,
+    Where,
+)
 from fundopt.models.expression import column_values
-
-Where = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,12 @@ def booked_mask(frame: pd.DataFrame, where: Where) -> np.ndarray:
         present = cells.notna() & (cells.astype(str).str.strip() != "")
         if values == ("*",):
             mask &= present.to_numpy(dtype=bool)
+            continue
+        if isinstance(values, Range):
+            mask &= values.contains(pd.to_numeric(cells, errors="coerce").to_numpy(float))
+            continue
+        if isinstance(values, Not):
+            mask &= ~booked_mask(frame, ((column, values.values),)) | ~present.to_numpy(bool)
             continue
         hit = cells.astype(str).isin(values)
         numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").dropna()

@@ -20,7 +20,18 @@ from typing import Any
 
 from fundopt.errors import InputError
 from fundopt.messages import Message
-from fundopt.models.domain import Measure, Objective, Policy, Rule, Scope, Sense
+from fundopt.models.domain import (
+    Condition,
+    Measure,
+    Not,
+    Objective,
+    Policy,
+    Range,
+    Rule,
+    Scope,
+    Sense,
+    Where,
+)
 from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.expression import ExpressionError, parse_expression
 from fundopt.models.files import load_toml
@@ -37,6 +48,8 @@ SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
                   "max_count", "scope")
 CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope")
+WHERE_TEXT = ('column = "value", ["v1", "v2"], "*", { min = A, max = B } (numbers) or '
+              '{ not = ["v1"] }')
 MEASURES_TEXT = "amount, share, count, sum(EXPR) or avg(EXPR)"
 
 _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
@@ -329,21 +342,48 @@ def _expression(text: str, path: str, loc: Locator) -> str:
                         expected_zh=Message("rules.expr_expected").text("zh")) from None
 
 
-def _where(value: Any, path: str, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``where = { column = "v" | ["v1", "v2"] | "*" }`` → ((column, values), ...)."""
-    pairs = []
+def _where(value: Any, path: str, loc: Locator) -> Where:
+    """``where = { column = "v" | ["v1", "v2"] | "*" | { min = A, max = B } |
+    { not = ["v1"] } }`` → ((column, condition), ...)."""
+    pairs: list[tuple[str, Condition]] = []
     for column, spec in _table(value, path, loc).items():
         key = f"{path}.{column}"
+        if not str(column).strip():
+            raise loc.error(key, "empty condition", expected=WHERE_TEXT)
+        if isinstance(spec, Mapping):
+            pairs.append((str(column).strip(), _condition(spec, key, loc)))
+            continue
         items = spec if isinstance(spec, list) else [spec]
         values = tuple(dict.fromkeys(_where_value(item, key, loc) for item in items))
-        if not values or not str(column).strip():
-            raise loc.error(key, "empty condition",
-                            expected='column = "value", ["v1", "v2"] or "*"')
+        if not values:
+            raise loc.error(key, "empty condition", expected=WHERE_TEXT)
         if "*" in values and len(values) > 1:
             raise loc.error(key, '"*" must stand alone', value=list(values),
                             expected='"*" or a list of values')
         pairs.append((str(column).strip(), values))
     return tuple(pairs)
+
+
+def _condition(spec: Mapping[str, Any], key: str, loc: Locator) -> Range | Not:
+    """``{ min = A, max = B }`` (either end optional) or ``{ not = [values] }``."""
+    _check_keys(spec, ("min", "max", "not"), key, loc)
+    if "not" in spec:
+        if len(spec) > 1:
+            raise loc.error(key, "not cannot be combined with min or max", value=dict(spec),
+                            expected=WHERE_TEXT)
+        items = spec["not"] if isinstance(spec["not"], list) else [spec["not"]]
+        values = tuple(dict.fromkeys(_where_value(item, f"{key}.not", loc) for item in items))
+        if not values or "*" in values:
+            raise loc.error(f"{key}.not", "not needs the values to leave out",
+                            value=spec["not"], expected='e.g. { not = ["TJ-BH-01"] }')
+        return Not(values)
+    if not spec:
+        raise loc.error(key, "empty condition", expected=WHERE_TEXT)
+    lo, hi = (None if side not in spec else _number(spec[side], f"{key}.{side}", loc)
+              for side in ("min", "max"))
+    if lo is not None and hi is not None and lo > hi:
+        raise _min_over_max(loc, f"{key}.min", f"{key}.max", lo, hi)
+    return Range(lo, hi)
 
 
 def _where_value(value: Any, path: str, loc: Locator) -> str:

@@ -371,7 +371,7 @@ TABLE_COLUMNS = ("id", "name", "region", "district", "category", "max_ticket", "
 FRACTION_KEYS = ("min_share", "max_share", "min_deploy", "max_stake", "max_single")
 # A label made from a shorthand table: "region 天津 share" (expansion of the policy).
 SHORTHAND = re.compile(r"^(region|category|district) (.+) (amount|share|count)( #\d+)?$")
-GENERAL = re.compile(r"^(amount|share|count|sum|avg)(\([^)]*\))?( where | \(all rows\)|$)")
+GENERAL = re.compile(r"^(amount|share|count|sum|avg)(\(.*?\))?( where | \(all rows\)|$)")
 STAR_SUFFIX = re.compile(r" \[([^\]]*)\]$")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fundopt.models.domain import Constraint, Measure, Policy
+from fundopt.models.domain import Constraint, Measure, Not, Policy, Range
 
 INF = float("inf")
 
@@ -40,11 +40,23 @@ def statuses(frame: pd.DataFrame) -> np.ndarray:
     return frame["status"].fillna("").astype(str).to_numpy(dtype=object)
 
 
-def selection(frame: pd.DataFrame, where: Sequence[tuple[str, Sequence[str]]]) -> np.ndarray:
-    """Rows whose every ``where`` column holds one of its listed values (all rows if none)."""
+def selection(frame: pd.DataFrame, where: Sequence[tuple[str, object]]) -> np.ndarray:
+    """Rows whose every ``where`` column holds one of its listed values (all rows if none);
+    a ``{min, max}`` range (SPEC §11) keeps the numbers inside it, ``{not}`` every row but
+    the listed values."""
     mask = np.ones(len(frame), dtype=bool)
-    for column, values in where:
-        mask &= frame[column].astype(str).isin([str(v) for v in values]).to_numpy()
+    for column, condition in where:
+        if isinstance(condition, Range):
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            low = -INF if condition.min is None else condition.min
+            high = INF if condition.max is None else condition.max
+            mask &= numbers.between(low, high).to_numpy()
+        elif isinstance(condition, Not):
+            mask &= ~frame[column].astype(str).isin([str(v) for v in condition.values]
+                                                    ).to_numpy()
+        else:
+            assert isinstance(condition, tuple)
+            mask &= frame[column].astype(str).isin([str(v) for v in condition]).to_numpy()
     return mask
 
 

@@ -178,3 +178,65 @@ def test_blank_in_an_excluded_row_is_not_used(tmp_path: Path) -> None:
     name = "sum(call_2025 + reinvest / 10) (all rows)"
     [line] = [c for c in data["constraints"] if c["name"] == name]
     assert line["measure"] == "sum" and line["value"] <= 30 + 1e-9
+
+
+# --- where ranges and not ----------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(6))
+def test_where_ranges_and_not_match_the_reference(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    frame = random_frame(rng, 14)
+    lo, hi = sorted(rng.uniform(4.0, 20.0, 2).round(1))
+    policy = f"""budget = 10
+min_ticket = 0.3
+[[constraints]]
+name = "mid-size funds"
+where = {{ fund_size = {{ min = {lo}, max = {hi} }}, district = {{ not = ["滨海新区"] }} }}
+measure = "share"
+max = {rng.uniform(0.1, 0.5):.3f}
+[[constraints]]
+name = "small funds, per category"
+where = {{ fund_size = {{ max = {hi} }}, category = "*" }}
+measure = "count"
+max = {int(rng.integers(1, 3))}
+[[constraints]]
+name = "risk outside 西青区"
+where = {{ district = {{ not = ["西青区", "保定市"] }} }}
+measure = "avg(risk)"
+max = {rng.uniform(0.2, 0.5):.3f}
+"""
+    inputs, ref_frame, result, status, objective = solve_both(write(tmp_path, frame, policy), {})
+    assert status == "optimal" and result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
+    assert check_plan(ref_frame, inputs.policy, inputs.constraints, result.amounts) == []
+    # the checker's own selection: plain pandas
+    size = frame.fund_size
+    picked = (size >= lo) & (size <= hi) & (frame.district != "滨海新区")
+    funded = result.amounts[picked.to_numpy()]
+    assert funded.sum() / 10 <= inputs.constraints[0].max + 1e-9  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("where", "key", "words"), [
+    ('{ manager = { min = 1 } }', "constraints[4].where.manager", "is text"),
+    ('{ fund_size = { min = 9, max = 2 } }', "constraints[4].where.fund_size.min",
+     "is greater than"),
+    ('{ district = { not = ["滨海区"] } }', "constraints[4].where.district", "滨海新区"),
+    ('{ district = { not = [] } }', "constraints[4].where.district.not", "values to leave"),
+    ('{ district = { nott = ["滨海新区"] } }', "constraints[4].where.district.nott",
+     "did you mean 'not'"),
+])
+def test_bad_ranges_are_input_errors(tmp_path: Path, where: str, key: str, words: str) -> None:
+    code, output, written = sample_with(
+        tmp_path, f'[[constraints]]\nwhere = {where}\nmeasure = "amount"\nmax = 9\n')
+    flat = " ".join(output.split())
+    assert code == 2 and not written, output
+    assert key in flat and words in flat and "Traceback" not in output
+
+
+def test_a_range_shows_in_the_label(tmp_path: Path) -> None:
+    code, output, _ = sample_with(
+        tmp_path, '[[constraints]]\nwhere = { fund_size = { max = 10 } }\n'
+                  'measure = "share"\nmax = 0.5\n')
+    assert code == 0, output
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert any(c["name"] == "share where fund_size=..10" for c in data["constraints"])

@@ -12,4 +12,5 @@ MESSAGES: dict[str, str] = {
     "rules.expr_zero": "division by zero in {expression} for this row, which {user} uses",
     "rules.expr_zero_hint": "Fill in a non-zero value, or mark the row exclude (排除) if it "
                             "is not a candidate.",
+    "rules.range_text": "a range {range} selects by number, and column {column!r} is text",
 }

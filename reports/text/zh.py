@@ -11,4 +11,5 @@ MESSAGES: dict[str, str] = {
     "rules.expr_text": "不是数值列",
     "rules.expr_zero": "{expression} 在该行除以零，而 {user} 需要该值",
     "rules.expr_zero_hint": "请填入非零值，或将该行标记为排除（exclude）。",
+    "rules.range_text": "范围 {range} 按数值筛选，而列 {column!r} 是文本列",
 }
