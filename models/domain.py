@@ -158,6 +158,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Eligibility:
+    """One ``[[eligible]]`` entry (SPEC §11): a row that fails ``where`` gets 0, is
+    listed as ineligible with ``name`` and the failing value, and counts nowhere."""
+
+    name: str
+    where: Where
+    origin: str                  # "eligible[1]"
+
+
+@dataclass(frozen=True)
 class BookedPart:
     """What the book adds to one ``scope = "fund"`` constraint (SPEC §9).
 
@@ -264,3 +274,4 @@ class Policy:
     rules: tuple[Rule, ...] = ()
     sha256: str | None = None
     uncertainty: Uncertainty | None = None
+    eligible: tuple[Eligibility, ...] = ()      # SPEC §11 [[eligible]]

@@ -107,6 +107,10 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
         from fundopt.models.uncertainty import check_uncertainty  # imports models.policy
 
         check_uncertainty(policy, table)
+    if policy.eligible:
+        from fundopt.models.eligibility import check_eligible  # imports this module
+
+        check_eligible(policy, table)
     labels: set[str] = {BUDGET, FUNDED}
     constraints: list[Constraint] = []
     for rule in policy.rules:
@@ -114,7 +118,7 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
             label = _unique(_label(rule, where, stars), labels)
             constraints.append(Constraint(f"c{len(constraints) + 1}", label, rule, where,
                                           rule.measure, rule.column, rule.min, rule.max))
-    _check_blanks(constraints, table)
+    _check_blanks(constraints, table, policy)
     return tuple(constraints)
 
 
@@ -153,7 +157,7 @@ def _float(value: int | None) -> float | None:
 
 
 def _is_shorthand(rule: Rule) -> bool:
-    return not rule.origin.startswith("constraints[")
+    return not rule.origin.startswith(("constraints[", "eligible[", "limits["))
 
 
 def _key(rule: Rule, column: str) -> str:
@@ -164,22 +168,9 @@ def _key(rule: Rule, column: str) -> str:
 def _expansions(rule: Rule, table: Table, source: str
                 ) -> list[tuple[Where, tuple[tuple[str, str], ...]]]:
     """(where without "*", the (column, value) pairs "*" took) for each constraint of ``rule``."""
-    for column, _ in rule.where:
-        _check_column(rule, column, table, source)
     if rule.column is not None:
         _check_measure_column(rule, table, source)
-    fixed = tuple((column, values) for column, values in rule.where if values != STAR)
-    for column, values in fixed:
-        if isinstance(values, Range):
-            _check_range(rule, column, values, table, source)
-        else:
-            _check_values(rule, column, values.values if isinstance(values, Not) else values,
-                          table, source)
-    mask = selection_mask(table, fixed)
-    if not mask.any():
-        raise InputError("no row meets every condition of where together", file=source,
-                         column=f"{rule.origin}.where", value=_describe_where(fixed),
-                         hint="Check the where values, or split the constraint.")
+    mask = check_where(rule, rule.where, table, source)
     stars = [column for column, values in rule.where if values == STAR]
     if not stars:
         return [(rule.where, ())]
@@ -194,6 +185,32 @@ def _expansions(rule: Rule, table: Table, source: str
         where = tuple((c, (taken[c],) if v == STAR else v) for c, v in rule.where)
         out.append((where, tuple(taken.items())))
     return out
+
+
+def check_where(rule: Rule, where: Where, table: Table, source: str) -> np.ndarray:
+    """Every column of ``where`` exists, every value occurs, a range is on a numeric column
+    and some row meets the conditions (``"*"`` aside) together; returns those rows.
+
+    Raises
+    ------
+    InputError
+        Naming the policy key (``constraints[2].where.district``) of the first problem.
+    """
+    for column, _ in where:
+        _check_column(rule, column, table, source)
+    fixed = tuple((column, values) for column, values in where if values != STAR)
+    for column, values in fixed:
+        if isinstance(values, Range):
+            _check_range(rule, column, values, table, source)
+        else:
+            _check_values(rule, column, values.values if isinstance(values, Not) else values,
+                          table, source)
+    mask = selection_mask(table, fixed)
+    if not mask.any():
+        raise InputError("no row meets every condition of where together", file=source,
+                         column=f"{rule.origin}.where", value=_describe_where(fixed),
+                         hint="Check the where values, or split the constraint.")
+    return mask
 
 
 def _check_column(rule: Rule, column: str, table: Table, source: str) -> None:
@@ -302,10 +319,10 @@ def _check_objective(policy: Policy, table: Table) -> None:
         check_magnitude(table, column)
 
 
-def _check_blanks(constraints: Sequence[Constraint], table: Table) -> None:
+def _check_blanks(constraints: Sequence[Constraint], table: Table, policy: Policy) -> None:
     """sum / avg columns and expressions need a value in every row they measure, and no
-    division by zero there (excluded rows aside)."""
-    live = live_rows(table)
+    division by zero there (excluded and ineligible rows aside)."""
+    live = live_rows(table, policy)
     for c in constraints:
         if c.column is None:
             continue
@@ -313,11 +330,20 @@ def _check_blanks(constraints: Sequence[Constraint], table: Table) -> None:
                    f"constraint {c.label!r} ({c.rule.origin})")
 
 
-def live_rows(table: Table) -> np.ndarray:
-    """Rows that are candidates at all: not excluded (SPEC §4)."""
+def live_rows(table: Table, policy: Policy) -> np.ndarray:
+    """Rows that are candidates at all: not excluded (SPEC §4), eligible (SPEC §11)."""
     frame = table.frame
-    return (frame[STATUS].to_numpy() != EXCLUDE if STATUS in frame.columns
+    live = (frame[STATUS].to_numpy() != EXCLUDE if STATUS in frame.columns
             else np.ones(len(frame), dtype=bool))
+    return live & eligible_mask(table, policy)
+
+
+def eligible_mask(table: Table, policy: Policy) -> np.ndarray:
+    """True for the rows every ``[[eligible]]`` rule admits (SPEC §11)."""
+    mask = np.ones(len(table.frame), dtype=bool)
+    for rule in policy.eligible:
+        mask &= selection_mask(table, rule.where)
+    return mask
 
 
 def check_rows(table: Table, text: str, used: np.ndarray, user: str) -> np.ndarray:

@@ -22,6 +22,7 @@ from fundopt.errors import InputError
 from fundopt.messages import Message
 from fundopt.models.domain import (
     Condition,
+    Eligibility,
     Measure,
     Not,
     Objective,
@@ -42,7 +43,7 @@ __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "s
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "amount_step", "max_funded", "min_funded", "objective", "region", "category",
-            "district", "constraints", "uncertainty")
+            "district", "constraints", "uncertainty", "eligible")
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
@@ -182,6 +183,11 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         from fundopt.models.uncertainty import panel_objective
 
         objective = panel_objective(uncertainty)
+    eligible: tuple[Eligibility, ...] = ()
+    if "eligible" in data:
+        from fundopt.models.eligibility import parse_eligible  # imports this module
+
+        eligible = parse_eligible(data["eligible"], loc)
     rules: list[Rule] = []
     for key, value in data.items():
         if key in SHORTHAND_GROUPS:
@@ -203,6 +209,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         rules=tuple(rules),
         sha256=sha256,
         uncertainty=uncertainty,
+        eligible=eligible,
     )
 
 

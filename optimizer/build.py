@@ -29,7 +29,8 @@ from fundopt.models.domain import (
     Policy,
     Table,
 )
-from fundopt.models.expansion import Where, with_builtins
+from fundopt.models.eligibility import ineligible_rows
+from fundopt.models.expansion import Where, eligible_mask, with_builtins
 from fundopt.models.expression import column_values
 from fundopt.models.policy import selection_mask
 from fundopt.optimizer import fund
@@ -100,7 +101,8 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
         lower = on.round(np.ceil(lower / on.step - 1e-9) * on.step)
         upper = on.round(np.floor(upper / on.step + 1e-9) * on.step)
     status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
-    fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE)
+    fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE) \
+        & eligible_mask(table, policy)
     return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable, grid=on)
 
 
@@ -156,6 +158,7 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     must = status == MUST
     _check_must(table, bounds, must)
     warnings, reasons = _unfundable(table, bounds, must, status == EXCLUDE)
+    warnings = _ineligible(table, policy) + warnings
 
     select = select or partial(selection_mask, table)
     masks = {c.id: fund.counted_rows(table, c, select(c.where) & bounds.fundable)
@@ -329,6 +332,19 @@ def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.nda
         for i in blocked if must[i]
     )
     return warnings, reasons
+
+
+def _ineligible(table: Table, policy: Policy) -> tuple[Warning_, ...]:
+    """One warning per row an ``[[eligible]]`` rule shuts out, naming the rule and the
+    failing value (an excluded row needs none)."""
+    ids = table.frame[ID].to_numpy()
+    status = table.frame[STATUS].to_numpy() if STATUS in table.frame else None
+    return tuple(
+        Warning_("ineligible", str(ids[r.row]), {"rule": r.rule.name, "column": r.column,
+                                                 "value": r.value, "key": r.rule.origin})
+        for r in ineligible_rows(table, policy)
+        if status is None or status[r.row] != EXCLUDE
+    )
 
 
 def _check_count_floors(table: Table, counted: list[Constraint],

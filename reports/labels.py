@@ -12,6 +12,7 @@ import math
 import re
 
 from fundopt.optimizer.result import Relaxation, Warning_
+from fundopt.reports.text import CATALOGS, say
 
 LANGS = ("en", "zh")
 
@@ -395,6 +396,8 @@ def label(key: str, lang: str) -> str:
     KeyError
         If ``key`` has no label (a bug, not an input problem).
     """
+    if key not in LABELS and key in CATALOGS["en"]:    # new words live in the catalogs
+        return say(key, "zh" if lang == "zh" else "en")
     en, zh = LABELS[key]
     return zh if lang == "zh" else en
 
@@ -502,6 +505,8 @@ def number_text(value: float) -> str:
 def warning_text(warning: Warning_, lang: str) -> str:
     """One warning as a sentence."""
     key = f"warning.{warning.code}"
+    if key in CATALOGS[lang]:           # a warning whose words are in the message catalogs
+        return say(key, lang, id=warning.row_id, **warning.detail)
     if key in LABELS:
         detail = {k: number_text(v) if isinstance(v, float) else key_text(str(v), lang)
                   for k, v in warning.detail.items()}

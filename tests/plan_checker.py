@@ -40,6 +40,14 @@ def statuses(frame: pd.DataFrame) -> np.ndarray:
     return frame["status"].fillna("").astype(str).to_numpy(dtype=object)
 
 
+def eligible(frame: pd.DataFrame, policy: Policy) -> np.ndarray:
+    """Rows every ``[[eligible]]`` rule admits (SPEC §11)."""
+    mask = np.ones(len(frame), dtype=bool)
+    for rule in policy.eligible:
+        mask &= selection(frame, rule.where)
+    return mask
+
+
 def selection(frame: pd.DataFrame, where: Sequence[tuple[str, object]]) -> np.ndarray:
     """Rows whose every ``where`` column holds one of its listed values (all rows if none);
     a ``{min, max}`` range (SPEC §11) keeps the numbers inside it, ``{not}`` every row but
@@ -120,6 +128,7 @@ def _row_rules(frame: pd.DataFrame, policy: Policy, x: np.ndarray, tol: float) -
         ((status == "must") & ~(funded & (x >= lower - tol)),
          "must-fund sub-fund gets {x:g}, not at least its minimum ticket {l:g}"),
         ((status == "exclude") & funded, "excluded sub-fund gets {x:g}"),
+        (~eligible(frame, policy) & funded, "ineligible sub-fund gets {x:g}"),
         ((lower > upper) & funded,
          "sub-fund whose minimum ticket {l:g} exceeds its cap {u:g} gets {x:g}"),
     ]

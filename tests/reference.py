@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from plan_checker import selection, statuses, ticket_limits
+from plan_checker import eligible, selection, statuses, ticket_limits
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense
@@ -84,7 +84,7 @@ def reference_model(frame: pd.DataFrame, policy: Policy, constraints: Sequence[C
     n = len(frame)
     lower, upper = ticket_limits(frame, policy)
     status = statuses(frame)
-    fundable = (status != "exclude") & (lower <= upper) & (upper > 0)
+    fundable = (status != "exclude") & (lower <= upper) & (upper > 0) & eligible(frame, policy)
     if ((status == "must") & ~fundable).any():
         return None   # a must row that cannot be funded
     eye = np.eye(n)

@@ -213,7 +213,7 @@ max = {rng.uniform(0.2, 0.5):.3f}
     size = frame.fund_size
     picked = (size >= lo) & (size <= hi) & (frame.district != "滨海新区")
     funded = result.amounts[picked.to_numpy()]
-    assert funded.sum() / 10 <= inputs.constraints[0].max + 1e-9  # type: ignore[operator]
+    assert funded.sum() / 10 <= (inputs.constraints[0].max or 0) + 1e-9
 
 
 @pytest.mark.parametrize(("where", "key", "words"), [
@@ -240,3 +240,95 @@ def test_a_range_shows_in_the_label(tmp_path: Path) -> None:
     assert code == 0, output
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert any(c["name"] == "share where fund_size=..10" for c in data["constraints"])
+
+
+# --- eligibility -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(6))
+def test_eligibility_matches_the_reference(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(200 + seed)
+    frame = random_frame(rng, 14)
+    frame["duration_years"] = rng.integers(5, 16, len(frame))
+    frame.loc[int(rng.integers(0, 14)), "risk"] = np.nan    # blank, but in a shut-out row?
+    limit = int(rng.integers(8, 14))
+    policy = f"""budget = 10
+min_ticket = 0.3
+[[eligible]]
+name = "存续期不超过{limit}年"
+where = {{ duration_years = {{ max = {limit} }} }}
+[[eligible]]
+name = "not 唐山"
+where = {{ district = {{ not = ["唐山市"] }}, category = ["前沿技术", "国家重大平台"] }}
+[[constraints]]
+where = {{ category = "*" }}
+measure = "count"
+max = {int(rng.integers(2, 4))}
+"""
+    blank = frame.risk.isna().to_numpy()
+    shut = (frame.duration_years > limit) | (frame.district == "唐山市")
+    if not shut[blank].all():
+        policy += '[[constraints]]\nmeasure = "avg(risk)"\nmax = 0.9\n'
+        frame.loc[blank, "risk"] = 0.5
+    else:        # the blank sits in an ineligible row: the expression may read it
+        policy += '[[constraints]]\nmeasure = "avg(risk * 2)"\nmax = 1.2\n'
+    table = write(tmp_path, frame, policy)
+    derived = {"risk * 2": frame.risk * 2}
+    inputs, ref_frame, result, status, objective = solve_both(table, derived)
+    assert status == "optimal" and result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
+    assert check_plan(ref_frame, inputs.policy, inputs.constraints, result.amounts) == []
+    assert not result.amounts[shut.to_numpy()].any()
+    listed = {w.row_id: w.detail for w in result.warnings if w.code == "ineligible"}
+    assert set(listed) == set(frame.id[shut])
+    for i in np.flatnonzero(shut.to_numpy()):
+        detail = listed[frame.id[i]]
+        if frame.duration_years[i] > limit:
+            assert detail == {"rule": f"存续期不超过{limit}年", "column": "duration_years",
+                              "value": str(frame.duration_years[i]), "key": "eligible[1]"}
+        else:
+            assert detail["rule"] == "not 唐山" and detail["value"] == "唐山市"
+
+
+def test_ineligible_rows_are_listed_in_every_output(tmp_path: Path) -> None:
+    extra = ('[[eligible]]\nname = "存续期不超过10年"\nwhere = { risk = { max = 0.7 } }\n'
+             '[[eligible]]\nname = "非保定"\nwhere = { district = { not = ["保定市"] } }\n')
+    code, output, _ = sample_with(tmp_path, extra, lang="zh")
+    assert code == 3            # 保定市's district floor has no eligible candidate left
+    assert "子基金HB-BD-01不符合条件（非保定）：district=保定市" in "".join(output.split())
+    policy = (SAMPLE / "2024.toml").read_text(encoding="utf-8").replace(
+        'min_count = 1', 'min_count = 0').replace("min_share = 0.15", "min_share = 0.13") \
+        + "\n" + extra
+    (tmp_path / "t.toml").write_text(policy, encoding="utf-8")
+    xlsx, out = tmp_path / "out.xlsx", tmp_path / "out.json"
+    result = runner.invoke(app, ["solve", str(tmp_path / "t.csv"), "-o", str(out),
+                                 "-o", str(xlsx)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    shut = [w for w in data["warnings"] if w["code"] == "ineligible"]
+    assert {"id": "HB-BD-01", "code": "ineligible",
+            "detail": {"rule": "非保定", "column": "district", "value": "保定市",
+                       "key": "eligible[2]"},
+            "message": "sub-fund HB-BD-01 is not eligible (非保定): district = 保定市"} in shut
+    frame = pd.read_csv(tmp_path / "t.csv")
+    risky = set(frame.id[(frame.risk > 0.7) | (frame.district == "保定市")])
+    assert {w["id"] for w in shut} == risky - {"HB-BD-03"}          # HB-BD-03 is excluded
+    amounts = {a["id"]: a["amount"] for a in data["allocations"]}
+    assert all(amounts[i] == 0 for i in risky)
+    sheets = pd.read_excel(xlsx, sheet_name=None)
+    text = " ".join(str(v) for sheet in sheets.values() for v in sheet.to_numpy().ravel())
+    assert "sub-fund HB-BD-01 is not eligible (非保定): district = 保定市" in text
+    result = runner.invoke(app, ["solve", str(tmp_path / "t.csv"), "--strict"])
+    assert result.exit_code != 2 or "not eligible" not in result.output
+
+
+def test_an_ineligible_must_row_is_an_input_error(tmp_path: Path) -> None:
+    code, output, written = sample_with(
+        tmp_path, '[[eligible]]\nname = "规模不低于25亿"\nwhere = { fund_size = { min = 25 } }\n')
+    flat = " ".join(output.split())
+    assert code == 2 and not written
+    assert "row 2" in flat and "TJ-BH-01" in flat and "规模不低于25亿" in flat
+    code, output, _ = sample_with(
+        tmp_path, '[[eligible]]\nname = "x"\nwhere = { district = "*" }\n')
+    assert code == 2 and "eligible[1].where.district" in output
+    code, output, _ = sample_with(tmp_path, '[[eligible]]\nwhere = { risk = { max = 1 } }\n')
+    assert code == 2 and "eligible[1].name" in output

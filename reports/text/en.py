@@ -13,4 +13,9 @@ MESSAGES: dict[str, str] = {
     "rules.expr_zero_hint": "Fill in a non-zero value, or mark the row exclude (排除) if it "
                             "is not a candidate.",
     "rules.range_text": "a range {range} selects by number, and column {column!r} is text",
+    "warning.ineligible": "sub-fund {id} is not eligible ({rule}): {column} = {value}",
+    "rules.ineligible_must": "must-fund sub-fund {id} is not eligible ({rule}): "
+                             "{column} = {value}",
+    "rules.ineligible_must_hint": "Clear its status, or change the rule {key}.",
+    "explain.note.ineligible": "an [[eligible]] rule of the policy shuts it out",
 }

@@ -12,4 +12,8 @@ MESSAGES: dict[str, str] = {
     "rules.expr_zero": "{expression} 在该行除以零，而 {user} 需要该值",
     "rules.expr_zero_hint": "请填入非零值，或将该行标记为排除（exclude）。",
     "rules.range_text": "范围 {range} 按数值筛选，而列 {column!r} 是文本列",
+    "warning.ineligible": "子基金 {id} 不符合条件（{rule}）：{column} = {value}",
+    "rules.ineligible_must": "必投子基金 {id} 不符合条件（{rule}）：{column} = {value}",
+    "rules.ineligible_must_hint": "请清除其状态，或修改规则 {key}。",
+    "explain.note.ineligible": "不符合政策中的 [[eligible]] 条件",
 }
