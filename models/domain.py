@@ -168,6 +168,26 @@ class Eligibility:
 
 
 @dataclass(frozen=True)
+class Limit:
+    """One ``[[limits]]`` entry (SPEC §11): per-row bounds on the commitment of every row
+    ``where`` selects. ``max`` / ``min`` are column expressions (x ≤ max; x ≥ min if
+    funded), ``max_stake`` / ``min_stake`` fractions of ``fund_size``. They become the
+    row's ticket bounds (the tightest wins), never rows of the model."""
+
+    name: str | None
+    where: Where
+    max: str | None
+    min: str | None
+    max_stake: float | None
+    min_stake: float | None
+    origin: str                  # "limits[1]"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.origin
+
+
+@dataclass(frozen=True)
 class BookedPart:
     """What the book adds to one ``scope = "fund"`` constraint (SPEC §9).
 
@@ -275,3 +295,4 @@ class Policy:
     sha256: str | None = None
     uncertainty: Uncertainty | None = None
     eligible: tuple[Eligibility, ...] = ()      # SPEC §11 [[eligible]]
+    limits: tuple[Limit, ...] = ()              # SPEC §11 [[limits]]

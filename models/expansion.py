@@ -111,6 +111,10 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
         from fundopt.models.eligibility import check_eligible  # imports this module
 
         check_eligible(policy, table)
+    if policy.limits:
+        from fundopt.models.row_limits import check_limits  # imports this module
+
+        check_limits(policy, table)
     labels: set[str] = {BUDGET, FUNDED}
     constraints: list[Constraint] = []
     for rule in policy.rules:

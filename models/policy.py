@@ -23,6 +23,7 @@ from fundopt.messages import Message
 from fundopt.models.domain import (
     Condition,
     Eligibility,
+    Limit,
     Measure,
     Not,
     Objective,
@@ -43,7 +44,7 @@ __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "s
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "amount_step", "max_funded", "min_funded", "objective", "region", "category",
-            "district", "constraints", "uncertainty", "eligible")
+            "district", "constraints", "uncertainty", "eligible", "limits")
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
@@ -188,6 +189,11 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         from fundopt.models.eligibility import parse_eligible  # imports this module
 
         eligible = parse_eligible(data["eligible"], loc)
+    limits: tuple[Limit, ...] = ()
+    if "limits" in data:
+        from fundopt.models.row_limits import parse_limits  # imports this module
+
+        limits = parse_limits(data["limits"], loc)
     rules: list[Rule] = []
     for key, value in data.items():
         if key in SHORTHAND_GROUPS:
@@ -210,6 +216,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         sha256=sha256,
         uncertainty=uncertainty,
         eligible=eligible,
+        limits=limits,
     )
 
 

@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -292,6 +293,10 @@ def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict
         that does not exist.
     """
     out = copy.deepcopy(dict(tree))
+    indexed = _INDEXED.match(key.strip())
+    if indexed:        # limits[0].min_stake: the array's entry by index, from 0 (SPEC §14)
+        _set_indexed(out, indexed[1], int(indexed[2]), indexed[3], value, key, file)
+        return out
     parts = split_key(key)
     if not parts:
         raise InputError("malformed key path", file=file, column=key,
@@ -379,6 +384,24 @@ def _removed(tree: dict[str, Any], target: str, path: str, file: str) -> dict[st
                          'a key path such as "region.天津"')
     del node[parts[-1]]
     return tree
+
+
+_INDEXED = re.compile(r"^(constraints|limits)\[(\d+)\]\.(\w+)$")
+
+
+def _set_indexed(tree: dict[str, Any], array: str, index: int, field: str, value: Any,
+                 key: str, file: str) -> None:
+    """``constraints[0].max`` / ``limits[1].min_stake``: a bound of one array entry."""
+    entries = tree.get(array)
+    if not isinstance(entries, list) or not 0 <= index < len(entries) \
+            or not isinstance(entries[index], dict):
+        count = len(entries) if isinstance(entries, list) else 0
+        raise InputError(f"the policy has no {array}[{index}] (entries count from 0)",
+                         file=file, column=key,
+                         expected=f"an index from 0 to {count - 1}" if count
+                         else f"a policy with [[{array}]] entries",
+                         message_zh=f"政策中没有 {array}[{index}]（从 0 开始计数）")
+    entries[index][field] = value
 
 
 def _set_constraint(tree: dict[str, Any], parts: list[str], value: Any, key: str,

@@ -33,6 +33,7 @@ from fundopt.models.eligibility import ineligible_rows
 from fundopt.models.expansion import Where, eligible_mask, with_builtins
 from fundopt.models.expression import column_values
 from fundopt.models.policy import selection_mask
+from fundopt.models.row_limits import RowBound, row_bounds
 from fundopt.optimizer import fund
 from fundopt.optimizer.amounts import Grid, grid
 from fundopt.optimizer.matrix import INF, LinearModel, RowKind, Rows, RowTag, policy_rows
@@ -84,6 +85,10 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
         caps["max_single"] = np.full(n, policy.max_single * policy.budget)
     # no commitment exceeds the capital at hand: keeps every column bounded
     caps["budget"] = np.full(n, policy.budget)
+    limit_caps, limit_floors = row_bounds(table, policy, follow_on)
+    for bound in limit_caps:                       # [[limits]] max / max_stake (SPEC §11)
+        caps[_limit_name(bound)] = np.where(np.isnan(bound.values), INF,
+                                            np.maximum(bound.values, 0.0))
     stacked = np.vstack(list(caps.values()))
     which = stacked.argmin(axis=0)
     upper = stacked[which, np.arange(n)]
@@ -92,6 +97,11 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
         lower = frame[MIN_TICKET].fillna(policy.min_ticket).to_numpy(float)
     else:
         lower = np.full(n, policy.min_ticket)
+    floor = np.full(n, "", dtype=object)
+    for bound in limit_floors:                     # [[limits]] min / min_stake: if funded
+        raised = ~np.isnan(bound.values) & (bound.values > lower)
+        lower = np.where(raised, bound.values, lower)
+        floor[raised] = _limit_name(bound)
     # A cap that is a product (0.3 × 3 = 0.8999999999999999) must not block a ticket equal
     # to it (0.9): within rounding, the ticket fits.
     upper = np.where(np.isclose(lower, upper, rtol=1e-9, atol=0.0), np.maximum(upper, lower),
@@ -103,7 +113,15 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
     status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
     fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE) \
         & eligible_mask(table, policy)
+    # the limit that raised a blocked row's floor is what blocks it
+    cap = np.where((lower > upper) & (floor != ""), floor, cap)
     return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable, grid=on)
+
+
+def _limit_name(bound: RowBound) -> str:
+    """How a limit's bound is named where it blocks a row: ``不是最大出资人 (limits[2].max)``."""
+    return bound.key if bound.label == bound.key.rsplit(".", 1)[0] \
+        else f"{bound.label} ({bound.key})"
 
 
 def objective_costs(table: Table, policy: Policy) -> np.ndarray:

@@ -30,6 +30,22 @@ def ticket_limits(frame: pd.DataFrame, policy: Policy) -> tuple[np.ndarray, np.n
     if "min_ticket" in frame:
         cell = frame["min_ticket"].to_numpy(float)
         lower = np.where(np.isnan(cell), lower, cell)
+    # [[limits]] (SPEC §11): x ≤ max, x ≥ min if funded, stakes of fund_size; a limit's
+    # expression is read from a column of that name (the tests compute it with pandas)
+    for limit in policy.limits:
+        rows = selection(frame, limit.where)
+        size = frame["fund_size"].to_numpy(float) if "fund_size" in frame else np.full(n, np.nan)
+        caps = [frame[limit.max].to_numpy(float) if limit.max else None,
+                limit.max_stake * size if limit.max_stake is not None else None]
+        floors = [frame[limit.min].to_numpy(float) if limit.min else None,
+                  limit.min_stake * size if limit.min_stake is not None else None]
+        for cap in caps:
+            if cap is not None:
+                upper = np.where(rows & ~np.isnan(cap), np.minimum(upper, np.maximum(cap, 0)),
+                                 upper)
+        for floor in floors:
+            if floor is not None:
+                lower = np.where(rows & ~np.isnan(floor), np.maximum(lower, floor), lower)
     return lower, upper
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,11 @@ def random_frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
     })
 
 
+def flat(output: str) -> str:
+    """Terminal output as one line: wrapping and box borders removed."""
+    return " ".join(output.replace("│", " ").split())
+
+
 def write(tmp_path: Path, frame: pd.DataFrame, policy: str) -> Path:
     table = tmp_path / "t.csv"
     frame.to_csv(table, index=False)
@@ -51,7 +57,7 @@ def write(tmp_path: Path, frame: pd.DataFrame, policy: str) -> Path:
     return table
 
 
-def solve_both(table: Path, derived: dict[str, pd.Series]) -> tuple:
+def solve_both(table: Path, derived: dict[str, Any]) -> tuple:
     """fundopt's plan and the reference optimum; ``derived`` holds each expression's
     column computed independently, under the expression's text."""
     inputs = load_inputs(table)
@@ -332,3 +338,107 @@ def test_an_ineligible_must_row_is_an_input_error(tmp_path: Path) -> None:
     assert code == 2 and "eligible[1].where.district" in output
     code, output, _ = sample_with(tmp_path, '[[eligible]]\nwhere = { risk = { max = 1 } }\n')
     assert code == 2 and "eligible[1].name" in output
+
+
+# --- per-row limits ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(8))
+def test_limits_match_the_reference(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(300 + seed)
+    frame = random_frame(rng, 14)
+    frame["fund_kind"] = rng.choice(["市场化", "专项"], len(frame))
+    policy = f"""budget = 10
+min_ticket = 0.2
+max_stake = 0.35
+[[limits]]
+name = "不是最大出资人"
+max = "other_lp_max - 0.01"
+[[limits]]
+name = "专项 10–30%"
+where = {{ fund_kind = "专项" }}
+min_stake = {rng.uniform(0.0, 0.15):.3f}
+max_stake = 0.3
+[[limits]]
+name = "市场化"
+where = {{ fund_kind = "市场化" }}
+max_stake = 0.25
+min = "min(0.5, fund_size / 20)"
+[[constraints]]
+where = {{ region = "*" }}
+measure = "share"
+max = 0.7
+"""
+    derived = {"other_lp_max - 0.01": frame.other_lp_max - 0.01,
+               "min(0.5, fund_size / 20)": frame.fund_size.div(20).clip(upper=0.5)}
+    inputs, ref_frame, result, status, objective = solve_both(write(tmp_path, frame, policy),
+                                                              derived)
+    assert len(inputs.policy.limits) == 3
+    assert status == result.status.value
+    if status == "optimal":
+        assert result.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
+        assert check_plan(ref_frame, inputs.policy, inputs.constraints, result.amounts) == []
+        x = result.amounts
+        # the rules themselves, in plain pandas
+        assert (x <= frame.other_lp_max - 0.01 + 1e-9).all()
+        special = (frame.fund_kind == "专项").to_numpy()
+        stake = x / frame.fund_size.to_numpy()
+        assert (stake[special] <= 0.3 + 1e-9).all()
+        assert (stake[~special] <= 0.25 + 1e-9).all()
+        funded = x > 0
+        floor = frame.fund_size.div(20).clip(upper=0.5).to_numpy()
+        assert (x[funded & ~special] >= floor[funded & ~special] - 1e-9).all()
+
+
+def test_limits_add_bounds_not_rows(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    frame = random_frame(rng, 30)
+    base = "budget = 10\n"
+    limited = base + '[[limits]]\nmax = "other_lp_max - 0.01"\nmin_stake = 0.01\n' \
+        '[[limits]]\nwhere = { category = "前沿技术" }\nmax_stake = 0.2\n'
+    from fundopt.optimizer.build import build
+
+    sizes = []
+    for policy in (base, limited):
+        inputs = load_inputs(write(tmp_path, frame, policy))
+        model = build(inputs.table, inputs.policy, inputs.constraints).model
+        sizes.append((model.num_rows, len(model.index)))
+    # the limits' floors add binaries and their links (x ≥ l·y), no policy row
+    assert sizes[1][0] == sizes[0][0] + 2 * 30 and sizes[0][0] == 1
+
+
+def test_a_blocked_row_names_the_limit(tmp_path: Path) -> None:
+    code, output, _ = sample_with(
+        tmp_path, '[[limits]]\nname = "不是最大出资人"\nmax = "fund_size * 0.25 - 0.01"\n')
+    assert "TJ-JH-02 cannot be funded: its minimum ticket 0.2 exceeds its cap 0.11 " \
+           "(不是最大出资人 (limits[1].max))" in flat(output)
+
+
+@pytest.mark.parametrize(("limit", "key", "words"), [
+    ('max = "other_lp + 1"', "limits[1].max", "'other_lp' is not in the table"),
+    ('max = "risk.real"', "limits[1].max", "is not allowed"),
+    ("min_stake = 0.4\nmax_stake = 0.3", "limits[1].min_stake", "is greater than"),
+    ("max_stake = 1.5", "limits[1].max_stake", "out of range"),
+    ('where = { region = "天津" }', "limits[1]", "no bound"),
+    ('max = "risk / (score - 74)"', "row 3", "division by zero"),
+    ('maxx = 3', "limits[1].maxx", "did you mean 'max'"),
+])
+def test_bad_limits_are_input_errors(tmp_path: Path, limit: str, key: str, words: str) -> None:
+    code, output, written = sample_with(tmp_path, f"[[limits]]\n{limit}\n")
+    flat = " ".join(output.split())
+    assert code == 2 and not written, output
+    assert key in flat and words in flat and "Traceback" not in output
+
+
+def test_sweep_moves_a_limit_by_index(tmp_path: Path) -> None:
+    sample_with(tmp_path, '[[limits]]\nwhere = { category = "前沿技术" }\nmin_stake = 0.1\n')
+    out = tmp_path / "sweep.json"
+    result = runner.invoke(app, ["sweep", str(tmp_path / "t.csv"), "--param",
+                                 "limits[0].min_stake", "--from", "0.1", "--to", "0.3",
+                                 "--steps", "3", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    points = json.loads(out.read_text(encoding="utf-8"))["points"]
+    objectives = [p["objective"] for p in points]
+    assert objectives == sorted(objectives, reverse=True)   # a higher floor never helps
+    result = runner.invoke(app, ["sweep", str(tmp_path / "t.csv"), "--param",
+                                 "limits[3].min_stake", "--from", "0.1", "--to", "0.3"])
+    assert result.exit_code == 2 and "limits[3]" in result.output

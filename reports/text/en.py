@@ -18,4 +18,8 @@ MESSAGES: dict[str, str] = {
                              "{column} = {value}",
     "rules.ineligible_must_hint": "Clear its status, or change the rule {key}.",
     "explain.note.ineligible": "an [[eligible]] rule of the policy shuts it out",
+    "rules.limit_no_size": "max_stake / min_stake of a limit need a fund_size column",
+    "rules.limit_no_size_hint": "Add a fund_size (基金规模) column to the table, or write the "
+                                "limit as max = \"EXPR\".",
+    "rules.limit_cap": "{label} ({key})",
 }

@@ -16,4 +16,8 @@ MESSAGES: dict[str, str] = {
     "rules.ineligible_must": "必投子基金 {id} 不符合条件（{rule}）：{column} = {value}",
     "rules.ineligible_must_hint": "请清除其状态，或修改规则 {key}。",
     "explain.note.ineligible": "不符合政策中的 [[eligible]] 条件",
+    "rules.limit_no_size": "限额的 max_stake / min_stake 需要 fund_size（基金规模）列",
+    "rules.limit_no_size_hint": "请在表格中加入 fund_size（基金规模）列，"
+                                "或将限额写成 max = \"表达式\"。",
+    "rules.limit_cap": "{label}（{key}）",
 }
