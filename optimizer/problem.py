@@ -189,6 +189,10 @@ class Problem:
             from fundopt.optimizer.diagnose import diagnose  # imports this module
 
             diagnosis = diagnose(self) if outcome.status is SolveStatus.INFEASIBLE else None
+            if diagnosis is not None and self.policy.limits:
+                from fundopt.optimizer.limit_diagnosis import with_limits
+
+                diagnosis = with_limits(self, diagnosis)
             phases["diagnose"] = time.perf_counter() - solved_at
             return self._empty(outcome.status, diagnosis, started, phases)
         amounts = self.amounts(outcome.values)

@@ -442,3 +442,39 @@ def test_sweep_moves_a_limit_by_index(tmp_path: Path) -> None:
     result = runner.invoke(app, ["sweep", str(tmp_path / "t.csv"), "--param",
                                  "limits[3].min_stake", "--from", "0.1", "--to", "0.3"])
     assert result.exit_code == 2 and "limits[3]" in result.output
+
+
+def test_diagnosis_moves_a_stake_limit_and_relax_applies_it(tmp_path: Path) -> None:
+    extra = ('[[limits]]\nname = "西青 floor"\nwhere = { district = "西青区" }\n'
+             'min_stake = 0.35\n')
+    code, output, _ = sample_with(tmp_path, extra)
+    assert code == 3
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    [move] = data["diagnosis"]["relaxation"]
+    assert move["key"] == "limits[1].min_stake" and move["from"] == 0.35
+    assert 0.25 < move["to"] < 0.35
+    assert "西青 floor" in data["diagnosis"]["conflict"]
+    # the move is the least one: a little less is still infeasible, and --relax solves
+    for value, expected in ((move["to"] + 0.002, 3), (move["to"], 0)):
+        policy = (tmp_path / "t.toml").read_text(encoding="utf-8")
+        (tmp_path / "v.toml").write_text(policy.replace("min_stake = 0.35",
+                                                        f"min_stake = {value}"), "utf-8")
+        result = runner.invoke(app, ["solve", str(tmp_path / "t.csv"), "--policy",
+                                     str(tmp_path / "v.toml")])
+        assert result.exit_code == expected, (value, result.output)
+    result = runner.invoke(app, ["solve", str(tmp_path / "t.csv"), "--relax", "-o",
+                                 str(tmp_path / "relaxed.json")])
+    assert result.exit_code == 0, result.output
+    relaxed = json.loads((tmp_path / "relaxed.json").read_text(encoding="utf-8"))
+    assert relaxed["status"] == "optimal"
+
+
+def test_diagnosis_names_an_expression_limit(tmp_path: Path) -> None:
+    extra = ('[[limits]]\nname = "西青 floor"\nwhere = { district = "西青区" }\n'
+             'min = "fund_size * 0.35"\n')
+    code, output, _ = sample_with(tmp_path, extra, lang="zh")
+    assert code == 3
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert "西青 floor" in data["diagnosis"]["conflict"]
+    assert all(m["key"] != "limits[1].min" for m in data["diagnosis"]["relaxation"])
+    assert "西青 floor" in flat(output)
