@@ -50,7 +50,7 @@ def with_limits(problem: Problem, diagnosis: Diagnosis) -> Diagnosis:
             value = getattr(limit, side)
             if value is None or value == loose:
                 continue
-            if not _feasible(problem, _replaced(policy, k, replace(limit, **{side: loose}))):
+            if not _feasible(problem, _replaced(policy, k, _with_stake(limit, side, loose))):
                 continue
             to = _least_move(problem, policy, k, limit, side, value, loose)
             moves.append(Relaxation(limit.label, side, value, to, f"{limit.origin}.{side}"))
@@ -69,7 +69,7 @@ def relaxed_policy(policy: Policy, relaxation: tuple[Relaxation, ...]) -> Policy
     for r in relaxation:
         for k, limit in enumerate(limits):
             if r.key == f"{limit.origin}.{r.bound}" and r.bound in ("min_stake", "max_stake"):
-                limits[k] = replace(limit, **{r.bound: r.to_value})
+                limits[k] = _with_stake(limit, r.bound, r.to_value)
     return replace(policy, limits=tuple(limits))
 
 
@@ -79,7 +79,7 @@ def _least_move(problem: Problem, policy: Policy, k: int, limit: Limit, side: st
     bad, good = value, loose
     for _ in range(STEPS):
         middle = (bad + good) / 2
-        if _feasible(problem, _replaced(policy, k, replace(limit, **{side: middle}))):
+        if _feasible(problem, _replaced(policy, k, _with_stake(limit, side, middle))):
             good = middle
         else:
             bad = middle
@@ -87,7 +87,13 @@ def _least_move(problem: Problem, policy: Policy, k: int, limit: Limit, side: st
     rounded = float(np.floor(good * 1000) / 1000 if loose < value
                     else np.ceil(good * 1000) / 1000)
     return rounded if _feasible(problem, _replaced(
-        policy, k, replace(limit, **{side: rounded}))) else good
+        policy, k, _with_stake(limit, side, rounded))) else good
+
+
+def _with_stake(limit: Limit, side: str, value: float) -> Limit:
+    if side == "min_stake":
+        return replace(limit, min_stake=value)
+    return replace(limit, max_stake=value)
 
 
 def _replaced(policy: Policy, k: int, limit: Limit | None) -> Policy:
