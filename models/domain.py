@@ -33,6 +33,25 @@ class Measure(StrEnum):
     COUNT = "count"
     SUM = "sum"
     AVG = "avg"
+    FUNDED = "funded"     # Σ EXPR·y over the funded rows (SPEC §11)
+    RATIO = "ratio"       # M1 / M2 of amount, count, sum(EXPR), funded(EXPR)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One side of a ratio (SPEC §11): ``amount``, ``count``, ``sum(EXPR)`` or
+    ``funded(EXPR)``; ``expression`` is None for amount and count."""
+
+    kind: Measure
+    expression: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}({self.expression})" if self.expression else str(self.kind)
+
+    @property
+    def on_funded(self) -> bool:
+        """Whether it counts funded rows (y) rather than money (x)."""
+        return self.kind in (Measure.COUNT, Measure.FUNDED)
 
 
 class Scope(StrEnum):
@@ -155,6 +174,21 @@ class Rule:
     min_key: str = "min"
     max_key: str = "max"
     scope: Scope = Scope.ROUND
+    ratio: tuple[Part, Part] | None = None    # numerator, denominator of a RATIO
+
+    @property
+    def measure_text(self) -> str:
+        """The measure as written: ``avg(risk)``, ``funded(fund_size) / amount``."""
+        if self.ratio is not None:
+            return f"{self.ratio[0]} / {self.ratio[1]}"
+        return f"{self.measure}({self.column})" if self.column else str(self.measure)
+
+    @property
+    def expressions(self) -> tuple[str, ...]:
+        """Every column expression the measure reads."""
+        if self.ratio is not None:
+            return tuple(p.expression for p in self.ratio if p.expression)
+        return (self.column,) if self.column else ()
 
 
 @dataclass(frozen=True)

@@ -172,8 +172,8 @@ def _key(rule: Rule, column: str) -> str:
 def _expansions(rule: Rule, table: Table, source: str
                 ) -> list[tuple[Where, tuple[tuple[str, str], ...]]]:
     """(where without "*", the (column, value) pairs "*" took) for each constraint of ``rule``."""
-    if rule.column is not None:
-        _check_measure_column(rule, table, source)
+    for text in rule.expressions:
+        check_expression(text, f"{rule.origin}.measure", rule.measure_text, table, source)
     mask = check_where(rule, rule.where, table, source)
     stars = [column for column, values in rule.where if values == STAR]
     if not stars:
@@ -231,14 +231,6 @@ def _check_column(rule: Rule, column: str, table: Table, source: str) -> None:
                      column=_key(rule, column), value=column, expected=_shortlist(columns),
                      hint=_column_hint(column, table),
                      message_zh=f"表格 {table.path} 中没有列 {column!r}")
-
-
-def _check_measure_column(rule: Rule, table: Table, source: str) -> None:
-    """The column (or every column of the expression, SPEC §11) a measure reads exists
-    and is numeric, within the solver's range."""
-    assert rule.column is not None
-    check_expression(rule.column, f"{rule.origin}.measure", f"{rule.measure}({rule.column})",
-                     table, source)
 
 
 def check_expression(text: str, key: str, expression: str, table: Table, source: str) -> None:
@@ -328,10 +320,9 @@ def _check_blanks(constraints: Sequence[Constraint], table: Table, policy: Polic
     division by zero there (excluded and ineligible rows aside)."""
     live = live_rows(table, policy)
     for c in constraints:
-        if c.column is None:
-            continue
-        check_rows(table, c.column, selection_mask(table, c.where) & live,
-                   f"constraint {c.label!r} ({c.rule.origin})")
+        for text in c.rule.expressions:
+            check_rows(table, text, selection_mask(table, c.where) & live,
+                       f"constraint {c.label!r} ({c.rule.origin})")
 
 
 def live_rows(table: Table, policy: Policy) -> np.ndarray:
@@ -395,7 +386,7 @@ def _label(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...]) -> str:
     if _is_shorthand(rule):
         column, values = where[0]
         return f"{column} {describe_condition(values)} {rule.measure}"
-    measure = f"{rule.measure}({rule.column})" if rule.column else str(rule.measure)
+    measure = rule.measure_text
     fixed = tuple((c, v) for c, v in rule.where if v != STAR)
     base = rule.name or (f"{measure} where {_describe_where(fixed)}" if fixed
                          else f"{measure} (all rows)" if not stars else measure)

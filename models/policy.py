@@ -27,6 +27,7 @@ from fundopt.models.domain import (
     Measure,
     Not,
     Objective,
+    Part,
     Policy,
     Range,
     Rule,
@@ -52,7 +53,8 @@ SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_cou
 CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope")
 WHERE_TEXT = ('column = "value", ["v1", "v2"], "*", { min = A, max = B } (numbers) or '
               '{ not = ["v1"] }')
-MEASURES_TEXT = "amount, share, count, sum(EXPR) or avg(EXPR)"
+MEASURES_TEXT = ("amount, share, count, sum(EXPR), avg(EXPR), funded(EXPR) or a ratio M1 / M2 "
+                 "of amount, count, sum(EXPR), funded(EXPR)")
 
 _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
 
@@ -292,12 +294,20 @@ def _general(value: Any, loc: Locator) -> list[Rule]:
         if "min" not in table and "max" not in table:
             raise loc.error(origin, "the constraint has neither min nor max",
                             expected="min and/or max")
-        measure, column = _measure(table["measure"], f"{origin}.measure", loc)
+        ratio = _ratio(_text(table["measure"], f"{origin}.measure", loc),
+                       f"{origin}.measure", loc)
+        measure, column = (Measure.RATIO, None) if ratio else \
+            _measure(table["measure"], f"{origin}.measure", loc)
         lo, hi = _bounds(table, "min", "max", measure, origin, loc)
         name = _text(table["name"], f"{origin}.name", loc) if "name" in table else None
         where = _where(table.get("where", {}), f"{origin}.where", loc)
+        scope = _scope(table, origin, loc)
+        if scope is Scope.FUND and measure in (Measure.FUNDED, Measure.RATIO):
+            message = Message("rules.fund_scope_ratio")
+            raise loc.error(f"{origin}.scope", message.text("en"), value="fund",
+                            expected='scope = "round"', message_zh=message.text("zh"))
         rules.append(Rule(name or None, where, measure, column, lo, hi, origin,
-                          scope=_scope(table, origin, loc)))
+                          scope=scope, ratio=ratio))
     return rules
 
 
@@ -325,19 +335,53 @@ def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
     head = text.split("(")[0].strip().lower()
     inner = text[text.index("(") + 1: text.rindex(")")].strip() \
         if "(" in text and text.rstrip().endswith(")") else ""
-    if head in ("sum", "avg") and inner:
+    if head in ("sum", "avg", "funded") and inner and _ratio_sides(text) is None:
         return Measure(head), _expression(inner, path, loc)
-    if match and head in ("sum", "avg"):     # avg() / sum( ): the column is missing
+    if match and head in ("sum", "avg", "funded"):     # avg() / sum( ): the column is missing
         raise loc.error(path, f"{head}() needs a column name inside the brackets",
                         value=text, expected=f"e.g. {head}(risk)",
                         message_zh=f"{head}() 的括号中缺少列名", expected_zh=f"如 {head}(risk)")
-    close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg"], n=1)
+    close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg", "funded"],
+                                      n=1)
     guess = close[0] if close else None
     if guess in ("sum", "avg") and "(" in text:
         guess = guess + text[text.index("("):].strip()
     raise loc.error(path, f"unknown measure {text!r}" + (f"; did you mean {guess!r}?" if guess
                                                           else ""),
                     expected=MEASURES_TEXT, message_zh=f"未知的指标 {text!r}")
+
+
+def _ratio(text: str, path: str, loc: Locator) -> tuple[Part, Part] | None:
+    """``funded(fund_size) / amount`` → its two parts (SPEC §11); None if not a ratio."""
+    sides = _ratio_sides(text)
+    if sides is None:
+        return None
+    parts = []
+    for side, name in zip(sides, ("M1", "M2"), strict=True):
+        head = side.split("(")[0].strip().lower()
+        inner = side[side.index("(") + 1: side.rindex(")")].strip() if "(" in side else ""
+        if head in ("amount", "count") and not inner and "(" not in side:
+            parts.append(Part(Measure(head)))
+        elif head in ("sum", "funded") and inner and side.rstrip().endswith(")"):
+            parts.append(Part(Measure(head), _expression(inner, path, loc)))
+        else:
+            values = {"side": name, "text": side.strip()}
+            raise loc.error(path, Message("rules.ratio_part", values).text("en"), value=text,
+                            expected=Message("rules.ratio_expected").text("en"),
+                            message_zh=Message("rules.ratio_part", values).text("zh"),
+                            expected_zh=Message("rules.ratio_expected").text("zh"))
+    return parts[0], parts[1]
+
+
+def _ratio_sides(text: str) -> tuple[str, str] | None:
+    """The two sides of a top-level ``/`` (outside any brackets), if there is one."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if char == "/" and depth == 0:
+            return text[:i], text[i + 1:]
+    return None
 
 
 def _expression(text: str, path: str, loc: Locator) -> str:

@@ -26,6 +26,7 @@ from fundopt.models.domain import (
     STATUS,
     Constraint,
     Measure,
+    Part,
     Policy,
     Table,
 )
@@ -181,7 +182,7 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     select = select or partial(selection_mask, table)
     masks = {c.id: fund.counted_rows(table, c, select(c.where) & bounds.fundable)
              for c in constraints}
-    counted = [c for c in constraints if c.measure is Measure.COUNT]
+    counted = [c for c in constraints if _on_funded(c)]
     needs_binary = bounds.fundable & (bounds.lower > 0)
     for c in counted:
         needs_binary |= masks[c.id]
@@ -253,6 +254,15 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
     lower = -INF if c.min is None else c.min
     upper = INF if c.max is None else c.max
     selected = np.flatnonzero(mask)
+    if c.measure is Measure.RATIO:
+        _add_ratio(rows, table, c, selected, y_of)
+        return
+    if c.measure is Measure.FUNDED:
+        # Σ EXPR·y over the funded rows (SPEC §11)
+        assert c.column is not None
+        rows.add(y_of[selected], column_values(table.frame, c.column)[selected], lower, upper,
+                 RowTag(RowKind.POLICY, c.id))
+        return
     if c.measure is Measure.COUNT:
         cols = y_of[selected]
         booked = fund.row_offset(c)
@@ -281,6 +291,53 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
     booked = fund.row_offset(c)
     rows.add(selected, coefs, lower - booked, upper - booked,
              RowTag(RowKind.POLICY, c.id, per_unit=per_unit, offset=booked))
+
+
+def _add_ratio(rows: Rows, table: Table, c: Constraint, selected: np.ndarray,
+               y_of: np.ndarray) -> None:
+    """M1 / M2 ≥ b ⇔ M1 − b·M2 ≥ 0 (≤ for a max): vacuous when nothing in S is funded,
+    like an average. The bound sits in the coefficients; ``side`` tags the row."""
+    assert c.rule.ratio is not None
+    top, bottom = (_part_terms(table, part, selected, y_of) for part in c.rule.ratio)
+    for side, bound in (("min", c.min), ("max", c.max)):
+        if bound is None:
+            continue
+        cols = np.concatenate([top[0], bottom[0]])
+        coefs = np.concatenate([top[1], -bound * bottom[1]])
+        merged, where = np.unique(cols, return_inverse=True)
+        values = np.bincount(where, coefs, minlength=len(merged))
+        lo, hi = (0.0, INF) if side == "min" else (-INF, 0.0)
+        rows.add(merged, values, lo, hi, RowTag(RowKind.POLICY, c.id, side=side))
+
+
+def _part_terms(table: Table, part: Part, selected: np.ndarray, y_of: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, coefficients) of one side of a ratio: money on x, funded rows on y."""
+    cols = y_of[selected] if part.on_funded else selected
+    if part.expression is None:
+        return cols, np.ones(len(selected))
+    return cols, column_values(table.frame, part.expression)[selected]
+
+
+def _on_funded(c: Constraint) -> bool:
+    """Whether the constraint counts funded rows (needs their binaries)."""
+    if c.measure is Measure.RATIO:
+        assert c.rule.ratio is not None
+        return any(p.on_funded for p in c.rule.ratio)
+    return c.measure in (Measure.COUNT, Measure.FUNDED)
+
+
+def _funded_floor(c: Constraint) -> bool:
+    """Whether the constraint could be met by rows counted funded with no money: a count
+    or funded floor, a ratio floor over funded rows, or a ratio cap whose denominator
+    counts them."""
+    if c.measure in (Measure.COUNT, Measure.FUNDED):
+        return c.min is not None and c.min > 0
+    if c.measure is Measure.RATIO:
+        assert c.rule.ratio is not None
+        top, bottom = c.rule.ratio
+        return (c.min is not None and top.on_funded) or (c.max is not None and bottom.on_funded)
+    return False
 
 
 def _add_links(rows: Rows, binary_rows: np.ndarray, bounds: Bounds, n: int) -> None:
@@ -369,7 +426,8 @@ def _check_count_floors(table: Table, counted: list[Constraint],
                         masks: dict[str, np.ndarray], bounds: Bounds) -> None:
     """A count floor over a row whose l_i is 0 could be met with no money (SPEC §4)."""
     zero_floor = bounds.fundable & (bounds.lower <= 0)
-    floors = [(c.keys[0], masks[c.id]) for c in counted if c.min is not None and c.min > 0]
+    floors = [(c.keys[0] if c.min is not None else c.keys[1], masks[c.id])
+              for c in counted if _funded_floor(c)]
     for key, mask in floors:
         hit = np.flatnonzero(mask & zero_floor)
         if len(hit):

@@ -122,6 +122,8 @@ def _rows_of(model: LinearModel) -> dict[str, list[int]]:
 
 def _holds(problem: Problem, moves: list[tuple[Line, Relaxation]]) -> bool:
     """Whether the model as built has a plan once every suggested change is applied."""
+    if any(line.measure is Measure.RATIO for line, _ in moves):
+        return False    # a ratio's bound sits in its coefficients: search the model as built
     model = problem.model
     lower, upper, value = model.row_lower.copy(), model.row_upper.copy(), model.value.copy()
     rows_of = _rows_of(model)

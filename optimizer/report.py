@@ -25,7 +25,9 @@ class Line:
 
     constraint: Constraint
     mask: np.ndarray | None          # None = every row
-    column: np.ndarray | None        # for sum / avg
+    column: np.ndarray | None        # for sum / avg / funded
+    # a ratio's numerator and denominator columns (None: amount / count)
+    parts: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
 
     @property
     def id(self) -> str:
@@ -53,9 +55,16 @@ def policy_lines(table: Table, constraints: tuple[Constraint, ...],
     """One line per constraint (``Built.constraints``: the budget and funded count too)."""
     select = select or partial(selection_mask, table)
     # a blank is allowed only where no money can go (an excluded row): it measures as 0
+    def values(text: str | None) -> np.ndarray | None:
+        return None if text is None else np.nan_to_num(column_values(table.frame, text))
+
+    def ratio(c: Constraint) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if c.rule.ratio is None:
+            return None, None
+        return values(c.rule.ratio[0].expression), values(c.rule.ratio[1].expression)
+
     return [Line(c, counted_rows(table, c, select(c.where)) if c.where else None,
-                 None if c.column is None
-                 else np.nan_to_num(column_values(table.frame, c.column)))
+                 values(c.column), ratio(c))
             for c in constraints]
 
 
@@ -73,13 +82,35 @@ def measure(line: Line, amounts: np.ndarray, budget: float) -> float:
         return float(x.sum() / budget)
     if line.measure is Measure.COUNT:
         return float((x > ZERO).sum())
+    if line.measure is Measure.RATIO:
+        top, bottom = (part_value(line, k, x) for k in (0, 1))
+        return top / bottom if bottom > ZERO else float("nan")
     assert line.column is not None
     column = line.column if line.mask is None else line.column[line.mask]
+    if line.measure is Measure.FUNDED:
+        return float(column[x > ZERO].sum())
     weighted = float(column @ x)
     if line.measure is Measure.SUM:
         return weighted
     total = float(x.sum())
     return weighted / total if total > ZERO else float("nan")
+
+
+def part_value(line: Line, k: int, x: np.ndarray) -> float:
+    """The value of side ``k`` (0 numerator, 1 denominator) of a ratio on the plan ``x``
+    (over the rows the line selects)."""
+    ratio = line.constraint.rule.ratio
+    assert ratio is not None
+    part, column = ratio[k], line.parts[k]
+    if column is not None and line.mask is not None:
+        column = column[line.mask]
+    funded = x > ZERO
+    if part.kind is Measure.AMOUNT:
+        return float(x.sum())
+    if part.kind is Measure.COUNT:
+        return float(funded.sum())
+    assert column is not None
+    return float(column @ x) if part.kind is Measure.SUM else float(column[funded].sum())
 
 
 def slack_and_side(line: Line, value: float) -> tuple[float, str | None]:
@@ -153,5 +184,9 @@ def _shadow_price(tags: tuple, rows: list[int], duals: np.ndarray, side: str | N
             # Σ(COL − b)·x ≤ 0: moving b by δ moves the row by δ·Σx (envelope theorem)
             x = amounts if line.mask is None else amounts[line.mask]
             per_unit = avg_money(line.constraint, x)
+        elif line.measure is Measure.RATIO:
+            # M1 − b·M2 ≥ 0: moving b by δ moves the row by δ·M2
+            x = amounts if line.mask is None else amounts[line.mask]
+            per_unit = part_value(line, 1, x)
         total += improving * loosen * float(duals[r]) * per_unit
     return 0.0 if abs(total) < 1e-12 else total

@@ -458,7 +458,7 @@ def column_text(column: str, lang: str) -> str:
 def measure_name(measure: str, lang: str) -> str:
     """``share`` → ``占比``; an unknown measure is shown as it is."""
     key = f"measure.{measure}"
-    return label(key, lang) if key in LABELS else measure
+    return label(key, lang) if key in LABELS or key in CATALOGS["en"] else measure
 
 
 def bool_text(value: bool, lang: str) -> str:

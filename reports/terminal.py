@@ -91,6 +91,8 @@ def measure_text(value: float | None, measure: str, unit: str) -> str:
         return amount_text(value, unit)
     if measure == "count":
         return f"{value:.0f}"
+    if measure == "ratio":                 # SPEC §11: a ratio reads as 5.3×
+        return f"{value:,.3g}×"
     return f"{value:,.4g}"
 
 
@@ -176,7 +178,8 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
                   [label("constraint", lang), label("measure", lang), label("min", lang),
                    label("max", lang)], {2, 3})
     for c in inputs.constraints:
-        measure = measure_name(str(c.measure), lang) + (f"({c.column})" if c.column else "")
+        measure = c.rule.measure_text if c.rule.ratio is not None else \
+            measure_name(str(c.measure), lang) + (f"({c.column})" if c.column else "")
         rules.add_row(literal(constraint_name(c.label, lang)), literal(measure),
                       measure_text(c.min, str(c.measure), inputs.policy.unit),
                       measure_text(c.max, str(c.measure), inputs.policy.unit))

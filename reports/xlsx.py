@@ -54,7 +54,8 @@ from fundopt.reports.xlsx_print import fit_to_pages, page_setup
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
 PLAN_FORMATS = {AMOUNT: AMOUNT_FMT, MAX_TICKET: AMOUNT_FMT, MIN_TICKET: AMOUNT_FMT,
                 FUND_SIZE: AMOUNT_FMT, SHARE_OF_BUDGET: SHARE_FMT, STAKE: SHARE_FMT}
-MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT}
+MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT,
+                   "ratio": '0.00"×"'}
 FIGURE_FORMATS = {"objective": NUMBER_FMT, "committed": AMOUNT_FMT, "budget": AMOUNT_FMT,
                   "committed_share": SHARE_FMT, "gap": "0.00%", "seconds": "0.00"}
 # Characters an East Asian font draws two columns wide (CJK, kana, hangul, full-width forms).

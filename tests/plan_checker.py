@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fundopt.models.domain import Constraint, Measure, Not, Policy, Range
+from fundopt.models.domain import Constraint, Measure, Not, Part, Policy, Range
 
 INF = float("inf")
 
@@ -95,14 +95,35 @@ def measure_value(frame: pd.DataFrame, policy: Policy, constraint: Constraint,
         return float(x.sum() / policy.budget)
     if constraint.measure is Measure.COUNT:
         return float((x > tol).sum())
+    if constraint.measure is Measure.RATIO:
+        assert constraint.rule.ratio is not None
+        top, bottom = (_part(frame, part, mask, x, tol) for part in constraint.rule.ratio)
+        return None if bottom <= tol else top / bottom
     assert constraint.column is not None
     column = frame[constraint.column].to_numpy(float)[mask]
     funded = x > tol
+    if constraint.measure is Measure.FUNDED:
+        return float(column[funded].sum())
     weighted = float((column[funded] * x[funded]).sum())
     if constraint.measure is Measure.SUM:
         return weighted
     total = float(x.sum())
     return None if total <= tol else weighted / total
+
+
+def _part(frame: pd.DataFrame, part: Part, mask: np.ndarray, x: np.ndarray,
+          tol: float) -> float:
+    """One side of a ratio on the plan: amount, count, sum(EXPR) or funded(EXPR)."""
+    funded = x > tol
+    column = None if part.expression is None else frame[part.expression].to_numpy(float)[mask]
+    if part.kind is Measure.AMOUNT:
+        return float(x.sum())
+    if part.kind is Measure.COUNT:
+        return float(funded.sum())
+    assert column is not None
+    if part.kind is Measure.SUM:
+        return float((column[funded] * x[funded]).sum())
+    return float(column[funded].sum())
 
 
 def check_plan(frame: pd.DataFrame, policy: Policy, constraints: Sequence[Constraint],

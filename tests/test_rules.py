@@ -478,3 +478,116 @@ def test_diagnosis_names_an_expression_limit(tmp_path: Path) -> None:
     assert "西青 floor" in data["diagnosis"]["conflict"]
     assert all(m["key"] != "limits[1].min" for m in data["diagnosis"]["relaxation"])
     assert "西青 floor" in flat(output)
+
+
+# --- funded(EXPR) and ratios -------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(8))
+def test_funded_and_ratios_match_the_reference(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(400 + seed)
+    frame = random_frame(rng, 14)
+    frame["local_invest"] = rng.uniform(0.5, 8.0, len(frame)).round(2)
+    leverage = round(rng.uniform(4.0, 8.0), 3)
+    policy = f"""budget = 10
+min_ticket = 0.3
+[[constraints]]
+name = "放大倍数"
+measure = "funded(fund_size) / amount"
+min = {leverage:.3f}
+[[constraints]]
+name = "整体返投"
+where = {{ region = "天津" }}
+measure = "funded(local_invest - 0.5) / sum(1 + call_2025)"
+min = {rng.uniform(1.0, 3.0):.3f}
+[[constraints]]
+name = "average size of the funded"
+measure = "funded(fund_size) / count"
+max = {rng.uniform(10.0, 16.0):.3f}
+[[constraints]]
+name = "other LPs of the funded"
+measure = "funded(other_lp_max * 2)"
+max = {rng.uniform(10.0, 30.0):.2f}
+"""
+    derived = {"local_invest - 0.5": frame.local_invest - 0.5,
+               "1 + call_2025": 1 + frame.call_2025,
+               "other_lp_max * 2": frame.other_lp_max * 2}
+    inputs, ref_frame, result, status, objective = solve_both(write(tmp_path, frame, policy),
+                                                              derived)
+    assert status == result.status.value
+    if status != "optimal":
+        return
+    assert result.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
+    assert check_plan(ref_frame, inputs.policy, inputs.constraints, result.amounts) == []
+    x = result.amounts
+    funded = x > 1e-9
+    assert frame.fund_size[funded].sum() >= leverage * x.sum() - 1e-6     # the rule itself
+    values = {c.label: c.value for c in result.constraints}
+    assert values["放大倍数"] == pytest.approx(frame.fund_size[funded].sum() / x.sum())
+
+
+def test_ratio_instances_are_mostly_feasible(tmp_path: Path) -> None:
+    """The random family above is not vacuous: most of its instances have a plan."""
+    statuses = []
+    for seed in range(8):
+        rng = np.random.default_rng(400 + seed)
+        frame = random_frame(rng, 14)
+        frame["local_invest"] = rng.uniform(0.5, 8.0, len(frame)).round(2)
+        policy = (f"budget = 10\nmin_ticket = 0.3\n[[constraints]]\n"
+                  f'measure = "funded(fund_size) / amount"\nmin = {rng.uniform(4.0, 8.0):.3f}\n')
+        inputs = load_inputs(write(tmp_path, frame, policy))
+        statuses.append(solve(inputs.table, inputs.policy, inputs.constraints).status)
+    assert statuses.count(SolveStatus.OPTIMAL) >= 6
+
+
+def test_a_ratio_reads_as_a_ratio(tmp_path: Path) -> None:
+    code, output, _ = sample_with(
+        tmp_path, '[[constraints]]\nname = "放大倍数"\nmeasure = "funded(fund_size) / amount"\n'
+                  "min = 5.06\n")
+    assert code == 0, output
+    result = runner.invoke(app, ["check", str(tmp_path / "t.csv")])
+    assert "funded(fund_size) / amount" in flat(result.output)
+    assert "5.06×" in flat(result.output)
+
+
+def test_leverage_too_high_is_diagnosed(tmp_path: Path) -> None:
+    code, output, _ = sample_with(
+        tmp_path, '[[constraints]]\nname = "放大倍数"\nmeasure = "funded(fund_size) / amount"\n'
+                  "min = 9\n")
+    assert code == 3
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    moves = {m["key"]: m for m in data["diagnosis"]["relaxation"]}
+    assert "放大倍数" in data["diagnosis"]["conflict"]
+    if "constraints[4].min" in moves:
+        to = moves["constraints[4].min"]["to"]
+        assert to < 9
+        policy = (tmp_path / "t.toml").read_text(encoding="utf-8").replace("min = 9", f"min = {to}")
+        (tmp_path / "t.toml").write_text(policy, encoding="utf-8")
+        result = runner.invoke(app, ["solve", str(tmp_path / "t.csv")])
+        assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("measure", "words"), [
+    ("avg(risk) / amount", "M1 of a ratio M1 / M2 must be amount, count"),
+    ("funded(fund_size) / share", "M2 of a ratio M1 / M2 must be"),
+    ("funded(fund_size) / avg(risk)", "not 'avg(risk)'"),
+    ("funded(fund_size.real) / amount", "is not allowed"),
+])
+def test_bad_ratios_are_input_errors(tmp_path: Path, measure: str, words: str) -> None:
+    code, output, written = sample_with(
+        tmp_path, f'[[constraints]]\nmeasure = "{measure}"\nmin = 1\n')
+    assert code == 2 and not written, output
+    assert "constraints[4].measure" in flat(output) and words in flat(output)
+
+
+def test_a_funded_floor_over_zero_tickets_is_an_input_error(tmp_path: Path) -> None:
+    code, output, _ = sample_with(
+        tmp_path, '[[constraints]]\nmeasure = "funded(fund_size) / amount"\nmin = 1\n')
+    assert code == 0, output
+    text = (SAMPLE / "2024.toml").read_text(encoding="utf-8").replace("min_ticket = 0.2",
+                                                                      "min_ticket = 0")
+    text = text.replace("[district.", "#").replace("min_count = 1", "").replace(
+        "max_count = 2", "")
+    (tmp_path / "t.toml").write_text(text + '\n[[constraints]]\nmeasure = '
+                                     '"funded(fund_size) / amount"\nmin = 1\n', "utf-8")
+    result = runner.invoke(app, ["solve", str(tmp_path / "t.csv")])
+    assert result.exit_code == 2 and "could count as funded" in flat(result.output)

@@ -22,4 +22,11 @@ MESSAGES: dict[str, str] = {
     "rules.limit_no_size_hint": "Add a fund_size (基金规模) column to the table, or write the "
                                 "limit as max = \"EXPR\".",
     "rules.limit_cap": "{label} ({key})",
+    "rules.ratio_part": "{side} of a ratio M1 / M2 must be amount, count, sum(EXPR) or "
+                        "funded(EXPR), not {text!r}",
+    "rules.ratio_expected": "e.g. funded(fund_size) / amount (the leverage rule)",
+    "measure.funded": "funded",
+    "measure.ratio": "ratio",
+    "rules.fund_scope_ratio": "funded(...) and ratios are measured over this round only in "
+                              "this version; scope = \"fund\" is not supported for them",
 }

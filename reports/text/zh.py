@@ -20,4 +20,11 @@ MESSAGES: dict[str, str] = {
     "rules.limit_no_size_hint": "请在表格中加入 fund_size（基金规模）列，"
                                 "或将限额写成 max = \"表达式\"。",
     "rules.limit_cap": "{label}（{key}）",
+    "rules.ratio_part": "比值 M1 / M2 的 {side} 须为 amount、count、sum(表达式) 或 funded(表达式)，"
+                        "而不是 {text!r}",
+    "rules.ratio_expected": "例如 funded(fund_size) / amount（放大倍数）",
+    "measure.funded": "获投合计",
+    "measure.ratio": "比值",
+    "rules.fund_scope_ratio": "本版本中 funded(...) 与比值仅按本轮计算，"
+                              "不支持 scope = \"fund\"",
 }
