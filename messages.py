@@ -32,3 +32,16 @@ class Message:
     def as_json(self) -> dict[str, Any]:
         """The machine-readable form: ``{"code": …, **values}``."""
         return {"code": self.code, **self.values}
+
+
+class Said(str):
+    """A message worded in English that keeps its code and values, for the places still
+    typed as plain text (a diagnosis's reasons): writers in another language word it
+    again from ``message``."""
+
+    message: Message
+
+    def __new__(cls, message: Message) -> Said:
+        said = super().__new__(cls, message.text("en"))
+        said.message = message
+        return said

@@ -330,3 +330,5 @@ class Policy:
     uncertainty: Uncertainty | None = None
     eligible: tuple[Eligibility, ...] = ()      # SPEC §11 [[eligible]]
     limits: tuple[Limit, ...] = ()              # SPEC §11 [[limits]]
+    # SPEC §11 [values]: (column, the values it may take), in the order declared
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -9,7 +9,8 @@ model, the reports and the diagnosis all speak of.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -115,10 +116,13 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
         from fundopt.models.row_limits import check_limits  # imports this module
 
         check_limits(policy, table)
+    declared = dict(policy.values)
+    if declared:
+        undeclared_error(table, declared, policy.source)
     labels: set[str] = {BUDGET, FUNDED}
     constraints: list[Constraint] = []
     for rule in policy.rules:
-        for where, stars in _expansions(rule, table, policy.source):
+        for where, stars in _expansions(rule, table, policy.source, declared):
             label = _unique(_label(rule, where, stars), labels)
             constraints.append(Constraint(f"c{len(constraints) + 1}", label, rule, where,
                                           rule.measure, rule.column, rule.min, rule.max))
@@ -169,15 +173,23 @@ def _key(rule: Rule, column: str) -> str:
     return rule.origin if _is_shorthand(rule) else f"{rule.origin}.where.{column}"
 
 
-def _expansions(rule: Rule, table: Table, source: str
+def _expansions(rule: Rule, table: Table, source: str,
+                declared: Mapping[str, tuple[str, ...]] | None = None
                 ) -> list[tuple[Where, tuple[tuple[str, str], ...]]]:
-    """(where without "*", the (column, value) pairs "*" took) for each constraint of ``rule``."""
+    """(where without "*", the (column, value) pairs "*" took) for each constraint of ``rule``.
+
+    A ``"*"`` over a column the policy's ``[values]`` declares takes every declared value,
+    present in the table or not (SPEC §11): a value with no candidate is not dropped.
+    """
+    declared = declared or {}
     for text in rule.expressions:
         check_expression(text, f"{rule.origin}.measure", rule.measure_text, table, source)
-    mask = check_where(rule, rule.where, table, source)
+    mask = check_where(rule, rule.where, table, source, declared)
     stars = [column for column, values in rule.where if values == STAR]
     if not stars:
         return [(rule.where, ())]
+    if any(column in declared for column in stars):
+        return _declared_expansions(rule, table, mask, stars, declared)
     keep = mask & ~np.logical_or.reduce([_blank(table, column) for column in stars])
     combos = table.frame.loc[keep, stars].drop_duplicates()
     if combos.empty:
@@ -191,7 +203,25 @@ def _expansions(rule: Rule, table: Table, source: str
     return out
 
 
-def check_where(rule: Rule, where: Where, table: Table, source: str) -> np.ndarray:
+def _declared_expansions(rule: Rule, table: Table, mask: np.ndarray, stars: list[str],
+                         declared: Mapping[str, tuple[str, ...]]
+                         ) -> list[tuple[Where, tuple[tuple[str, str], ...]]]:
+    """One constraint per declared value of each declared ``"*"`` column, crossed with the
+    values present among the selected rows for the others."""
+    choices = [declared[column] if column in declared else
+               tuple(dict.fromkeys(_as_text(v) for v in
+                                   table.frame.loc[mask & ~_blank(table, column), column]))
+               for column in stars]
+    out = []
+    for combo in itertools.product(*choices):
+        taken = dict(zip(stars, combo, strict=True))
+        where = tuple((c, (taken[c],) if v == STAR else v) for c, v in rule.where)
+        out.append((where, tuple(taken.items())))
+    return out
+
+
+def check_where(rule: Rule, where: Where, table: Table, source: str,
+                declared: Mapping[str, tuple[str, ...]] | None = None) -> np.ndarray:
     """Every column of ``where`` exists, every value occurs, a range is on a numeric column
     and some row meets the conditions (``"*"`` aside) together; returns those rows.
 
@@ -203,14 +233,18 @@ def check_where(rule: Rule, where: Where, table: Table, source: str) -> np.ndarr
     for column, _ in where:
         _check_column(rule, column, table, source)
     fixed = tuple((column, values) for column, values in where if values != STAR)
+    declared = declared or {}
     for column, values in fixed:
         if isinstance(values, Range):
             _check_range(rule, column, values, table, source)
         else:
-            _check_values(rule, column, values.values if isinstance(values, Not) else values,
-                          table, source)
+            listed = values.values if isinstance(values, Not) else values
+            if column in declared:        # checked against the declaration instead
+                _check_declared(rule, column, listed, declared[column], source)
+            else:
+                _check_values(rule, column, listed, table, source)
     mask = selection_mask(table, fixed)
-    if not mask.any():
+    if not mask.any() and not any(column in declared for column, _ in fixed):
         raise InputError("no row meets every condition of where together", file=source,
                          column=f"{rule.origin}.where", value=_describe_where(fixed),
                          hint="Check the where values, or split the constraint.")
@@ -259,6 +293,49 @@ def check_expression(text: str, key: str, expression: str, table: Table, source:
                                    or _column_hint(column, table, numeric)),
                              message_zh=zh.text("zh"))
         check_magnitude(table, column)
+
+
+def _check_declared(rule: Rule, column: str, values: tuple[str, ...],
+                    declared: tuple[str, ...], source: str) -> None:
+    """A where value of a declared column must be one of the declared values."""
+    for value in values:
+        if value not in declared:
+            raise _undeclared(value, column, declared, source, _key(rule, column), None)
+
+
+def undeclared_error(table: Table, declared: Mapping[str, tuple[str, ...]], source: str
+                     ) -> None:
+    """Every value of a declared column in the table is declared (SPEC §11 ``[values]``).
+
+    Raises
+    ------
+    InputError
+        Naming the table row and the value, with the closest declared value.
+    """
+    for column, values in declared.items():
+        if column not in table.frame.columns:
+            raise InputError(f"[values] declares column {column!r}, which is not in the table "
+                             f"{table.path}", file=source, column=f"values.{column}",
+                             expected=_shortlist(table.frame.columns),
+                             hint=_column_hint(column, table),
+                             message_zh=f"[values] 声明的列 {column!r} 不在表格中")
+        cells = table.frame[column]
+        text = np.array([_as_text(v) for v in cells], dtype=object)
+        bad = np.flatnonzero(~_blank(table, column) & ~np.isin(text, list(values)))
+        if len(bad):
+            i = int(bad[0])
+            raise _undeclared(str(text[i]), column, values, str(table.path),
+                              table.headers.get(column, column), table.source_rows[i])
+
+
+def _undeclared(value: str, column: str, declared: tuple[str, ...], file: str, key: str,
+                row: int | None) -> InputError:
+    close = difflib.get_close_matches(value, list(declared), n=1, cutoff=0.5)
+    values = {"value": value, "column": column, "guess": close[0] if close else ""}
+    code = "rules.undeclared_guess" if close else "rules.undeclared"
+    return InputError(Message(code, values).text("en"), file=file, row=row, column=key,
+                      value=value, expected="one of " + _shortlist(declared),
+                      message_zh=Message(code, values).text("zh"))
 
 
 def _check_range(rule: Rule, column: str, values: Range, table: Table, source: str) -> None:

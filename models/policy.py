@@ -45,7 +45,7 @@ __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "s
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "amount_step", "max_funded", "min_funded", "objective", "region", "category",
-            "district", "constraints", "uncertainty", "eligible", "limits")
+            "district", "constraints", "uncertainty", "eligible", "limits", "values")
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
@@ -196,6 +196,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         from fundopt.models.row_limits import parse_limits  # imports this module
 
         limits = parse_limits(data["limits"], loc)
+    declared = _declared(data["values"], loc) if "values" in data else ()
     rules: list[Rule] = []
     for key, value in data.items():
         if key in SHORTHAND_GROUPS:
@@ -219,7 +220,24 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         uncertainty=uncertainty,
         eligible=eligible,
         limits=limits,
+        values=declared,
     )
+
+
+def _declared(value: Any, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[values] district = ["滨海新区", …]``: the values each column may take."""
+    out = []
+    for column, items in _table(value, "values", loc).items():
+        key = f"values.{column}"
+        if not isinstance(items, list) or not items:
+            raise loc.error(key, f"{key} must be a list of values", value=items,
+                            expected='e.g. district = ["滨海新区", "西青区"]')
+        values = tuple(dict.fromkeys(_where_value(item, key, loc) for item in items))
+        if "*" in values:
+            raise loc.error(key, '"*" is not a value', value="*",
+                            expected="the values the column may take")
+        out.append((str(column).strip(), values))
+    return tuple(out)
 
 
 def _objective(value: Any, loc: Locator) -> Objective:

@@ -16,6 +16,7 @@ from functools import partial
 import numpy as np
 
 from fundopt.errors import InputError
+from fundopt.messages import Message, Said
 from fundopt.models.domain import (
     EXCLUDE,
     FUND_SIZE,
@@ -187,6 +188,7 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     for c in counted:
         needs_binary |= masks[c.id]
     _check_count_floors(table, counted, masks, bounds)
+    reasons = reasons + _no_candidate(table, policy, constraints, masks)
 
     binary_rows = np.flatnonzero(needs_binary)
     nb = len(binary_rows)
@@ -407,6 +409,28 @@ def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.nda
         for i in blocked if must[i]
     )
     return warnings, reasons
+
+
+def _no_candidate(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
+                  masks: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """A floor over a declared value (SPEC §11 ``[values]``) with no row that can be
+    funded: infeasible, said in one line (``district 邢台市 has no eligible candidate``)."""
+    declared = {column for column, _ in policy.values}
+    if not declared:
+        return ()
+    reasons = []
+    for c in constraints:
+        floor = c.min is not None and c.min > 0 and c.measure is not Measure.AVG \
+            and c.measure is not Measure.RATIO
+        if not floor or masks[c.id].any() or c.booked is not None:
+            continue
+        for column, values in c.where:
+            if column in declared and isinstance(values, tuple) and len(values) == 1:
+                reasons.append(Said(Message("rules.no_candidate", {
+                    "column": table.headers.get(column, column), "value": values[0],
+                    "key": c.keys[0]})))
+                break
+    return tuple(reasons)
 
 
 def _ineligible(table: Table, policy: Policy) -> tuple[Warning_, ...]:

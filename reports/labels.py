@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 
+from fundopt.messages import Said
 from fundopt.optimizer.result import Relaxation, Warning_
 from fundopt.reports.text import CATALOGS, say
 
@@ -604,6 +605,8 @@ MESSAGES_ZH: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def message_text(message: str, lang: str) -> str:
     """A plain reason of a diagnosis in ``lang``."""
+    if isinstance(message, Said):           # worded from the catalogs
+        return message.message.text("zh" if lang == "zh" else "en")
     if lang != "zh":
         return message
     for pattern, template in MESSAGES_ZH:

@@ -591,3 +591,62 @@ def test_a_funded_floor_over_zero_tickets_is_an_input_error(tmp_path: Path) -> N
                                      '"funded(fund_size) / amount"\nmin = 1\n', "utf-8")
     result = runner.invoke(app, ["solve", str(tmp_path / "t.csv")])
     assert result.exit_code == 2 and "could count as funded" in flat(result.output)
+
+
+# --- [values] declarations ---------------------------------------------------------------
+
+DISTRICTS = ["滨海新区", "西青区", "保定市", "唐山市"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_star_expands_over_declared_values(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(500 + seed)
+    frame = random_frame(rng, 14)
+    declared = [*DISTRICTS, "邢台市"]
+    policy = f"""budget = 10
+min_ticket = 0.3
+[values]
+district = {json.dumps(declared, ensure_ascii=False)}
+[district."*"]
+max_count = {int(rng.integers(1, 3))}
+max_share = 0.5
+"""
+    inputs, ref_frame, result, status, objective = solve_both(write(tmp_path, frame, policy),
+                                                              {})
+    counts = [c for c in inputs.constraints if c.measure.value == "count"]
+    assert [c.where for c in counts] == [(("district", (d,)),) for d in declared]
+    assert status == "optimal" and result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(objective, rel=1e-6, abs=1e-6)
+    assert check_plan(ref_frame, inputs.policy, inputs.constraints, result.amounts) == []
+
+
+def test_a_declared_value_with_no_candidate_is_infeasible_in_one_line(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE / "2024.csv")
+    declared = [*dict.fromkeys(frame.district), "邢台市"]
+    extra = f"[values]\ndistrict = {json.dumps(declared, ensure_ascii=False)}\n"
+    code, output, _ = sample_with(tmp_path, extra, lang="zh")
+    assert code == 3
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert data["diagnosis"]["messages"] == [
+        "district 邢台市 has no eligible candidate (district.*.min_count)"]
+    assert "district邢台市没有符合条件的候选子基金（district.*.min_count）" in "".join(output.split())
+    # ineligible candidates are no candidates either
+    extra = (f"[values]\ndistrict = {json.dumps(declared[:-1], ensure_ascii=False)}\n"
+             '[[eligible]]\nname = "非衡水"\nwhere = { district = { not = ["衡水市"] } }\n')
+    code, output, _ = sample_with(tmp_path, extra)
+    assert code == 3 and "district 衡水市 has no eligible candidate" in flat(output)
+
+
+def test_an_undeclared_value_is_an_input_error(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE / "2024.csv")
+    declared = [d for d in dict.fromkeys(frame.district) if d != "滨海新区"] + ["滨海区"]
+    extra = f"[values]\ndistrict = {json.dumps(declared, ensure_ascii=False)}\n"
+    code, output, written = sample_with(tmp_path, extra)
+    assert code == 2 and not written
+    assert "row 2" in flat(output) and "滨海新区 is not one of the declared values of " \
+        "district; did you mean 滨海区?" in flat(output)
+    declared = [*dict.fromkeys(frame.district)]
+    extra = (f"[values]\ndistrict = {json.dumps(declared, ensure_ascii=False)}\n"
+             '[district."滨海区"]\nmin_count = 1\n')
+    code, output, _ = sample_with(tmp_path, extra)
+    assert code == 2 and "district.滨海区" in flat(output) and "did you mean 滨海新区" in flat(output)

@@ -29,4 +29,8 @@ MESSAGES: dict[str, str] = {
     "measure.ratio": "ratio",
     "rules.fund_scope_ratio": "funded(...) and ratios are measured over this round only in "
                               "this version; scope = \"fund\" is not supported for them",
+    "rules.undeclared": "{value} is not one of the declared values of {column}",
+    "rules.undeclared_guess": "{value} is not one of the declared values of {column}; "
+                              "did you mean {guess}?",
+    "rules.no_candidate": "{column} {value} has no eligible candidate ({key})",
 }
