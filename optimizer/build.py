@@ -115,8 +115,9 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
     status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
     fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE) \
         & eligible_mask(table, policy)
-    # the limit that raised a blocked row's floor is what blocks it
-    cap = np.where((lower > upper) & (floor != ""), floor, cap)
+    # a blocked row is blamed on its cap when a limit set it, else on a limit's floor
+    limit_cap = np.isin(cap, [_limit_name(bound) for bound in limit_caps])
+    cap = np.where((lower > upper) & (floor != "") & ~limit_cap, floor, cap)
     return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable, grid=on)
 
 

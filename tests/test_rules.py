@@ -652,3 +652,26 @@ def test_an_undeclared_value_is_an_input_error(tmp_path: Path) -> None:
     code, output, _ = sample_with(tmp_path, extra)
     assert code == 2 and "district.滨海区" in flat(output)
     assert "did you mean 滨海新区" in flat(output)
+
+
+# --- the worked example of a 管理办法 -----------------------------------------------------
+
+def test_the_worked_example_solves_to_the_reference_optimum() -> None:
+    inputs = load_inputs(SAMPLE / "rules.csv")
+    result = solve(inputs.table, inputs.policy, inputs.constraints)
+    assert result.status is SolveStatus.OPTIMAL
+    frame = inputs.table.frame.copy()
+    derived = {"other_lp_max - 0.01": frame.other_lp_max - 0.01,
+               "fund_size * 0.5 - other_govt - 0.01": frame.fund_size * 0.5
+               - frame.other_govt - 0.01,
+               "0.0": pd.Series(0.0, index=frame.index),
+               "call_2025 + call_2026": frame.call_2025 + frame.call_2026}
+    for text, values in derived.items():
+        frame[text] = values
+    kinds = {c.rule.measure for c in inputs.constraints}
+    assert {"ratio", "share", "sum", "avg", "count"} <= {str(k) for k in kinds}
+    assert len(inputs.policy.limits) == 6 and len(inputs.policy.eligible) == 1
+    assert check_plan(frame, inputs.policy, inputs.constraints, result.amounts) == []
+    status, objective, _ = reference_solve(frame, inputs.policy, inputs.constraints)
+    assert status == "optimal"
+    assert result.objective == pytest.approx(objective, rel=1e-6)
