@@ -175,6 +175,9 @@ class Rule:
     max_key: str = "max"
     scope: Scope = Scope.ROUND
     ratio: tuple[Part, Part] | None = None    # numerator, denominator of a RATIO
+    # SPEC §11 targets (力争): may be missed at ``penalty`` objective per unit of shortfall
+    target: bool = False
+    penalty: float | None = None
 
     @property
     def measure_text(self) -> str:

@@ -49,8 +49,8 @@ TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_tick
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
-                  "max_count", "scope")
-CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope")
+                  "max_count", "scope", "target", "penalty")
+CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope", "target", "penalty")
 WHERE_TEXT = ('column = "value", ["v1", "v2"], "*", { min = A, max = B } (numbers) or '
               '{ not = ["v1"] }')
 MEASURES_TEXT = ("amount, share, count, sum(EXPR), avg(EXPR), funded(EXPR) or a ratio M1 / M2 "
@@ -283,17 +283,19 @@ def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
                                  f'[{group}."*"] for every {group}.')
         bounds = _table(bounds_value, origin, loc)
         _check_keys(bounds, SHORTHAND_KEYS, origin, loc)
-        given = [key for key in bounds if key != "scope"]
+        given = [key for key in bounds if key not in ("scope", "target", "penalty")]
         if not given or not str(name).strip():
             raise loc.error(origin, "no bounds given" if not given else f"empty {group} name",
-                            expected="one of " + ", ".join(SHORTHAND_KEYS[:-1]))
+                            expected="one of " + ", ".join(SHORTHAND_KEYS[:-3]))
         scope = _scope(bounds, origin, loc)
+        target, penalty = _target(bounds, Measure.AMOUNT, origin, loc)
         for measure in (Measure.SHARE, Measure.AMOUNT, Measure.COUNT):
             lo_key, hi_key = f"min_{measure}", f"max_{measure}"
             if lo_key in bounds or hi_key in bounds:
                 lo, hi = _bounds(bounds, lo_key, hi_key, measure, origin, loc)
                 rules.append(Rule(None, ((group, (str(name).strip(),)),), measure, None, lo, hi,
-                                  origin, lo_key, hi_key, scope))
+                                  origin, lo_key, hi_key, scope, target=target,
+                                  penalty=penalty))
     return rules
 
 
@@ -324,9 +326,37 @@ def _general(value: Any, loc: Locator) -> list[Rule]:
             message = Message("rules.fund_scope_ratio")
             raise loc.error(f"{origin}.scope", message.text("en"), value="fund",
                             expected='scope = "round"', message_zh=message.text("zh"))
+        target, penalty = _target(table, measure, origin, loc)
         rules.append(Rule(name or None, where, measure, column, lo, hi, origin,
-                          scope=scope, ratio=ratio))
+                          scope=scope, ratio=ratio, target=target, penalty=penalty))
     return rules
+
+
+def _target(table: Mapping[str, Any], measure: Measure, origin: str, loc: Locator
+            ) -> tuple[bool, float | None]:
+    """``target = true, penalty = P`` (SPEC §11): a bound that may be missed at a cost."""
+    if "target" in table and not isinstance(table["target"], bool):
+        raise loc.error(f"{origin}.target", "target must be true or false",
+                        value=table["target"], expected="target = true")
+    target = bool(table.get("target", False))
+    if "penalty" in table and not target:
+        message = Message("rules.penalty_without_target")
+        raise loc.error(f"{origin}.penalty", message.text("en"), value=table["penalty"],
+                        expected="target = true beside penalty = P",
+                        message_zh=message.text("zh"))
+    if not target:
+        return False, None
+    if "penalty" not in table:
+        message = Message("rules.target_without_penalty")
+        raise loc.error(f"{origin}.penalty", message.text("en"),
+                        expected="penalty = P (objective per unit of shortfall)",
+                        message_zh=message.text("zh"))
+    if measure in (Measure.AVG, Measure.RATIO):
+        message = Message("rules.target_measure", {"measure": str(measure)})
+        raise loc.error(f"{origin}.target", message.text("en"), value=str(measure),
+                        expected="amount, share, count, sum(EXPR) or funded(EXPR)",
+                        message_zh=message.text("zh"))
+    return True, _number(table["penalty"], f"{origin}.penalty", loc, lo=0.0)
 
 
 def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:

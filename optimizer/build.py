@@ -29,6 +29,7 @@ from fundopt.models.domain import (
     Measure,
     Part,
     Policy,
+    Sense,
     Table,
 )
 from fundopt.models.eligibility import ineligible_rows
@@ -38,7 +39,17 @@ from fundopt.models.policy import selection_mask
 from fundopt.models.row_limits import RowBound, row_bounds
 from fundopt.optimizer import fund
 from fundopt.optimizer.amounts import Grid, grid
-from fundopt.optimizer.matrix import INF, LinearModel, RowKind, Rows, RowTag, policy_rows
+from fundopt.optimizer.matrix import (
+    INF,
+    LinearModel,
+    RowKind,
+    Rows,
+    RowTag,
+    append_cols,
+    coo,
+    policy_rows,
+    with_entries,
+)
 from fundopt.optimizer.result import Warning_
 
 # The rows a constraint's where selects (bool per row).
@@ -220,8 +231,44 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
         row_lower=row_lower, row_upper=row_upper, tags=tags,
         n=n, binary_rows=binary_rows,
     )
+    model = _add_shortfalls(model, constraints)
     return Built(model=model, constraints=constraints, bounds=bounds, warnings=warnings,
                  infeasible_reasons=reasons)
+
+
+def _add_shortfalls(model: LinearModel, constraints: tuple[Constraint, ...]) -> LinearModel:
+    """Targets (SPEC §11): each bound of a ``target = true`` constraint gets a shortfall
+    column s ≥ 0 in its row (row + s ≥ min, row − s ≤ max), costing ``penalty`` per unit
+    of the bound (per 1.0 of a share) in the objective: less when maximizing, more when
+    minimizing. Appended after every other column; a target never makes a policy
+    infeasible."""
+    targets = {c.id: c for c in constraints if c.rule.target}
+    if not targets:
+        return model
+    new_rows: list[int] = []
+    new_cols: list[int] = []
+    new_vals: list[float] = []
+    costs: list[float] = []
+    worse = -1.0 if model.sense is Sense.MAXIMIZE else 1.0
+    for r, tag in enumerate(model.tags):
+        c = targets.get(tag.key) if tag.kind is RowKind.POLICY else None
+        if c is None:
+            continue
+        for sign, bound in ((1.0, model.row_lower[r]), (-1.0, model.row_upper[r])):
+            if np.isfinite(bound):
+                new_rows.append(r)
+                new_cols.append(model.num_cols + len(costs))
+                new_vals.append(sign)
+                penalty = c.rule.penalty or 0.0
+                costs.append(worse * penalty / tag.per_unit)
+    k = len(costs)
+    model = append_cols(model, np.array(costs), np.zeros(k), np.full(k, INF),
+                        np.zeros(k, bool))
+    rows, cols, vals = coo(model)
+    return with_entries(model, np.concatenate([rows, new_rows]).astype(int),
+                        np.concatenate([cols, new_cols]).astype(int),
+                        np.concatenate([vals, new_vals]), model.row_lower, model.row_upper,
+                        model.tags)
 
 
 def fixed_lp(built: Built, binaries: np.ndarray) -> LinearModel:

@@ -229,6 +229,10 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
         "allocations": [], "constraints": constraints,
         "manifest": manifest_dict(table, policy, result), "warnings": warnings,
     }
+    if any(c.penalty is not None for c in result.constraints):
+        from fundopt.reports.targets import target_rows  # only policies with targets
+
+        out["targets"] = target_rows(result)
     if result.diagnosis is not None:
         out["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
     if result.book is not None:

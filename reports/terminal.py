@@ -134,6 +134,10 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
                 console.print(_totals(table, policy, result, by, lang))
         for part in _binding(result.constraints, policy.unit, lang):
             console.print(part)
+        if any(c.penalty is not None for c in result.constraints):
+            from fundopt.reports.targets import render_targets  # builds on labels
+
+            render_targets(console, result, lang)
         console.print(_funded(table, policy, result, lang, max_rows, console.width))
     if result.book is not None:
         from fundopt.reports.book import render_book_totals  # it builds on this module

@@ -348,6 +348,10 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
                  for value, amount, share, count in totals.itertuples(index=False)]
     texts = [("warnings", [n.message(lang) for n in notes]
               + [warning_text(w, lang) for w in result.warnings])]
+    if any(c.penalty is not None for c in result.constraints):
+        from fundopt.reports.targets import target_lines  # only policies with targets
+
+        texts.append(("label.targets", target_lines(result, lang)))
     if result.diagnosis is not None:
         diagnosis = result.diagnosis
         texts += [("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),

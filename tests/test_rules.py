@@ -675,3 +675,88 @@ def test_the_worked_example_solves_to_the_reference_optimum() -> None:
     status, objective, _ = reference_solve(frame, inputs.policy, inputs.constraints)
     assert status == "optimal"
     assert result.objective == pytest.approx(objective, rel=1e-6)
+
+
+# --- targets (力争) ------------------------------------------------------------------------
+
+def target_reference(frame: pd.DataFrame, budget: float, share_min: float, share_p: float,
+                     amount_max: float, amount_p: float) -> float:
+    """max score·x − P1·s1 − P2·s2 over 0 ≤ x ≤ max_ticket, Σx ≤ budget,
+    Σ_天津 x / budget + s1 ≥ share_min, Σ_前沿 x − s2 ≤ amount_max (SPEC §11), by scipy."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(frame)
+    tianjin = (frame.region == "天津").to_numpy(float)
+    frontier = (frame.category == "前沿技术").to_numpy(float)
+    cost = np.concatenate([-frame.score.to_numpy(float), [share_p, amount_p]])
+    rows = [np.concatenate([np.ones(n), [0, 0]]),
+            np.concatenate([tianjin / budget, [1, 0]]),
+            np.concatenate([frontier, [0, -1]])]
+    res = milp(cost, constraints=LinearConstraint(np.array(rows), [-np.inf, share_min, -np.inf],
+                                                  [budget, np.inf, amount_max]),
+               bounds=Bounds(np.zeros(n + 2),
+                             np.concatenate([frame.max_ticket.to_numpy(float),
+                                             [np.inf, np.inf]])))
+    assert res.status == 0
+    return float(-res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_targets_match_the_reference(tmp_path: Path, seed: int) -> None:
+    from fundopt.reports.targets import target_rows
+
+    rng = np.random.default_rng(600 + seed)
+    frame = random_frame(rng, 12)
+    share_min, amount_max = round(rng.uniform(0.3, 0.9), 3), round(rng.uniform(0.5, 4.0), 3)
+    share_p, amount_p = round(rng.uniform(0, 400), 1), round(rng.uniform(0, 80), 1)
+    policy = f"""budget = 10
+[region."天津"]
+min_share = {share_min}
+target = true
+penalty = {share_p}
+[[constraints]]
+name = "前沿技术力争不超过"
+where = {{ category = "前沿技术" }}
+measure = "amount"
+max = {amount_max}
+target = true
+penalty = {amount_p}
+"""
+    inputs = load_inputs(write(tmp_path, frame, policy))
+    result = solve(inputs.table, inputs.policy, inputs.constraints)
+    assert result.status is SolveStatus.OPTIMAL
+    x = result.amounts
+    share = x[(frame.region == "天津").to_numpy()].sum() / 10
+    frontier = x[(frame.category == "前沿技术").to_numpy()].sum()
+    short = {"region 天津 share": max(0.0, share_min - share),
+             "前沿技术力争不超过": max(0.0, frontier - amount_max)}
+    penalized = (frame.score.to_numpy(float) @ x - share_p * short["region 天津 share"]
+                 - amount_p * short["前沿技术力争不超过"])
+    expected = target_reference(frame, 10, share_min, share_p, amount_max, amount_p)
+    assert penalized == pytest.approx(expected, rel=1e-7, abs=1e-6)
+    listed = {r["name"]: r for r in target_rows(result)}
+    for name, value in short.items():
+        assert listed[name]["shortfall"] == pytest.approx(value, abs=1e-9)
+        assert listed[name]["met"] == bool(value <= 1e-9)
+    assert result.objective - sum(r["cost"] for r in listed.values()) == \
+        pytest.approx(expected, rel=1e-7, abs=1e-6)
+
+
+def test_a_target_in_every_output_and_bad_targets(tmp_path: Path) -> None:
+    extra = ('[[constraints]]\nname = "力争前沿技术30%"\nwhere = { category = "前沿技术" }\n'
+             'measure = "share"\nmin = 0.3\ntarget = true\npenalty = 100\n')
+    code, output, _ = sample_with(tmp_path, extra, lang="zh")
+    assert code == 0, output
+    assert "力争前沿技术30% (未达成)" in flat(output)
+    data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert data["targets"] == [{"name": "力争前沿技术30%", "id": "c25", "met": False,
+                                "shortfall": 0.15, "penalty": 100.0, "cost": 15.0}]
+    for bad, key, words in (
+            ("penalty = 3", "constraints[4].penalty", "only used with target = true"),
+            ("target = true", "constraints[4].penalty", "a target needs a penalty"),
+            ('target = "yes"\npenalty = 1', "constraints[4].target", "true or false"),
+            ("target = true\npenalty = -1", "constraints[4].penalty", "out of range")):
+        (tmp_path / "out.json").unlink(missing_ok=True)
+        code, output, written = sample_with(
+            tmp_path, f'[[constraints]]\nmeasure = "amount"\nmin = 1\n{bad}\n')
+        assert code == 2 and not written and key in flat(output) and words in flat(output)

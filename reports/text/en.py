@@ -33,4 +33,15 @@ MESSAGES: dict[str, str] = {
     "rules.undeclared_guess": "{value} is not one of the declared values of {column}; "
                               "did you mean {guess}?",
     "rules.no_candidate": "{column} {value} has no eligible candidate ({key})",
+    "rules.penalty_without_target": "penalty is only used with target = true",
+    "rules.target_without_penalty": "a target needs a penalty: the objective lost per unit "
+                                    "of shortfall",
+    "rules.target_measure": "a target on {measure} is not supported in this version",
+    "label.targets": "targets",
+    "label.target_met": "met",
+    "label.target_missed": "missed",
+    "label.shortfall": "shortfall",
+    "label.target_cost": "cost in objective",
+    "label.penalty": "penalty",
+    "target.line": "{name}: {state}, shortfall {shortfall}, cost in objective {cost}",
 }
