@@ -45,3 +45,7 @@ class Said(str):
         said = super().__new__(cls, message.text("en"))
         said.message = message
         return said
+
+    def __reduce__(self) -> tuple[type[Said], tuple[Message]]:
+        # rebuilt from its message in another process (batch workers return diagnoses)
+        return Said, (self.message,)

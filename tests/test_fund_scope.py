@@ -518,3 +518,43 @@ def test_the_diagnosis_checks_a_move_in_the_fund_terms(booked_2024: Path, tmp_pa
     relaxation = diagnose.diagnose(problem).relaxation
     assert [r.key for r in relaxation] == ["region.天津.min_share"]
     assert checks == [True]
+
+
+def test_rules_of_a_guidance_fund_against_the_book(booked_2024: Path, tmp_path: Path) -> None:
+    """SPEC §11 constructs with scope = "fund": an expression summed over the book and the
+    round, a where range, and a stake limit that counts a follow-on's booked amount;
+    checked on the plan with plain pandas."""
+    extra = """
+[[constraints]]
+name = "fund risk mass"
+where = { fund_size = { min = 5 } }
+measure = "sum(risk * 2)"
+max = 30
+scope = "fund"
+
+[[limits]]
+name = "28% of each sub-fund, both rounds"
+max_stake = 0.28
+"""
+    policy = tmp_path / "2025.toml"
+    policy.write_text(policy.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    code, text = run("solve", tmp_path / "2025.csv", "--book", booked_2024, "-o",
+                     tmp_path / "plan.json")
+    assert code == 0, text
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    first = json.loads((tmp_path / "plan-2024.json").read_text(encoding="utf-8"))
+    now = pd.read_csv(tmp_path / "2025.csv")
+    then = pd.read_csv(tmp_path / "2024.csv")
+    x = pd.Series({a["id"]: a["amount"] for a in plan["allocations"]})
+    booked = pd.Series({a["id"]: a["amount"] for a in first["allocations"]})
+    size = now.set_index("id")["fund_size"]
+    held = booked.reindex(size.index).fillna(0.0)
+    assert ((x[size.index] + held) <= 0.28 * size + 1e-9)[x[size.index] > 0].all()
+    risk_then = then.set_index("id")
+    big_then = risk_then.index[risk_then.fund_size >= 5]
+    mass = float((2 * risk_then.risk[big_then] * booked.reindex(big_then).fillna(0)).sum())
+    big_now = now.set_index("id")
+    chosen = big_now.index[big_now.fund_size >= 5]
+    mass += float((2 * big_now.risk[chosen] * x[chosen]).sum())
+    [line] = [c for c in plan["constraints"] if c["name"] == "fund risk mass"]
+    assert line["value"] == pytest.approx(mass) and mass <= 30 + 1e-6

@@ -760,3 +760,17 @@ def test_a_target_in_every_output_and_bad_targets(tmp_path: Path) -> None:
         code, output, written = sample_with(
             tmp_path, f'[[constraints]]\nmeasure = "amount"\nmin = 1\n{bad}\n')
         assert code == 2 and not written and key in flat(output) and words in flat(output)
+
+
+def test_a_worded_reason_crosses_processes() -> None:
+    """Batch workers return diagnoses: a catalog-worded reason survives pickling."""
+    import pickle
+
+    from fundopt.messages import Message, Said
+    from fundopt.reports.labels import message_text
+
+    said = Said(Message("rules.no_candidate", {"column": "区县", "value": "邢台市",
+                                               "key": "district.*.min_count"}))
+    again = pickle.loads(pickle.dumps(said))
+    assert again == said == "区县 邢台市 has no eligible candidate (district.*.min_count)"
+    assert message_text(again, "zh") == "区县 邢台市 没有符合条件的候选子基金（district.*.min_count）"
