@@ -773,4 +773,5 @@ def test_a_worded_reason_crosses_processes() -> None:
                                                "key": "district.*.min_count"}))
     again = pickle.loads(pickle.dumps(said))
     assert again == said == "区县 邢台市 has no eligible candidate (district.*.min_count)"
-    assert message_text(again, "zh") == "区县 邢台市 没有符合条件的候选子基金（district.*.min_count）"
+    assert message_text(again, "zh") == \
+        "区县 邢台市 没有符合条件的候选子基金（district.*.min_count）"
