@@ -35,6 +35,7 @@ class Measure(StrEnum):
     AVG = "avg"
     FUNDED = "funded"     # Σ EXPR·y over the funded rows (SPEC §11)
     RATIO = "ratio"       # M1 / M2 of amount, count, sum(EXPR), funded(EXPR)
+    GROUPS = "groups"     # distinct values of a column among the funded rows
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ class Rule:
         """Every column expression the measure reads."""
         if self.ratio is not None:
             return tuple(p.expression for p in self.ratio if p.expression)
+        if self.measure is Measure.GROUPS:        # a column of values, not a number
+            return ()
         return (self.column,) if self.column else ()
 
 

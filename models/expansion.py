@@ -184,6 +184,12 @@ def _expansions(rule: Rule, table: Table, source: str,
     declared = declared or {}
     for text in rule.expressions:
         check_expression(text, f"{rule.origin}.measure", rule.measure_text, table, source)
+    if rule.measure is Measure.GROUPS and rule.column not in table.frame.columns:
+        raise InputError(f"groups({rule.column}): column {rule.column!r} is not in the table "
+                         f"{table.path}", file=source, column=f"{rule.origin}.measure",
+                         value=rule.column, expected=_shortlist(table.frame.columns),
+                         hint=_column_hint(str(rule.column), table),
+                         message_zh=f"表格 {table.path} 中没有列 {rule.column!r}")
     mask = check_where(rule, rule.where, table, source, declared)
     stars = [column for column, values in rule.where if values == STAR]
     if not stars:

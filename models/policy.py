@@ -53,8 +53,8 @@ SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_cou
 CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope", "target", "penalty")
 WHERE_TEXT = ('column = "value", ["v1", "v2"], "*", { min = A, max = B } (numbers) or '
               '{ not = ["v1"] }')
-MEASURES_TEXT = ("amount, share, count, sum(EXPR), avg(EXPR), funded(EXPR) or a ratio M1 / M2 "
-                 "of amount, count, sum(EXPR), funded(EXPR)")
+MEASURES_TEXT = ("amount, share, count, sum(EXPR), avg(EXPR), funded(EXPR), groups(COL) or a "
+                 "ratio M1 / M2 of amount, count, sum(EXPR), funded(EXPR)")
 
 _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
 
@@ -322,7 +322,7 @@ def _general(value: Any, loc: Locator) -> list[Rule]:
         name = _text(table["name"], f"{origin}.name", loc) if "name" in table else None
         where = _where(table.get("where", {}), f"{origin}.where", loc)
         scope = _scope(table, origin, loc)
-        if scope is Scope.FUND and measure in (Measure.FUNDED, Measure.RATIO):
+        if scope is Scope.FUND and measure in (Measure.FUNDED, Measure.RATIO, Measure.GROUPS):
             message = Message("rules.fund_scope_ratio")
             raise loc.error(f"{origin}.scope", message.text("en"), value="fund",
                             expected='scope = "round"', message_zh=message.text("zh"))
@@ -385,12 +385,14 @@ def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
         if "(" in text and text.rstrip().endswith(")") else ""
     if head in ("sum", "avg", "funded") and inner and _ratio_sides(text) is None:
         return Measure(head), _expression(inner, path, loc)
-    if match and head in ("sum", "avg", "funded"):     # avg() / sum( ): the column is missing
+    if head == "groups" and inner:                # groups(COL): a column, any kind
+        return Measure.GROUPS, inner
+    if match and head in ("sum", "avg", "funded", "groups"):     # avg(): no column
         raise loc.error(path, f"{head}() needs a column name inside the brackets",
                         value=text, expected=f"e.g. {head}(risk)",
                         message_zh=f"{head}() 的括号中缺少列名", expected_zh=f"如 {head}(risk)")
-    close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg", "funded"],
-                                      n=1)
+    close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg", "funded",
+                                             "groups"], n=1)
     guess = close[0] if close else None
     if guess in ("sum", "avg") and "(" in text:
         guess = guess + text[text.index("("):].strip()

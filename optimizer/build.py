@@ -231,9 +231,66 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
         row_lower=row_lower, row_upper=row_upper, tags=tags,
         n=n, binary_rows=binary_rows,
     )
+    model = _add_groups(model, table, constraints, masks, y_of)
     model = _add_shortfalls(model, constraints)
     return Built(model=model, constraints=constraints, bounds=bounds, warnings=warnings,
                  infeasible_reasons=reasons)
+
+
+def _add_groups(model: LinearModel, table: Table, constraints: tuple[Constraint, ...],
+                masks: dict[str, np.ndarray], y_of: np.ndarray) -> LinearModel:
+    """``groups(COL)`` (SPEC §11): one binary g_v per value v of COL among the selected
+    rows, with g_v ≤ Σ_{i∈v} y_i and Σ_{i∈v} y_i ≤ |v|·g_v (g_v = 1 ⇔ some row of v is
+    funded), and the constraint's row Σ g_v within its bounds. The policy row is inserted
+    after the other policy rows, the links after every row, so the model keeps its order:
+    policy rows, then links."""
+    grouped = [c for c in constraints if c.measure is Measure.GROUPS]
+    if not grouped:
+        return model
+    rows, cols, vals = (list(a) for a in coo(model))
+    kept = policy_rows(model)
+    tags = list(model.tags)
+    lower, upper = list(model.row_lower), list(model.row_upper)
+    links: list[tuple[list[int], list[float], float, float]] = []
+    first = model.num_cols
+    count = 0
+    policy_new: list[tuple[list[int], float, float, str]] = []
+    for c in grouped:
+        assert c.column is not None
+        selected = np.flatnonzero(masks[c.id])
+        keys = table.frame[c.column].astype(str).str.strip().to_numpy()[selected]
+        g_cols = []
+        for value in dict.fromkeys(k for k in keys if k not in ("", "nan")):
+            ys = y_of[selected[keys == value]]
+            g = first + count
+            count += 1
+            g_cols.append(g)
+            links.append(([g, *ys.tolist()], [1.0, *([-1.0] * len(ys))], -INF, 0.0))
+            links.append(([g, *ys.tolist()], [-float(len(ys)), *([1.0] * len(ys))], -INF, 0.0))
+        policy_new.append((g_cols, -INF if c.min is None else c.min,
+                           INF if c.max is None else c.max, c.id))
+    # renumber: the new policy rows go at ``kept``, the rows after it move down
+    shift = len(policy_new)
+    rows = [r + shift if r >= kept else r for r in rows]
+    for k, (g_cols, *_) in enumerate(policy_new):
+        rows += [kept + k] * len(g_cols)
+        cols += g_cols
+        vals += [1.0] * len(g_cols)
+    new_tags = [RowTag(RowKind.POLICY, key) for _, _, _, key in policy_new]
+    tags = tags[:kept] + new_tags + tags[kept:]
+    lower = lower[:kept] + [lo for _, lo, _, _ in policy_new] + lower[kept:]
+    upper = upper[:kept] + [hi for _, _, hi, _ in policy_new] + upper[kept:]
+    for link_cols, link_vals, lo, hi in links:
+        rows += [len(lower)] * len(link_cols)
+        cols += link_cols
+        vals += link_vals
+        lower.append(lo)
+        upper.append(hi)
+        tags.append(RowTag(RowKind.LINK, "groups"))
+    model = append_cols(model, np.zeros(count), np.zeros(count), np.ones(count),
+                        np.ones(count, bool))
+    return with_entries(model, np.array(rows, int), np.array(cols, int), np.array(vals, float),
+                        np.array(lower, float), np.array(upper, float), tuple(tags))
 
 
 def _add_shortfalls(model: LinearModel, constraints: tuple[Constraint, ...]) -> LinearModel:
@@ -307,6 +364,8 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
     if c.measure is Measure.RATIO:
         _add_ratio(rows, table, c, selected, y_of)
         return
+    if c.measure is Measure.GROUPS:      # Σ g_v; g_v linked to the y of value v later
+        return
     if c.measure is Measure.FUNDED:
         # Σ EXPR·y over the funded rows (SPEC §11)
         assert c.column is not None
@@ -374,14 +433,14 @@ def _on_funded(c: Constraint) -> bool:
     if c.measure is Measure.RATIO:
         assert c.rule.ratio is not None
         return any(p.on_funded for p in c.rule.ratio)
-    return c.measure in (Measure.COUNT, Measure.FUNDED)
+    return c.measure in (Measure.COUNT, Measure.FUNDED, Measure.GROUPS)
 
 
 def _funded_floor(c: Constraint) -> bool:
     """Whether the constraint could be met by rows counted funded with no money: a count
     or funded floor, a ratio floor over funded rows, or a ratio cap whose denominator
     counts them."""
-    if c.measure in (Measure.COUNT, Measure.FUNDED):
+    if c.measure in (Measure.COUNT, Measure.FUNDED, Measure.GROUPS):
         return c.min is not None and c.min > 0
     if c.measure is Measure.RATIO:
         assert c.rule.ratio is not None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
+import pandas as pd
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
 from fundopt.models.expression import column_values
@@ -63,8 +64,16 @@ def policy_lines(table: Table, constraints: tuple[Constraint, ...],
             return None, None
         return values(c.rule.ratio[0].expression), values(c.rule.ratio[1].expression)
 
+    def column(c: Constraint) -> np.ndarray | None:
+        if c.measure is Measure.GROUPS:      # the values as codes (blank: -1)
+            assert c.column is not None
+            text = table.frame[c.column].astype(str).str.strip()
+            codes = pd.factorize(text)[0].astype(float)
+            return np.where(text.isin(["", "nan"]).to_numpy(), -1.0, codes)
+        return values(c.column)
+
     return [Line(c, counted_rows(table, c, select(c.where)) if c.where else None,
-                 values(c.column), ratio(c))
+                 column(c), ratio(c))
             for c in constraints]
 
 
@@ -89,6 +98,9 @@ def measure(line: Line, amounts: np.ndarray, budget: float) -> float:
     column = line.column if line.mask is None else line.column[line.mask]
     if line.measure is Measure.FUNDED:
         return float(column[x > ZERO].sum())
+    if line.measure is Measure.GROUPS:
+        codes = column[x > ZERO]
+        return float(len(np.unique(codes[codes >= 0])))
     weighted = float(column @ x)
     if line.measure is Measure.SUM:
         return weighted
@@ -150,7 +162,7 @@ def constraint_report(built: Built, lines: list[Line], amounts: np.ndarray,
         bound = line.max if side == "max" else line.min
         binding = side is not None and slack <= BINDING_TOL * max(1.0, abs(bound or 0.0))
         price = 0.0
-        if binding and line.measure is Measure.COUNT and model.is_mip:
+        if binding and line.measure in (Measure.COUNT, Measure.GROUPS) and model.is_mip:
             # the count's binaries are fixed in the LP the duals come from: no price
             price = float("nan")
         elif binding and duals is not None:

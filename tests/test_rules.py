@@ -775,3 +775,68 @@ def test_a_worded_reason_crosses_processes() -> None:
     assert again == said == "区县 邢台市 has no eligible candidate (district.*.min_count)"
     assert message_text(again, "zh") == \
         "区县 邢台市 没有符合条件的候选子基金（district.*.min_count）"
+
+
+# --- groups(COL) -------------------------------------------------------------------------
+
+def groups_reference(frame: pd.DataFrame, budget: float, ticket: float, lo: int, hi: int
+                     ) -> float:
+    """max score·x over x, y (funded), g (district covered), by scipy from the SPEC:
+    ticket·y ≤ x ≤ max_ticket·y, Σx ≤ budget, g_v ≤ Σ_{i∈v} y_i, y_i ≤ g_v,
+    lo ≤ Σ g ≤ hi."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(frame)
+    values = list(dict.fromkeys(frame.district))
+    m = len(values)
+    width = 2 * n + m
+    rows, lower, upper = [], [], []
+
+    def add(coefs: dict[int, float], low: float, high: float) -> None:
+        row = np.zeros(width)
+        for k, v in coefs.items():
+            row[k] += v
+        rows.append(row)
+        lower.append(low)
+        upper.append(high)
+
+    cap = frame.max_ticket.to_numpy(float)
+    for i in range(n):
+        add({i: 1.0, n + i: -cap[i]}, -np.inf, 0.0)
+        add({i: 1.0, n + i: -ticket}, 0.0, np.inf)
+        add({n + i: 1.0, 2 * n + values.index(frame.district[i]): -1.0}, -np.inf, 0.0)
+    add(dict.fromkeys(range(n), 1.0), -np.inf, budget)
+    for j, value in enumerate(values):
+        members = np.flatnonzero((frame.district == value).to_numpy())
+        add({2 * n + j: 1.0, **{n + int(i): -1.0 for i in members}}, -np.inf, 0.0)
+    add(dict.fromkeys(range(2 * n, width), 1.0), lo, hi)
+    cost = np.concatenate([-frame.score.to_numpy(float), np.zeros(n + m)])
+    res = milp(cost, constraints=LinearConstraint(np.array(rows), lower, upper),
+               integrality=np.concatenate([np.zeros(n), np.ones(n + m)]),
+               bounds=Bounds(np.zeros(width), np.concatenate([cap, np.ones(n + m)])),
+               options={"mip_rel_gap": 0.0})
+    assert res.status == 0
+    return float(-res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_groups_match_the_reference(tmp_path: Path, seed: int) -> None:
+    rng = np.random.default_rng(700 + seed)
+    frame = random_frame(rng, 10)
+    lo, hi = sorted(int(v) for v in rng.integers(1, 5, 2))
+    policy = f"""budget = 6
+min_ticket = 0.5
+[[constraints]]
+name = "districts covered"
+measure = "groups(district)"
+min = {lo}
+max = {hi}
+"""
+    inputs = load_inputs(write(tmp_path, frame, policy))
+    result = solve(inputs.table, inputs.policy, inputs.constraints)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objective == pytest.approx(groups_reference(frame, 6, 0.5, lo, hi), rel=1e-7)
+    covered = frame.district[result.amounts > 1e-9].nunique()
+    assert lo <= covered <= hi
+    [line] = [c for c in result.constraints if c.label == "districts covered"]
+    assert line.value == covered
