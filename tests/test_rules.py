@@ -840,3 +840,16 @@ max = {hi}
     assert lo <= covered <= hi
     [line] = [c for c in result.constraints if c.label == "districts covered"]
     assert line.value == covered
+
+
+def test_both_catalogs_say_the_same_things() -> None:
+    """Every message code has an English and a Chinese template with the same values."""
+    import string
+
+    from fundopt.reports.text import en, zh
+
+    assert set(en.MESSAGES) == set(zh.MESSAGES)
+    fields = string.Formatter()
+    for code, template in en.MESSAGES.items():
+        names = {f[1] for f in fields.parse(template) if f[1]}
+        assert names == {f[1] for f in fields.parse(zh.MESSAGES[code]) if f[1]}, code
