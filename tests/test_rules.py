@@ -853,3 +853,17 @@ def test_both_catalogs_say_the_same_things() -> None:
     for code, template in en.MESSAGES.items():
         names = {f[1] for f in fields.parse(template) if f[1]}
         assert names == {f[1] for f in fields.parse(zh.MESSAGES[code]) if f[1]}, code
+
+
+def test_a_robust_plan_keeps_the_targets_penalty(tmp_path: Path) -> None:
+    # the sample's [uncertainty] has three reviewers: --robust worst plans for the lowest
+    extra = '[category."重大科技专项"]\nmin_share = 0.08\ntarget = true\npenalty = 100000\n'
+    code, output, _ = sample_with(tmp_path, extra)
+    assert code == 0, output
+    nominal = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["targets"]
+    assert nominal[0]["met"]
+    result = runner.invoke(app, ["solve", str(tmp_path / "t.csv"), "--robust", "worst", "-o",
+                                 str(tmp_path / "robust.json")])
+    assert result.exit_code == 0, result.output
+    robust = json.loads((tmp_path / "robust.json").read_text(encoding="utf-8"))["targets"]
+    assert robust[0]["met"], robust
