@@ -234,13 +234,18 @@ class BookedPart:
     Over the booked commitments the constraint selects: ``amount`` = Σ amount,
     ``weighted`` = Σ COL·amount (``sum`` / ``avg``; 0 otherwise), ``ids`` = their distinct
     sub-fund ids. ``total`` is every booked commitment (a share's denominator is
-    ``total`` + budget).
+    ``total`` + budget). For ``funded(EXPR)``, ``weighted`` is Σ EXPR over the distinct
+    booked ids (each sub-fund once, its latest booked row); for a ratio, ``sides`` holds
+    what the book adds to M1 and M2; for ``groups(COL)``, ``values`` are the values of
+    COL the book already covers (SPEC §11).
     """
 
     amount: float
     weighted: float
     ids: frozenset[str]
     total: float
+    sides: tuple[float, float] = (0.0, 0.0)
+    values: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -322,10 +322,6 @@ def _general(value: Any, loc: Locator) -> list[Rule]:
         name = _text(table["name"], f"{origin}.name", loc) if "name" in table else None
         where = _where(table.get("where", {}), f"{origin}.where", loc)
         scope = _scope(table, origin, loc)
-        if scope is Scope.FUND and measure in (Measure.FUNDED, Measure.RATIO, Measure.GROUPS):
-            message = Message("rules.fund_scope_ratio")
-            raise loc.error(f"{origin}.scope", message.text("en"), value="fund",
-                            expected='scope = "round"', message_zh=message.text("zh"))
         target, penalty = _target(table, measure, origin, loc)
         rules.append(Rule(name or None, where, measure, column, lo, hi, origin,
                           scope=scope, ratio=ratio, target=target, penalty=penalty))

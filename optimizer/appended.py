@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from fundopt.models.domain import Constraint, Measure, Sense, Table
+from fundopt.optimizer import fund
 from fundopt.optimizer.matrix import (
     INF,
     LinearModel,
@@ -25,7 +26,9 @@ def add_groups(model: LinearModel, table: Table, constraints: tuple[Constraint, 
                 masks: dict[str, np.ndarray], y_of: np.ndarray) -> LinearModel:
     """``groups(COL)`` (SPEC §11): one binary g_v per value v of COL among the selected
     rows, with g_v ≤ Σ_{i∈v} y_i and Σ_{i∈v} y_i ≤ |v|·g_v (g_v = 1 ⇔ some row of v is
-    funded), and the constraint's row Σ g_v within its bounds. The policy row is inserted
+    funded), and the constraint's row Σ g_v within its bounds. With ``scope = "fund"``
+    the values the book covers are constants: no binary, the bounds less their number
+    (SPEC §9). The policy row is inserted
     after the other policy rows, the links after every row, so the model keeps its order:
     policy rows, then links."""
     grouped = [c for c in constraints if c.measure is Measure.GROUPS]
@@ -44,15 +47,16 @@ def add_groups(model: LinearModel, table: Table, constraints: tuple[Constraint, 
         selected = np.flatnonzero(masks[c.id])
         keys = table.frame[c.column].astype(str).str.strip().to_numpy()[selected]
         g_cols = []
-        for value in dict.fromkeys(k for k in keys if k not in ("", "nan")):
+        covered = c.booked.values if c.booked is not None else frozenset()  # scope fund
+        for value in dict.fromkeys(k for k in keys if k not in ("", "nan", *covered)):
             ys = y_of[selected[keys == value]]
             g = first + count
             count += 1
             g_cols.append(g)
             links.append(([g, *ys.tolist()], [1.0, *([-1.0] * len(ys))], -INF, 0.0))
             links.append(([g, *ys.tolist()], [-float(len(ys)), *([1.0] * len(ys))], -INF, 0.0))
-        policy_new.append((g_cols, -INF if c.min is None else c.min,
-                           INF if c.max is None else c.max, c.id))
+        policy_new.append((g_cols, -INF if c.min is None else c.min - len(covered),
+                           INF if c.max is None else c.max - len(covered), c.id))
     # renumber: the new policy rows go at ``kept``, the rows after it move down
     shift = len(policy_new)
     rows = [r + shift if r >= kept else r for r in rows]
@@ -60,7 +64,7 @@ def add_groups(model: LinearModel, table: Table, constraints: tuple[Constraint, 
         rows += [kept + k] * len(g_cols)
         cols += g_cols
         vals += [1.0] * len(g_cols)
-    new_tags = [RowTag(RowKind.POLICY, key) for _, _, _, key in policy_new]
+    new_tags = [RowTag(RowKind.POLICY, c.id, offset=fund.row_offset(c)) for c in grouped]
     tags = tags[:kept] + new_tags + tags[kept:]
     lower = lower[:kept] + [lo for _, lo, _, _ in policy_new] + lower[kept:]
     upper = upper[:kept] + [hi for _, _, hi, _ in policy_new] + upper[kept:]

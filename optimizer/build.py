@@ -274,8 +274,9 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
     if c.measure is Measure.FUNDED:
         # Σ EXPR·y over the funded rows (SPEC §11)
         assert c.column is not None
-        rows.add(y_of[selected], column_values(table.frame, c.column)[selected], lower, upper,
-                 RowTag(RowKind.POLICY, c.id))
+        booked = fund.row_offset(c)
+        rows.add(y_of[selected], column_values(table.frame, c.column)[selected],
+                 lower - booked, upper - booked, RowTag(RowKind.POLICY, c.id, offset=booked))
         return
     if c.measure is Measure.COUNT:
         cols = y_of[selected]
@@ -312,7 +313,8 @@ def _add_ratio(rows: Rows, table: Table, c: Constraint, selected: np.ndarray,
     """M1 / M2 ≥ b ⇔ M1 − b·M2 ≥ 0 (≤ for a max): vacuous when nothing in S is funded,
     like an average. The bound sits in the coefficients; ``side`` tags the row."""
     assert c.rule.ratio is not None
-    top, bottom = (_part_terms(table, part, selected, y_of) for part in c.rule.ratio)
+    fresh = fund.fresh_rows(table, c)[selected]   # scope fund: follow-ons count once
+    top, bottom = (_part_terms(table, part, selected, y_of, fresh) for part in c.rule.ratio)
     for side, bound in (("min", c.min), ("max", c.max)):
         if bound is None:
             continue
@@ -320,17 +322,19 @@ def _add_ratio(rows: Rows, table: Table, c: Constraint, selected: np.ndarray,
         coefs = np.concatenate([top[1], -bound * bottom[1]])
         merged, where = np.unique(cols, return_inverse=True)
         values = np.bincount(where, coefs, minlength=len(merged))
-        lo, hi = (0.0, INF) if side == "min" else (-INF, 0.0)
+        booked = fund.row_offset(c, bound)        # 0 for round scope
+        lo, hi = (-booked, INF) if side == "min" else (-INF, -booked)
         rows.add(merged, values, lo, hi, RowTag(RowKind.POLICY, c.id, side=side))
 
 
-def _part_terms(table: Table, part: Part, selected: np.ndarray, y_of: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(columns, coefficients) of one side of a ratio: money on x, funded rows on y."""
+def _part_terms(table: Table, part: Part, selected: np.ndarray, y_of: np.ndarray,
+                fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, coefficients) of one side of a ratio: money on x, funded rows on y (a
+    follow-on of the book, ``~fresh``, adds nothing to a count or funded side)."""
     cols = y_of[selected] if part.on_funded else selected
-    if part.expression is None:
-        return cols, np.ones(len(selected))
-    return cols, column_values(table.frame, part.expression)[selected]
+    coefs = np.ones(len(selected)) if part.expression is None \
+        else column_values(table.frame, part.expression)[selected]
+    return cols, np.where(fresh, coefs, 0.0) if part.on_funded else coefs
 
 
 def _on_funded(c: Constraint) -> bool:

@@ -13,7 +13,7 @@ from fundopt.models.expression import column_values
 from fundopt.models.policy import selection_mask
 from fundopt.optimizer.amounts import ZERO
 from fundopt.optimizer.build import Built, Select
-from fundopt.optimizer.fund import avg_money, counted_rows, fund_measure
+from fundopt.optimizer.fund import avg_money, counted_rows, fresh_rows, fund_measure
 from fundopt.optimizer.matrix import RowKind
 from fundopt.optimizer.result import ConstraintValue
 
@@ -62,17 +62,27 @@ def policy_lines(table: Table, constraints: tuple[Constraint, ...],
     def ratio(c: Constraint) -> tuple[np.ndarray | None, np.ndarray | None]:
         if c.rule.ratio is None:
             return None, None
-        return values(c.rule.ratio[0].expression), values(c.rule.ratio[1].expression)
+        sides = []
+        for part in c.rule.ratio:
+            side = values(part.expression)
+            if c.booked is not None and part.on_funded:   # follow-ons: counted by the book
+                fresh = fresh_rows(table, c)
+                side = np.where(fresh, 1.0 if side is None else side, 0.0)
+            sides.append(side)
+        return sides[0], sides[1]
 
     def column(c: Constraint) -> np.ndarray | None:
         if c.measure is Measure.GROUPS:      # the values as codes (blank: -1)
             assert c.column is not None
             text = table.frame[c.column].astype(str).str.strip()
             codes = pd.factorize(text)[0].astype(float)
-            return np.where(text.isin(["", "nan"]).to_numpy(), -1.0, codes)
+            covered = ["", "nan", *(c.booked.values if c.booked is not None else ())]
+            return np.where(text.isin(covered).to_numpy(), -1.0, codes)
         return values(c.column)
 
-    return [Line(c, counted_rows(table, c, select(c.where)) if c.where else None,
+    # a fund-scope count or funded(...) skips the follow-ons even with no where
+    return [Line(c, counted_rows(table, c, select(c.where))
+                 if c.where or c.booked is not None else None,
                  column(c), ratio(c))
             for c in constraints]
 
@@ -81,6 +91,10 @@ def measure(line: Line, amounts: np.ndarray, budget: float) -> float:
     """The value of ``line``'s measure on a plan (NaN for an avg over nothing funded);
     for scope ``fund``, over the fund's book and the plan together."""
     x = amounts if line.mask is None else amounts[line.mask]
+    if line.constraint.booked is not None and line.measure is Measure.RATIO:
+        sides = line.constraint.booked.sides
+        top, bottom = (part_value(line, k, x) + sides[k] for k in (0, 1))
+        return top / bottom if bottom > ZERO else float("nan")
     if line.constraint.booked is not None:
         column = line.column if line.column is None or line.mask is None \
             else line.column[line.mask]
@@ -119,8 +133,8 @@ def part_value(line: Line, k: int, x: np.ndarray) -> float:
     funded = x > ZERO
     if part.kind is Measure.AMOUNT:
         return float(x.sum())
-    if part.kind is Measure.COUNT:
-        return float(funded.sum())
+    if part.kind is Measure.COUNT:     # a column of 0/1: follow-ons of the book are 0
+        return float(funded.sum() if column is None else column[funded].sum())
     assert column is not None
     return float(column @ x) if part.kind is Measure.SUM else float(column[funded].sum())
 

@@ -558,3 +558,72 @@ max_stake = 0.28
     mass += float((2 * big_now.risk[chosen] * x[chosen]).sum())
     [line] = [c for c in plan["constraints"] if c["name"] == "fund risk mass"]
     assert line["value"] == pytest.approx(mass) and mass <= 30 + 1e-6
+
+
+def _rules_policy(inst: Instance, size_cap: float, leverage: float, covered: int) -> str:
+    return f"""budget = {inst.budget}
+min_deploy = 0.6
+max_stake = {STAKE}
+max_single = {SINGLE}
+min_ticket = {MIN_TICKET}
+
+[[constraints]]
+name = "fund sizes"
+measure = "funded(fund_size)"
+max = {size_cap}
+scope = "fund"
+
+[[constraints]]
+name = "leverage"
+measure = "funded(fund_size) / amount"
+min = {leverage}
+scope = "fund"
+
+[[constraints]]
+name = "districts"
+measure = "groups(district)"
+min = {covered + 1}
+max = {covered + 2}
+scope = "fund"
+"""
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_funded_ratio_and_groups_over_the_fund(seed: int, tmp_path: Path) -> None:
+    """funded(EXPR), a ratio and groups(COL) with scope = "fund" (SPEC §9 + §11): a booked
+    sub-fund counts once (its booked fund_size), a follow-on adds money but no second
+    fund_size, a district counts if any round covers it. Checked with plain pandas over
+    the booked rows and this round's plan."""
+    inst, second, amounts = make_instance(seed, tmp_path)
+    rng = np.random.default_rng(100 + seed)
+    booked = inst.first.assign(amount=inst.first["id"].map(amounts))
+    booked = booked[booked["amount"] > 0]
+    size_booked = float(booked["fund_size"].sum())
+    leverage = round(size_booked / float(booked["amount"].sum()) * rng.uniform(0.75, 0.95), 2)
+    size_cap = round(size_booked + rng.uniform(12.0, 24.0), 1)
+    covered = booked["district"].nunique()
+    second.with_suffix(".toml").write_text(_rules_policy(inst, size_cap, leverage, covered),
+                                           encoding="utf-8")
+    code, text = run("solve", second, "--book", tmp_path / "fund.book", "-o",
+                     tmp_path / "plan.json")
+    if code == 3:       # the drawn bounds admit no plan: fundopt must say which rule
+        assert any(name in text for name in ("fund sizes", "leverage", "districts")), text
+        return
+    assert code == 0, text
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    x = inst.second["id"].map({a["id"]: a["amount"] for a in plan["allocations"]})
+    now = inst.second.assign(amount=x.fillna(0.0).to_numpy()).set_index("id")
+    funded_now = now[now["amount"] > 1e-9]
+    new = funded_now[~funded_now.index.isin(booked["id"])]
+    sizes = size_booked + float(new["fund_size"].sum())
+    money = float(booked["amount"].sum() + funded_now["amount"].sum())
+    districts = set(booked["district"]) | set(funded_now["district"])
+    values = {c["name"]: c for c in plan["constraints"]}
+    assert values["fund sizes"]["value"] == pytest.approx(sizes)
+    assert values["leverage"]["value"] == pytest.approx(sizes / money)
+    assert values["districts"]["value"] == len(districts)
+    assert sizes <= size_cap + 1e-6
+    assert sizes / money >= leverage - 1e-6
+    assert covered + 1 <= len(districts) <= covered + 2
+    # what this round adds, beside the fund's value: its new sub-funds (as for count)
+    assert values["fund sizes"]["round_value"] == pytest.approx(float(new["fund_size"].sum()))

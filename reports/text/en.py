@@ -27,8 +27,6 @@ MESSAGES: dict[str, str] = {
     "rules.ratio_expected": "e.g. funded(fund_size) / amount (the leverage rule)",
     "measure.funded": "funded",
     "measure.ratio": "ratio",
-    "rules.fund_scope_ratio": "funded(...) and ratios are measured over this round only in "
-                              "this version; scope = \"fund\" is not supported for them",
     "rules.undeclared": "{value} is not one of the declared values of {column}",
     "rules.undeclared_guess": "{value} is not one of the declared values of {column}; "
                               "did you mean {guess}?",

@@ -25,8 +25,6 @@ MESSAGES: dict[str, str] = {
     "rules.ratio_expected": "例如 funded(fund_size) / amount（放大倍数）",
     "measure.funded": "获投合计",
     "measure.ratio": "比值",
-    "rules.fund_scope_ratio": "本版本中 funded(...) 与比值仅按本轮计算，"
-                              "不支持 scope = \"fund\"",
     "rules.undeclared": "{value} 不是 {column} 已声明的取值",
     "rules.undeclared_guess": "{value} 不是 {column} 已声明的取值；是否应为 {guess}？",
     "rules.no_candidate": "{column} {value} 没有符合条件的候选子基金（{key}）",
