@@ -24,7 +24,7 @@ from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
 from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.findings import findings_dict, price_range_dict
-from fundopt.reports.frames import plan_display
+from fundopt.reports.frames import plan_display, with_eligibility
 from fundopt.reports.labels import relaxation_text, warning_text
 
 SUFFIXES = (".json", ".csv", ".xlsx")
@@ -81,8 +81,9 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
     """
     check_output_paths(paths, inputs)
 
-    def plan() -> pd.DataFrame:
-        return plan_display(table, policy, result, lang)
+    def plan() -> pd.DataFrame:     # the CSV: ineligible rows with their reason (SPEC §11)
+        return with_eligibility(plan_display(table, policy, result, lang), table, policy,
+                                result, lang)
 
     def workbook(temp: Path) -> None:
         from fundopt.reports.xlsx import write_xlsx  # openpyxl is slow to import: on use

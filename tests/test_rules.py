@@ -305,10 +305,24 @@ def test_ineligible_rows_are_listed_in_every_output(tmp_path: Path) -> None:
         'min_count = 1', 'min_count = 0').replace("min_share = 0.15", "min_share = 0.13") \
         + "\n" + extra
     (tmp_path / "t.toml").write_text(policy, encoding="utf-8")
-    xlsx, out = tmp_path / "out.xlsx", tmp_path / "out.json"
+    xlsx, out, plan_csv = tmp_path / "out.xlsx", tmp_path / "out.json", tmp_path / "plan.csv"
     result = runner.invoke(app, ["solve", str(tmp_path / "t.csv"), "-o", str(out),
-                                 "-o", str(xlsx)])
+                                 "-o", str(xlsx), "-o", str(plan_csv)])
     assert result.exit_code == 0, result.output
+    written = pd.read_csv(plan_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    table_columns = list(pd.read_csv(tmp_path / "t.csv", nrows=0).columns)
+    assert list(written.columns)[-1] == "ineligible"         # added last, the rest unchanged
+    assert list(written.columns)[: len(table_columns)] == table_columns
+    reasons = dict(zip(written.id, written.ineligible, strict=True))
+    assert reasons["HB-BD-01"] == "非保定: district = 保定市"
+    zh_csv = tmp_path / "plan-zh.csv"
+    result = runner.invoke(app, ["solve", str(tmp_path / "t.csv"), "--lang", "zh", "-o",
+                                 str(zh_csv)])
+    assert result.exit_code == 0, result.output
+    zh = pd.read_csv(zh_csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(zh.columns)[-1] == "不符合条件"
+    assert dict(zip(zh.iloc[:, 0], zh["不符合条件"], strict=True))["HB-BD-01"] == \
+        "非保定：district = 保定市"
     data = json.loads(out.read_text(encoding="utf-8"))
     shut = [w for w in data["warnings"] if w["code"] == "ineligible"]
     assert {"id": "HB-BD-01", "code": "ineligible",
@@ -318,6 +332,11 @@ def test_ineligible_rows_are_listed_in_every_output(tmp_path: Path) -> None:
     frame = pd.read_csv(tmp_path / "t.csv")
     risky = set(frame.id[(frame.risk > 0.7) | (frame.district == "保定市")])
     assert {w["id"] for w in shut} == risky - {"HB-BD-03"}          # HB-BD-03 is excluded
+    assert {i for i, r in reasons.items() if r} == risky - {"HB-BD-03"}
+    for i in risky - {"HB-BD-03"}:
+        row = frame.set_index("id").loc[i]
+        assert reasons[i] == ("非保定: district = 保定市" if row.district == "保定市"
+                              else f"存续期不超过10年: risk = {row.risk}")
     amounts = {a["id"]: a["amount"] for a in data["allocations"]}
     assert all(amounts[i] == 0 for i in risky)
     sheets = pd.read_excel(xlsx, sheet_name=None)

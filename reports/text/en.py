@@ -42,4 +42,7 @@ MESSAGES: dict[str, str] = {
     "label.target_cost": "cost in objective",
     "label.penalty": "penalty",
     "target.line": "{name}: {state}, shortfall {shortfall}, cost in objective {cost}",
+    # --- the CSV plan's eligibility column (issue 19)
+    "plan.ineligible_column": "ineligible",
+    "plan.ineligible_reason": "{rule}: {column} = {value}",
 }

@@ -38,4 +38,7 @@ MESSAGES: dict[str, str] = {
     "label.target_cost": "目标函数代价",
     "label.penalty": "单位代价",
     "target.line": "{name}：{state}，差额 {shortfall}，目标函数代价 {cost}",
+    # --- the CSV plan's eligibility column (issue 19)
+    "plan.ineligible_column": "不符合条件",
+    "plan.ineligible_reason": "{rule}：{column} = {value}",
 }
