@@ -886,3 +886,38 @@ def test_a_robust_plan_keeps_the_targets_penalty(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     robust = json.loads((tmp_path / "robust.json").read_text(encoding="utf-8"))["targets"]
     assert robust[0]["met"], robust
+
+
+@pytest.mark.parametrize("key", ["eligible.name", "eligible[1].where", "limits[1].max_stake",
+                                 "values.district"])
+def test_eligible_limits_and_values_in_a_policy_sheet_point_to_toml(tmp_path: Path,
+                                                                     key: str) -> None:
+    """[[eligible]], [[limits]] and [values] have no sheet form in this version: in a
+    workbook's policy sheet they are an input error naming the sheet, row and key and
+    pointing to a TOML policy, which the same workbook then solves with."""
+    import openpyxl
+
+    frame = pd.read_csv(SAMPLE / "2024.csv", encoding="utf-8-sig")
+    book = openpyxl.Workbook()
+    book.active.title = "subfunds"
+    book.active.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        book.active.append([None if pd.isna(v) else v for v in row])
+    sheet = book.create_sheet("policy")
+    sheet.append(["key", "value"])
+    sheet.append(["budget", 20])
+    sheet.append([key, 0.3])
+    table = tmp_path / "t.xlsx"
+    book.save(table)
+    out = tmp_path / "plan.json"
+    for lang, words in (("en", "cannot be written in a workbook's policy sheet"),
+                        ("zh", "不能写在工作簿的 policy 表中")):
+        result = runner.invoke(app, ["solve", str(table), "-o", str(out), "--lang", lang])
+        flat = " ".join(result.output.split())
+        assert result.exit_code == 2 and words in flat and "row 3" in flat.replace("第 3 行",
+                                                                                  "row 3")
+        assert key in flat and "TOML" in flat and not out.exists()
+    policy = tmp_path / "p.toml"
+    policy.write_text('budget = 20\n[[limits]]\nmax_stake = 0.3\n', encoding="utf-8")
+    result = runner.invoke(app, ["solve", str(table), "--policy", str(policy), "-o", str(out)])
+    assert result.exit_code == 0, result.output

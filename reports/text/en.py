@@ -45,4 +45,10 @@ MESSAGES: dict[str, str] = {
     # --- the CSV plan's eligibility column (issue 19)
     "plan.ineligible_column": "ineligible",
     "plan.ineligible_reason": "{rule}: {column} = {value}",
+    # --- policy tables with no sheet form (issue 19)
+    "rules.sheet_toml_only": "{table} cannot be written in a workbook's policy sheet in "
+                             "this version",
+    "rules.sheet_toml_only_hint": "the policy as a TOML file (fundopt solve TABLE.xlsx "
+                                  "--policy POLICY.toml), where [[eligible]], [[limits]] "
+                                  "and [values] are written as in docs/rules.md",
 }

@@ -41,4 +41,9 @@ MESSAGES: dict[str, str] = {
     # --- the CSV plan's eligibility column (issue 19)
     "plan.ineligible_column": "不符合条件",
     "plan.ineligible_reason": "{rule}：{column} = {value}",
+    # --- policy tables with no sheet form (issue 19)
+    "rules.sheet_toml_only": "本版本中 {table} 不能写在工作簿的 policy 表中",
+    "rules.sheet_toml_only_hint": "TOML 政策文件（fundopt solve TABLE.xlsx "
+                                  "--policy POLICY.toml），其中按 docs/rules.md 书写 "
+                                  "[[eligible]]、[[limits]] 与 [values]",
 }
