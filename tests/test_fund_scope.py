@@ -588,12 +588,63 @@ scope = "fund"
 """
 
 
+def _rules_reference(inst: Instance, booked: pd.DataFrame, size_cap: float, leverage: float,
+                     covered: int) -> float | None:
+    """Round 2's optimum under ``_rules_policy``, written with scipy ``milp`` from SPEC §9 +
+    §11 over round 2's rows (x, y) and one binary per district the book does not cover;
+    the book enters as constants. None if infeasible."""
+    new = inst.second.reset_index(drop=True)
+    n = len(new)
+    held = new["id"].map(booked.groupby("id")["amount"].sum()).fillna(0.0).to_numpy()
+    fresh = ~new["id"].isin(booked["id"]).to_numpy()
+    size = new["fund_size"].to_numpy(float)
+    districts = [d for d in dict.fromkeys(new["district"]) if d not in set(booked["district"])]
+    width = 2 * n + len(districts)
+    rows, lo, hi = [], [], []
+
+    def row(entries: dict[int, float], low: float, high: float) -> None:
+        vector = np.zeros(width)
+        for k, v in entries.items():
+            vector[k] += v
+        rows.append(vector)
+        lo.append(low)
+        hi.append(high)
+
+    for i in range(n):
+        cap = min(new.at[i, "max_ticket"], SINGLE * inst.budget, STAKE * size[i] - held[i])
+        row({i: 1.0, n + i: -max(cap, 0.0)}, -INF, 0.0)
+        row({i: 1.0, n + i: -MIN_TICKET}, 0.0, INF)
+    row({i: 1.0 for i in range(n)}, 0.6 * inst.budget, inst.budget)
+    size_booked = float(booked["fund_size"].sum())
+    row({n + i: size[i] for i in range(n) if fresh[i]}, -INF, size_cap - size_booked)
+    money_booked = float(booked["amount"].sum())   # (F + Σ size·y) − b·(A + Σ x) ≥ 0
+    row({**{n + i: size[i] for i in range(n) if fresh[i]},
+         **{i: -leverage for i in range(n)}}, leverage * money_booked - size_booked, INF)
+    for k, d in enumerate(districts):
+        members = [n + i for i in range(n) if new.at[i, "district"] == d]
+        row({2 * n + k: 1.0, **{m: -1.0 for m in members}}, -INF, 0.0)
+        row({2 * n + k: -float(len(members)), **{m: 1.0 for m in members}}, -INF, 0.0)
+    booked_districts = booked["district"].nunique()
+    row({2 * n + k: 1.0 for k in range(len(districts))}, covered + 1 - booked_districts,
+        covered + 2 - booked_districts)
+    cost = np.zeros(width)
+    cost[:n] = -new["score"].to_numpy(float)
+    upper = np.ones(width)
+    upper[:n] = INF
+    integrality = np.ones(width)
+    integrality[:n] = 0
+    found = milp(cost, constraints=LinearConstraint(np.array(rows), lo, hi),
+                 integrality=integrality, bounds=Bounds(np.zeros(width), upper),
+                 options={"mip_rel_gap": 0.0})
+    return -float(found.fun) if found.success else None
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_funded_ratio_and_groups_over_the_fund(seed: int, tmp_path: Path) -> None:
     """funded(EXPR), a ratio and groups(COL) with scope = "fund" (SPEC §9 + §11): a booked
     sub-fund counts once (its booked fund_size), a follow-on adds money but no second
     fund_size, a district counts if any round covers it. Checked with plain pandas over
-    the booked rows and this round's plan."""
+    the booked rows and this round's plan, and against a scipy ``milp`` reference."""
     inst, second, amounts = make_instance(seed, tmp_path)
     rng = np.random.default_rng(100 + seed)
     booked = inst.first.assign(amount=inst.first["id"].map(amounts))
@@ -606,11 +657,14 @@ def test_funded_ratio_and_groups_over_the_fund(seed: int, tmp_path: Path) -> Non
                                            encoding="utf-8")
     code, text = run("solve", second, "--book", tmp_path / "fund.book", "-o",
                      tmp_path / "plan.json")
+    found = _rules_reference(inst, booked, size_cap, leverage, covered)
     if code == 3:       # the drawn bounds admit no plan: fundopt must say which rule
+        assert found is None
         assert any(name in text for name in ("fund sizes", "leverage", "districts")), text
         return
     assert code == 0, text
     plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert found is not None and plan["objective"] == pytest.approx(found, rel=1e-6)
     x = inst.second["id"].map({a["id"]: a["amount"] for a in plan["allocations"]})
     now = inst.second.assign(amount=x.fillna(0.0).to_numpy()).set_index("id")
     funded_now = now[now["amount"] > 1e-9]
