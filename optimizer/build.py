@@ -282,7 +282,7 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
         cols = y_of[selected]
         booked = fund.row_offset(c)
         rows.add(cols, np.ones(len(cols)), lower - booked, upper - booked,
-                 RowTag(RowKind.POLICY, c.id))
+                 RowTag(RowKind.POLICY, c.id, offset=booked))
         return
     if c.measure is Measure.AVG:
         # Σ COL·x / Σ x ≥ min  ⇔  Σ (COL − min)·x ≥ 0 (vacuous when nothing in S is funded)

@@ -681,3 +681,45 @@ def test_funded_ratio_and_groups_over_the_fund(seed: int, tmp_path: Path) -> Non
     assert covered + 1 <= len(districts) <= covered + 2
     # what this round adds, beside the fund's value: its new sub-funds (as for count)
     assert values["fund sizes"]["round_value"] == pytest.approx(float(new["fund_size"].sum()))
+
+
+def test_every_fund_scope_row_carries_the_books_offset(booked_2024: Path,
+                                                       tmp_path: Path) -> None:
+    """The diagnosis and --ranges put a moved bound b into a row as b·per_unit − offset:
+    every fund-scope row with a scalar bound (amount, share, count, funded, groups) must
+    carry what the book adds to it, or a moved count bound would ignore the booked ids."""
+    from fundopt.optimizer.fund import row_offset
+    from fundopt.optimizer.matrix import RowKind
+
+    extra = """
+[[constraints]]
+name = "fund sizes"
+measure = "funded(fund_size)"
+max = 400
+scope = "fund"
+
+[[constraints]]
+name = "districts"
+measure = "groups(district)"
+min = 3
+scope = "fund"
+"""
+    policy = tmp_path / "2025.toml"
+    policy.write_text(policy.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    inputs = load_inputs(tmp_path / "2025.csv", None)
+    problem = Problem(inputs.table, inputs.policy, inputs.constraints,
+                      book=read_fund(str(booked_2024), inputs.table, inputs.policy,
+                                     inputs.constraints))
+    model = problem.model
+    by_id = {c.id: c for c in problem.constraints}
+    seen = set()
+    for r, tag in enumerate(model.tags):
+        c = by_id.get(tag.key) if tag.kind is RowKind.POLICY else None
+        if c is None or c.booked is None or str(c.measure) in ("avg", "ratio"):
+            continue
+        assert tag.offset == pytest.approx(row_offset(c))
+        for bound, side in ((c.min, model.row_lower[r]), (c.max, model.row_upper[r])):
+            if bound is not None and not c.rule.target:
+                assert side == pytest.approx(bound * tag.per_unit - tag.offset)
+        seen.add(str(c.measure))
+    assert {"count", "funded", "groups"} <= seen
