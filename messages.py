@@ -32,3 +32,4 @@ class Message:
     def as_json(self) -> dict[str, Any]:
         """The machine-readable form: ``{"code": …, **values}``."""
         return {"code": self.code, **self.values}
+

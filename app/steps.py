@@ -49,6 +49,8 @@ def refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) 
     from fundopt.models.checks import strict_error
     from fundopt.reports.labels import warning_text
 
+    # an ineligible row is the policy's own decision (SPEC §11), not a doubt about the data
+    warnings = [w for w in warnings if w.code != "ineligible"]
     if notes or warnings:
         raise strict_error([*(n.message("en") for n in notes),
                             *(warning_text(w, "en") for w in warnings)],

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 # Canonical column names of the sub-fund table (SPEC §2).
@@ -32,6 +33,26 @@ class Measure(StrEnum):
     COUNT = "count"
     SUM = "sum"
     AVG = "avg"
+    FUNDED = "funded"     # Σ EXPR·y over the funded rows (SPEC §11)
+    RATIO = "ratio"       # M1 / M2 of amount, count, sum(EXPR), funded(EXPR)
+    GROUPS = "groups"     # distinct values of a column among the funded rows
+
+
+@dataclass(frozen=True)
+class Part:
+    """One side of a ratio (SPEC §11): ``amount``, ``count``, ``sum(EXPR)`` or
+    ``funded(EXPR)``; ``expression`` is None for amount and count."""
+
+    kind: Measure
+    expression: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}({self.expression})" if self.expression else str(self.kind)
+
+    @property
+    def on_funded(self) -> bool:
+        """Whether it counts funded rows (y) rather than money (x)."""
+        return self.kind in (Measure.COUNT, Measure.FUNDED)
 
 
 class Scope(StrEnum):
@@ -92,6 +113,52 @@ class Objective:
 
 
 @dataclass(frozen=True)
+class Range:
+    """A ``where`` condition ``{ min = A, max = B }`` on a numeric column (SPEC §11):
+    rows whose value lies in [A, B]; either end may be open (None). A blank never does."""
+
+    min: float | None = None
+    max: float | None = None
+
+    def contains(self, numbers: np.ndarray) -> np.ndarray:
+        """Which of ``numbers`` (NaN = blank) lie in the range."""
+        inside = ~np.isnan(numbers)
+        if self.min is not None:
+            inside &= numbers >= self.min
+        if self.max is not None:
+            inside &= numbers <= self.max
+        return inside
+
+    def __str__(self) -> str:
+        lo = "" if self.min is None else f"{self.min:g}"
+        hi = "" if self.max is None else f"{self.max:g}"
+        return f"{lo}..{hi}"
+
+
+@dataclass(frozen=True)
+class Not:
+    """A ``where`` condition ``{ not = [values] }``: every row except these values."""
+
+    values: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "not " + "|".join(self.values)
+
+
+# What a ``where`` column must hold: one of some values (``("*",)``: one constraint per
+# value), a numeric range, or anything but some values.
+Condition = tuple[str, ...] | Range | Not
+Where = tuple[tuple[str, Condition], ...]
+
+
+def describe_condition(condition: Condition) -> str:
+    """``滨海新区|西青区``, ``..10`` (a range), ``not TJ-BH-01``."""
+    if isinstance(condition, Range | Not):
+        return str(condition)
+    return "|".join(condition)
+
+
+@dataclass(frozen=True)
 class Rule:
     """One constraint as the planner wrote it, before ``"*"`` is expanded.
 
@@ -102,7 +169,7 @@ class Rule:
     """
 
     name: str | None
-    where: tuple[tuple[str, tuple[str, ...]], ...]
+    where: Where
     measure: Measure
     column: str | None          # for sum(COL) / avg(COL)
     min: float | None
@@ -111,6 +178,56 @@ class Rule:
     min_key: str = "min"
     max_key: str = "max"
     scope: Scope = Scope.ROUND
+    ratio: tuple[Part, Part] | None = None    # numerator, denominator of a RATIO
+    # SPEC §11 targets (力争): may be missed at ``penalty`` objective per unit of shortfall
+    target: bool = False
+    penalty: float | None = None
+
+    @property
+    def measure_text(self) -> str:
+        """The measure as written: ``avg(risk)``, ``funded(fund_size) / amount``."""
+        if self.ratio is not None:
+            return f"{self.ratio[0]} / {self.ratio[1]}"
+        return f"{self.measure}({self.column})" if self.column else str(self.measure)
+
+    @property
+    def expressions(self) -> tuple[str, ...]:
+        """Every column expression the measure reads."""
+        if self.ratio is not None:
+            return tuple(p.expression for p in self.ratio if p.expression)
+        if self.measure is Measure.GROUPS:        # a column of values, not a number
+            return ()
+        return (self.column,) if self.column else ()
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """One ``[[eligible]]`` entry (SPEC §11): a row that fails ``where`` gets 0, is
+    listed as ineligible with ``name`` and the failing value, and counts nowhere."""
+
+    name: str
+    where: Where
+    origin: str                  # "eligible[1]"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One ``[[limits]]`` entry (SPEC §11): per-row bounds on the commitment of every row
+    ``where`` selects. ``max`` / ``min`` are column expressions (x ≤ max; x ≥ min if
+    funded), ``max_stake`` / ``min_stake`` fractions of ``fund_size``. They become the
+    row's ticket bounds (the tightest wins), never rows of the model."""
+
+    name: str | None
+    where: Where
+    max: str | None
+    min: str | None
+    max_stake: float | None
+    min_stake: float | None
+    origin: str                  # "limits[1]"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.origin
 
 
 @dataclass(frozen=True)
@@ -120,13 +237,18 @@ class BookedPart:
     Over the booked commitments the constraint selects: ``amount`` = Σ amount,
     ``weighted`` = Σ COL·amount (``sum`` / ``avg``; 0 otherwise), ``ids`` = their distinct
     sub-fund ids. ``total`` is every booked commitment (a share's denominator is
-    ``total`` + budget).
+    ``total`` + budget). For ``funded(EXPR)``, ``weighted`` is Σ EXPR over the distinct
+    booked ids (each sub-fund once, its latest booked row); for a ratio, ``sides`` holds
+    what the book adds to M1 and M2; for ``groups(COL)``, ``values`` are the values of
+    COL the book already covers (SPEC §11).
     """
 
     amount: float
     weighted: float
     ids: frozenset[str]
     total: float
+    sides: tuple[float, float] = (0.0, 0.0)
+    values: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -141,7 +263,7 @@ class Constraint:
     id: str
     label: str
     rule: Rule
-    where: tuple[tuple[str, tuple[str, ...]], ...]
+    where: Where
     measure: Measure
     column: str | None
     min: float | None
@@ -234,3 +356,7 @@ class Policy:
     sha256: str | None = None
     uncertainty: Uncertainty | None = None
     report: ReportInfo = field(default_factory=ReportInfo)
+    eligible: tuple[Eligibility, ...] = ()      # SPEC §11 [[eligible]]
+    limits: tuple[Limit, ...] = ()              # SPEC §11 [[limits]]
+    # SPEC §11 [values]: (column, the values it may take), in the order declared
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -9,13 +9,15 @@ model, the reports and the diagnosis all speak of.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import (
     DISTRICT,
     EXCLUDE,
@@ -23,13 +25,18 @@ from fundopt.models.domain import (
     STATUS,
     Constraint,
     Measure,
+    Not,
     Policy,
+    Range,
     Rule,
     Table,
+    Where,
+    describe_condition,
 )
+from fundopt.models.expression import frame_values, parse_expression
+from fundopt.models.limits import MAX_MAGNITUDE
 from fundopt.models.table import check_magnitude, parse_numbers
 
-Where = tuple[tuple[str, tuple[str, ...]], ...]
 STAR = ("*",)
 SHOWN = 12  # values listed in an error message before "… (N in all)"
 
@@ -55,7 +62,11 @@ def selection_mask(table: Table, where: Where) -> np.ndarray:
     mask = np.ones(len(frame), dtype=bool)
     for column, values in where:
         series = frame[column]
-        if values == STAR:
+        if isinstance(values, Range):
+            mask &= values.contains(series.to_numpy(float))
+        elif isinstance(values, Not):
+            mask &= ~selection_mask(table, ((column, values.values),))
+        elif values == STAR:
             mask &= ~_blank(table, column)
         elif column in table.numeric_columns:
             numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
@@ -97,14 +108,25 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
         from fundopt.models.uncertainty import check_uncertainty  # imports models.policy
 
         check_uncertainty(policy, table)
+    if policy.eligible:
+        from fundopt.models.eligibility import check_eligible  # imports this module
+
+        check_eligible(policy, table)
+    if policy.limits:
+        from fundopt.models.row_limits import check_limits  # imports this module
+
+        check_limits(policy, table)
+    declared = dict(policy.values)
+    if declared:
+        undeclared_error(table, declared, policy.source)
     labels: set[str] = {BUDGET, FUNDED}
     constraints: list[Constraint] = []
     for rule in policy.rules:
-        for where, stars in _expansions(rule, table, policy.source):
+        for where, stars in _expansions(rule, table, policy.source, declared):
             label = _unique(_label(rule, where, stars), labels)
             constraints.append(Constraint(f"c{len(constraints) + 1}", label, rule, where,
                                           rule.measure, rule.column, rule.min, rule.max))
-    _check_blanks(constraints, table)
+    _check_blanks(constraints, table, policy)
     return tuple(constraints)
 
 
@@ -143,7 +165,7 @@ def _float(value: int | None) -> float | None:
 
 
 def _is_shorthand(rule: Rule) -> bool:
-    return not rule.origin.startswith("constraints[")
+    return not rule.origin.startswith(("constraints[", "eligible[", "limits["))
 
 
 def _key(rule: Rule, column: str) -> str:
@@ -151,24 +173,29 @@ def _key(rule: Rule, column: str) -> str:
     return rule.origin if _is_shorthand(rule) else f"{rule.origin}.where.{column}"
 
 
-def _expansions(rule: Rule, table: Table, source: str
+def _expansions(rule: Rule, table: Table, source: str,
+                declared: Mapping[str, tuple[str, ...]] | None = None
                 ) -> list[tuple[Where, tuple[tuple[str, str], ...]]]:
-    """(where without "*", the (column, value) pairs "*" took) for each constraint of ``rule``."""
-    for column, _ in rule.where:
-        _check_column(rule, column, table, source)
-    if rule.column is not None:
-        _check_measure_column(rule, table, source)
-    fixed = tuple((column, values) for column, values in rule.where if values != STAR)
-    for column, values in fixed:
-        _check_values(rule, column, values, table, source)
-    mask = selection_mask(table, fixed)
-    if not mask.any():
-        raise InputError("no row meets every condition of where together", file=source,
-                         column=f"{rule.origin}.where", value=_describe_where(fixed),
-                         hint="Check the where values, or split the constraint.")
+    """(where without "*", the (column, value) pairs "*" took) for each constraint of ``rule``.
+
+    A ``"*"`` over a column the policy's ``[values]`` declares takes every declared value,
+    present in the table or not (SPEC §11): a value with no candidate is not dropped.
+    """
+    declared = declared or {}
+    for text in rule.expressions:
+        check_expression(text, f"{rule.origin}.measure", rule.measure_text, table, source)
+    if rule.measure is Measure.GROUPS and rule.column not in table.frame.columns:
+        raise InputError(f"groups({rule.column}): column {rule.column!r} is not in the table "
+                         f"{table.path}", file=source, column=f"{rule.origin}.measure",
+                         value=rule.column, expected=_shortlist(table.frame.columns),
+                         hint=_column_hint(str(rule.column), table),
+                         message_zh=f"表格 {table.path} 中没有列 {rule.column!r}")
+    mask = check_where(rule, rule.where, table, source, declared)
     stars = [column for column, values in rule.where if values == STAR]
     if not stars:
         return [(rule.where, ())]
+    if any(column in declared for column in stars):
+        return _declared_expansions(rule, table, mask, stars, declared)
     keep = mask & ~np.logical_or.reduce([_blank(table, column) for column in stars])
     combos = table.frame.loc[keep, stars].drop_duplicates()
     if combos.empty:
@@ -180,6 +207,54 @@ def _expansions(rule: Rule, table: Table, source: str
         where = tuple((c, (taken[c],) if v == STAR else v) for c, v in rule.where)
         out.append((where, tuple(taken.items())))
     return out
+
+
+def _declared_expansions(rule: Rule, table: Table, mask: np.ndarray, stars: list[str],
+                         declared: Mapping[str, tuple[str, ...]]
+                         ) -> list[tuple[Where, tuple[tuple[str, str], ...]]]:
+    """One constraint per declared value of each declared ``"*"`` column, crossed with the
+    values present among the selected rows for the others."""
+    choices = [declared[column] if column in declared else
+               tuple(dict.fromkeys(_as_text(v) for v in
+                                   table.frame.loc[mask & ~_blank(table, column), column]))
+               for column in stars]
+    out = []
+    for combo in itertools.product(*choices):
+        taken = dict(zip(stars, combo, strict=True))
+        where = tuple((c, (taken[c],) if v == STAR else v) for c, v in rule.where)
+        out.append((where, tuple(taken.items())))
+    return out
+
+
+def check_where(rule: Rule, where: Where, table: Table, source: str,
+                declared: Mapping[str, tuple[str, ...]] | None = None) -> np.ndarray:
+    """Every column of ``where`` exists, every value occurs, a range is on a numeric column
+    and some row meets the conditions (``"*"`` aside) together; returns those rows.
+
+    Raises
+    ------
+    InputError
+        Naming the policy key (``constraints[2].where.district``) of the first problem.
+    """
+    for column, _ in where:
+        _check_column(rule, column, table, source)
+    fixed = tuple((column, values) for column, values in where if values != STAR)
+    declared = declared or {}
+    for column, values in fixed:
+        if isinstance(values, Range):
+            _check_range(rule, column, values, table, source)
+        else:
+            listed = values.values if isinstance(values, Not) else values
+            if column in declared:        # checked against the declaration instead
+                _check_declared(rule, column, listed, declared[column], source)
+            else:
+                _check_values(rule, column, listed, table, source)
+    mask = selection_mask(table, fixed)
+    if not mask.any() and not any(column in declared for column, _ in fixed):
+        raise InputError("no row meets every condition of where together", file=source,
+                         column=f"{rule.origin}.where", value=_describe_where(fixed),
+                         hint="Check the where values, or split the constraint.")
+    return mask
 
 
 def _check_column(rule: Rule, column: str, table: Table, source: str) -> None:
@@ -198,18 +273,88 @@ def _check_column(rule: Rule, column: str, table: Table, source: str) -> None:
                      message_zh=f"表格 {table.path} 中没有列 {column!r}")
 
 
-def _check_measure_column(rule: Rule, table: Table, source: str) -> None:
-    assert rule.column is not None
+def check_expression(text: str, key: str, expression: str, table: Table, source: str) -> None:
+    """Every column ``text`` reads is a numeric column of the table, within the solver's
+    range; ``key`` is the policy key that wrote it, ``expression`` how to name it.
+
+    Raises
+    ------
+    InputError
+        Naming ``key``, the column and the numeric columns there are.
+    """
+    columns = [text] if text in table.frame.columns else list(parse_expression(text).columns)
     numeric = [c for c in table.frame.columns if c in table.numeric_columns]
-    problem = ("is not in the table" if rule.column not in table.frame.columns
-               else "is not numeric" if rule.column not in table.numeric_columns else None)
-    if problem:
-        raise InputError(f"{rule.measure}({rule.column}): column {rule.column!r} {problem} "
-                         f"({table.path})", file=source, column=f"{rule.origin}.measure",
-                         value=rule.column, expected="a numeric column: " + _shortlist(numeric),
-                         hint=(_not_number_hint(table, rule.column)
-                               or _column_hint(rule.column, table, numeric)))
-    check_magnitude(table, rule.column)
+    for column in columns:
+        problem = ("expr_missing" if column not in table.frame.columns
+                   else "expr_text" if column not in table.numeric_columns else None)
+        if problem:
+            values = {"expression": expression, "column": column, "table": str(table.path)}
+            en = Message("rules.expr_column",
+                         {**values, "problem": Message(f"rules.{problem}").text("en")})
+            zh = Message("rules.expr_column",
+                         {**values, "problem": Message(f"rules.{problem}").text("zh")})
+            raise InputError(en.text("en"), file=source, column=key, value=column,
+                             expected="a numeric column: " + _shortlist(numeric),
+                             hint=(_not_number_hint(table, column)
+                                   or _column_hint(column, table, numeric)),
+                             message_zh=zh.text("zh"))
+        check_magnitude(table, column)
+
+
+def _check_declared(rule: Rule, column: str, values: tuple[str, ...],
+                    declared: tuple[str, ...], source: str) -> None:
+    """A where value of a declared column must be one of the declared values."""
+    for value in values:
+        if value not in declared:
+            raise _undeclared(value, column, declared, source, _key(rule, column), None)
+
+
+def undeclared_error(table: Table, declared: Mapping[str, tuple[str, ...]], source: str
+                     ) -> None:
+    """Every value of a declared column in the table is declared (SPEC §11 ``[values]``).
+
+    Raises
+    ------
+    InputError
+        Naming the table row and the value, with the closest declared value.
+    """
+    for column, values in declared.items():
+        if column not in table.frame.columns:
+            raise InputError(f"[values] declares column {column!r}, which is not in the table "
+                             f"{table.path}", file=source, column=f"values.{column}",
+                             expected=_shortlist(table.frame.columns),
+                             hint=_column_hint(column, table),
+                             message_zh=f"[values] 声明的列 {column!r} 不在表格中")
+        cells = table.frame[column]
+        text = np.array([_as_text(v) for v in cells], dtype=object)
+        bad = np.flatnonzero(~_blank(table, column) & ~np.isin(text, list(values)))
+        if len(bad):
+            i = int(bad[0])
+            raise _undeclared(str(text[i]), column, values, str(table.path),
+                              table.headers.get(column, column), table.source_rows[i])
+
+
+def _undeclared(value: str, column: str, declared: tuple[str, ...], file: str, key: str,
+                row: int | None) -> InputError:
+    close = difflib.get_close_matches(value, list(declared), n=1, cutoff=0.5)
+    values = {"value": value, "column": column, "guess": close[0] if close else ""}
+    code = "rules.undeclared_guess" if close else "rules.undeclared"
+    return InputError(Message(code, values).text("en"), file=file, row=row, column=key,
+                      value=value, expected="one of " + _shortlist(declared),
+                      message_zh=Message(code, values).text("zh"))
+
+
+def _check_range(rule: Rule, column: str, values: Range, table: Table, source: str) -> None:
+    """A range selects by number: its column must be numeric."""
+    if column in table.numeric_columns:
+        return
+    numeric = [c for c in table.frame.columns if c in table.numeric_columns]
+    values_text = {"column": column, "range": str(values)}
+    raise InputError(Message("rules.range_text", values_text).text("en"), file=source,
+                     column=_key(rule, column), value=str(values),
+                     expected="a numeric column: " + _shortlist(numeric),
+                     hint=_not_number_hint(table, column),
+                     message_zh=Message("rules.range_text", values_text).text("zh"))
 
 
 def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table,
@@ -253,18 +398,62 @@ def _check_objective(policy: Policy, table: Table) -> None:
         check_magnitude(table, column)
 
 
-def _check_blanks(constraints: Sequence[Constraint], table: Table) -> None:
-    """sum / avg columns need a value in every row they measure (excluded rows aside)."""
+def _check_blanks(constraints: Sequence[Constraint], table: Table, policy: Policy) -> None:
+    """sum / avg columns and expressions need a value in every row they measure, and no
+    division by zero there (excluded and ineligible rows aside)."""
+    live = live_rows(table, policy)
+    for c in constraints:
+        for text in c.rule.expressions:
+            check_rows(table, text, selection_mask(table, c.where) & live,
+                       f"constraint {c.label!r} ({c.rule.origin})")
+
+
+def live_rows(table: Table, policy: Policy) -> np.ndarray:
+    """Rows that are candidates at all: not excluded (SPEC §4), eligible (SPEC §11)."""
     frame = table.frame
     live = (frame[STATUS].to_numpy() != EXCLUDE if STATUS in frame.columns
             else np.ones(len(frame), dtype=bool))
-    for c in constraints:
-        if c.column is None:
-            continue
-        blank = selection_mask(table, c.where) & live & np.isnan(frame[c.column].to_numpy(float))
-        if blank.any():
-            _raise_blank(table, c.column, int(np.argmax(blank)),
-                         f"constraint {c.label!r} ({c.rule.origin})")
+    return live & eligible_mask(table, policy)
+
+
+def eligible_mask(table: Table, policy: Policy) -> np.ndarray:
+    """True for the rows every ``[[eligible]]`` rule admits (SPEC §11)."""
+    mask = np.ones(len(table.frame), dtype=bool)
+    for rule in policy.eligible:
+        mask &= selection_mask(table, rule.where)
+    return mask
+
+
+def check_rows(table: Table, text: str, used: np.ndarray, user: str) -> np.ndarray:
+    """The values of column or expression ``text``, after checking that every ``used`` row
+    has one: a blank cell it reads, or a division by zero, is an input error naming the
+    first such row."""
+    evaluated = frame_values(table.frame, text)
+    zero = used & evaluated.zero_division
+    blank = used & np.isnan(evaluated.values) & ~evaluated.zero_division
+    if blank.any():
+        i = int(np.argmax(blank))
+        columns = [text] if text in table.frame.columns else parse_expression(text).columns
+        empty = next(c for c in columns if np.isnan(table.frame[c].to_numpy(float)[i]))
+        _raise_blank(table, empty, i, user)
+    if zero.any():
+        i = int(np.argmax(zero))
+        values = {"expression": text, "user": user}
+        raise InputError(Message("rules.expr_zero", values).text("en"), file=str(table.path),
+                         row=table.source_rows[i], column=text, expected="a non-zero divisor",
+                         hint=Message("rules.expr_zero_hint").text("en"),
+                         message_zh=Message("rules.expr_zero", values).text("zh"),
+                         expected_zh="非零的除数",
+                         hint_zh=Message("rules.expr_zero_hint").text("zh"))
+    over = used & (np.abs(np.nan_to_num(evaluated.values)) > MAX_MAGNITUDE)
+    if over.any():
+        i = int(np.argmax(over))
+        raise InputError(f"{text} is too large for the solver in this row",
+                         file=str(table.path), row=table.source_rows[i], column=text,
+                         value=float(evaluated.values[i]),
+                         expected=f"a number of at most {MAX_MAGNITUDE:g}",
+                         message_zh=f"{text} 在该行数值过大，求解器无法处理")
+    return evaluated.values
 
 
 def _raise_blank(table: Table, column: str, index: int, user: str) -> None:
@@ -279,8 +468,8 @@ def _label(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...]) -> str:
     """``region 天津 share``; ``portfolio risk [district=静海区]``; ``avg(risk) where …``."""
     if _is_shorthand(rule):
         column, values = where[0]
-        return f"{column} {values[0]} {rule.measure}"
-    measure = f"{rule.measure}({rule.column})" if rule.column else str(rule.measure)
+        return f"{column} {describe_condition(values)} {rule.measure}"
+    measure = rule.measure_text
     fixed = tuple((c, v) for c, v in rule.where if v != STAR)
     base = rule.name or (f"{measure} where {_describe_where(fixed)}" if fixed
                          else f"{measure} (all rows)" if not stars else measure)
@@ -298,7 +487,7 @@ def _unique(label: str, taken: set[str]) -> str:
 
 
 def _describe_where(where: Where) -> str:
-    return ", ".join(f"{column}={'|'.join(values)}" for column, values in where)
+    return ", ".join(f"{column}={describe_condition(values)}" for column, values in where)
 
 
 def _blank(table: Table, column: str) -> np.ndarray:

@@ -19,9 +19,20 @@ import pandas as pd
 
 from fundopt.errors import InputError
 from fundopt.models.book import Booked, BookState, display_location, open_book
-from fundopt.models.domain import ID, BookedPart, Constraint, Measure, Policy, Scope, Table
-
-Where = tuple[tuple[str, tuple[str, ...]], ...]
+from fundopt.models.domain import (
+    ID,
+    BookedPart,
+    Constraint,
+    Measure,
+    Not,
+    Part,
+    Policy,
+    Range,
+    Scope,
+    Table,
+    Where,
+)
+from fundopt.models.expression import column_values
 
 
 @dataclass(frozen=True)
@@ -98,32 +109,80 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
         if c.rule.scope is not Scope.FUND:
             continue
         mask = booked_mask(frame, c.where)
-        weighted = 0.0
+        weighted, sides, values = 0.0, (0.0, 0.0), frozenset[str]()
         if c.measure in (Measure.SUM, Measure.AVG) and mask.any():
             assert c.column is not None
-            column = _booked_numbers(frame, c.column)[mask]
-            missing = np.flatnonzero(np.isnan(column))
-            if len(missing):
-                row = frame.loc[mask].iloc[int(missing[0])]
-                raise InputError(
-                    f"booked commitment {row[ID]} (round {row['round']}) has no {c.column}, "
-                    f"which constraint {c.label!r} ({c.rule.origin}) adds over the fund",
-                    file=display_location(booked.location), column=c.column,
-                    expected=f"a number in column {c.column} of every booked row it selects",
-                    hint=f'Use scope = "round" for {c.rule.origin}, or a column every round '
-                         "has.",
-                    message_zh=f"账簿中的出资 {row[ID]}（轮次 {row['round']}）没有 {c.column}，"
-                               f"而约束 {c.label!r} 按基金口径需要该值",
-                    expected_zh=f"所选的每一行已登记出资在列 {c.column} 中都有数值",
-                    hint_zh=f'请对 {c.rule.origin} 使用 scope = "round"，或改用每一轮都有的列。')
-            weighted = float(column @ amounts[mask])
+            weighted = float(_booked_column(booked, mask, c.column, c) @ amounts[mask])
+        elif c.measure is Measure.FUNDED and mask.any():
+            assert c.column is not None
+            weighted = _per_sub_fund(booked, mask, c.column, c)
+        elif c.measure is Measure.RATIO and mask.any():
+            assert c.rule.ratio is not None
+            top, bottom = (_side(booked, mask, amounts, part, c) for part in c.rule.ratio)
+            sides = (top, bottom)
+        elif c.measure is Measure.GROUPS and mask.any() and c.column in frame.columns:
+            cells = frame.loc[mask, c.column]
+            keys = cells[cells.notna()].astype(str).str.strip()
+            values = frozenset(k for k in keys if k not in ("", "nan"))
         ids = frozenset(frame.loc[mask, ID].astype(str)) if mask.any() else frozenset()
-        parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids, booked.total)
+        parts[c.id] = BookedPart(float(amounts[mask].sum()), weighted, ids, booked.total,
+                                 sides, values)
     by_id = (frame.groupby(frame[ID].astype(str))["amount"].sum() if len(frame)
              else pd.Series(dtype=float))
     follow_on = table.frame[ID].astype(str).map(by_id).fillna(0.0).to_numpy(float)
     return FundView(booked.location, tuple(r.name for r in booked.rounds), booked.total,
                     parts, follow_on, frame, booked.state)
+
+
+def _booked_column(booked: Booked, mask: np.ndarray, expression: str, c: Constraint
+                   ) -> np.ndarray:
+    """``expression`` over the booked commitments ``mask`` selects.
+
+    Raises
+    ------
+    InputError
+        A selected booked commitment has no value for it.
+    """
+    frame = booked.frame
+    column = column_values(frame, expression)[mask]
+    missing = np.flatnonzero(np.isnan(column))
+    if len(missing):
+        row = frame.loc[mask].iloc[int(missing[0])]
+        raise InputError(
+            f"booked commitment {row[ID]} (round {row['round']}) has no {expression}, "
+            f"which constraint {c.label!r} ({c.rule.origin}) adds over the fund",
+            file=display_location(booked.location), column=expression,
+            expected=f"a number in column {expression} of every booked row it selects",
+            hint=f'Use scope = "round" for {c.rule.origin}, or a column every round has.',
+            message_zh=f"账簿中的出资 {row[ID]}（轮次 {row['round']}）没有 {expression}，"
+                       f"而约束 {c.label!r} 按基金口径需要该值",
+            expected_zh=f"所选的每一行已登记出资在列 {expression} 中都有数值",
+            hint_zh=f'请对 {c.rule.origin} 使用 scope = "round"，或改用每一轮都有的列。')
+    return column
+
+
+def _per_sub_fund(booked: Booked, mask: np.ndarray, expression: str, c: Constraint
+                  ) -> float:
+    """Σ ``expression`` over the distinct booked sub-funds ``mask`` selects, each once
+    (its latest booked row): what ``funded(EXPR)`` counts of the book."""
+    column = _booked_column(booked, mask, expression, c)
+    ids = booked.frame.loc[mask, ID].astype(str).to_numpy()
+    latest = pd.Series(column, index=ids)
+    return float(latest[~latest.index.duplicated(keep="last")].sum())
+
+
+def _side(booked: Booked, mask: np.ndarray, amounts: np.ndarray, part: Part, c: Constraint
+          ) -> float:
+    """What the book adds to one side of a ratio: its money (amount, sum) or its distinct
+    sub-funds (count, funded)."""
+    if part.kind is Measure.AMOUNT:
+        return float(amounts[mask].sum())
+    if part.kind is Measure.COUNT:
+        return float(booked.frame.loc[mask, ID].astype(str).nunique())
+    assert part.expression is not None
+    if part.kind is Measure.SUM:
+        return float(_booked_column(booked, mask, part.expression, c) @ amounts[mask])
+    return _per_sub_fund(booked, mask, part.expression, c)
 
 
 def booked_mask(frame: pd.DataFrame, where: Where) -> np.ndarray:
@@ -141,15 +200,15 @@ def booked_mask(frame: pd.DataFrame, where: Where) -> np.ndarray:
         if values == ("*",):
             mask &= present.to_numpy(dtype=bool)
             continue
+        if isinstance(values, Range):
+            mask &= values.contains(pd.to_numeric(cells, errors="coerce").to_numpy(float))
+            continue
+        if isinstance(values, Not):
+            mask &= ~booked_mask(frame, ((column, values.values),)) | ~present.to_numpy(bool)
+            continue
         hit = cells.astype(str).isin(values)
         numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").dropna()
         if len(numbers):
             hit |= pd.to_numeric(cells, errors="coerce").isin(numbers)
         mask &= (hit & present).to_numpy(dtype=bool)
     return mask
-
-
-def _booked_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    if column not in frame.columns:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(float)

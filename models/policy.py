@@ -20,8 +20,25 @@ from typing import Any
 
 from fundopt.coded import coded_error
 from fundopt.errors import InputError
-from fundopt.models.domain import Measure, Objective, Policy, ReportInfo, Rule, Scope, Sense
+from fundopt.messages import Message
+from fundopt.models.domain import (
+    Condition,
+    Eligibility,
+    Limit,
+    Measure,
+    Not,
+    Objective,
+    Part,
+    Policy,
+    Range,
+    ReportInfo,
+    Rule,
+    Scope,
+    Sense,
+    Where,
+)
 from fundopt.models.expansion import expand, selection_mask
+from fundopt.models.expression import ExpressionError, parse_expression
 from fundopt.models.files import load_toml
 from fundopt.models.limits import MAX_MAGNITUDE, MIN_STEP_FRACTION
 from fundopt.models.sheets import sheet_tree
@@ -30,13 +47,17 @@ __all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "s
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "amount_step", "max_funded", "min_funded", "objective", "region", "category",
-            "district", "constraints", "uncertainty", "report")
+            "district", "constraints", "uncertainty", "report", "eligible", "limits",
+            "values")
 OBJECTIVE_KEYS = ("maximize", "minimize", "weights", "sense")
 SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
-                  "max_count", "scope")
-CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope")
-MEASURES_TEXT = "amount, share, count, sum(COL) or avg(COL)"
+                  "max_count", "scope", "target", "penalty")
+CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope", "target", "penalty")
+WHERE_TEXT = ('column = "value", ["v1", "v2"], "*", { min = A, max = B } (numbers) or '
+              '{ not = ["v1"] }')
+MEASURES_TEXT = ("amount, share, count, sum(EXPR), avg(EXPR), funded(EXPR), groups(COL) or a "
+                 "ratio M1 / M2 of amount, count, sum(EXPR), funded(EXPR)")
 
 _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
 
@@ -168,6 +189,17 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         from fundopt.models.uncertainty import panel_objective
 
         objective = panel_objective(uncertainty)
+    eligible: tuple[Eligibility, ...] = ()
+    if "eligible" in data:
+        from fundopt.models.eligibility import parse_eligible  # imports this module
+
+        eligible = parse_eligible(data["eligible"], loc)
+    limits: tuple[Limit, ...] = ()
+    if "limits" in data:
+        from fundopt.models.row_limits import parse_limits  # imports this module
+
+        limits = parse_limits(data["limits"], loc)
+    declared = _declared(data["values"], loc) if "values" in data else ()
     rules: list[Rule] = []
     for key, value in data.items():
         if key in SHORTHAND_GROUPS:
@@ -196,7 +228,26 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         sha256=sha256,
         uncertainty=uncertainty,
         report=_report(data["report"], loc) if "report" in data else ReportInfo(),
+        eligible=eligible,
+        limits=limits,
+        values=declared,
     )
+
+
+def _declared(value: Any, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``[values] district = ["滨海新区", …]``: the values each column may take."""
+    out = []
+    for column, items in _table(value, "values", loc).items():
+        key = f"values.{column}"
+        if not isinstance(items, list) or not items:
+            raise loc.error(key, f"{key} must be a list of values", value=items,
+                            expected='e.g. district = ["滨海新区", "西青区"]')
+        values = tuple(dict.fromkeys(_where_value(item, key, loc) for item in items))
+        if "*" in values:
+            raise loc.error(key, '"*" is not a value', value="*",
+                            expected="the values the column may take")
+        out.append((str(column).strip(), values))
+    return tuple(out)
 
 
 def _objective(value: Any, loc: Locator) -> Objective:
@@ -242,17 +293,19 @@ def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
                                  f'[{group}."*"] for every {group}.')
         bounds = _table(bounds_value, origin, loc)
         _check_keys(bounds, SHORTHAND_KEYS, origin, loc)
-        given = [key for key in bounds if key != "scope"]
+        given = [key for key in bounds if key not in ("scope", "target", "penalty")]
         if not given or not str(name).strip():
             raise loc.error(origin, "no bounds given" if not given else f"empty {group} name",
-                            expected="one of " + ", ".join(SHORTHAND_KEYS[:-1]))
+                            expected="one of " + ", ".join(SHORTHAND_KEYS[:-3]))
         scope = _scope(bounds, origin, loc)
+        target, penalty = _target(bounds, Measure.AMOUNT, origin, loc)
         for measure in (Measure.SHARE, Measure.AMOUNT, Measure.COUNT):
             lo_key, hi_key = f"min_{measure}", f"max_{measure}"
             if lo_key in bounds or hi_key in bounds:
                 lo, hi = _bounds(bounds, lo_key, hi_key, measure, origin, loc)
                 rules.append(Rule(None, ((group, (str(name).strip(),)),), measure, None, lo, hi,
-                                  origin, lo_key, hi_key, scope))
+                                  origin, lo_key, hi_key, scope, target=target,
+                                  penalty=penalty))
     return rules
 
 
@@ -271,13 +324,45 @@ def _general(value: Any, loc: Locator) -> list[Rule]:
         if "min" not in table and "max" not in table:
             raise loc.error(origin, "the constraint has neither min nor max",
                             expected="min and/or max")
-        measure, column = _measure(table["measure"], f"{origin}.measure", loc)
+        ratio = _ratio(_text(table["measure"], f"{origin}.measure", loc),
+                       f"{origin}.measure", loc)
+        measure, column = (Measure.RATIO, None) if ratio else \
+            _measure(table["measure"], f"{origin}.measure", loc)
         lo, hi = _bounds(table, "min", "max", measure, origin, loc)
         name = _text(table["name"], f"{origin}.name", loc) if "name" in table else None
         where = _where(table.get("where", {}), f"{origin}.where", loc)
+        scope = _scope(table, origin, loc)
+        target, penalty = _target(table, measure, origin, loc)
         rules.append(Rule(name or None, where, measure, column, lo, hi, origin,
-                          scope=_scope(table, origin, loc)))
+                          scope=scope, ratio=ratio, target=target, penalty=penalty))
     return rules
+
+
+def _target(table: Mapping[str, Any], measure: Measure, origin: str, loc: Locator
+            ) -> tuple[bool, float | None]:
+    """``target = true, penalty = P`` (SPEC §11): a bound that may be missed at a cost."""
+    if "target" in table and not isinstance(table["target"], bool):
+        raise loc.error(f"{origin}.target", "target must be true or false",
+                        value=table["target"], expected="target = true")
+    target = bool(table.get("target", False))
+    if "penalty" in table and not target:
+        message = Message("rules.penalty_without_target")
+        raise loc.error(f"{origin}.penalty", message.text("en"), value=table["penalty"],
+                        expected="target = true beside penalty = P",
+                        message_zh=message.text("zh"))
+    if not target:
+        return False, None
+    if "penalty" not in table:
+        message = Message("rules.target_without_penalty")
+        raise loc.error(f"{origin}.penalty", message.text("en"),
+                        expected="penalty = P (objective per unit of shortfall)",
+                        message_zh=message.text("zh"))
+    if measure in (Measure.AVG, Measure.RATIO):
+        message = Message("rules.target_measure", {"measure": str(measure)})
+        raise loc.error(f"{origin}.target", message.text("en"), value=str(measure),
+                        expected="amount, share, count, sum(EXPR) or funded(EXPR)",
+                        message_zh=message.text("zh"))
+    return True, _number(table["penalty"], f"{origin}.penalty", loc, lo=0.0)
 
 
 def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:
@@ -295,19 +380,25 @@ def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:
 
 
 def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
-    """``"amount"`` → (AMOUNT, None); ``"avg( risk )"`` → (AVG, "risk")."""
+    """``"amount"`` → (AMOUNT, None); ``"avg( risk )"`` → (AVG, "risk");
+    ``"sum(call_2025 + call_2026)"`` → (SUM, "call_2025 + call_2026") (SPEC §11)."""
     text = _text(value, path, loc)
     match = _MEASURE.match(text)
     if match and (match["plain"] or "").lower() in ("amount", "share", "count"):
         return Measure(match["plain"].lower()), None
-    if match and (match["fn"] or "").lower() in ("sum", "avg") and match["col"]:
-        return Measure(match["fn"].lower()), match["col"]
     head = text.split("(")[0].strip().lower()
-    if match and head in ("sum", "avg"):     # avg() / sum( ): the column is missing
+    inner = text[text.index("(") + 1: text.rindex(")")].strip() \
+        if "(" in text and text.rstrip().endswith(")") else ""
+    if head in ("sum", "avg", "funded") and inner and _ratio_sides(text) is None:
+        return Measure(head), _expression(inner, path, loc)
+    if head == "groups" and inner:                # groups(COL): a column, any kind
+        return Measure.GROUPS, inner
+    if match and head in ("sum", "avg", "funded", "groups"):     # avg(): no column
         raise loc.error(path, f"{head}() needs a column name inside the brackets",
                         value=text, expected=f"e.g. {head}(risk)",
                         message_zh=f"{head}() 的括号中缺少列名", expected_zh=f"如 {head}(risk)")
-    close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg"], n=1)
+    close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg", "funded",
+                                             "groups"], n=1)
     guess = close[0] if close else None
     if guess in ("sum", "avg") and "(" in text:
         guess = guess + text[text.index("("):].strip()
@@ -316,21 +407,97 @@ def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
                     expected=MEASURES_TEXT, message_zh=f"未知的指标 {text!r}")
 
 
-def _where(value: Any, path: str, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """``where = { column = "v" | ["v1", "v2"] | "*" }`` → ((column, values), ...)."""
-    pairs = []
+def _ratio(text: str, path: str, loc: Locator) -> tuple[Part, Part] | None:
+    """``funded(fund_size) / amount`` → its two parts (SPEC §11); None if not a ratio."""
+    sides = _ratio_sides(text)
+    if sides is None:
+        return None
+    parts = []
+    for side, name in zip(sides, ("M1", "M2"), strict=True):
+        head = side.split("(")[0].strip().lower()
+        inner = side[side.index("(") + 1: side.rindex(")")].strip() if "(" in side else ""
+        if head in ("amount", "count") and not inner and "(" not in side:
+            parts.append(Part(Measure(head)))
+        elif head in ("sum", "funded") and inner and side.rstrip().endswith(")"):
+            parts.append(Part(Measure(head), _expression(inner, path, loc)))
+        else:
+            values = {"side": name, "text": side.strip()}
+            raise loc.error(path, Message("rules.ratio_part", values).text("en"), value=text,
+                            expected=Message("rules.ratio_expected").text("en"),
+                            message_zh=Message("rules.ratio_part", values).text("zh"),
+                            expected_zh=Message("rules.ratio_expected").text("zh"))
+    return parts[0], parts[1]
+
+
+def _ratio_sides(text: str) -> tuple[str, str] | None:
+    """The two sides of a top-level ``/`` (outside any brackets), if there is one."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if char == "/" and depth == 0:
+            return text[:i], text[i + 1:]
+    return None
+
+
+def _expression(text: str, path: str, loc: Locator) -> str:
+    """A column expression (SPEC §11) in its canonical spelling; a text that does not
+    parse at all is kept as written (a header such as ``call 2025``, checked against
+    the table later). Anything but arithmetic over columns is an input error."""
+    try:
+        return parse_expression(text).text
+    except ExpressionError as exc:
+        if exc.reason == "expr_syntax" and not re.search(r"[-+*/()]", text):
+            return text
+        message = Message(f"rules.{exc.reason}", {"text": text, "what": exc.detail})
+        raise loc.error(path, message.text("en"), value=text,
+                        expected=Message("rules.expr_expected").text("en"),
+                        message_zh=message.text("zh"),
+                        expected_zh=Message("rules.expr_expected").text("zh")) from None
+
+
+def _where(value: Any, path: str, loc: Locator) -> Where:
+    """``where = { column = "v" | ["v1", "v2"] | "*" | { min = A, max = B } |
+    { not = ["v1"] } }`` → ((column, condition), ...)."""
+    pairs: list[tuple[str, Condition]] = []
     for column, spec in _table(value, path, loc).items():
         key = f"{path}.{column}"
+        if not str(column).strip():
+            raise loc.error(key, "empty condition", expected=WHERE_TEXT)
+        if isinstance(spec, Mapping):
+            pairs.append((str(column).strip(), _condition(spec, key, loc)))
+            continue
         items = spec if isinstance(spec, list) else [spec]
         values = tuple(dict.fromkeys(_where_value(item, key, loc) for item in items))
-        if not values or not str(column).strip():
-            raise loc.error(key, "empty condition",
-                            expected='column = "value", ["v1", "v2"] or "*"')
+        if not values:
+            raise loc.error(key, "empty condition", expected=WHERE_TEXT)
         if "*" in values and len(values) > 1:
             raise loc.error(key, '"*" must stand alone', value=list(values),
                             expected='"*" or a list of values')
         pairs.append((str(column).strip(), values))
     return tuple(pairs)
+
+
+def _condition(spec: Mapping[str, Any], key: str, loc: Locator) -> Range | Not:
+    """``{ min = A, max = B }`` (either end optional) or ``{ not = [values] }``."""
+    _check_keys(spec, ("min", "max", "not"), key, loc)
+    if "not" in spec:
+        if len(spec) > 1:
+            raise loc.error(key, "not cannot be combined with min or max", value=dict(spec),
+                            expected=WHERE_TEXT)
+        items = spec["not"] if isinstance(spec["not"], list) else [spec["not"]]
+        values = tuple(dict.fromkeys(_where_value(item, f"{key}.not", loc) for item in items))
+        if not values or "*" in values:
+            raise loc.error(f"{key}.not", "not needs the values to leave out",
+                            value=spec["not"], expected='e.g. { not = ["TJ-BH-01"] }')
+        return Not(values)
+    if not spec:
+        raise loc.error(key, "empty condition", expected=WHERE_TEXT)
+    lo, hi = (None if side not in spec else _number(spec[side], f"{key}.{side}", loc)
+              for side in ("min", "max"))
+    if lo is not None and hi is not None and lo > hi:
+        raise _min_over_max(loc, f"{key}.min", f"{key}.max", lo, hi)
+    return Range(lo, hi)
 
 
 def _where_value(value: Any, path: str, loc: Locator) -> str:

@@ -338,20 +338,9 @@ def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict
         that does not exist.
     """
     out = copy.deepcopy(dict(tree))
-    indexed = _INDEXED.fullmatch(key.strip())
-    if indexed:   # constraints[2].max: the third general constraint, as policy_lines name it
-        general = out.get("constraints")
-        number = int(indexed[1])
-        if not isinstance(general, list) or number >= len(general) \
-                or not isinstance(general[number], dict):
-            count = len(general) if isinstance(general, list) else 0
-            raise InputError("no general constraint at that position", file=file,
-                             column=key, expected=f"constraints[0] to constraints[{count - 1}]"
-                             if count else "a policy with [[constraints]]",
-                             message_zh="该位置没有通用约束",
-                             expected_zh=f"constraints[0] 至 constraints[{count - 1}]"
-                             if count else "含有 [[constraints]] 的政策")
-        general[number][indexed[2]] = value
+    indexed = _INDEXED.match(key.strip())
+    if indexed:        # limits[0].min_stake: the array's entry by index, from 0 (SPEC §14)
+        _set_indexed(out, indexed[1], int(indexed[2]), indexed[3], value, key, file)
         return out
     parts = split_key(key)
     if not parts:
@@ -442,6 +431,24 @@ def _removed(tree: dict[str, Any], target: str, path: str, file: str) -> dict[st
                          else Message("expected.key_path_example"))
     del node[parts[-1]]
     return tree
+
+
+_INDEXED = re.compile(r"^(constraints|limits)\[(\d+)\]\.(\w+)$")
+
+
+def _set_indexed(tree: dict[str, Any], array: str, index: int, field: str, value: Any,
+                 key: str, file: str) -> None:
+    """``constraints[0].max`` / ``limits[1].min_stake``: a bound of one array entry."""
+    entries = tree.get(array)
+    if not isinstance(entries, list) or not 0 <= index < len(entries) \
+            or not isinstance(entries[index], dict):
+        count = len(entries) if isinstance(entries, list) else 0
+        raise InputError(f"the policy has no {array}[{index}] (entries count from 0)",
+                         file=file, column=key,
+                         expected=f"an index from 0 to {count - 1}" if count
+                         else f"a policy with [[{array}]] entries",
+                         message_zh=f"政策中没有 {array}[{index}]（从 0 开始计数）")
+    entries[index][field] = value
 
 
 def _set_constraint(tree: dict[str, Any], parts: list[str], value: Any, key: str,

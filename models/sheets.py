@@ -27,6 +27,8 @@ CONSTRAINT_HEADERS = {
 }
 WHERE_FORMAT = Message("expected.where_cell")
 # One segment of a dotted key: "quoted" or bare, then a dot or the end.
+# Policy tables with no sheet form: eligible, eligible[1], limits[2], values (SPEC §11).
+_TOML_ONLY = re.compile(r"(eligible|limits|values)(?:\[\d*\])?", re.IGNORECASE)
 _SEGMENT = re.compile(r'\s*(?:"([^"]*)"|([^."]*[^."\s]))\s*(?:\.|$)')
 
 Rows = Sequence[Sequence[object]]
@@ -69,6 +71,7 @@ def sheet_tree(policy_rows: Rows, constraints_rows: Rows | None, source: str,
         if not parts:
             raise InputError(code="error.malformed_key", file=source, row=number, value=key,
                              expected=Message("expected.dotted_key"))
+        _toml_only(parts[0], key, source, number)
         _insert(tree, parts, value, rows, (source, number))
     if constraints_rows:
         if "constraints" in tree:
@@ -77,6 +80,21 @@ def sheet_tree(policy_rows: Rows, constraints_rows: Rows | None, source: str,
                              row=first, column="constraints")
         tree["constraints"] = _constraints(constraints_rows, _constraints_source(source), rows)
     return tree, rows
+
+
+def _toml_only(head: str, key: object, source: str, row: int) -> None:
+    """``[[eligible]]``, ``[[limits]]`` and ``[values]`` (SPEC §11) have no sheet form in
+    this version: such a key in the policy sheet is an input error pointing to TOML."""
+    table = _TOML_ONLY.fullmatch(head.strip())
+    if table is None:
+        return
+    name = table[1].lower()
+    written = f"[{name}]" if name == "values" else f"[[{name}]]"
+    message = Message("rules.sheet_toml_only", {"table": written})
+    raise InputError(message.text("en"), file=source, row=row, column=str(key),
+                     expected=Message("rules.sheet_toml_only_hint").text("en"),
+                     message_zh=message.text("zh"),
+                     expected_zh=Message("rules.sheet_toml_only_hint").text("zh"))
 
 
 def _cell(row: Sequence[object], index: int) -> object:

@@ -27,14 +27,26 @@ from fundopt.models.domain import (
     STATUS,
     Constraint,
     Measure,
+    Part,
     Policy,
     Table,
 )
-from fundopt.models.expansion import Where, with_builtins
+from fundopt.models.eligibility import ineligible_rows
+from fundopt.models.expansion import Where, eligible_mask, with_builtins
+from fundopt.models.expression import column_values
 from fundopt.models.policy import selection_mask
+from fundopt.models.row_limits import RowBound, row_bounds
 from fundopt.optimizer import fund
 from fundopt.optimizer.amounts import Grid, grid
-from fundopt.optimizer.matrix import INF, LinearModel, RowKind, Rows, RowTag, policy_rows
+from fundopt.optimizer.appended import add_groups, add_shortfalls
+from fundopt.optimizer.matrix import (
+    INF,
+    LinearModel,
+    RowKind,
+    Rows,
+    RowTag,
+    policy_rows,
+)
 from fundopt.optimizer.result import Warning_
 
 # The rows a constraint's where selects (bool per row).
@@ -83,6 +95,10 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
         caps["max_single"] = np.full(n, policy.max_single * policy.budget)
     # no commitment exceeds the capital at hand: keeps every column bounded
     caps["budget"] = np.full(n, policy.budget)
+    limit_caps, limit_floors = row_bounds(table, policy, follow_on)
+    for bound in limit_caps:                       # [[limits]] max / max_stake (SPEC §11)
+        caps[_limit_name(bound)] = np.where(np.isnan(bound.values), INF,
+                                            np.maximum(bound.values, 0.0))
     stacked = np.vstack(list(caps.values()))
     which = stacked.argmin(axis=0)
     upper = stacked[which, np.arange(n)]
@@ -91,6 +107,11 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
         lower = frame[MIN_TICKET].fillna(policy.min_ticket).to_numpy(float)
     else:
         lower = np.full(n, policy.min_ticket)
+    floor = np.full(n, "", dtype=object)
+    for bound in limit_floors:                     # [[limits]] min / min_stake: if funded
+        raised = ~np.isnan(bound.values) & (bound.values > lower)
+        lower = np.where(raised, bound.values, lower)
+        floor[raised] = _limit_name(bound)
     # A cap that is a product (0.3 × 3 = 0.8999999999999999) must not block a ticket equal
     # to it (0.9): within rounding, the ticket fits.
     upper = np.where(np.isclose(lower, upper, rtol=1e-9, atol=0.0), np.maximum(upper, lower),
@@ -100,8 +121,18 @@ def ticket_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = N
         lower = on.round(np.ceil(lower / on.step - 1e-9) * on.step)
         upper = on.round(np.floor(upper / on.step + 1e-9) * on.step)
     status = frame[STATUS].to_numpy() if STATUS in frame else np.full(n, "")
-    fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE)
+    fundable = (lower <= upper) & (upper > 0) & (status != EXCLUDE) \
+        & eligible_mask(table, policy)
+    # a blocked row is blamed on its cap when a limit set it, else on a limit's floor
+    limit_cap = np.isin(cap, [_limit_name(bound) for bound in limit_caps])
+    cap = np.where((lower > upper) & (floor != "") & ~limit_cap, floor, cap)
     return Bounds(lower=lower, upper=upper, cap=cap, fundable=fundable, grid=on)
+
+
+def _limit_name(bound: RowBound) -> str:
+    """How a limit's bound is named where it blocks a row: ``不是最大出资人 (limits[2].max)``."""
+    return bound.key if bound.label == bound.key.rsplit(".", 1)[0] \
+        else f"{bound.label} ({bound.key})"
 
 
 def objective_costs(table: Table, policy: Policy) -> np.ndarray:
@@ -156,15 +187,17 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     must = status == MUST
     _check_must(table, bounds, must)
     warnings, reasons = _unfundable(table, bounds, must, status == EXCLUDE)
+    warnings = _ineligible(table, policy) + warnings
 
     select = select or partial(selection_mask, table)
     masks = {c.id: fund.counted_rows(table, c, select(c.where) & bounds.fundable)
              for c in constraints}
-    counted = [c for c in constraints if c.measure is Measure.COUNT]
+    counted = [c for c in constraints if _on_funded(c)]
     needs_binary = bounds.fundable & (bounds.lower > 0)
     for c in counted:
         needs_binary |= masks[c.id]
     _check_count_floors(table, counted, masks, bounds)
+    reasons = reasons + _no_candidate(table, policy, constraints, masks)
 
     binary_rows = np.flatnonzero(needs_binary)
     nb = len(binary_rows)
@@ -195,6 +228,7 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
         row_lower=row_lower, row_upper=row_upper, tags=tags,
         n=n, binary_rows=binary_rows,
     )
+    model = add_shortfalls(add_groups(model, table, constraints, masks, y_of), constraints)
     return Built(model=model, constraints=constraints, bounds=bounds, warnings=warnings,
                  infeasible_reasons=reasons)
 
@@ -208,9 +242,10 @@ def rebound(built: Built, table: Table, old: Policy, policy: Policy,
     policy rows' bounds change, as :func:`build` would set them.
 
     Returns None when anything else differs — the budget and the other ticket keys, the
-    objective, a constraint's selection, measure or scope, an ``avg`` bound (it sits in
-    the coefficients), a bound given or taken away where that adds or drops a row: the
-    model must then be built again.
+    objective, a constraint's selection, measure or scope, an ``avg``, ratio or ``groups``
+    bound (it sits in the coefficients, or in rows built with the value binaries), a
+    bound given or taken away where that adds or drops a row: the model must then be
+    built again.
 
     Raises
     ------
@@ -222,7 +257,7 @@ def rebound(built: Built, table: Table, old: Policy, policy: Policy,
     new = with_builtins(policy, constraints)
     if len(new) != len(built.constraints) or any(
             _shape(a) != _shape(b)
-            or (a.measure is Measure.AVG and (a.min, a.max) != (b.min, b.max))
+            or (a.measure in _BOUND_IN_ROWS and (a.min, a.max) != (b.min, b.max))
             for a, b in zip(built.constraints, new, strict=True)):
         return None
     counted = [c for c in new if c.measure is Measure.COUNT]
@@ -238,9 +273,14 @@ def rebound(built: Built, table: Table, old: Policy, policy: Policy,
             booked = fund.row_offset(c)
             lower[r] = (-INF if c.min is None else c.min) - booked
             upper[r] = (INF if c.max is None else c.max) - booked
-        elif c.measure is not Measure.AVG:
+        elif c.measure not in _BOUND_IN_ROWS:
             lower[r], upper[r], _, _ = _row_bounds(c, policy)
     return replace(built, model=model.with_rows(lower, upper), constraints=new)
+
+
+# Measures whose bound is not a row bound: an avg's and a ratio's sit in the coefficients,
+# a groups line's row is built with its value binaries. A change of them is a rebuild.
+_BOUND_IN_ROWS = (Measure.AVG, Measure.RATIO, Measure.GROUPS)
 
 
 def _ticket_side(policy: Policy) -> Policy:
@@ -288,15 +328,28 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
     lower = -INF if c.min is None else c.min
     upper = INF if c.max is None else c.max
     selected = np.flatnonzero(mask)
+    if c.measure is Measure.RATIO:
+        _add_ratio(rows, table, c, selected, y_of)
+        return
+    if c.measure is Measure.GROUPS:      # Σ g_v; g_v linked to the y of value v later
+        return
+    if c.measure is Measure.FUNDED:
+        # Σ EXPR·y over the funded rows (SPEC §11)
+        assert c.column is not None
+        booked = fund.row_offset(c)
+        rows.add(y_of[selected], column_values(table.frame, c.column)[selected],
+                 lower - booked, upper - booked, RowTag(RowKind.POLICY, c.id, offset=booked))
+        return
     if c.measure is Measure.COUNT:
         cols = y_of[selected]
         booked = fund.row_offset(c)
         rows.add(cols, np.ones(len(cols)), lower - booked, upper - booked,
-                 RowTag(RowKind.POLICY, c.id))
+                 RowTag(RowKind.POLICY, c.id, offset=booked))
         return
     if c.measure is Measure.AVG:
         # Σ COL·x / Σ x ≥ min  ⇔  Σ (COL − min)·x ≥ 0 (vacuous when nothing in S is funded)
-        column = table.frame[c.column].to_numpy(float)[selected]
+        assert c.column is not None
+        column = column_values(table.frame, c.column)[selected]
         for side, bound in (("min", c.min), ("max", c.max)):
             if bound is not None:
                 booked = fund.row_offset(c, bound)
@@ -306,7 +359,8 @@ def _add_constraint(rows: Rows, table: Table, policy: Policy, c: Constraint,
         return
     coefs = np.ones(len(selected))
     if c.measure is Measure.SUM:
-        coefs = table.frame[c.column].to_numpy(float)[selected]
+        assert c.column is not None
+        coefs = column_values(table.frame, c.column)[selected]
     lower, upper, per_unit, booked = _row_bounds(c, policy)
     rows.add(selected, coefs, lower, upper,
              RowTag(RowKind.POLICY, c.id, per_unit=per_unit, offset=booked))
@@ -320,6 +374,56 @@ def _row_bounds(c: Constraint, policy: Policy) -> tuple[float, float, float, flo
     per_unit = fund.share_base(c, policy.budget) if c.measure is Measure.SHARE else 1.0
     booked = fund.row_offset(c)
     return lower * per_unit - booked, upper * per_unit - booked, per_unit, booked
+
+
+def _add_ratio(rows: Rows, table: Table, c: Constraint, selected: np.ndarray,
+               y_of: np.ndarray) -> None:
+    """M1 / M2 ≥ b ⇔ M1 − b·M2 ≥ 0 (≤ for a max): vacuous when nothing in S is funded,
+    like an average. The bound sits in the coefficients; ``side`` tags the row."""
+    assert c.rule.ratio is not None
+    fresh = fund.fresh_rows(table, c)[selected]   # scope fund: follow-ons count once
+    top, bottom = (_part_terms(table, part, selected, y_of, fresh) for part in c.rule.ratio)
+    for side, bound in (("min", c.min), ("max", c.max)):
+        if bound is None:
+            continue
+        cols = np.concatenate([top[0], bottom[0]])
+        coefs = np.concatenate([top[1], -bound * bottom[1]])
+        merged, where = np.unique(cols, return_inverse=True)
+        values = np.bincount(where, coefs, minlength=len(merged))
+        booked = fund.row_offset(c, bound)        # 0 for round scope
+        lo, hi = (-booked, INF) if side == "min" else (-INF, -booked)
+        rows.add(merged, values, lo, hi, RowTag(RowKind.POLICY, c.id, side=side))
+
+
+def _part_terms(table: Table, part: Part, selected: np.ndarray, y_of: np.ndarray,
+                fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, coefficients) of one side of a ratio: money on x, funded rows on y (a
+    follow-on of the book, ``~fresh``, adds nothing to a count or funded side)."""
+    cols = y_of[selected] if part.on_funded else selected
+    coefs = np.ones(len(selected)) if part.expression is None \
+        else column_values(table.frame, part.expression)[selected]
+    return cols, np.where(fresh, coefs, 0.0) if part.on_funded else coefs
+
+
+def _on_funded(c: Constraint) -> bool:
+    """Whether the constraint counts funded rows (needs their binaries)."""
+    if c.measure is Measure.RATIO:
+        assert c.rule.ratio is not None
+        return any(p.on_funded for p in c.rule.ratio)
+    return c.measure in (Measure.COUNT, Measure.FUNDED, Measure.GROUPS)
+
+
+def _funded_floor(c: Constraint) -> bool:
+    """Whether the constraint could be met by rows counted funded with no money: a count
+    or funded floor, a ratio floor over funded rows, or a ratio cap whose denominator
+    counts them."""
+    if c.measure in (Measure.COUNT, Measure.FUNDED, Measure.GROUPS):
+        return c.min is not None and c.min > 0
+    if c.measure is Measure.RATIO:
+        assert c.rule.ratio is not None
+        top, bottom = c.rule.ratio
+        return (c.min is not None and top.on_funded) or (c.max is not None and bottom.on_funded)
+    return False
 
 
 def _add_links(rows: Rows, binary_rows: np.ndarray, bounds: Bounds, n: int) -> None:
@@ -392,11 +496,47 @@ def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.nda
     return warnings, reasons
 
 
+def _no_candidate(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
+                  masks: dict[str, np.ndarray]) -> tuple[Message, ...]:
+    """A floor over a declared value (SPEC §11 ``[values]``) with no row that can be
+    funded: infeasible, said in one line (``district 邢台市 has no eligible candidate``)."""
+    declared = {column for column, _ in policy.values}
+    if not declared:
+        return ()
+    reasons = []
+    for c in constraints:
+        floor = c.min is not None and c.min > 0 and c.measure is not Measure.AVG \
+            and c.measure is not Measure.RATIO
+        if not floor or masks[c.id].any() or c.booked is not None:
+            continue
+        for column, values in c.where:
+            if column in declared and isinstance(values, tuple) and len(values) == 1:
+                reasons.append(Message("rules.no_candidate", {
+                    "column": table.headers.get(column, column), "value": values[0],
+                    "key": c.keys[0]}))
+                break
+    return tuple(reasons)
+
+
+def _ineligible(table: Table, policy: Policy) -> tuple[Warning_, ...]:
+    """One warning per row an ``[[eligible]]`` rule shuts out, naming the rule and the
+    failing value (an excluded row needs none)."""
+    ids = table.frame[ID].to_numpy()
+    status = table.frame[STATUS].to_numpy() if STATUS in table.frame else None
+    return tuple(
+        Warning_("ineligible", str(ids[r.row]), {"rule": r.rule.name, "column": r.column,
+                                                 "value": r.value, "key": r.rule.origin})
+        for r in ineligible_rows(table, policy)
+        if status is None or status[r.row] != EXCLUDE
+    )
+
+
 def _check_count_floors(table: Table, counted: list[Constraint],
                         masks: dict[str, np.ndarray], bounds: Bounds) -> None:
     """A count floor over a row whose l_i is 0 could be met with no money (SPEC §4)."""
     zero_floor = bounds.fundable & (bounds.lower <= 0)
-    floors = [(c.keys[0], masks[c.id]) for c in counted if c.min is not None and c.min > 0]
+    floors = [(c.keys[0] if c.min is not None else c.keys[1], masks[c.id])
+              for c in counted if _funded_floor(c)]
     for key, mask in floors:
         hit = np.flatnonzero(mask & zero_floor)
         if len(hit):

@@ -104,7 +104,8 @@ def _starred(line: Line) -> bool:
 def _row(line: Line) -> str:
     """The values ``"*"`` took for one line of a ``"*"`` rule."""
     starred = [col for col, vals in line.constraint.rule.where if vals == ("*",)]
-    return " ".join(v for col, vals in line.constraint.where if col in starred for v in vals)
+    return " ".join(v for col, vals in line.constraint.where
+                    if col in starred and isinstance(vals, tuple) for v in vals)
 
 
 def _limits(lines: list[Line], sides: dict[str, str]) -> list[dict[str, Any]]:

@@ -97,7 +97,10 @@ def _explain_row(ctx: _Context, i: int) -> Explanation:
                        column=column, threshold=None, objective_change=None,
                        forced_amount=None, added=(), dropped=(), binding=_binding(ctx, i))
     if not bounds.fundable[i]:
-        return replace(head, note="excluded" if status == EXCLUDE else "unfundable")
+        ineligible = any(w.code == "ineligible" and w.row_id == head.id
+                         for w in ctx.built.warnings)
+        return replace(head, note="excluded" if status == EXCLUDE
+                       else "ineligible" if ineligible else "unfundable")
     forced = _forced_amount(ctx, i)
     optimum = float(ctx.base.objective or 0.0)
     if funded:

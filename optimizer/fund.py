@@ -9,7 +9,13 @@ book enters as constants (SPEC §9):
 - ``share``: (Σx + A) / (T + budget) ∈ [min, max], T being every booked commitment;
 - ``count``: the booked ids it selects, plus the rows funded now whose id is not among
   them (a follow-on to a booked id does not count twice);
-- ``avg(COL)``: Σ (COL − b)·x + (W − b·A) ≥ 0 for a min b, ≤ 0 for a max b.
+- ``avg(COL)``: Σ (COL − b)·x + (W − b·A) ≥ 0 for a min b, ≤ 0 for a max b;
+- ``funded(EXPR)``: Σ EXPR over the booked ids it selects (each once), plus Σ EXPR·y over
+  the rows funded now whose id is not among them, like ``count`` (SPEC §11);
+- a ratio M1 / M2 ≥ b: (M1 + C1) − b·(M2 + C2) ≥ 0, C1 and C2 what the book adds to each
+  side; a count or funded side skips the follow-ons, as above;
+- ``groups(COL)``: the values the book already covers count once, as constants; only the
+  other values get a binary (``optimizer.appended``).
 
 Follow-ons (rows whose id is in the book) have ``max_stake`` applied to their booked plus
 new commitment: their stake cap is lowered by what the book holds for them
@@ -70,15 +76,20 @@ def check_fund_scope(constraints: Sequence[Constraint], policy: Policy) -> None:
 def row_offset(c: Constraint, bound: float | None = None) -> float:
     """What the book adds to the activity of ``c``'s row, in row units (0 without a book).
 
-    ``bound`` is the avg bound of the row (an avg row's constant depends on it).
+    ``bound`` is the avg or ratio bound of the row (such a row's constant depends on it).
     """
     p = c.booked
     if p is None:
         return 0.0
     if c.measure is Measure.COUNT:
         return float(len(p.ids))
-    if c.measure is Measure.SUM:
+    if c.measure is Measure.GROUPS:
+        return float(len(p.values))
+    if c.measure in (Measure.SUM, Measure.FUNDED):
         return p.weighted
+    if c.measure is Measure.RATIO:
+        assert bound is not None
+        return p.sides[0] - bound * p.sides[1]
     if c.measure is Measure.AVG:
         assert bound is not None
         return p.weighted - bound * p.amount
@@ -91,14 +102,26 @@ def share_base(c: Constraint, budget: float) -> float:
 
 
 def counted_rows(table: Table, c: Constraint, mask: np.ndarray) -> np.ndarray:
-    """The rows a count adds to: ``mask`` less the follow-ons its booked ids already count."""
-    if c.booked is None or c.measure is not Measure.COUNT or not c.booked.ids:
+    """The rows a count or ``funded(EXPR)`` adds to: ``mask`` less the follow-ons its
+    booked ids already count."""
+    if c.booked is None or c.measure not in (Measure.COUNT, Measure.FUNDED) \
+            or not c.booked.ids:
         return mask
     rows = np.flatnonzero(mask)     # look up only the selected ids: a district, not the table
     ids = table.frame[ID].to_numpy()[rows].astype(str)
     counted = mask.copy()
     counted[rows[np.isin(ids, list(c.booked.ids))]] = False
     return counted
+
+
+def fresh_rows(table: Table, c: Constraint) -> np.ndarray:
+    """Per table row: whether its id is not among the booked ids of ``c`` (all True
+    without a book): the rows a count or funded side of a ratio adds to."""
+    n = len(table.frame)
+    if c.booked is None or not c.booked.ids:
+        return np.ones(n, dtype=bool)
+    ids = table.frame[ID].to_numpy().astype(str)
+    return ~np.isin(ids, list(c.booked.ids))
 
 
 def stake_room(follow_on: np.ndarray | None, stake_cap: np.ndarray) -> np.ndarray:
@@ -117,6 +140,13 @@ def fund_measure(c: Constraint, x: np.ndarray, column: np.ndarray | None,
     assert p is not None
     if c.measure is Measure.COUNT:
         return float((x > ZERO).sum() + len(p.ids))
+    if c.measure is Measure.FUNDED:
+        assert column is not None
+        return float(column[x > ZERO].sum()) + p.weighted
+    if c.measure is Measure.GROUPS:     # ``column``: codes, -1 for blanks and booked values
+        assert column is not None
+        codes = column[x > ZERO]
+        return float(len(np.unique(codes[codes >= 0])) + len(p.values))
     amount = float(x.sum()) + p.amount
     if c.measure is Measure.AMOUNT:
         return amount

@@ -12,6 +12,7 @@ import math
 from dataclasses import replace
 
 from fundopt.models.domain import Constraint, Measure
+from fundopt.optimizer.limit_diagnosis import relaxed_policy
 from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.result import Relaxation, Result
 
@@ -60,7 +61,7 @@ def solve_relaxed(problem: Problem, result: Result) -> Result:
     diagnosis = result.diagnosis
     if result.is_ok or diagnosis is None or not diagnosis.relaxation:
         return result
-    problem.retarget(problem.policy, apply_relaxation(problem.constraints,
-                                                      diagnosis.relaxation))
+    problem.retarget(relaxed_policy(problem.policy, diagnosis.relaxation),
+                     apply_relaxation(problem.constraints, diagnosis.relaxation))
     again = problem.solve()
     return replace(again, relaxed=diagnosis.relaxation, diagnosis=again.diagnosis or diagnosis)

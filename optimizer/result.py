@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -46,6 +47,8 @@ class ConstraintValue:
     # (``min_deploy = 0.9`` for the budget line's min of 36).
     keys: tuple[str, str] = ("min", "max")
     written: tuple[float | None, float | None] = (None, None)
+    # SPEC §11: a target (力争) may be missed at ``penalty`` per unit of shortfall
+    penalty: float | None = None
     # SPEC §9: "fund" lines are measured over the book and this round together; their
     # value over this round's commitments alone is ``round_value``.
     scope: str = "round"
@@ -77,6 +80,15 @@ class ConflictRule:
     id: str
     ids: tuple[str, ...]
     rows: tuple[str, ...] = ()
+
+
+def target_shortfall(c: ConstraintValue) -> float:
+    """How far a target's value falls short of its bound (0 when met; SPEC §11)."""
+    if c.penalty is None or not math.isfinite(c.value):
+        return 0.0
+    short = max(0.0, (c.min - c.value) if c.min is not None else 0.0,
+                (c.value - c.max) if c.max is not None else 0.0)
+    return 0.0 if short <= 1e-9 * max(1.0, abs(c.min or 0.0), abs(c.max or 0.0)) else short
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,10 @@ def robust_model(model: LinearModel, scores: np.ndarray, criterion: Criterion) -
         upper = np.full(k + 1, INF)
         aux_cols = np.column_stack([np.full(k, first), first + 1 + np.arange(k)])
         aux_coefs = np.column_stack([np.full(k, -1.0), np.ones(k)])
-    grown = append_cols(replace(model, sense=Sense.MAXIMIZE, cost=np.zeros(first)),
+    # the commitments' scores move into the scenario rows; what columns after the binaries
+    # cost (a target's shortfall penalty, SPEC §11) stays in the objective
+    kept = np.where(np.arange(first) < n, 0.0, model.cost)
+    grown = append_cols(replace(model, sense=Sense.MAXIMIZE, cost=kept),
                         cost, lower, upper, np.zeros(len(cost), bool))
     cols = np.hstack([np.tile(np.arange(n), (k, 1)), aux_cols])
     coefs = np.hstack([scores, aux_coefs])

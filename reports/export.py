@@ -26,7 +26,7 @@ from fundopt.reports import numbers
 from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.diagnosis_text import diagnosis_lines
 from fundopt.reports.findings import findings_dict, price_range_dict
-from fundopt.reports.frames import plan_display
+from fundopt.reports.frames import plan_display, with_eligibility
 from fundopt.reports.labels import relaxation_text, warning_text
 
 DATA_SUFFIXES = (".json", ".csv", ".xlsx")
@@ -102,8 +102,9 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
     """
     check_output_paths(paths, inputs, memo=True)
 
-    def plan() -> pd.DataFrame:
-        return plan_display(table, policy, result, lang)
+    def plan() -> pd.DataFrame:     # the CSV: ineligible rows with their reason (SPEC §11)
+        return with_eligibility(plan_display(table, policy, result, lang), table, policy,
+                                result, lang)
 
     def workbook(temp: Path) -> None:
         from fundopt.reports.xlsx import write_xlsx  # openpyxl is slow to import: on use
@@ -281,6 +282,10 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
         "allocations": [], "constraints": constraints,
         "manifest": manifest_dict(table, policy, result), "warnings": warnings,
     }
+    if any(c.penalty is not None for c in result.constraints):
+        from fundopt.reports.targets import target_rows  # only policies with targets
+
+        out["targets"] = target_rows(result)
     if result.diagnosis is not None:
         out["diagnosis"] = diagnosis_dict(result.diagnosis, lang)
     if result.book is not None:

@@ -16,6 +16,7 @@ from fundopt.models.domain import (
     CATEGORY,
     DISTRICT,
     FUND_SIZE,
+    ID,
     KNOWN_COLUMNS,
     REGION,
     STATUS,
@@ -25,6 +26,7 @@ from fundopt.models.domain import (
 from fundopt.models.table import status_as_written
 from fundopt.optimizer.result import Result
 from fundopt.reports.labels import label
+from fundopt.reports.text import say
 
 AMOUNT, FUNDED, SHARE_OF_BUDGET, STAKE = "amount", "funded", "share_of_budget", "stake"
 ADDED_COLUMNS = (AMOUNT, FUNDED, SHARE_OF_BUDGET, STAKE)
@@ -112,6 +114,23 @@ def plan_display(table: Table, policy: Policy, result: Result, lang: str) -> pd.
                                 label("no", lang))
     plan = plan.rename(columns=plan_headers(table, lang))
     plan.attrs["canonical"] = canonical
+    return plan
+
+
+def with_eligibility(plan: pd.DataFrame, table: Table, policy: Policy, result: Result,
+                     lang: str) -> pd.DataFrame:
+    """The plan with a last column ``ineligible`` when the policy has ``[[eligible]]``
+    rules (SPEC §11): for each row a rule shuts out, the rule and the failing value, as
+    the other outputs list it; blank for the other rows (and an excluded row, which needs
+    no reason). Without such rules the plan is returned unchanged."""
+    if not policy.eligible:
+        return plan
+    reasons = {w.row_id: say("plan.ineligible_reason", lang, **w.detail)
+               for w in result.warnings if w.code == "ineligible"}
+    column = table.frame[ID].astype(str).map(reasons).fillna("").to_numpy()
+    plan = plan.copy()
+    plan[say("plan.ineligible_column", lang)] = column
+    plan.attrs["canonical"] = [*plan.attrs.get("canonical", ()), "ineligible"]
     return plan
 
 

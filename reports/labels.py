@@ -40,7 +40,7 @@ TABLE_COLUMNS = ("id", "name", "region", "district", "category", "max_ticket", "
 FRACTION_KEYS = ("min_share", "max_share", "min_deploy", "max_stake", "max_single")
 # A label made from a shorthand table: "region 天津 share" (expansion of the policy).
 SHORTHAND = re.compile(r"^(region|category|district) (.+) (amount|share|count)( #\d+)?$")
-GENERAL = re.compile(r"^(amount|share|count|sum|avg)(\([^)]*\))?( where | \(all rows\)|$)")
+GENERAL = re.compile(r"^(amount|share|count|sum|avg)(\(.*?\))?( where | \(all rows\)|$)")
 STAR_SUFFIX = re.compile(r" \[([^\]]*)\]$")
 
 
@@ -165,6 +165,8 @@ def number_text(value: float) -> str:
 def warning_text(warning: Warning_, lang: str) -> str:
     """One warning as a sentence."""
     key = f"warning.{warning.code}"
+    if warning.code == "ineligible":    # the rule's name and the row's value, as written
+        return say(key, lang, id=warning.row_id, **warning.detail)
     if key in LABELS:
         detail = {k: number_text(v) if isinstance(v, float) else key_text(str(v), lang)
                   for k, v in warning.detail.items()}

@@ -93,6 +93,8 @@ def measure_text(value: float | None, measure: str, unit: str) -> str:
         return amount_text(value, unit)
     if measure == "count":
         return f"{value:.0f}"
+    if measure == "ratio":                 # SPEC §11: a ratio reads as 5.3×
+        return numbers.ratio_text(value)
     return numbers.plain_text(value)
 
 
@@ -127,6 +129,10 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
                 console.print(_totals(table, policy, result, by, lang))
         for part in _binding(result.constraints, policy.unit, lang):
             console.print(part)
+        if any(c.penalty is not None for c in result.constraints):
+            from fundopt.reports.targets import render_targets  # builds on labels
+
+            render_targets(console, result, lang)
         console.print(_funded(table, policy, result, lang, max_rows, console.width))
     if result.book is not None:
         from fundopt.reports.book import render_book_totals  # it builds on this module
@@ -171,7 +177,8 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
                   [label("constraint", lang), label("measure", lang), label("min", lang),
                    label("max", lang)], {2, 3})
     for c in inputs.constraints:
-        measure = measure_name(str(c.measure), lang) + (f"({c.column})" if c.column else "")
+        measure = c.rule.measure_text if c.rule.ratio is not None else \
+            measure_name(str(c.measure), lang) + (f"({c.column})" if c.column else "")
         rules.add_row(literal(constraint_name(c.label, lang)), literal(measure),
                       measure_text(c.min, str(c.measure), inputs.policy.unit),
                       measure_text(c.max, str(c.measure), inputs.policy.unit))

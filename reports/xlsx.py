@@ -72,7 +72,8 @@ COMMITTEE_COLUMNS = (ID, NAME, REGION, DISTRICT, CATEGORY, FUNDED, AMOUNT, SHARE
                      STAKE)
 PLAN_FORMATS = {AMOUNT: AMOUNT_FMT, MAX_TICKET: AMOUNT_FMT, MIN_TICKET: AMOUNT_FMT,
                 FUND_SIZE: AMOUNT_FMT, SHARE_OF_BUDGET: SHARE_FMT, STAKE: SHARE_FMT}
-MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT}
+MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT,
+                   "ratio": '0.00"×"'}
 FIGURE_FORMATS = {"objective": NUMBER_FMT, "committed": AMOUNT_FMT, "budget": AMOUNT_FMT,
                   "committed_share": SHARE_FMT, "gap": "0.00%", "seconds": "0.00"}
 # Characters an East Asian font draws two columns wide (CJK, kana, hangul, full-width forms).
@@ -442,6 +443,10 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
                  for value, amount, share, count in totals.itertuples(index=False)]
     texts = [(label("warnings", lang), [n.message(lang) for n in notes]
               + [warning_text(w, lang) for w in result.warnings])]
+    if any(c.penalty is not None for c in result.constraints):
+        from fundopt.reports.targets import target_lines  # only policies with targets
+
+        texts.append(("label.targets", target_lines(result, lang)))
     if result.diagnosis is not None:
         diagnosis = result.diagnosis
         texts += [(say("diagnosis.heading.relaxation", lang),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from fundopt.models.domain import Constraint, Measure, Policy
+from fundopt.models.domain import Constraint, Measure, Not, Part, Policy, Range
 
 INF = float("inf")
 
@@ -30,6 +30,22 @@ def ticket_limits(frame: pd.DataFrame, policy: Policy) -> tuple[np.ndarray, np.n
     if "min_ticket" in frame:
         cell = frame["min_ticket"].to_numpy(float)
         lower = np.where(np.isnan(cell), lower, cell)
+    # [[limits]] (SPEC §11): x ≤ max, x ≥ min if funded, stakes of fund_size; a limit's
+    # expression is read from a column of that name (the tests compute it with pandas)
+    for limit in policy.limits:
+        rows = selection(frame, limit.where)
+        size = frame["fund_size"].to_numpy(float) if "fund_size" in frame else np.full(n, np.nan)
+        caps = [frame[limit.max].to_numpy(float) if limit.max else None,
+                limit.max_stake * size if limit.max_stake is not None else None]
+        floors = [frame[limit.min].to_numpy(float) if limit.min else None,
+                  limit.min_stake * size if limit.min_stake is not None else None]
+        for cap in caps:
+            if cap is not None:
+                upper = np.where(rows & ~np.isnan(cap), np.minimum(upper, np.maximum(cap, 0)),
+                                 upper)
+        for floor in floors:
+            if floor is not None:
+                lower = np.where(rows & ~np.isnan(floor), np.maximum(lower, floor), lower)
     return lower, upper
 
 
@@ -40,11 +56,31 @@ def statuses(frame: pd.DataFrame) -> np.ndarray:
     return frame["status"].fillna("").astype(str).to_numpy(dtype=object)
 
 
-def selection(frame: pd.DataFrame, where: Sequence[tuple[str, Sequence[str]]]) -> np.ndarray:
-    """Rows whose every ``where`` column holds one of its listed values (all rows if none)."""
+def eligible(frame: pd.DataFrame, policy: Policy) -> np.ndarray:
+    """Rows every ``[[eligible]]`` rule admits (SPEC §11)."""
     mask = np.ones(len(frame), dtype=bool)
-    for column, values in where:
-        mask &= frame[column].astype(str).isin([str(v) for v in values]).to_numpy()
+    for rule in policy.eligible:
+        mask &= selection(frame, rule.where)
+    return mask
+
+
+def selection(frame: pd.DataFrame, where: Sequence[tuple[str, object]]) -> np.ndarray:
+    """Rows whose every ``where`` column holds one of its listed values (all rows if none);
+    a ``{min, max}`` range (SPEC §11) keeps the numbers inside it, ``{not}`` every row but
+    the listed values."""
+    mask = np.ones(len(frame), dtype=bool)
+    for column, condition in where:
+        if isinstance(condition, Range):
+            numbers = pd.to_numeric(frame[column], errors="coerce")
+            low = -INF if condition.min is None else condition.min
+            high = INF if condition.max is None else condition.max
+            mask &= numbers.between(low, high).to_numpy()
+        elif isinstance(condition, Not):
+            mask &= ~frame[column].astype(str).isin([str(v) for v in condition.values]
+                                                    ).to_numpy()
+        else:
+            assert isinstance(condition, tuple)
+            mask &= frame[column].astype(str).isin([str(v) for v in condition]).to_numpy()
     return mask
 
 
@@ -59,14 +95,35 @@ def measure_value(frame: pd.DataFrame, policy: Policy, constraint: Constraint,
         return float(x.sum() / policy.budget)
     if constraint.measure is Measure.COUNT:
         return float((x > tol).sum())
+    if constraint.measure is Measure.RATIO:
+        assert constraint.rule.ratio is not None
+        top, bottom = (_part(frame, part, mask, x, tol) for part in constraint.rule.ratio)
+        return None if bottom <= tol else top / bottom
     assert constraint.column is not None
     column = frame[constraint.column].to_numpy(float)[mask]
     funded = x > tol
+    if constraint.measure is Measure.FUNDED:
+        return float(column[funded].sum())
     weighted = float((column[funded] * x[funded]).sum())
     if constraint.measure is Measure.SUM:
         return weighted
     total = float(x.sum())
     return None if total <= tol else weighted / total
+
+
+def _part(frame: pd.DataFrame, part: Part, mask: np.ndarray, x: np.ndarray,
+          tol: float) -> float:
+    """One side of a ratio on the plan: amount, count, sum(EXPR) or funded(EXPR)."""
+    funded = x > tol
+    column = None if part.expression is None else frame[part.expression].to_numpy(float)[mask]
+    if part.kind is Measure.AMOUNT:
+        return float(x.sum())
+    if part.kind is Measure.COUNT:
+        return float(funded.sum())
+    assert column is not None
+    if part.kind is Measure.SUM:
+        return float((column[funded] * x[funded]).sum())
+    return float(column[funded].sum())
 
 
 def check_plan(frame: pd.DataFrame, policy: Policy, constraints: Sequence[Constraint],
@@ -108,6 +165,7 @@ def _row_rules(frame: pd.DataFrame, policy: Policy, x: np.ndarray, tol: float) -
         ((status == "must") & ~(funded & (x >= lower - tol)),
          "must-fund sub-fund gets {x:g}, not at least its minimum ticket {l:g}"),
         ((status == "exclude") & funded, "excluded sub-fund gets {x:g}"),
+        (~eligible(frame, policy) & funded, "ineligible sub-fund gets {x:g}"),
         ((lower > upper) & funded,
          "sub-fund whose minimum ticket {l:g} exceeds its cap {u:g} gets {x:g}"),
     ]

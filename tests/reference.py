@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from plan_checker import selection, statuses, ticket_limits
+from plan_checker import eligible, selection, statuses, ticket_limits
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense
@@ -64,6 +64,25 @@ def _add_policy_constraint(rows: _Rows, frame: pd.DataFrame, policy: Policy,
         rows.add(mask, None, lo * policy.budget, hi * policy.budget)
     elif c.measure is Measure.COUNT:
         rows.add(None, mask, lo, hi)
+    elif c.measure is Measure.FUNDED:      # Σ EXPR·y (SPEC §11)
+        assert c.column is not None
+        rows.add(None, np.nan_to_num(frame[c.column].to_numpy(float)) * mask, lo, hi)
+    elif c.measure is Measure.RATIO:       # M1 − b·M2 ≥ 0 / ≤ 0 (SPEC §11)
+        assert c.rule.ratio is not None
+        terms = []
+        for part in c.rule.ratio:
+            values = mask if part.expression is None else \
+                np.nan_to_num(frame[part.expression].to_numpy(float)) * mask
+            on_y = part.kind in (Measure.COUNT, Measure.FUNDED)
+            terms.append((None, values) if on_y else (values, None))
+        zero = np.zeros(len(frame))
+        for bound, lower, upper in ((c.min, 0.0, INF), (c.max, -INF, 0.0)):
+            if bound is None:
+                continue
+            (x1, y1), (x2, y2) = terms
+            x = (zero if x1 is None else x1) - bound * (zero if x2 is None else x2)
+            y = (zero if y1 is None else y1) - bound * (zero if y2 is None else y2)
+            rows.add(x, y, lower, upper)
     else:
         assert c.column is not None
         column = np.nan_to_num(frame[c.column].to_numpy(float)) * mask
@@ -84,7 +103,7 @@ def reference_model(frame: pd.DataFrame, policy: Policy, constraints: Sequence[C
     n = len(frame)
     lower, upper = ticket_limits(frame, policy)
     status = statuses(frame)
-    fundable = (status != "exclude") & (lower <= upper) & (upper > 0)
+    fundable = (status != "exclude") & (lower <= upper) & (upper > 0) & eligible(frame, policy)
     if ((status == "must") & ~fundable).any():
         return None   # a must row that cannot be funded
     eye = np.eye(n)

@@ -517,3 +517,209 @@ def test_the_diagnosis_moves_a_fund_line_to_its_threshold_in_fund_terms(
         at = problem()
         at.retarget(at.policy, apply_relaxation(at.constraints, (replace(move, to_value=to),)))
         assert (at.solve().status is not SolveStatus.INFEASIBLE) is holds, to
+
+
+
+def test_rules_of_a_guidance_fund_against_the_book(booked_2024: Path, tmp_path: Path) -> None:
+    """SPEC §11 constructs with scope = "fund": an expression summed over the book and the
+    round, a where range, and a stake limit that counts a follow-on's booked amount;
+    checked on the plan with plain pandas."""
+    extra = """
+[[constraints]]
+name = "fund risk mass"
+where = { fund_size = { min = 5 } }
+measure = "sum(risk * 2)"
+max = 30
+scope = "fund"
+
+[[limits]]
+name = "28% of each sub-fund, both rounds"
+max_stake = 0.28
+"""
+    policy = tmp_path / "2025.toml"
+    policy.write_text(policy.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    code, text = run("solve", tmp_path / "2025.csv", "--book", booked_2024, "-o",
+                     tmp_path / "plan.json")
+    assert code == 0, text
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    first = json.loads((tmp_path / "plan-2024.json").read_text(encoding="utf-8"))
+    now = pd.read_csv(tmp_path / "2025.csv")
+    then = pd.read_csv(tmp_path / "2024.csv")
+    x = pd.Series({a["id"]: a["amount"] for a in plan["allocations"]})
+    booked = pd.Series({a["id"]: a["amount"] for a in first["allocations"]})
+    size = now.set_index("id")["fund_size"]
+    held = booked.reindex(size.index).fillna(0.0)
+    assert ((x[size.index] + held) <= 0.28 * size + 1e-9)[x[size.index] > 0].all()
+    risk_then = then.set_index("id")
+    big_then = risk_then.index[risk_then.fund_size >= 5]
+    mass = float((2 * risk_then.risk[big_then] * booked.reindex(big_then).fillna(0)).sum())
+    big_now = now.set_index("id")
+    chosen = big_now.index[big_now.fund_size >= 5]
+    mass += float((2 * big_now.risk[chosen] * x[chosen]).sum())
+    [line] = [c for c in plan["constraints"] if c["name"] == "fund risk mass"]
+    assert line["value"] == pytest.approx(mass) and mass <= 30 + 1e-6
+
+
+def _rules_policy(inst: Instance, size_cap: float, leverage: float, covered: int) -> str:
+    return f"""budget = {inst.budget}
+min_deploy = 0.6
+max_stake = {STAKE}
+max_single = {SINGLE}
+min_ticket = {MIN_TICKET}
+
+[[constraints]]
+name = "fund sizes"
+measure = "funded(fund_size)"
+max = {size_cap}
+scope = "fund"
+
+[[constraints]]
+name = "leverage"
+measure = "funded(fund_size) / amount"
+min = {leverage}
+scope = "fund"
+
+[[constraints]]
+name = "districts"
+measure = "groups(district)"
+min = {covered + 1}
+max = {covered + 2}
+scope = "fund"
+"""
+
+
+def _rules_reference(inst: Instance, booked: pd.DataFrame, size_cap: float, leverage: float,
+                     covered: int) -> float | None:
+    """Round 2's optimum under ``_rules_policy``, written with scipy ``milp`` from SPEC §9 +
+    §11 over round 2's rows (x, y) and one binary per district the book does not cover;
+    the book enters as constants. None if infeasible."""
+    new = inst.second.reset_index(drop=True)
+    n = len(new)
+    held = new["id"].map(booked.groupby("id")["amount"].sum()).fillna(0.0).to_numpy()
+    fresh = ~new["id"].isin(booked["id"]).to_numpy()
+    size = new["fund_size"].to_numpy(float)
+    districts = [d for d in dict.fromkeys(new["district"]) if d not in set(booked["district"])]
+    width = 2 * n + len(districts)
+    rows, lo, hi = [], [], []
+
+    def row(entries: dict[int, float], low: float, high: float) -> None:
+        vector = np.zeros(width)
+        for k, v in entries.items():
+            vector[k] += v
+        rows.append(vector)
+        lo.append(low)
+        hi.append(high)
+
+    for i in range(n):
+        cap = min(new.at[i, "max_ticket"], SINGLE * inst.budget, STAKE * size[i] - held[i])
+        row({i: 1.0, n + i: -max(cap, 0.0)}, -INF, 0.0)
+        row({i: 1.0, n + i: -MIN_TICKET}, 0.0, INF)
+    row({i: 1.0 for i in range(n)}, 0.6 * inst.budget, inst.budget)
+    size_booked = float(booked["fund_size"].sum())
+    row({n + i: size[i] for i in range(n) if fresh[i]}, -INF, size_cap - size_booked)
+    money_booked = float(booked["amount"].sum())   # (F + Σ size·y) − b·(A + Σ x) ≥ 0
+    row({**{n + i: size[i] for i in range(n) if fresh[i]},
+         **{i: -leverage for i in range(n)}}, leverage * money_booked - size_booked, INF)
+    for k, d in enumerate(districts):
+        members = [n + i for i in range(n) if new.at[i, "district"] == d]
+        row({2 * n + k: 1.0, **{m: -1.0 for m in members}}, -INF, 0.0)
+        row({2 * n + k: -float(len(members)), **{m: 1.0 for m in members}}, -INF, 0.0)
+    booked_districts = booked["district"].nunique()
+    row({2 * n + k: 1.0 for k in range(len(districts))}, covered + 1 - booked_districts,
+        covered + 2 - booked_districts)
+    cost = np.zeros(width)
+    cost[:n] = -new["score"].to_numpy(float)
+    upper = np.ones(width)
+    upper[:n] = INF
+    integrality = np.ones(width)
+    integrality[:n] = 0
+    found = milp(cost, constraints=LinearConstraint(np.array(rows), lo, hi),
+                 integrality=integrality, bounds=Bounds(np.zeros(width), upper),
+                 options={"mip_rel_gap": 0.0})
+    return -float(found.fun) if found.success else None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_funded_ratio_and_groups_over_the_fund(seed: int, tmp_path: Path) -> None:
+    """funded(EXPR), a ratio and groups(COL) with scope = "fund" (SPEC §9 + §11): a booked
+    sub-fund counts once (its booked fund_size), a follow-on adds money but no second
+    fund_size, a district counts if any round covers it. Checked with plain pandas over
+    the booked rows and this round's plan, and against a scipy ``milp`` reference."""
+    inst, second, amounts = make_instance(seed, tmp_path)
+    rng = np.random.default_rng(100 + seed)
+    booked = inst.first.assign(amount=inst.first["id"].map(amounts))
+    booked = booked[booked["amount"] > 0]
+    size_booked = float(booked["fund_size"].sum())
+    leverage = round(size_booked / float(booked["amount"].sum()) * rng.uniform(0.75, 0.95), 2)
+    size_cap = round(size_booked + rng.uniform(12.0, 24.0), 1)
+    covered = booked["district"].nunique()
+    second.with_suffix(".toml").write_text(_rules_policy(inst, size_cap, leverage, covered),
+                                           encoding="utf-8")
+    code, text = run("solve", second, "--book", tmp_path / "fund.book", "-o",
+                     tmp_path / "plan.json")
+    found = _rules_reference(inst, booked, size_cap, leverage, covered)
+    if code == 3:       # the drawn bounds admit no plan: fundopt must say which rule
+        assert found is None
+        assert any(name in text for name in ("fund sizes", "leverage", "districts")), text
+        return
+    assert code == 0, text
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert found is not None and plan["objective"] == pytest.approx(found, rel=1e-6)
+    x = inst.second["id"].map({a["id"]: a["amount"] for a in plan["allocations"]})
+    now = inst.second.assign(amount=x.fillna(0.0).to_numpy()).set_index("id")
+    funded_now = now[now["amount"] > 1e-9]
+    new = funded_now[~funded_now.index.isin(booked["id"])]
+    sizes = size_booked + float(new["fund_size"].sum())
+    money = float(booked["amount"].sum() + funded_now["amount"].sum())
+    districts = set(booked["district"]) | set(funded_now["district"])
+    values = {c["name"]: c for c in plan["constraints"]}
+    assert values["fund sizes"]["value"] == pytest.approx(sizes)
+    assert values["leverage"]["value"] == pytest.approx(sizes / money)
+    assert values["districts"]["value"] == len(districts)
+    assert sizes <= size_cap + 1e-6
+    assert sizes / money >= leverage - 1e-6
+    assert covered + 1 <= len(districts) <= covered + 2
+    # what this round adds, beside the fund's value: its new sub-funds (as for count)
+    assert values["fund sizes"]["round_value"] == pytest.approx(float(new["fund_size"].sum()))
+
+
+def test_every_fund_scope_row_carries_the_books_offset(booked_2024: Path,
+                                                       tmp_path: Path) -> None:
+    """The diagnosis and --ranges put a moved bound b into a row as b·per_unit − offset:
+    every fund-scope row with a scalar bound (amount, share, count, funded, groups) must
+    carry what the book adds to it, or a moved count bound would ignore the booked ids."""
+    from fundopt.optimizer.fund import row_offset
+    from fundopt.optimizer.matrix import RowKind
+
+    extra = """
+[[constraints]]
+name = "fund sizes"
+measure = "funded(fund_size)"
+max = 400
+scope = "fund"
+
+[[constraints]]
+name = "districts"
+measure = "groups(district)"
+min = 3
+scope = "fund"
+"""
+    policy = tmp_path / "2025.toml"
+    policy.write_text(policy.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    inputs = load_inputs(tmp_path / "2025.csv", None)
+    problem = Problem(inputs.table, inputs.policy, inputs.constraints,
+                      book=read_fund(str(booked_2024), inputs.table, inputs.policy,
+                                     inputs.constraints))
+    model = problem.model
+    by_id = {c.id: c for c in problem.constraints}
+    seen = set()
+    for r, tag in enumerate(model.tags):
+        c = by_id.get(tag.key) if tag.kind is RowKind.POLICY else None
+        if c is None or c.booked is None or str(c.measure) in ("avg", "ratio"):
+            continue
+        assert tag.offset == pytest.approx(row_offset(c))
+        for bound, side in ((c.min, model.row_lower[r]), (c.max, model.row_upper[r])):
+            if bound is not None and not c.rule.target:
+                assert side == pytest.approx(bound * tag.per_unit - tag.offset)
+        seen.add(str(c.measure))
+    assert {"count", "funded", "groups"} <= seen

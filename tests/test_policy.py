@@ -286,7 +286,7 @@ def test_unknown_measure(tmp_path: Path) -> None:
         max = 1
     """)
     assert error.column == "constraints[1].measure"
-    assert "unknown measure 'mean(risk)'" in str(error) and "avg(COL)" in str(error)
+    assert "unknown measure 'mean(risk)'" in str(error) and "avg(EXPR)" in str(error)
 
 
 @pytest.mark.parametrize("text, path, words", [

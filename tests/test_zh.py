@@ -176,7 +176,7 @@ def test_errors_are_chinese(tmp_path: Path, old: str, new: str) -> None:
                            env={"COLUMNS": "200"})
     assert result.exit_code == 2 and result.output.startswith("错误：")
     keys = {"min_share", "max_share", "min_amount", "max_amount", "min_count", "max_count",
-            "scope"}
+            "scope", "target", "penalty"}
     code = set(WORD.findall(text)) | set(WORD.findall(new)) | _data_words() | \
         set(KNOWN_COLUMNS) | keys  # policy keys and column names are code
     message = result.output.replace(str(policy), "").replace(str(TABLE), "")
