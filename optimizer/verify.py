@@ -1,10 +1,12 @@
 """Check a plan against every rule of its policy (``fundopt verify``, ``book add``).
 
 A plan here is only its amounts: a committee's hand-edited sheet, or a ``solve`` result
-being booked. Every rule of SPEC §4 (with the book's fund-scope parts of §9) is evaluated
-on those amounts directly, without the model builder: a plan is judged by what it
-commits, not by how a model would have made it. Each rule gives a :class:`RuleCheck`
-(its value, its limit and whether it holds) as data; words come from ``reports``.
+being booked. Every rule of SPEC §4 (with the book's fund-scope parts of §9) and of the
+policy language of §11 (``[[eligible]]``, ``[[limits]]``, ``funded(EXPR)``, ratios,
+``groups(COL)``, targets) is evaluated on those amounts directly, without the model
+builder: a plan is judged by what it commits, not by how a model would have made it.
+Each rule gives a :class:`RuleCheck` (its value, its limit and whether it holds) as
+data; words come from ``reports``.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from fundopt.models.domain import (
     STATUS,
     Constraint,
     Measure,
+    Part,
     Policy,
     Scope,
     Sense,
     Table,
 )
+from fundopt.models.eligibility import ineligible_rows
 from fundopt.models.expansion import selection_mask, with_builtins
+from fundopt.models.expression import column_values
 from fundopt.optimizer.report import BINDING_TOL
 
 if TYPE_CHECKING:
@@ -74,6 +79,11 @@ class RuleCheck:
     scope: str = "round"
     row: str | None = None
     written: float | None = None     # the limit as the policy writes it (min_deploy 0.9)
+    # SPEC §11: why an ineligible row is shut out (``duration_years = 18``)
+    cause: str | None = None
+    # SPEC §11: a target (力争) always holds; this is how far its value falls short of
+    # its bound (0 when met), None for every other rule
+    shortfall: float | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,8 @@ def check_plan(table: Table, policy: Policy, constraints: Sequence[Constraint],
         constraints = book.attach(tuple(constraints))
     zero = ZERO_FRACTION * policy.budget
     checks = _row_checks(table, policy, x, zero, book)
+    checks += _eligible_checks(table, policy, x, zero)
+    checks += _limit_checks(table, policy, x, zero, book)
     for c in with_builtins(policy, tuple(constraints)):
         checks += _constraint_checks(table, policy, c, x, zero)
     return Verdict(tuple(checks), float(plan_objective(table, policy) @ x),
@@ -201,6 +213,61 @@ def _row_checks(table: Table, policy: Policy, x: np.ndarray, zero: float,
     return checks
 
 
+def _eligible_checks(table: Table, policy: Policy, x: np.ndarray, zero: float
+                     ) -> list[RuleCheck]:
+    """SPEC §11 ``[[eligible]]``: a row some rule shuts out must get nothing. One entry
+    when no ineligible row is funded, one per ineligible row the plan funds."""
+    if not policy.eligible:
+        return []
+    ids = table.frame[ID].astype(str).to_numpy()
+    checks = [RuleCheck("ineligible", r.rule.name, r.rule.origin, "amount", float(x[r.row]),
+                        0.0, "max", False, row=str(ids[r.row]),
+                        cause=f"{r.column} = {r.value}")
+              for r in ineligible_rows(table, policy) if x[r.row] > zero]
+    if not checks:
+        checks.append(RuleCheck("ineligible", "eligible", "eligible", "amount", None, None,
+                                "max", True))
+    return checks
+
+
+def _limit_checks(table: Table, policy: Policy, x: np.ndarray, zero: float,
+                  book: FundView | None) -> list[RuleCheck]:
+    """SPEC §11 ``[[limits]]``: each selected row gets x ≤ max and, if funded, x ≥ min;
+    a stake is a fraction of ``fund_size`` less what the book holds for the sub-fund. A
+    blank (NaN) bound binds nothing. One entry per bound every row keeps, one per row
+    breaking it."""
+    frame = table.frame
+    n = len(frame)
+    ids = frame[ID].astype(str).to_numpy()
+    size = frame[FUND_SIZE].to_numpy(float) if FUND_SIZE in frame else np.full(n, np.nan)
+    held = book.follow_on if book is not None else np.zeros(n)
+    funded = x > zero
+    checks = []
+    for limit in policy.limits:
+        mask = selection_mask(table, limit.where)
+        bounds = (("max", "max", limit.max, None), ("min", "min", limit.min, None),
+                  ("max", "max_stake", None, limit.max_stake),
+                  ("min", "min_stake", None, limit.min_stake))
+        for side, key, text, stake in bounds:
+            if text is None and stake is None:
+                continue
+            bound = column_values(frame, text) if text is not None else stake * size - held
+            bound = np.where(mask, bound, np.nan)
+            live = ~np.isnan(bound) & (funded if side == "min" else True)
+            ok = np.ones(n, dtype=bool)
+            for i in np.flatnonzero(live):
+                ok[i] = _holds(float(x[i]), float(bound[i]), side)
+            key = f"{limit.origin}.{key}"
+            if ok.all():
+                checks.append(RuleCheck(f"limit_{side}", limit.label, key, "amount", None,
+                                        None, side, True))
+            for i in np.flatnonzero(~ok):
+                checks.append(RuleCheck(f"limit_{side}", limit.label, key, "amount",
+                                        float(x[i]), float(bound[i]), side, False,
+                                        row=str(ids[i])))
+    return checks
+
+
 def _constraint_checks(table: Table, policy: Policy, c: Constraint, x: np.ndarray,
                        zero: float) -> list[RuleCheck]:
     value = measure(table, policy, c, x, zero)
@@ -209,20 +276,41 @@ def _constraint_checks(table: Table, policy: Policy, c: Constraint, x: np.ndarra
     for side, limit, key in (("min", c.min, c.keys[0]), ("max", c.max, c.keys[1])):
         if limit is None:
             continue
-        holds = value is None or _holds(value, limit, side)   # an avg over nothing is vacuous
-        checks.append(RuleCheck(c.id, c.label, key, str(c.measure), value, limit, side,
+        if c.measure is Measure.RATIO:     # M1 − bound·M2 ≥ 0: vacuous when M2 = 0
+            holds = _ratio_holds(table, c, x, zero, limit, side)
+        else:
+            holds = value is None or _holds(value, limit, side)   # avg over nothing: vacuous
+        shortfall = None
+        if c.rule.target:                  # SPEC §11: a missed target breaks no rule
+            shortfall = 0.0 if holds or value is None else abs(value - limit)
+            holds = True
+        # a number of districts reads as a count (5), not as a sum (5.00)
+        shown = Measure.COUNT if c.measure is Measure.GROUPS else c.measure
+        checks.append(RuleCheck(c.id, c.label, key, str(shown), value, limit, side,
                                 holds, "fund" if fund else "round",
-                                written=c.as_written(side)))
+                                written=c.as_written(side), shortfall=shortfall))
     return checks
 
 
 def measure(table: Table, policy: Policy, c: Constraint, x: np.ndarray, zero: float
             ) -> float | None:
     """What constraint ``c`` measures on ``x``, the book's part included for fund scope
-    (None for an average over no money)."""
+    (None for an average over no money, or a ratio whose denominator is 0)."""
     mask = selection_mask(table, c.where)
     chosen = x[mask]
     part = c.booked if c.rule.scope is Scope.FUND else None
+    if c.measure is Measure.RATIO:
+        top, bottom = _ratio_sides(table, c, x, zero)
+        return top / bottom if bottom != 0 else None
+    if c.measure is Measure.FUNDED:
+        assert c.column is not None
+        return _part_value(table, c, Part(Measure.FUNDED, c.column), x, zero) \
+            + (part.weighted if part else 0.0)
+    if c.measure is Measure.GROUPS:
+        assert c.column is not None
+        cells = table.frame[c.column].to_numpy()[mask][chosen > zero]
+        values = {str(v) for v in cells if not _blank(v)}
+        return float(len(values | set(part.values if part else ())))
     amount = float(chosen.sum()) + (part.amount if part else 0.0)
     if c.measure is Measure.AMOUNT:
         return amount
@@ -232,12 +320,55 @@ def measure(table: Table, policy: Policy, c: Constraint, x: np.ndarray, zero: fl
         ids = set(table.frame[ID].astype(str).to_numpy()[mask][chosen > zero])
         return float(len(ids | set(part.ids if part else ())))
     assert c.column is not None
-    column = table.frame[c.column].to_numpy(float)[mask]
+    column = column_values(table.frame, c.column)[mask]
     used = chosen > zero
     weighted = float(column[used] @ chosen[used]) + (part.weighted if part else 0.0)
     if c.measure is Measure.SUM:
         return weighted
     return weighted / amount if amount > zero else None
+
+
+def _ratio_sides(table: Table, c: Constraint, x: np.ndarray, zero: float
+                 ) -> tuple[float, float]:
+    """(M1, M2) of a ratio on ``x``, the book's sides added for fund scope."""
+    assert c.rule.ratio is not None
+    top, bottom = (_part_value(table, c, p, x, zero) for p in c.rule.ratio)
+    if c.rule.scope is Scope.FUND and c.booked is not None:
+        top, bottom = top + c.booked.sides[0], bottom + c.booked.sides[1]
+    return top, bottom
+
+
+def _ratio_holds(table: Table, c: Constraint, x: np.ndarray, zero: float, bound: float,
+                 side: str) -> bool:
+    """M1 / M2 ≥ bound as M1 − bound·M2 ≥ 0 (≤ for a max), as SPEC §11 states it."""
+    top, bottom = _ratio_sides(table, c, x, zero)
+    slack = TOLERANCE * max(1.0, abs(top), abs(bound * bottom))
+    gap = top - bound * bottom
+    return gap >= -slack if side == "min" else gap <= slack
+
+
+def _part_value(table: Table, c: Constraint, part: Part, x: np.ndarray, zero: float
+                ) -> float:
+    """``amount``, ``count``, ``sum(EXPR)`` or ``funded(EXPR)`` over the rows ``c``
+    selects. With a book, a counted side (count, funded) skips the sub-funds the book
+    already holds: each sub-fund counts once over the fund's life."""
+    mask = selection_mask(table, c.where)
+    used = mask & (x > zero)
+    if part.on_funded and c.rule.scope is Scope.FUND and c.booked is not None:
+        ids = table.frame[ID].astype(str).to_numpy()
+        used &= ~np.isin(ids, list(c.booked.ids))
+    if part.kind is Measure.AMOUNT:
+        return float(x[mask].sum())
+    if part.kind is Measure.COUNT:
+        return float(used.sum())
+    assert part.expression is not None
+    values = column_values(table.frame, part.expression)[used]
+    return float(values.sum()) if part.kind is Measure.FUNDED else float(values @ x[used])
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) \
+        or str(value).strip() == ""
 
 
 @dataclass(frozen=True)

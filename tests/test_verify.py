@@ -261,3 +261,240 @@ def test_verify_with_the_book_counts_its_rounds(tmp_path: Path, book_location: s
     share = sum(v for k, v in booked.items() if r24[k] == "天津") / (sum(booked.values()) + 25)
     assert (f"region 天津 share (region.天津.min_share, whole fund): {share:.1%}, below its "
             "minimum 45.0%") in text, text
+
+
+# --- the rules of SPEC §11: [[eligible]], [[limits]], funded(), groups(), ratios, targets --
+
+RULES = ROOT / "inputs" / "rules.csv"
+# rules.toml plus a funded() floor, a groups() floor and a target (力争), none binding at
+# the optimum, so that edits of the solved plan can break each kind
+EXTRA_RULES = """
+[[constraints]]
+name = "覆盖区县不少于10个"
+measure = "groups(district)"
+min = 10
+
+[[constraints]]
+name = "获投子基金规模合计不低于150亿"
+measure = "funded(fund_size)"
+min = 150
+
+[[constraints]]
+name = "力争种子天使占30%"
+where = { stage = ["种子", "天使"] }
+measure = "share"
+min = 0.3
+target = true
+penalty = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def rules_solved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """inputs/rules.csv with rules.toml (+ EXTRA_RULES as extra.toml), solved to plan.csv."""
+    folder = tmp_path_factory.mktemp("verify_rules")
+    shutil.copy(RULES, folder / "rules.csv")
+    policy = RULES.with_suffix(".toml").read_text(encoding="utf-8")
+    (folder / "rules.toml").write_text(policy, encoding="utf-8")
+    (folder / "extra.toml").write_text(policy + EXTRA_RULES, encoding="utf-8")
+    code, text = run("solve", folder / "rules.csv", "--policy", folder / "extra.toml",
+                     "-o", folder / "plan.csv")
+    assert code == 0, text
+    return folder
+
+
+def _edit(folder: Path, tmp_path: Path, amounts: dict[str, float]) -> Path:
+    plan = pd.read_csv(folder / "plan.csv", encoding="utf-8-sig", dtype={"id": str})
+    for sub_fund, amount in amounts.items():
+        plan.loc[plan["id"] == sub_fund, "amount"] = amount
+    edited = tmp_path / "edited.csv"
+    plan.to_csv(edited, index=False, encoding="utf-8-sig")
+    return edited
+
+
+@pytest.mark.parametrize("policy", ["rules.toml", "extra.toml"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_solved_rules_plan_verifies(rules_solved: Path, policy: str, lang: str) -> None:
+    code, text = run("verify", rules_solved / "rules.csv", rules_solved / "plan.csv",
+                     "--policy", rules_solved / policy, "--lang", lang)
+    assert code == 0, text
+    assert ("Every rule of the policy holds" if lang == "en" else "政策的每条规则均满足") in text
+
+
+def test_funding_an_ineligible_row_is_broken(rules_solved: Path, tmp_path: Path) -> None:
+    edited = _edit(rules_solved, tmp_path, {"RS-0022": 0.5})     # duration_years = 18
+    for lang, needle in (("en", "sub-fund RS-0022 is not eligible (存续期不超过15年: "
+                                "duration_years = 18) but gets 0.50 亿元"),
+                         ("zh", "子基金 RS-0022 不符合投资条件（存续期不超过15年：duration_years "
+                                "= 18），却得到 0.50 亿元")):
+        code, text = run("verify", rules_solved / "rules.csv", edited, "--policy",
+                         rules_solved / "rules.toml", "--lang", lang)
+        assert code == 3, text
+        assert needle in text, text
+
+
+def test_a_row_above_its_limit_is_broken(rules_solved: Path, tmp_path: Path) -> None:
+    # RS-0003 is 市场化 with fund_size 7.5: limits[4] caps it at 25 % = 1.875; every other
+    # cap of the row (2.0 max_single, 2.25 max_stake, 2.62 max_ticket, 3.11, 2.72, 4.09) holds
+    edited = _edit(rules_solved, tmp_path, {"RS-0003": 1.9})
+    code, text = run("verify", rules_solved / "rules.csv", edited, "--policy",
+                     rules_solved / "rules.toml")
+    assert code == 3, text
+    assert ("sub-fund RS-0003: 1.90 亿元, above the limit 市场化子基金出资不超过25% "
+            "(limits[4].max_stake) 1.88 亿元") in text, text
+    assert "max_single" not in text and "limits[2]" not in text, text
+    code, text = run("verify", rules_solved / "rules.csv", edited, "--policy",
+                     rules_solved / "rules.toml", "--lang", "zh")
+    assert "高于限额 市场化子基金出资不超过25%（limits[4].max_stake）" in text, text
+
+
+def test_dropping_funded_rows_breaks_the_ratio_and_the_floors(rules_solved: Path,
+                                                              tmp_path: Path) -> None:
+    plan = pd.read_csv(rules_solved / "plan.csv", encoding="utf-8-sig", dtype={"id": str})
+    funded = plan[plan["amount"] > 0]
+    # keep the rows of the lowest leverage (fund_size / amount) only
+    low = funded.assign(lev=funded["fund_size"] / funded["amount"]).nsmallest(5, "lev")
+    edited = _edit(rules_solved, tmp_path, {i: 0.0 for i in funded["id"]
+                                            if i not in set(low["id"])})
+    lev = low["fund_size"].sum() / low["amount"].sum()
+    assert lev < 8.5
+    code, text = run("verify", rules_solved / "rules.csv", edited, "--policy",
+                     rules_solved / "extra.toml")
+    assert code == 3, text
+    assert f"放大倍数不低于8.5倍 (constraints[1].min): {lev:.1f}×, below its minimum 8.5×" \
+        in text, text
+    districts = low["district"].nunique()
+    assert f"覆盖区县不少于10个 (constraints[10].min): {districts}, below its minimum 10" \
+        in text, text
+    assert (f"获投子基金规模合计不低于150亿 (constraints[11].min): "
+            f"{low['fund_size'].sum():.2f}, below its minimum 150.00") in text, text
+    assert not any("力争种子天使占30%" in line and "below its minimum" in line
+                   for line in text.splitlines()), text
+
+
+def test_a_missed_target_is_said_but_not_broken(rules_solved: Path, tmp_path: Path) -> None:
+    plan = pd.read_csv(rules_solved / "plan.csv", encoding="utf-8-sig", dtype={"id": str})
+    early = plan[(plan["amount"] > 0) & plan["stage"].isin(["种子", "天使"])]
+    policy = (rules_solved / "extra.toml").read_text(encoding="utf-8")
+    share = early["amount"].sum() / 20
+    target = (tmp_path / "target.toml")
+    target.write_text(policy.replace("min = 0.3\ntarget", f"min = {share + 0.05:.4f}\ntarget"),
+                      encoding="utf-8")
+    code, text = run("verify", rules_solved / "rules.csv", rules_solved / "plan.csv",
+                     "--policy", target)
+    assert "Every rule of the policy holds" in text, text
+    assert "力争种子天使占30%" in text and "a target may be missed" in text, text
+    assert "short of" in text and "by 5.0%" in text, text
+    assert code == 0, text
+
+
+def _where_mask(frame: pd.DataFrame, where: dict) -> pd.Series:  # type: ignore[type-arg]
+    """Plain pandas: the rows a TOML ``where`` of rules.toml selects."""
+    mask = pd.Series(True, index=frame.index)
+    for column, cond in where.items():
+        if isinstance(cond, dict):
+            if "min" in cond:
+                mask &= frame[column] >= cond["min"]
+            if "max" in cond:
+                mask &= frame[column] <= cond["max"]
+        else:
+            mask &= frame[column].isin(cond if isinstance(cond, list) else [cond])
+    return mask
+
+
+def _evaluated(frame: pd.DataFrame, bound: str | float) -> pd.Series:
+    """A limit's bound per row, by pandas' own evaluator (a number: the same in every row)."""
+    value = frame.eval(str(bound))
+    return pd.Series(value, index=frame.index, dtype=float) if np.isscalar(value) else value
+
+
+def _rules_broken_by_pandas(frame: pd.DataFrame, policy: dict, x: np.ndarray  # type: ignore[type-arg]
+                            ) -> set[tuple[str, str | None]]:
+    """The §11 rules a plan breaks, by name (and row for per-row rules), in plain pandas."""
+    tol = 1e-6
+    f = frame.assign(x=x)
+    on = f["x"] > 1e-9
+    broken: set[tuple[str, str | None]] = set()
+    for rule in policy.get("eligible", []):
+        bad = on & ~_where_mask(f, rule["where"])
+        broken |= {(rule["name"], i) for i in f.loc[bad, "id"]}
+    for limit in policy.get("limits", []):
+        sel = _where_mask(f, limit.get("where", {}))
+        caps = []
+        if "max" in limit:
+            caps.append(("max", _evaluated(f, limit["max"])))
+        if "max_stake" in limit:
+            caps.append(("max", limit["max_stake"] * f["fund_size"]))
+        if "min" in limit:
+            caps.append(("min", _evaluated(f, limit["min"])))
+        if "min_stake" in limit:
+            caps.append(("min", limit["min_stake"] * f["fund_size"]))
+        for side, bound in caps:
+            slack = tol * np.maximum(1, bound.abs())
+            bad = sel & (f["x"] > bound + slack) if side == "max" \
+                else sel & on & (f["x"] < bound - slack)
+            broken |= {(limit["name"], i) for i in f.loc[bad, "id"]}
+    for c in policy.get("constraints", []):
+        if c.get("target"):
+            continue
+        sel = _where_mask(f, c.get("where", {})) & on
+        m = c["measure"]
+        if m.startswith("funded(") and "/" in m:      # funded(COL) / amount
+            top = f.loc[sel, m[len("funded("):m.index(")")]].sum()
+            gap = top - c["min"] * f.loc[sel, "x"].sum()
+            if gap < -tol * max(1.0, top):
+                broken.add((c["name"], None))
+        elif m.startswith("funded("):
+            if f.loc[sel, m[7:-1]].sum() < c["min"] - tol * c["min"]:
+                broken.add((c["name"], None))
+        elif m.startswith("groups("):
+            if f.loc[sel, m[7:-1]].nunique() < c["min"]:
+                broken.add((c["name"], None))
+    return broken
+
+
+def _rules_broken_by_verify(verdict, names: set[str]  # type: ignore[no-untyped-def]
+                            ) -> set[tuple[str, str | None]]:
+    return {(c.label, c.row) for c in verdict.broken if c.label in names}
+
+
+def test_random_plans_on_the_rules_example_agree_with_plain_pandas(rules_solved: Path) -> None:
+    import tomllib
+
+    policy_file = rules_solved / "extra.toml"
+    inputs = load_inputs(rules_solved / "rules.csv", policy_file)
+    raw = tomllib.loads(policy_file.read_text(encoding="utf-8"))
+    names = {r["name"] for key in ("eligible", "limits", "constraints") for r in raw[key]
+             if key != "constraints" or r["measure"].startswith(("funded", "groups"))}
+    names |= {r["name"] for r in raw["constraints"] if r.get("target")}
+    frame = inputs.table.frame
+    plan = pd.read_csv(rules_solved / "plan.csv", encoding="utf-8-sig", dtype={"id": str})
+    best = plan.set_index("id").loc[frame["id"], "amount"].to_numpy(float)
+    rng = np.random.default_rng(1121)
+    n = len(frame)
+    local = frame["local_invest"].to_numpy(float)
+    seen: dict[str, int] = {}
+    holds = 0
+    for _ in range(300):
+        x = best.copy()
+        for i in rng.choice(n, rng.integers(0, 4), replace=False):     # fund or raise some
+            x[i] = round(float(rng.uniform(0.3, 3.0)), 3)
+        for i in rng.choice(np.flatnonzero(x > 0), rng.integers(0, 8), replace=False):
+            x[i] = 0.0                                                  # drop some
+        if rng.random() < 0.3:
+            x *= rng.uniform(0.7, 1.4)
+        if rng.random() < 0.15:           # a few rows at about their 返投: 返投 rules break
+            x = np.zeros(n)
+            rows = rng.choice(n, rng.integers(1, 4), replace=False)
+            x[rows] = local[rows] * rng.uniform(0.6, 1.2, len(rows))
+        verdict = check_plan(inputs.table, inputs.policy, inputs.constraints, x)
+        mine = _rules_broken_by_verify(verdict, names)
+        theirs = _rules_broken_by_pandas(frame, raw, x)
+        assert mine == theirs, (x, mine ^ theirs)
+        assert not any(c.label == "力争种子天使占30%" for c in verdict.broken)
+        for name, _row in theirs:
+            seen[name] = seen.get(name, 0) + 1
+        holds += not theirs
+    # every §11 rule of the example was broken by some plan, and some plans kept them all
+    assert set(seen) == names - {"力争种子天使占30%"}, seen
+    assert holds >= 10, holds

@@ -665,4 +665,10 @@ MESSAGES: dict[str, str] = {
     "rules.sheet_toml_only_hint": "the policy as a TOML file (fundopt solve TABLE.xlsx "
                                   "--policy POLICY.toml), where [[eligible]], [[limits]] "
                                   "and [values] are written as in docs/rules.md",
+    # --- verify: the rules of SPEC §11 (issue 21b)
+    "verify.row.ineligible": "sub-fund {id} is not eligible ({label}: {cause}) but gets {value}",
+    "verify.row.limit_max": "sub-fund {id}: {value}, above the limit {label} ({key}) {limit}",
+    "verify.row.limit_min": "sub-fund {id}: {value}, below the limit {label} ({key}) {limit}",
+    "verify.target_missed": ("target {label} ({key}{scope}): {value}, short of {limit} by "
+                             "{shortfall} (a target may be missed: no rule is broken)"),
 }

@@ -638,4 +638,10 @@ MESSAGES: dict[str, str] = {
     "rules.sheet_toml_only_hint": "TOML 政策文件（fundopt solve TABLE.xlsx "
                                   "--policy POLICY.toml），其中按 docs/rules.md 书写 "
                                   "[[eligible]]、[[limits]] 与 [values]",
+    # --- verify: the rules of SPEC §11 (issue 21b)
+    "verify.row.ineligible": "子基金 {id} 不符合投资条件（{label}：{cause}），却得到 {value}",
+    "verify.row.limit_max": "子基金 {id}：{value}，高于限额 {label}（{key}）{limit}",
+    "verify.row.limit_min": "子基金 {id}：{value}，低于限额 {label}（{key}）{limit}",
+    "verify.target_missed": ("力争目标 {label}（{key}{scope}）：{value}，距 {limit} 差 "
+                             "{shortfall}（目标可以未达成，不算违反规则）"),
 }
