@@ -388,7 +388,7 @@ def test_a_missed_target_is_said_but_not_broken(rules_solved: Path, tmp_path: Pa
     assert code == 0, text
 
 
-def _where_mask(frame: pd.DataFrame, where: dict) -> pd.Series:  # type: ignore[type-arg]
+def _where_mask(frame: pd.DataFrame, where: dict) -> pd.Series:
     """Plain pandas: the rows a TOML ``where`` of rules.toml selects."""
     mask = pd.Series(True, index=frame.index)
     for column, cond in where.items():
@@ -405,10 +405,13 @@ def _where_mask(frame: pd.DataFrame, where: dict) -> pd.Series:  # type: ignore[
 def _evaluated(frame: pd.DataFrame, bound: str | float) -> pd.Series:
     """A limit's bound per row, by pandas' own evaluator (a number: the same in every row)."""
     value = frame.eval(str(bound))
-    return pd.Series(value, index=frame.index, dtype=float) if np.isscalar(value) else value
+    if np.isscalar(value):
+        return pd.Series(value, index=frame.index, dtype=float)
+    assert isinstance(value, pd.Series)
+    return value
 
 
-def _rules_broken_by_pandas(frame: pd.DataFrame, policy: dict, x: np.ndarray  # type: ignore[type-arg]
+def _rules_broken_by_pandas(frame: pd.DataFrame, policy: dict, x: np.ndarray
                             ) -> set[tuple[str, str | None]]:
     """The §11 rules a plan breaks, by name (and row for per-row rules), in plain pandas."""
     tol = 1e-6
