@@ -501,3 +501,73 @@ def test_random_plans_on_the_rules_example_agree_with_plain_pandas(rules_solved:
     # every §11 rule of the example was broken by some plan, and some plans kept them all
     assert set(seen) == names - {"力争种子天使占30%"}, seen
     assert holds >= 10, holds
+
+
+FUND_RULES = """
+[[constraints]]
+name = "全期放大倍数不低于4倍"
+measure = "funded(fund_size) / amount"
+min = 4
+scope = "fund"
+
+[[constraints]]
+name = "全期覆盖区县不少于12个"
+measure = "groups(district)"
+min = 12
+scope = "fund"
+
+[[constraints]]
+name = "全期获投子基金规模不低于200亿"
+measure = "funded(fund_size)"
+min = 200
+scope = "fund"
+"""
+
+
+def test_fund_scope_rules_count_the_book_once_per_sub_fund(tmp_path: Path,
+                                                          book_location: str  # noqa: F811
+                                                          ) -> None:
+    from fundopt.optimizer.verify import verify
+
+    shutil.copy(RULES, tmp_path / "rules.csv")
+    policy = RULES.with_suffix(".toml").read_text(encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(policy, encoding="utf-8")
+    (tmp_path / "fund.toml").write_text(policy + FUND_RULES, encoding="utf-8")
+    assert run("solve", tmp_path / "rules.csv", "-o", tmp_path / "p1.json")[0] == 0
+    code, text = run("book", "add", tmp_path / "p1.json", "--book", book_location,
+                     "--round", "2025")
+    assert code == 0, text
+    # the same sub-funds a round later (one score revised: a table the book does not hold)
+    round2 = pd.read_csv(RULES, encoding="utf-8-sig", dtype={"id": str})
+    round2["score"] = round2["score"] + (round2.index == 0)
+    round2.to_csv(tmp_path / "round2.csv", index=False, encoding="utf-8-sig")
+    first = {a["id"]: a["amount"] for a in json.loads(
+        (tmp_path / "p1.json").read_text(encoding="utf-8"))["allocations"] if a["amount"] > 0}
+    table = pd.read_csv(RULES, encoding="utf-8-sig", dtype={"id": str}).set_index("id")
+    rng = np.random.default_rng(2122)
+    names = ("全期放大倍数不低于4倍", "全期覆盖区县不少于12个", "全期获投子基金规模不低于200亿")
+    verdicts = set()
+    follow_ons = 0
+    for k in range(6):
+        # round two on the same table: follow-ons of booked sub-funds and new ones
+        chosen = rng.choice(table.index, int(rng.integers(1, 12)), replace=False)
+        plan = {str(i): round(float(rng.uniform(0.2, 1.0)), 2) for i in chosen}
+        path = tmp_path / f"p2_{k}.json"
+        path.write_text(json.dumps(plan), encoding="utf-8")
+        result = verify(tmp_path / "round2.csv", path, tmp_path / "fund.toml", book_location)
+        checks = {c.label: c for c in result.verdict.checks if c.label in names}
+        # plain pandas: every sub-fund of the book or the plan once, money of both rounds
+        ids = sorted(set(first) | set(plan))
+        size = float(table.loc[ids, "fund_size"].sum())
+        money = sum(first.values()) + sum(plan.values())
+        districts = table.loc[ids, "district"].nunique()
+        expected = {names[0]: (size / money, size - 4 * money >= 0),
+                    names[1]: (districts, districts >= 12),
+                    names[2]: (size, size >= 200)}
+        for name, (value, holds) in expected.items():
+            assert checks[name].value == pytest.approx(value), (name, plan)
+            assert checks[name].holds == holds and checks[name].scope == "fund", (name, plan)
+            verdicts.add((name, holds))
+        follow_ons += bool(set(plan) & set(first))
+    assert len(verdicts) >= 4, verdicts
+    assert follow_ons >= 3, follow_ons        # booked sub-funds funded again: counted once
