@@ -52,6 +52,11 @@ def read_plan(path: Path, table: Table, policy: Policy) -> np.ndarray:
     if suffix not in (".csv", ".xlsx"):
         raise coded_error("plan.format", file=str(path), value=path.suffix or path.name)
     entries, scale, headers = _sheet_entries(path, policy.unit)
+    # the plan sheet fundopt writes ends in a total row (合计 / total): not a sub-fund
+    from fundopt.reports.text import CATALOGS
+
+    totals = {words["total"] for words in CATALOGS.values()} - set(table.frame[ID].astype(str))
+    entries = [e for e in entries if e[1] not in totals]
     return amounts_by_id(entries, table, policy, str(path), scale, text=True, headers=headers)
 
 

@@ -2,7 +2,7 @@
 
 - amounts ``#,##0.00`` in the policy's unit (more decimals where ``amount_step`` has more);
 - shares and fractions of the budget ``12.5%``; limits as written ``70%`` (no padding);
-- ratios ``5.3×``; objective values two decimals; seconds to 0.01;
+- ratios ``5.3×`` (two decimals at most, ``5.06×``); objective values two decimals; seconds to 0.01;
 - any other value free of float noise (``0.62``, never ``0.6199999999999999``).
 
 A value within display precision of its limit is *binding*: what a reader sees equal is
@@ -97,11 +97,13 @@ def limit_share_text(value: float | None) -> str:
 
 
 def ratio_text(value: float | None) -> str:
-    """A ratio of two measures: ``5.27`` → ``5.3×``."""
+    """A ratio of two measures, to two decimals with at least one: ``5.3`` → ``5.3×``,
+    ``5.06`` → ``5.06×`` (a limit as the policy writes it), ``5.2713`` → ``5.27×``."""
     if not _finite(value):
         return DASH
     assert value is not None
-    return f"{value:,.1f}×"
+    text = f"{value:,.2f}"
+    return (text[:-1] if text.endswith("0") else text) + "×"
 
 
 def objective_text(value: float | None) -> str:

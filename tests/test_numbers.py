@@ -41,7 +41,8 @@ def test_texts_match_decimal_rounding() -> None:
         assert numbers.share_text(value) == f"{share:.1f}%"
     assert numbers.share_text(-1e-7) == "0.0%" and numbers.amount_text(-1e-9) == "0.00"
     assert numbers.limit_share_text(0.7) == "70%" and numbers.limit_share_text(0.125) == "12.5%"
-    assert numbers.ratio_text(5.27) == "5.3×"
+    assert numbers.ratio_text(5.3) == "5.3×" and numbers.ratio_text(5.06) == "5.06×"
+    assert numbers.ratio_text(5.2713) == "5.27×" and numbers.ratio_text(5.0) == "5.0×"
     assert numbers.amount_text(float("nan")) == numbers.DASH == numbers.share_text(None)
 
 

@@ -646,8 +646,11 @@ def test_a_declared_value_with_no_candidate_is_infeasible_in_one_line(tmp_path: 
     code, output, _ = sample_with(tmp_path, extra, lang="zh")
     assert code == 3
     data = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    # the JSON speaks the run's language (--lang zh); the reason as data is language-free
     assert data["diagnosis"]["messages"] == [
-        "district 邢台市 has no eligible candidate (district.*.min_count)"]
+        "district 邢台市 没有符合条件的候选子基金（district.*.min_count）"]
+    assert {"code": "rules.no_candidate", "column": "district", "value": "邢台市",
+            "key": "district.*.min_count"} in data["diagnosis"]["reasons"]
     dense = "".join(output.split())
     assert "district邢台市没有符合条件的候选子基金（district.*.min_count）" in dense
     # ineligible candidates are no candidates either

@@ -85,7 +85,7 @@ def test_edited_xlsx_plan_sheet(solved: Path, tmp_path: Path) -> None:
     book = load_workbook(solved / "plan.xlsx")
     sheet = book["plan"]
     header = [c.value for c in sheet[1]]
-    ids, amount = header.index("id") + 1, header.index("amount") + 1
+    ids, amount = header.index("id") + 1, header.index("amount (亿元)") + 1   # unit in header
     for row in range(2, sheet.max_row + 1):
         if sheet.cell(row, ids).value == "TJ-BH-01":       # the must-fund flagship
             sheet.cell(row, amount).value = 0
