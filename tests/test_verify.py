@@ -27,6 +27,7 @@ from fundopt.cli import app
 from fundopt.models.domain import Measure, Policy
 from fundopt.models.inputs import load_inputs
 from fundopt.optimizer.verify import check_plan
+from fundopt.reports.numbers import ratio_text
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
 runner = CliRunner()
@@ -361,7 +362,7 @@ def test_dropping_funded_rows_breaks_the_ratio_and_the_floors(rules_solved: Path
     code, text = run("verify", rules_solved / "rules.csv", edited, "--policy",
                      rules_solved / "extra.toml")
     assert code == 3, text
-    assert f"放大倍数不低于8.5倍 (constraints[1].min): {lev:.1f}×, below its minimum 8.5×" \
+    assert f"放大倍数不低于8.5倍 (constraints[1].min): {ratio_text(lev)}, below its minimum 8.5×" \
         in text, text
     districts = low["district"].nunique()
     assert f"覆盖区县不少于10个 (constraints[10].min): {districts}, below its minimum 10" \
