@@ -163,7 +163,7 @@ def audit_rows(result: Result, lang: str) -> list[Row]:
     keys = ("audit.line", "constraint", "measure", "value", "audit.limit", "slack",
             "binding", "shadow_price")
     rows: list[Row] = [([label(k, lang) for k in keys], [None] * len(keys), True)]
-    for c in result.constraints:
+    for c in numbers.shown_binding(result.constraints):  # binding as shown
         fmt = MEASURE_FORMATS.get(c.measure, NUMBER_FMT)
         for i, (side, limit) in enumerate((("min", c.min), ("max", c.max))):
             if limit is None:

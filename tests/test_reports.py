@@ -152,6 +152,33 @@ def test_json_keys_and_values(case: tuple[Table, Policy, Result, list[Path]],
     assert "diagnosis" not in data
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_cap_at_its_limit_as_shown_is_binding_everywhere(tmp_path: Path, lang: str) -> None:
+    """A risk cap at 0.6199999999999999 (shown 0.62) against 0.62 that the solver left
+    unflagged is binding in the JSON, in the terminal's binding list and in the audit sheet;
+    one at 0.61 is not."""
+    from dataclasses import replace
+
+    from fundopt.reports.review import audit_rows
+
+    table, policy = make_table(tmp_path), make_policy(tmp_path)
+    base = optimal_result()
+    at_cap = ConstraintValue("c2", "portfolio risk", "avg", 0.6199999999999999, None, 0.62,
+                             1e-16, False, 0.0)
+    below = replace(at_cap, id="c3", label="portfolio score", value=0.61, slack=0.01)
+    result = replace(base, constraints=(*base.constraints[:2], at_cap, below))
+    data = result_dict(table, policy, result, lang)
+    flags = {c["id"]: (c["binding"], c["bound"]) for c in data["constraints"]}
+    assert flags["c2"] == (True, "max") and flags["c3"] == (False, None)
+    assert flags["c1"] == (False, None) and flags["budget"] == (True, "max")
+    text = render(table, policy, result, lang)
+    listed = text[text.index(label("binding_constraints", lang)):]
+    assert "portfolio risk" in listed and "portfolio score" not in listed
+    rows = {r[0][1]: r[0][6] for r in audit_rows(result, lang)[1:]}
+    assert rows["portfolio risk"] == label("yes", lang)
+    assert rows["portfolio score"] == label("no", lang)
+
+
 def test_json_infeasible_has_diagnosis(tmp_path: Path) -> None:
     table, policy = make_table(tmp_path), make_policy(tmp_path)
     data = result_dict(table, policy, infeasible_result())
