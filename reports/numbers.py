@@ -197,6 +197,7 @@ def price_text(price: float | None, measure: str, unit: str, lang: str,
     point`` (a share's price is per 1.0 of share: divided by 100), ``+1.50 per sub-fund``.
     With the range over which it holds (``low`` … ``high`` of the ``bound``), a note when
     that range is less than 1% of the bound. ``—`` where there is no price."""
+    from fundopt.reports.labels import measure_name
     from fundopt.reports.text import say
 
     if price is None or not math.isfinite(price):
@@ -211,7 +212,7 @@ def price_text(price: float | None, measure: str, unit: str, lang: str,
         code = "price.per_value"
     shown = "0" if price == 0 else (f"{price:+,.2f}" if abs(price) >= 0.005
                                     else f"{price:+.2g}")
-    text = say(code, lang, price=shown, unit=unit, measure=measure)
+    text = say(code, lang, price=shown, unit=unit, measure=measure_name(measure, lang))
     if (bound is not None and low is not None and high is not None and bound != 0
             and math.isfinite(low) and math.isfinite(high)
             and high - low < 0.01 * abs(bound)):

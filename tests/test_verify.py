@@ -361,7 +361,9 @@ def test_dropping_funded_rows_breaks_the_ratio_and_the_floors(rules_solved: Path
     code, text = run("verify", rules_solved / "rules.csv", edited, "--policy",
                      rules_solved / "extra.toml")
     assert code == 3, text
-    assert f"放大倍数不低于8.5倍 (constraints[1].min): {lev:.1f}×, below its minimum 8.5×" \
+    shown = f"{lev:.2f}"  # a ratio: two decimals, at least one (4.18×, 4.2×)
+    shown = shown[:-1] if shown.endswith("0") else shown
+    assert f"放大倍数不低于8.5倍 (constraints[1].min): {shown}×, below its minimum 8.5×" \
         in text, text
     districts = low["district"].nunique()
     assert f"覆盖区县不少于10个 (constraints[10].min): {districts}, below its minimum 10" \
