@@ -17,6 +17,7 @@ import numpy as np
 
 from fundopt.coded import coded_error
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.limits import MAX_JSON_DEPTH, MAX_TOML_BYTES, MAX_TOML_DEPTH
 
 _WHAT_ZH = {"table": "表格", "policy": "政策", "scenario": "情景", "plan": "方案"}
@@ -104,19 +105,35 @@ def load_toml(path: Path, what: str) -> tuple[dict[str, Any], bytes]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(
-            f"not valid TOML: {exc}", file=file,
-            hint='Keys that are not plain ASCII must be quoted, e.g. [region."天津"]; '
-                 'text values too, e.g. maximize = "score".',
-            message_zh=f"TOML 格式错误：{exc}",
-            hint_zh='中文键名需加引号，如 [region."天津"]；'
-                    '文本值也需加引号，如 maximize = "score"。',
-        ) from None
+        raise toml_error(exc, file) from None
     except RecursionError:   # the bracket count below is a bound, not a parser
         raise _too_deep(file) from None
     if _depth(data) > MAX_TOML_DEPTH:
         raise _too_deep(file)
     return data, raw
+
+
+# tomllib's message ends with where it stopped: "(at line 3, column 5)" or
+# "(at end of document)"
+_TOML_WHERE = re.compile(r"^(?P<detail>.*?)\s*\((?:at line (?P<line>\d+), column "
+                         r"(?P<column>\d+)|at end of document)\)$", re.DOTALL)
+
+
+def toml_error(exc: tomllib.TOMLDecodeError, file: str) -> InputError:
+    """The parser's error as a message in the run's language naming the line and column;
+    the parser's own English detail ("Expected '=' after a key …") is kept as data."""
+    match = _TOML_WHERE.match(str(exc))
+    hint = Message("hint.toml_quotes")
+    if match is None:
+        return InputError(file=file, code="error.toml_end", values={"detail": str(exc)},
+                          hint=hint)
+    detail = match["detail"]
+    if match["line"] is None:
+        return InputError(file=file, code="error.toml_end", values={"detail": detail},
+                          hint=hint)
+    return InputError(file=file, code="error.toml",
+                      values={"line": int(match["line"]), "column": int(match["column"]),
+                              "detail": detail}, hint=hint)
 
 
 def _check_nesting(text: str, file: str) -> None:

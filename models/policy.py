@@ -581,7 +581,8 @@ def _text(value: Any, path: str, loc: Locator) -> str:
 def _table(value: Any, path: str, loc: Locator) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise loc.error(path, f"{path} must be a table", value=value,
-                        expected=f"[{path}] with keys below it, or an inline table {{ ... }}")
+                        expected=f"[{path}] with keys below it, or an inline table {{ ... }}",
+                        expected_zh=f"[{path}] 及其下的键，或内联表 {{ ... }}")
     return value
 
 

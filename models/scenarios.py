@@ -447,6 +447,8 @@ def _set_indexed(tree: dict[str, Any], array: str, index: int, field: str, value
                          file=file, column=key,
                          expected=f"an index from 0 to {count - 1}" if count
                          else f"a policy with [[{array}]] entries",
+                         expected_zh=f"0 到 {count - 1} 之间的序号" if count
+                         else f"含 [[{array}]] 条目的政策",
                          message_zh=f"政策中没有 {array}[{index}]（从 0 开始计数）")
     entries[index][field] = value
 

@@ -269,7 +269,8 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
          "max": c.max, "slack": c.slack, "binding": c.binding, "bound": c.bound,
          "shadow_price": c.shadow_price, "scope": c.scope, "round_value": c.round_value,
          **price_range_dict(c)}
-        for c in result.constraints
+        for c in numbers.shown_binding(result.constraints,
+                                       numbers.step_decimals(policy.amount_step))
     ]
     warnings = [warning_dict(n, lang) for n in notes] + [
         {"code": w.code, "id": w.row_id, "detail": dict(w.detail),

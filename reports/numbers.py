@@ -12,10 +12,16 @@ equal. The text functions return ``—`` for a missing or non-finite value.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fundopt.optimizer.result import ConstraintValue
 
 DASH = "—"
 AMOUNT_DECIMALS = 2
@@ -191,6 +197,7 @@ def price_text(price: float | None, measure: str, unit: str, lang: str,
     point`` (a share's price is per 1.0 of share: divided by 100), ``+1.50 per sub-fund``.
     With the range over which it holds (``low`` … ``high`` of the ``bound``), a note when
     that range is less than 1% of the bound. ``—`` where there is no price."""
+    from fundopt.reports.labels import measure_name
     from fundopt.reports.text import say
 
     if price is None or not math.isfinite(price):
@@ -205,9 +212,28 @@ def price_text(price: float | None, measure: str, unit: str, lang: str,
         code = "price.per_value"
     shown = "0" if price == 0 else (f"{price:+,.2f}" if abs(price) >= 0.005
                                     else f"{price:+.2g}")
-    text = say(code, lang, price=shown, unit=unit, measure=measure)
+    text = say(code, lang, price=shown, unit=unit, measure=measure_name(measure, lang))
     if (bound is not None and low is not None and high is not None and bound != 0
             and math.isfinite(low) and math.isfinite(high)
             and high - low < 0.01 * abs(bound)):
         text += say("price.narrow", lang)
     return text
+
+
+def shown_binding(constraints: Sequence[ConstraintValue],
+                  amount_decimals: int = AMOUNT_DECIMALS) -> tuple[ConstraintValue, ...]:
+    """``constraints`` with a line binding wherever its value is within display precision of
+    a limit (:func:`at_limit`): what a reader sees equal to its limit is listed as binding,
+    in the JSON and the terminal as in the memo (a risk cap at value ``0.6199999999999999``
+    shown as 0.62 with limit 0.62). A line the solver found binding stays binding; a line
+    binding only as shown keeps its shadow price of 0 (its row had slack at the optimum)."""
+    out = []
+    for c in constraints:
+        if not c.binding and math.isfinite(c.value):
+            sides = {side: abs(c.value - limit) for side, limit in (("min", c.min), ("max", c.max))
+                     if limit is not None and at_limit(c.value, limit, c.measure,
+                                                       amount_decimals)}
+            if sides:
+                c = replace(c, binding=True, bound=min(sides, key=lambda s: sides[s]))
+        out.append(c)
+    return tuple(out)

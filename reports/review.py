@@ -8,7 +8,6 @@ Rows use the workbook's row form (values, number formats, is-header) and are wri
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -152,18 +151,19 @@ def district_rows(table: Table, policy: Policy, result: Result, lang: str) -> li
     return rows
 
 
-def audit_rows(result: Result, lang: str) -> list[Row]:
+def audit_rows(result: Result, lang: str, unit: str = "") -> list[Row]:
     """One row per bound of every policy line, as the planner wrote it.
 
     ``region.河北.min_share = 0.4`` with the constraint's label, its value in the plan,
-    the limit, the slack to that limit, whether it binds and its shadow price; under
+    the limit, the slack to that limit, whether it binds and its shadow price with its unit
+    in words (``+2.38 per percentage point``, ``unit``: the policy's amount unit); under
     ``--relax`` the relaxed limits the plan was solved with. Only a result with a plan
     has lines (an infeasible one is explained by its diagnosis).
     """
     keys = ("audit.line", "constraint", "measure", "value", "audit.limit", "slack",
             "binding", "shadow_price")
     rows: list[Row] = [([label(k, lang) for k in keys], [None] * len(keys), True)]
-    for c in result.constraints:
+    for c in numbers.shown_binding(result.constraints):  # binding as shown
         fmt = MEASURE_FORMATS.get(c.measure, NUMBER_FMT)
         for i, (side, limit) in enumerate((("min", c.min), ("max", c.max))):
             if limit is None:
@@ -175,19 +175,18 @@ def audit_rows(result: Result, lang: str) -> list[Row]:
             if moved:  # --relax: the line as written, then the limit the plan was held to
                 written = (f"{key} = {number_text(moved[0].from_value)} → "
                            f"{number_text(moved[0].to_value)}")
-            rows.append((_audit_values(written, c, limit, side, lang),
-                         [None, None, None, fmt, fmt, fmt, None, NUMBER_FMT], False))
+            rows.append((_audit_values(written, c, limit, side, lang, unit),
+                         [None, None, None, fmt, fmt, fmt, None, None], False))
     return rows
 
 
-def _audit_values(written: str, value: ConstraintValue, limit: float, side: str, lang: str
-                  ) -> list[Any]:
+def _audit_values(written: str, value: ConstraintValue, limit: float, side: str, lang: str,
+                  unit: str = "") -> list[Any]:
     slack = value.value - limit if side == "min" else limit - value.value
     slack = 0.0 if abs(slack) < 1e-9 * max(1.0, abs(limit)) else numbers.clean(slack)
     binding = value.binding and value.bound == side
-    price: Any = value.shadow_price if binding else 0.0
-    if price is None or not math.isfinite(price):
-        price = "—"  # a count in a MILP has no price
+    price = numbers.price_text(value.shadow_price if binding else 0.0, value.measure, unit,
+                               lang, limit, value.price_range_low, value.price_range_high)
     name = constraint_name(value.label, lang)
     if value.scope == "fund":  # measured over the book and this round: say so
         from fundopt.reports.text import say

@@ -127,7 +127,9 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
         for by in GROUP_COLUMNS:
             if by in table.frame.columns:
                 console.print(_totals(table, policy, result, by, lang))
-        for part in _binding(result.constraints, policy.unit, lang):
+        shown = numbers.shown_binding(result.constraints,
+                                      numbers.step_decimals(policy.amount_step))
+        for part in _binding(shown, policy.unit, lang):
             console.print(part)
         if any(c.penalty is not None for c in result.constraints):
             from fundopt.reports.targets import render_targets  # builds on labels

@@ -29,6 +29,7 @@ from fundopt.models.domain import (
     Table,
 )
 from fundopt.optimizer.result import Result
+from fundopt.reports import numbers
 from fundopt.reports.atomic import save_book
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.export import manifest_dict
@@ -127,7 +128,7 @@ def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: s
         add_sheet(book, label("sheet.robust", lang), rows, row_widths(rows), lang)
     add_review_sheets(book, table, policy, result, lang)
     for key, rows in (("sheet.summary", _summary_rows(table, policy, result, lang, notes)),
-                      ("sheet.constraints", _constraint_rows(result, lang)),
+                      ("sheet.constraints", _constraint_rows(result, lang, policy.unit)),
                       ("sheet.manifest", _manifest_rows(table, policy, result, lang)),
                       *diagnosis_sheets(table, policy, result, lang)):
         if len(rows) > 1:  # a header alone (no constraint values without a plan) is no sheet
@@ -218,7 +219,7 @@ def add_review_sheets(book: Any, table: Table, policy: Policy, result: Result, l
         add_pivot_charts(sheet, len(pivot) - 2, len(pivot[0][0]) - 2, policy.unit, lang)
     for key, rows in (("sheet.districts", district_rows(table, policy, result, lang)
                        if result.is_ok else []),
-                      ("sheet.audit", audit_rows(result, lang))):
+                      ("sheet.audit", audit_rows(result, lang, policy.unit))):
         if len(rows) > 1:  # a header alone is no sheet
             add_sheet(book, label(key, lang), rows, row_widths(rows), lang)
 
@@ -467,7 +468,8 @@ def _group_name(value: Any, lang: str) -> str:
     return text or label("blank", lang)
 
 
-def _constraint_rows(result: Result, lang: str) -> list[Row]:
+def _constraint_rows(result: Result, lang: str, unit: str = "") -> list[Row]:
+    """One row per policy line; the shadow price with its unit in words."""
     keys = ("constraint", "constraint_id", "measure", "value", "min", "max", "slack",
             "binding", "bound", "shadow_price")
     rows: list[Row] = [([label(k, lang) for k in keys], [None] * len(keys), True)]
@@ -475,11 +477,12 @@ def _constraint_rows(result: Result, lang: str) -> list[Row]:
         fmt = MEASURE_FORMATS.get(c.measure, NUMBER_FMT)
         slack = c.slack if math.isfinite(c.slack) else None
         bound = label(c.bound, lang) if c.bound in ("min", "max") else c.bound
-        price = c.shadow_price if c.shadow_price is not None and math.isfinite(
-            c.shadow_price) else "—"
+        limit = c.max if c.bound == "max" else c.min
+        price = numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
+                                   c.price_range_low, c.price_range_high)
         rows.append(([constraint_name(c.label, lang), c.id, measure_name(c.measure, lang),
                       c.value, c.min, c.max, slack, bool_text(c.binding, lang), bound, price],
-                     [None, None, None, fmt, fmt, fmt, fmt, None, None, NUMBER_FMT], False))
+                     [None, None, None, fmt, fmt, fmt, fmt, None, None, None], False))
     return rows
 
 

@@ -118,6 +118,25 @@ def test_sweep_bad_param_is_an_input_error() -> None:
     assert "sweep point region.河北.max_share = 1.2" in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize(("param", "english", "chinese"), [
+    ("objective", "with keys below it", "[objective]及其下的键"),
+    ("constraints[9].max", "an index from 0 to", "之间的序号"),
+    ("nosuch", "unknown key", "未知的键"),
+])
+def test_sweep_param_errors_and_hint_in_chinese(param: str, english: str, chinese: str) -> None:
+    """A --param that is no numeric policy key: exit 2, the expectation and the hint in the
+    language asked for."""
+    args = ["sweep", TABLE, "--param", param, "--from", "20", "--to", "50", "--steps", "3"]
+    en = runner.invoke(app, args)
+    zh = runner.invoke(app, [*args, "--lang", "zh"])
+    assert en.exit_code == zh.exit_code == 2
+    en_text, zh_text = " ".join(en.output.split()), "".join(zh.output.split())
+    assert english in en_text and "--param takes a numeric policy key path" in en_text
+    assert chinese in zh_text and "--param应为政策中的数值键路径" in zh_text
+    assert english not in " ".join(zh.output.split())
+    assert "takes a numeric" not in zh_text
+
+
 def test_commands_have_examples() -> None:
     for command in ("compare", "sweep"):
         result = runner.invoke(app, [command, "--help"])

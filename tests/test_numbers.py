@@ -69,6 +69,53 @@ def test_binding_means_within_display_precision() -> None:
     assert not numbers.at_limit(0.61, 0.62, "avg")
 
 
+def test_a_line_shown_at_its_limit_is_binding_in_json_and_terminal() -> None:
+    """shown_binding: binding exactly where the value as shown reads as the limit as shown
+    (plain string comparison of the rendered texts), or where the solver found it binding;
+    the terminal's binding list then names the same lines."""
+    from rich.console import Console
+
+    from fundopt.optimizer.result import ConstraintValue
+    from fundopt.reports.terminal import _binding
+
+    rng = np.random.default_rng(20)
+    decimals = {"share": 3, "amount": 2, "avg": 2, "count": 0}  # of the fraction shown
+    lines, expected = [], []
+    for i in range(3000):
+        measure = str(rng.choice(list(decimals)))
+        limit = round(float(rng.uniform(0, 1 if measure == "share" else 80)), decimals[measure])
+        value = limit + float(rng.normal(0, 0.004 if measure != "count" else 0.3))
+        if measure == "count":
+            value = float(round(value))
+        side = str(rng.choice(["min", "max"]))
+        solver = bool(rng.random() < 0.1)
+        half = 0.5 * 10.0 ** -decimals[measure]
+        if abs(abs(value - limit) - half) < 1e-9:
+            continue  # a tie up to float rounding
+        lines.append(ConstraintValue(
+            id=f"c{i}", label=f"c{i}", measure=measure, value=value,
+            min=limit if side == "min" else None, max=limit if side == "max" else None,
+            slack=abs(value - limit), binding=solver, shadow_price=0.0,
+            bound=side if solver else None))
+        shown = numbers.measure_text(value, measure) == numbers.measure_text(limit, measure)
+        expected.append(solver or shown)
+    result = numbers.shown_binding(lines)
+    assert [c.binding for c in result] == expected
+    assert all(c.bound == ("min" if c.min is not None else "max") for c in result if c.binding)
+    assert any(not c.binding and r.binding for c, r in zip(lines, result, strict=True))
+    # the risk cap of issue 20: 0.6199999999999999 against 0.62 is binding
+    cap = ConstraintValue(id="risk", label="avg(risk) <= 0.62", measure="avg",
+                          value=0.6199999999999999, min=None, max=0.62, slack=1e-16,
+                          binding=False, shadow_price=0.0)
+    (shown_cap,) = numbers.shown_binding([cap])
+    assert shown_cap.binding and shown_cap.bound == "max"
+    console = Console(width=200, record=True)
+    for part in _binding((shown_cap,), "亿元", "en"):
+        console.print(part)
+    text = console.export_text()
+    assert "avg(risk) <= 0.62" in text and "0.62" in text
+
+
 def test_local_time_says_its_zone() -> None:
     moment = datetime(2026, 12, 6, 7, 30, tzinfo=UTC)
     before = os.environ.get("TZ")

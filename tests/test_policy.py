@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import replace
 from pathlib import Path
@@ -331,6 +332,39 @@ def test_bad_toml_gives_line_and_column(tmp_path: Path) -> None:
     error = input_error(tmp_path, "budget = 10\n[region.天津]\nmin_share = 0.4\n")
     assert error.file is not None and error.file.endswith("policy.toml")
     assert "not valid TOML" in str(error) and "line 2" in str(error)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_toml_errors_name_line_and_column_in_both_languages(tmp_path: Path, seed: int) -> None:
+    """A broken line put at a random place of a valid policy: the error names that line and
+    the column of the broken key part, in English and in Chinese, and keeps the parser's
+    detail as written."""
+    rng = np.random.default_rng(seed)
+    lines = ["budget = 10", "min_deploy = 0.9", "[region.\"天津\"]", "min_share = 0.4",
+             "[category.\"前沿技术\"]", "max_share = 0.5"]
+    at = int(rng.integers(0, len(lines) + 1))
+    indent = " " * int(rng.integers(0, 4))
+    lines.insert(at, f"{indent}bad key = 1")   # a bare key cannot hold a space
+    error = input_error(tmp_path, "\n".join(lines) + "\n")
+    line, column = at + 1, len(indent) + len("bad ") + 1   # both counted from 1
+    assert error.file is not None and error.file.endswith("policy.toml")
+    assert error.values["line"] == line and error.values["column"] == column
+    detail = error.values["detail"]
+    assert detail and "(at line" not in detail
+    english, chinese = error.render("en"), error.render("zh")
+    assert f"not valid TOML at line {line}, column {column}: {detail}" in english
+    assert f"TOML 格式错误：第 {line} 行第 {column} 列" in chinese and detail in chinese
+    words = chinese.replace(detail, "").replace(error.file, "")
+    assert not re.search(r"\b(?!region\b|maximize\b|score\b|TOML\b)[A-Za-z]{3,}", words), words
+
+
+def test_toml_error_at_the_end_of_the_file(tmp_path: Path) -> None:
+    error = input_error(tmp_path, 'budget = 10\nobjective = { maximize = "score"\n')
+    assert error.code in ("error.toml", "error.toml_end")
+    broken = input_error(tmp_path, "budget = [1, 2")
+    assert broken.code == "error.toml_end"
+    assert "文件末尾" in broken.render("zh") and broken.values["detail"] in broken.render("zh")
+    assert "at the end of the file" in broken.render("en")
 
 
 def test_sheet_errors_name_sheet_and_row() -> None:

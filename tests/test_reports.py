@@ -152,6 +152,33 @@ def test_json_keys_and_values(case: tuple[Table, Policy, Result, list[Path]],
     assert "diagnosis" not in data
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_cap_at_its_limit_as_shown_is_binding_everywhere(tmp_path: Path, lang: str) -> None:
+    """A risk cap at 0.6199999999999999 (shown 0.62) against 0.62 that the solver left
+    unflagged is binding in the JSON, in the terminal's binding list and in the audit sheet;
+    one at 0.61 is not."""
+    from dataclasses import replace
+
+    from fundopt.reports.review import audit_rows
+
+    table, policy = make_table(tmp_path), make_policy(tmp_path)
+    base = optimal_result()
+    at_cap = ConstraintValue("c2", "portfolio risk", "avg", 0.6199999999999999, None, 0.62,
+                             1e-16, False, 0.0)
+    below = replace(at_cap, id="c3", label="portfolio score", value=0.61, slack=0.01)
+    result = replace(base, constraints=(*base.constraints[:2], at_cap, below))
+    data = result_dict(table, policy, result, lang)
+    flags = {c["id"]: (c["binding"], c["bound"]) for c in data["constraints"]}
+    assert flags["c2"] == (True, "max") and flags["c3"] == (False, None)
+    assert flags["c1"] == (False, None) and flags["budget"] == (True, "max")
+    text = render(table, policy, result, lang)
+    listed = text[text.index(label("binding_constraints", lang)):]
+    assert "portfolio risk" in listed and "portfolio score" not in listed
+    rows = {r[0][1]: r[0][6] for r in audit_rows(result, lang)[1:]}
+    assert rows["portfolio risk"] == label("yes", lang)
+    assert rows["portfolio score"] == label("no", lang)
+
+
 def test_json_infeasible_has_diagnosis(tmp_path: Path) -> None:
     table, policy = make_table(tmp_path), make_policy(tmp_path)
     data = result_dict(table, policy, infeasible_result())
@@ -233,6 +260,45 @@ def test_xlsx_workbook(case: tuple[Table, Policy, Result, list[Path]], tmp_path:
     assert "天津" in summary_text and "河北" in summary_text and "滨海新区" in summary_text
     manifest = {r[0].value: r[1].value for r in book[sheets[3]].iter_rows(min_row=2)}
     assert "ab" * 32 in manifest.values()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_xlsx_shadow_prices_say_their_unit(tmp_path: Path, lang: str) -> None:
+    """The constraints and audit sheets give each binding line's shadow price in words with
+    its unit (a share's per percentage point), as the terminal does; random prices, checked
+    against plain string formatting."""
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+
+    rng = np.random.default_rng(int.from_bytes(lang.encode(), "big"))
+    table, policy = make_table(tmp_path), make_policy(tmp_path)
+    base = optimal_result()
+    words = {"en": {"share": "{p} per percentage point", "amount": "{p} per 亿元",
+                    "count": "{p} per sub-fund"},
+             "zh": {"share": "每个百分点 {p}", "amount": "每亿元 {p}", "count": "每个子基金 {p}"}}
+    lines, expected = [], {}
+    for i, measure in enumerate(["share", "amount", "count", "share", "amount"]):
+        price = float(rng.uniform(0.5, 900))
+        name = f"line {i}"
+        lines.append(ConstraintValue(f"c{i}", name, measure, 4.0 if measure != "share"
+                                     else 0.4, 0.4 if measure == "share" else 4.0, None, 0.0,
+                                     True, price, "min"))
+        per = price / 100 if measure == "share" else price
+        expected[name] = words[lang][measure].format(p=f"+{per:,.2f}")
+    lines.append(ConstraintValue("c9", "line 9", "count", 2.0, 2.0, None, 0.0, True,
+                                 float("nan"), "min"))
+    expected["line 9"] = "—"  # a count in a MILP has no price
+    result = replace(base, constraints=(base.constraints[0], *lines))
+    out = tmp_path / "review.xlsx"
+    write_outputs([out], table, policy, result, lang, [table.path, Path(policy.source)])
+    book = load_workbook(out)
+    for key, name_col in (("sheet.constraints", 0), ("sheet.audit", 1)):
+        sheet = book[label(key, lang)]
+        rows = list(sheet.iter_rows(values_only=True))
+        price_col = list(rows[0]).index(label("shadow_price", lang))
+        found = {r[name_col]: r[price_col] for r in rows[1:] if r[name_col] in expected}
+        assert found == expected, key
 
 
 def test_xlsx_infeasible_lists_diagnosis(tmp_path: Path) -> None:

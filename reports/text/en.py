@@ -671,4 +671,9 @@ MESSAGES: dict[str, str] = {
     "verify.row.limit_min": "sub-fund {id}: {value}, below the limit {label} ({key}) {limit}",
     "verify.target_missed": ("target {label} ({key}{scope}): {value}, short of {limit} by "
                              "{shortfall} (a target may be missed: no rule is broken)"),
+    # --- TOML parser errors (issue 20c)
+    "error.toml": "not valid TOML at line {line}, column {column}: {detail}",
+    "error.toml_end": "not valid TOML at the end of the file: {detail}",
+    "hint.toml_quotes": ('Keys that are not plain ASCII must be quoted, e.g. [region."天津"]; '
+                         'text values too, e.g. maximize = "score".'),
 }

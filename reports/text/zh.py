@@ -644,4 +644,9 @@ MESSAGES: dict[str, str] = {
     "verify.row.limit_min": "子基金 {id}：{value}，低于限额 {label}（{key}）{limit}",
     "verify.target_missed": ("力争目标 {label}（{key}{scope}）：{value}，距 {limit} 差 "
                              "{shortfall}（目标可以未达成，不算违反规则）"),
+    # --- TOML parser errors (issue 20c)
+    "error.toml": "TOML 格式错误：第 {line} 行第 {column} 列无法解析（解析器原文：{detail}）",
+    "error.toml_end": "TOML 格式错误：文件末尾无法解析，可能缺少引号或括号（解析器原文：{detail}）",
+    "hint.toml_quotes": ('中文键名需加引号，如 [region."天津"]；'
+                         '文本值也需加引号，如 maximize = "score"。'),
 }
