@@ -58,7 +58,7 @@ class Instance:
 def random_instance(seed: int) -> Instance:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 13))
-    regions = rng.choice(["天津", "河北"], n)
+    regions = np.r_[["天津", "河北"], rng.choice(["天津", "河北"], n - 2)]   # both occur
     rows = [{"id": f"R{i:02d}", "name": f"fund {i}", "region": regions[i], "category": "A",
              "fund_size": (fund_size := round(float(rng.uniform(2.0, 20.0)), 1)),
              "max_ticket": round(fund_size * float(rng.uniform(0.1, 0.3)), 2),
