@@ -3,7 +3,8 @@
 The model is extended so that the funded set is a vector of binaries: every fundable row
 gets a binary y_i (rows that had none get x_i ≤ u_i·y_i, and x_i ≥ ε_i·y_i with ε_i =
 ``MIN_FRACTION`` of the budget where the row has no minimum ticket, so y_i = 1 means money
-is committed). Then, repeatedly: keep the objective within P % of the optimum, cut off
+is committed). Then, repeatedly: keep the objective within P % of the optimum (the
+objective the optimizer compares: a missed target's cost included, SPEC §11), cut off
 every funded set found so far (a no-good cut Σ_{i∈S}(1 − y_i) + Σ_{i∉S} y_i ≥ 1) and
 solve. Each solve returns the best plan left, so the alternatives come out ranked.
 """
@@ -55,11 +56,13 @@ def alternatives(problem: Problem, base: Result, count: int, within: float
         return ()
     model, rows = _with_binaries(problem)
     n, y = model.n, model.n + np.arange(len(rows))
-    optimum = float(base.objective)
+    # plans compare as the optimizer compares them: a missed target's cost included (its
+    # shortfall column's cost in the model; problem.penalised on a plan)
+    optimum = problem.penalised(base.amounts)
     slack = abs(optimum) * within / 100.0
     low, high = ((optimum - slack, INF) if model.sense is Sense.MAXIMIZE
                  else (-INF, optimum + slack))
-    model = append_rows(model, [(np.arange(n), model.cost[:n], low, high)], _CUT)
+    model = append_rows(model, [(np.arange(model.num_cols), model.cost, low, high)], _CUT)
     ids = problem.table.frame[ID].astype(str).to_numpy()
     best = np.asarray(base.funded, dtype=bool)
     found: list[Alternative] = []
@@ -72,10 +75,10 @@ def alternatives(problem: Problem, base: Result, count: int, within: float
         funded = np.zeros(n, bool)
         funded[rows] = np.round(outcome.values[y]) > 0
         amounts = np.where(funded, problem.amounts(outcome.values), 0.0)
-        objective = problem.objective(amounts)
+        compared = problem.penalised(amounts)
         found.append(Alternative(
-            rank=rank, objective=objective,
-            gap=abs(optimum - objective) / max(abs(optimum), 1e-12), amounts=amounts,
+            rank=rank, objective=problem.objective(amounts),
+            gap=abs(optimum - compared) / max(abs(optimum), 1e-12), amounts=amounts,
             added=tuple(ids[funded & ~best].tolist()),
             dropped=tuple(ids[best & ~funded].tolist())))
     return tuple(found)

@@ -18,7 +18,9 @@ Two exact stages (SPEC §6, issue 18; docs/diagnosis.md):
    or minimises (cap) its own activity with the line itself left out. An ``avg`` line's
    threshold is the best commitment-weighted average any plan reaches, a ratio; it is
    found exactly by Dinkelbach's method (each step minimises Σ (COL − λ)·x, one MILP; it
-   stops when no plan beats λ, finitely for a MILP). The moved lines are tightened one
+   stops when no plan beats λ, finitely for a MILP). A ratio line ``M1 / M2`` (SPEC §11,
+   the row M1 − b·M2) is a ratio too and found the same way, each step optimising
+   M1 − λ·M2. The moved lines are tightened one
    after the other, each with the others at their current values, so every
    suggested value is the threshold given the others: moved a little toward the value
    written, the policy has no plan.
@@ -32,6 +34,7 @@ deletion filtering; ``optimizer.clash`` says by how much it clashes.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -60,6 +63,9 @@ if TYPE_CHECKING:
 
 # Dinkelbach steps for one avg threshold (each is one solve; it converges in a few).
 MAX_AVG_STEPS = 30
+# Measures whose bound sits in the row's coefficients (Σ (COL − b)·x, M1 − b·M2): their
+# threshold is a best ratio, found by Dinkelbach's method.
+_BOUND_IN_ROW = (Measure.AVG, Measure.RATIO)
 # A suggested value is shown to this many decimals, rounded away from the value written.
 DECIMALS = 6
 
@@ -231,7 +237,7 @@ def _shared_moves(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
     lower, upper = elastic.col_lower.copy(), elastic.col_upper.copy()
     lower[z] = upper[z] = np.isin(np.arange(ns), moved).astype(float)
     budget = problem.policy.budget
-    weights = np.array([b.weight if by_id[b.key].measure is not Measure.AVG
+    weights = np.array([b.weight if by_id[b.key].measure not in _BOUND_IN_ROW
                         else 1.0 / (budget * max(abs(_bound_of(by_id[b.key], b.side)), 1e-3))
                         for b in bounds])
     cost = np.concatenate([np.zeros(cols), weights, np.zeros(ns)])
@@ -243,7 +249,7 @@ def _shared_moves(problem: Problem, elastic: LinearModel, bounds: list[_Bound],
     shared = {}
     for k in moved:
         b, line = bounds[k], by_id[bounds[k].key]
-        if line.measure is Measure.AVG:
+        if line.measure in _BOUND_IN_ROW:
             value = measure(line, amounts, budget)
             shared[k] = _bound_of(line, b.side) if math.isnan(value) else value
         else:
@@ -264,8 +270,8 @@ def _threshold(problem: Problem, bounds: list[_Bound], values: dict[int, float |
     b = bounds[k]
     start, end = model.row_start_end(b.row)
     idx = model.index[start:end]
-    if line.measure is Measure.AVG:
-        return _best_average(problem, model, idx, b.side, line, known)
+    if line.measure in _BOUND_IN_ROW:
+        return _best_average(problem, model, idx, b.row, b.side, line, known)
     tag = model.tags[b.row]
     cost = np.zeros(model.num_cols)
     cost[idx] = model.value[start:end]
@@ -281,22 +287,22 @@ def _threshold(problem: Problem, bounds: list[_Bound], values: dict[int, float |
     return value, clean(found.values, model.n), found.values
 
 
-def _best_average(problem: Problem, model: LinearModel, idx: np.ndarray, side: str,
-                  line: Line, known: np.ndarray
+def _best_average(problem: Problem, model: LinearModel, idx: np.ndarray, row: int,
+                  side: str, line: Line, known: np.ndarray
                   ) -> tuple[float, np.ndarray, np.ndarray] | None:
     """The lowest (a cap) or highest (a floor) commitment-weighted average of ``line``
     over the plans of ``model``, by Dinkelbach's method: λ ← the average of the plan
     that minimises ±Σ (COL − λ)·x, until no plan beats λ. Starts from the bound written
-    (no plan reaches it), so the first step only finds a plan."""
-    assert line.column is not None
+    (no plan reaches it), so the first step only finds a plan. A ratio M1 / M2 is the
+    same with the row's M1 − λ·M2 in place of Σ (COL − λ)·x."""
     sign = 1.0 if side == "max" else -1.0
-    column = line.column[idx]
     written = _bound_of(line, side)
+    row_at = _row_at(model, row, line, written)
     best, amounts, columns = written, None, known
     budget = problem.policy.budget
     for _ in range(MAX_AVG_STEPS):
         cost = np.zeros(model.num_cols)    # a new array: the held model compares costs
-        cost[idx] = sign * (column - best)
+        cost[idx] = sign * row_at(best)
         found = problem.run(replace(model, cost=cost, sense=Sense.MINIMIZE),
                             role="threshold", start=columns)
         if found.values is None:
@@ -327,14 +333,36 @@ def _model_at(model: LinearModel, bounds: list[_Bound], values: dict[int, float 
             side[b.row] = -INF if b.side == "min" else INF
             continue
         tag, line = model.tags[b.row], by_id[b.key]
-        if line.measure is Measure.AVG:
-            assert line.column is not None
+        if line.measure in _BOUND_IN_ROW:
             start, end = model.row_start_end(b.row)
-            value[start:end] = line.column[model.index[start:end]] - new
+            value[start:end] = _row_at(model, b.row, line, _bound_of(line, b.side))(new)
             side[b.row] = -row_offset(line.constraint, new)
         else:
             side[b.row] = new * tag.per_unit - tag.offset
     return replace(model, row_lower=lower, row_upper=upper, value=value)
+
+
+def _row_at(model: LinearModel, row: int, line: Line, written: float
+            ) -> Callable[[float], np.ndarray]:
+    """The coefficients of an avg or ratio ``row`` (Σ (COL − λ)·x, or M1 − λ·M2) as a
+    function of its bound λ; ``written``: the bound the row was built at."""
+    start, end = model.row_start_end(row)
+    idx = model.index[start:end]
+    if line.measure is Measure.AVG:
+        assert line.column is not None
+        column = line.column[idx]
+        return lambda bound: column - bound
+    # M1 − b·M2 as built, plus (b − λ)·M2; M2's part puts money on x, funded rows on y
+    ratio = line.constraint.rule.ratio
+    assert ratio is not None
+    part, weights = ratio[1], line.parts[1]
+    on_y = idx >= model.n
+    rows = idx.copy()                       # the table row of each column
+    rows[on_y] = model.binary_rows[idx[on_y] - model.n]
+    denominator = np.where(on_y == part.on_funded,
+                           1.0 if weights is None else weights[rows], 0.0)
+    built = model.value[start:end].copy()
+    return lambda bound: built + (written - bound) * denominator
 
 
 def _bound_of(line: Line, side: str) -> float:

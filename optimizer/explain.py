@@ -13,6 +13,9 @@ Every number is a re-solve of the same model with one thing changed:
   x_i each commits. Newton's method on that envelope — solve at c, follow the line of the
   plan found to where it meets the objective without the sub-fund — lands exactly on the
   crossing after a few re-solves, with no bisection tolerance.
+
+Objectives are compared as the optimizer compares plans: a missed target's cost
+(penalty × shortfall, SPEC §11) is part of each (``Problem.penalised``).
 """
 
 from __future__ import annotations
@@ -102,12 +105,13 @@ def _explain_row(ctx: _Context, i: int) -> Explanation:
         return replace(head, note="excluded" if status == EXCLUDE
                        else "ineligible" if ineligible else "unfundable")
     forced = _forced_amount(ctx, i)
-    optimum = float(ctx.base.objective or 0.0)
+    # objectives as the optimizer compares plans: a missed target's cost included
+    optimum = ctx.problem.penalised(ctx.base.amounts)
     if funded:
         without = _solve(ctx, _excluded(model, i))
         if without is None:
             return replace(head, note="needed")
-        other = float(model.cost[: model.n] @ without)
+        other = ctx.problem.penalised(without)
         threshold = None if status == MUST else _threshold(ctx, i, forced, other)
         added, dropped = _differences(ctx, i, without)
         return replace(head, threshold=_scaled(threshold, scale),
@@ -116,7 +120,7 @@ def _explain_row(ctx: _Context, i: int) -> Explanation:
     plan = _solve(ctx, _forced(model, i, forced))
     if plan is None:
         return replace(head, forced_amount=forced, note="forced_infeasible")
-    value = float(model.cost[: model.n] @ plan)
+    value = ctx.problem.penalised(plan)
     added, dropped = _differences(ctx, i, plan)
     return replace(head, threshold=_scaled(_threshold(ctx, i, forced, optimum), scale),
                    objective_change=_improving(ctx, optimum - value), forced_amount=forced,
@@ -183,8 +187,6 @@ def _threshold(ctx: _Context, i: int, forced: float, target: float) -> float | N
     """The coefficient c_i at which the best plan with sub-fund i in reaches ``target``
     (the best objective without it): Newton's method on the piecewise-linear envelope."""
     model = _forced(ctx.built.model, i, forced)
-    rest_cost = model.cost[: model.n].copy()
-    rest_cost[i] = 0.0
     c = float(model.cost[i])
     for _ in range(MAX_NEWTON_STEPS):
         cost = model.cost.copy()
@@ -192,7 +194,8 @@ def _threshold(ctx: _Context, i: int, forced: float, target: float) -> float | N
         plan = _solve(ctx, replace(model, cost=cost))
         if plan is None or plan[i] <= 0:
             return None
-        step = (target - float(rest_cost @ plan)) / float(plan[i])
+        rest = ctx.problem.penalised(plan) - float(model.cost[i]) * float(plan[i])
+        step = (target - rest) / float(plan[i])
         if abs(step - c) <= _TOL * max(1.0, abs(c)):
             return step
         c = step

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from fundopt.errors import SolverError
-from fundopt.models.domain import Constraint, Policy, Table
+from fundopt.models.domain import Constraint, Policy, Sense, Table
 from fundopt.models.expansion import Where, selection_mask
 from fundopt.optimizer import highs
 from fundopt.optimizer.amounts import grid, snap
@@ -30,7 +30,13 @@ from fundopt.optimizer.build import Built, build, fixed_lp, rebound
 from fundopt.optimizer.held import HeldModel
 from fundopt.optimizer.highs import Algorithm, Outcome
 from fundopt.optimizer.matrix import LinearModel
-from fundopt.optimizer.report import BINDING_TOL, Line, constraint_report, policy_lines
+from fundopt.optimizer.report import (
+    BINDING_TOL,
+    Line,
+    constraint_report,
+    measure,
+    policy_lines,
+)
 from fundopt.optimizer.result import (
     BookTotals,
     ConstraintValue,
@@ -186,6 +192,21 @@ class Problem:
 
     def objective(self, amounts: np.ndarray) -> float:
         return float(self.model.cost[: self.model.n] @ amounts)
+
+    def penalised(self, amounts: np.ndarray) -> float:
+        """The objective of a plan as the optimizer compares plans: with each missed
+        target's cost, penalty × shortfall (SPEC §11), taken off (added when minimizing)."""
+        cost = 0.0
+        for line in self.lines:
+            rule = line.constraint.rule
+            if rule.target and rule.penalty:
+                value = measure(line, amounts, self.policy.budget)
+                if np.isfinite(value):
+                    short = max(0.0, (line.min - value) if line.min is not None else 0.0,
+                                (value - line.max) if line.max is not None else 0.0)
+                    cost += rule.penalty * short
+        worse = -1.0 if self.model.sense is Sense.MAXIMIZE else 1.0
+        return self.objective(amounts) + worse * cost
 
     def solve(self) -> Result:
         """Solve the model as built.
