@@ -19,6 +19,7 @@ from fundopt.reports.labels import (
     number_text,
     percent_text,
 )
+from fundopt.reports.numbers import ratio_text
 from fundopt.reports.text import say
 
 
@@ -110,6 +111,8 @@ def _value(limit: dict[str, Any], value: float, unit: str) -> str:
         return percent_text(value)
     if limit["measure"] == "amount":
         return _amount(value, unit)
+    if limit["measure"] == "ratio":          # SPEC §11: a ratio reads as 5.3×
+        return ratio_text(value)
     return number_text(value)
 
 
