@@ -528,9 +528,10 @@ def _bounds(table: Mapping[str, Any], lo_key: str, hi_key: str, measure: Measure
 
 
 def _min_over_max(loc: Locator, lo_path: str, hi_path: str, lo: float, hi: float) -> InputError:
-    return loc.error(lo_path, f"{lo_path} = {lo:g} is greater than {hi_path} = {hi:g}", value=lo,
-                     expected=f"a value <= {hi:g}",
-                     message_zh=f"{lo_path} = {lo:g} 大于 {hi_path} = {hi:g}")
+    return loc.error(lo_path, "", code="policy.min_over_max",
+                     values={"lo_path": lo_path, "lo": f"{lo:g}", "hi_path": hi_path,
+                             "hi": f"{hi:g}"},
+                     value=lo, expected=Message("policy.min_over_max.expected", {"hi": f"{hi:g}"}))
 
 
 def _number(value: Any, path: str, loc: Locator, lo: float | None = None,

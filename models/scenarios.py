@@ -304,11 +304,11 @@ def sweep_points(table: Table, base: PolicyTree, key: str, values: Sequence[floa
 def _crossed_rule(error: InputError, key: str) -> str | None:
     """The policy line a swept value crossed (its min above its max), else None.
 
-    The policy reader words this one error as ``<min key> = … is greater than <max key>
-    = …`` on the swept line's own key pair; nothing else is a crossing.
+    The policy reader raises this one error as ``policy.min_over_max`` on the swept line's
+    own key pair; nothing else is a crossing.
     """
     parts = split_key(key)
-    if " is greater than " not in error.message or not parts:
+    if error.code != "policy.min_over_max" or not parts:
         return None
     lo_key = (error.column or "").rsplit(".", 1)[-1]
     if parts[0] in ("region", "category", "district") and len(parts) == 3:

@@ -676,4 +676,7 @@ MESSAGES: dict[str, str] = {
     "error.toml_end": "not valid TOML at the end of the file: {detail}",
     "hint.toml_quotes": ('Keys that are not plain ASCII must be quoted, e.g. [region."天津"]; '
                          'text values too, e.g. maximize = "score".'),
+    # --- policy bounds
+    "policy.min_over_max": "{lo_path} = {lo} is greater than {hi_path} = {hi}",
+    "policy.min_over_max.expected": "a value <= {hi}",
 }

@@ -649,4 +649,7 @@ MESSAGES: dict[str, str] = {
     "error.toml_end": "TOML 格式错误：文件末尾无法解析，可能缺少引号或括号（解析器原文：{detail}）",
     "hint.toml_quotes": ('中文键名需加引号，如 [region."天津"]；'
                          '文本值也需加引号，如 maximize = "score"。'),
+    # --- policy bounds
+    "policy.min_over_max": "{lo_path} = {lo} 大于 {hi_path} = {hi}",
+    "policy.min_over_max.expected": "<= {hi} 的值",
 }
