@@ -232,11 +232,11 @@ def solve(
         console = Console(highlight=False)
         run.show(console, lang.value)
         if alternatives and run.result.is_ok and not run.result.alternatives:
-            from fundopt.reports.terminal_findings import render_no_alternatives
+            from fundopt.reports.terminal.findings import render_no_alternatives
 
             render_no_alternatives(console, within, lang.value)
         if profile:
-            from fundopt.reports.terminal import render_phases
+            from fundopt.reports.terminal.summary import render_phases
 
             render_phases(console, run.phases, lang.value)
         _wrote(console, output or [], lang)
@@ -324,14 +324,14 @@ SchedulerOpt = Annotated[str | None, typer.Option(
 
 def _progress(console: Console, lang: Lang) -> ProgressFactory:
     """A batch command's progress bar, shown once the batch takes a while."""
-    from fundopt.reports.progress import LazyProgress, progress_text
+    from fundopt.reports.terminal.progress import LazyProgress, progress_text
 
     return lambda engine: LazyProgress(console, progress_text(engine, lang.value))
 
 
 def _notify(lang: Lang) -> Notify:
     """One line on stderr when a local worker process dies."""
-    from fundopt.reports.progress import worker_lost_text
+    from fundopt.reports.terminal.progress import worker_lost_text
 
     return lambda lost: err.print(worker_lost_text(lost, lang.value), markup=False)
 
@@ -531,7 +531,7 @@ def verify(
 
     def body() -> int:
         from fundopt.optimizer.verify import verify as run_verify
-        from fundopt.reports.verify import render_verify
+        from fundopt.reports.terminal.verify import render_verify
 
         run = run_verify(table, plan, policy, book, sheet)
         render_verify(Console(highlight=False), run, lang.value)

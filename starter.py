@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fundopt.errors import InputError
-from fundopt.reports.atomic import write_all
+from fundopt.reports.files.atomic import write_all
 
 TABLE_NAME, POLICY_NAME, SCENARIOS_NAME = "subfunds.csv", "subfunds.toml", "scenarios.toml"
 

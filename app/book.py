@@ -31,7 +31,7 @@ class BookRun:
     def write(self, *paths: PathLike, lang: str = "en") -> list[Path]:
         """:func:`book_show` only: write the round as ``.json``, ``.csv`` or ``.xlsx``."""
         from fundopt.reports.book import write_round
-        from fundopt.reports.export import check_output_paths
+        from fundopt.reports.files.export import check_output_paths
 
         written = [Path(p) for p in paths]
         if written and (self.action != "show" or self.rows is None):

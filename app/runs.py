@@ -95,7 +95,7 @@ class SolveRun:
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """The JSON document ``solve -o plan.json`` writes (keys English in every language)."""
-        from fundopt.reports.export import result_dict
+        from fundopt.reports.files.export import result_dict
 
         return result_dict(self.inputs.table, self.inputs.policy, self.result, lang,
                            self.notes)
@@ -103,7 +103,7 @@ class SolveRun:
     def write(self, *paths: PathLike, lang: str = "en") -> list[Path]:
         """Write ``.json``, ``.csv`` (the plan) or ``.xlsx`` (the review workbook) files,
         atomically and never over an input file. Returns the paths written."""
-        from fundopt.reports.export import write_outputs
+        from fundopt.reports.files.export import write_outputs
 
         written = [Path(p) for p in paths]
         write_outputs(written, self.inputs.table, self.inputs.policy, self.result, lang,
@@ -112,13 +112,13 @@ class SolveRun:
 
     def show(self, console: Console | None = None, lang: str = "en") -> None:
         """Print the summary ``fundopt solve`` prints."""
-        from fundopt.reports.terminal import render_summary
+        from fundopt.reports.terminal.summary import render_summary
 
         console = console or new_console()
         table, policy = self.inputs.table, self.inputs.policy
         render_summary(console, table, policy, self.result, lang, notes=self.notes)
         if self.result.robust is not None:
-            from fundopt.reports.terminal_uncertainty import render_robust
+            from fundopt.reports.terminal.uncertainty import render_robust
 
             render_robust(console, table, policy, self.result, lang)
 
@@ -141,7 +141,7 @@ class CheckRun:
 
     def show(self, console: Console | None = None, lang: str = "en") -> None:
         """Print what ``fundopt check`` prints."""
-        from fundopt.reports.terminal import render_check
+        from fundopt.reports.terminal.summary import render_check
 
         render_check(console or new_console(), self.inputs, self.built, lang, notes=self.notes)
 
@@ -173,7 +173,7 @@ class ExplainRun(SolveRun):
 
     def show(self, console: Console | None = None, lang: str = "en") -> None:
         """Print what ``fundopt explain`` prints."""
-        from fundopt.reports.terminal_findings import render_explanations
+        from fundopt.reports.terminal.findings import render_explanations
 
         console = console or new_console()
         if not self.ok:
@@ -181,7 +181,7 @@ class ExplainRun(SolveRun):
             return
         render_explanations(console, self.result, self.inputs.policy.unit, lang)
         if self.shares is not None:
-            from fundopt.reports.terminal_uncertainty import render_funded_shares
+            from fundopt.reports.terminal.uncertainty import render_funded_shares
 
             render_funded_shares(console, self.inputs.table, list(self.ids), self.shares,
                                  lang)
@@ -224,7 +224,7 @@ class StabilityRun:
 
     def write(self, *paths: PathLike, lang: str = "en") -> list[Path]:
         """Write ``.json``, ``.csv`` or ``.xlsx`` files; returns the paths written."""
-        from fundopt.reports.export import check_output_paths
+        from fundopt.reports.files.export import check_output_paths
         from fundopt.reports.stability import write_stability
 
         written = [Path(p) for p in paths]
@@ -236,11 +236,11 @@ class StabilityRun:
         """Print what ``fundopt stability`` prints."""
         console = console or new_console()
         if not self.ok:
-            from fundopt.reports.terminal import render_summary
+            from fundopt.reports.terminal.summary import render_summary
 
             render_summary(console, self.inputs.table, self.inputs.policy, self.nominal, lang)
             return
-        from fundopt.reports.terminal_uncertainty import render_stability
+        from fundopt.reports.terminal.uncertainty import render_stability
 
         render_stability(console, self.inputs.table, self.inputs.policy, self.stability, lang)
 

@@ -99,7 +99,7 @@ def checked_outputs(outputs: Sequence[PathLike], inputs: Sequence[Path], memo: b
     command also writes the decision memo, ``.pdf`` / ``.html``)."""
     paths = [Path(p) for p in outputs]
     if paths:
-        from fundopt.reports.export import check_output_paths
+        from fundopt.reports.files.export import check_output_paths
 
         check_output_paths(paths, inputs, memo=memo)
     return paths

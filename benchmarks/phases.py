@@ -29,7 +29,7 @@ from typing import Any  # noqa: E402
 from fundopt.models.inputs import load_inputs  # noqa: E402
 from fundopt.optimizer.problem import SolveOptions  # noqa: E402
 from fundopt.optimizer.problem import solve as run_solve  # noqa: E402
-from fundopt.reports.export import write_outputs  # noqa: E402
+from fundopt.reports.files.export import write_outputs  # noqa: E402
 
 IMPORTED = time.perf_counter()
 

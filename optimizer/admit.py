@@ -153,7 +153,7 @@ def _decide(inputs: Inputs, amounts: np.ndarray, view: FundView | None, accept: 
 
 
 def _broken(verdict: Verdict, plan: str, unit: str, code: str) -> InputError:
-    from fundopt.reports.verify import rule_text  # words for the broken rules
+    from fundopt.reports.terminal.verify import rule_text  # words for the broken rules
 
     rules = "; ".join(rule_text(c, unit, "en") for c in verdict.broken[:10])
     rules_zh = "; ".join(rule_text(c, unit, "zh") for c in verdict.broken[:10])

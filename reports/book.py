@@ -15,10 +15,10 @@ from rich.text import Text
 from fundopt.models.book import RoundInfo, display_location
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION
 from fundopt.optimizer.result import Result
-from fundopt.reports.atomic import save_book
-from fundopt.reports.export import json_ready, write_files
+from fundopt.reports.files.atomic import save_book
+from fundopt.reports.files.export import json_ready, write_files
 from fundopt.reports.labels import constraint_name, label, measure_name, status_text
-from fundopt.reports.terminal import DASH, amount_text, measure_text, share_text
+from fundopt.reports.terminal.summary import DASH, amount_text, measure_text, share_text
 from fundopt.reports.text import say
 
 # Columns of a round listed on the terminal (the output files have every column).
@@ -125,7 +125,7 @@ def write_round(paths: Sequence[Path], info: RoundInfo, rows: pd.DataFrame, lang
     def workbook(temp: Path) -> None:
         from openpyxl import Workbook
 
-        from fundopt.reports.xlsx import AMOUNT_FMT, Row, add_sheet, row_widths
+        from fundopt.reports.workbook.solve import AMOUNT_FMT, Row, add_sheet, row_widths
 
         book = Workbook(write_only=True)
         facts: list[Row] = [([label("field", lang), label("value", lang)], [None, None], True)]
@@ -269,7 +269,7 @@ def book_totals_dict(result: Result) -> dict[str, Any] | None:
 
 def add_book_sheet(workbook: Any, result: Result, lang: str) -> None:
     """The workbook's book sheet: every section of :func:`book_sections` under the other."""
-    from fundopt.reports.xlsx import (
+    from fundopt.reports.workbook.solve import (
         AMOUNT_FMT,
         MEASURE_FORMATS,
         SHARE_FMT,

@@ -1,7 +1,7 @@
 """``fundopt compare``: scenarios side by side, and each plan's difference to the baseline.
 
 One :class:`CompareRun` feeds every format: the terminal, ``.json`` (SPEC §6), ``.csv``
-(the side-by-side table) and ``.xlsx`` (``reports.xlsx_batch``).
+(the side-by-side table) and ``.xlsx`` (``reports.workbook.batch``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
 from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
-from fundopt.reports.export import (
+from fundopt.reports.files.export import (
     check_output_paths,
     diagnosis_dict,
     input_files,
@@ -90,8 +90,8 @@ class CompareRun:
         """Print what ``fundopt compare`` prints."""
         from rich.console import Console
 
-        from fundopt.reports.terminal import render_notes
-        from fundopt.reports.terminal_batch import render_compare
+        from fundopt.reports.terminal.batch import render_compare
+        from fundopt.reports.terminal.summary import render_notes
 
         console = console or Console(highlight=False)
         render_compare(console, self, lang)
@@ -218,7 +218,7 @@ def compare_dict(run: CompareRun, lang: str = "en") -> dict[str, Any]:
 def write_compare(paths: Sequence[Path], run: CompareRun, lang: str) -> None:
     """Write the ``-o`` files (``.json``, ``.csv``, ``.xlsx``): all or none."""
     def workbook(temp: Path) -> None:
-        from fundopt.reports.xlsx_batch import write_compare_xlsx
+        from fundopt.reports.workbook.batch import write_compare_xlsx
 
         write_compare_xlsx(temp, run=run, lang=lang)
 

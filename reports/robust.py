@@ -10,7 +10,7 @@ import numpy as np
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Result, Robustness
 from fundopt.reports.labels import label
-from fundopt.reports.review import AMOUNT_FMT, NUMBER_FMT, Row
+from fundopt.reports.workbook.review import AMOUNT_FMT, NUMBER_FMT, Row
 
 
 def criterion_text(robust: Robustness, lang: str) -> str:

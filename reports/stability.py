@@ -1,6 +1,6 @@
 """``fundopt stability`` as data: the per-row frame, the JSON document (SPEC §8) and the
-``-o`` files. The terminal (``reports.terminal_uncertainty``) and the workbook
-(``reports.xlsx_stability``) read the same frame."""
+``-o`` files. The terminal (``reports.terminal.uncertainty``) and the workbook
+(``reports.workbook.stability``) read the same frame."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import fundopt
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION, Policy, Table
 from fundopt.optimizer.stability import Stability
-from fundopt.reports.export import json_ready, write_files
+from fundopt.reports.files.export import json_ready, write_files
 from fundopt.reports.labels import label
 
 GROUPS = ("core", "contested", "out")
@@ -84,7 +84,7 @@ def write_stability(paths: Sequence[Path], table: Table, policy: Policy, run: St
                     lang: str) -> None:
     """Write the ``-o`` files (``.json``, ``.csv``, ``.xlsx``): all or none."""
     def workbook(temp: Path) -> None:
-        from fundopt.reports.xlsx_stability import write_stability_xlsx
+        from fundopt.reports.workbook.stability import write_stability_xlsx
 
         write_stability_xlsx(temp, table, policy, run, lang)
 

@@ -19,7 +19,7 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
-from fundopt.reports.export import (
+from fundopt.reports.files.export import (
     check_output_paths,
     diagnosis_dict,
     json_ready,
@@ -75,8 +75,8 @@ class SweepRun:
         """Print what ``fundopt sweep`` prints."""
         from rich.console import Console
 
-        from fundopt.reports.terminal import render_notes
-        from fundopt.reports.terminal_batch import render_sweep
+        from fundopt.reports.terminal.batch import render_sweep
+        from fundopt.reports.terminal.summary import render_notes
 
         console = console or Console(highlight=False)
         render_sweep(console, self, lang)
@@ -192,7 +192,7 @@ def sweep_dict(run: SweepRun, lang: str = "en") -> dict[str, Any]:
 def write_sweep(paths: Sequence[Path], run: SweepRun, lang: str) -> None:
     """Write the ``-o`` files (``.json``, ``.csv``, ``.xlsx``): all or none."""
     def workbook(temp: Path) -> None:
-        from fundopt.reports.xlsx_batch import write_sweep_xlsx
+        from fundopt.reports.workbook.batch import write_sweep_xlsx
 
         write_sweep_xlsx(temp, run=run, lang=lang)
 

@@ -18,7 +18,7 @@ from fundopt.models.scenarios import (
 )
 from fundopt.models.table import read_table
 from fundopt.optimizer.batch import Job, solve_many
-from fundopt.reports.progress import LazyProgress
+from fundopt.reports.terminal.progress import LazyProgress
 
 ROOT = Path(__file__).parent.parent
 

@@ -157,7 +157,7 @@ def test_unwritable_output_folder_exits_2(sample: Path,
     def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("fundopt.reports.atomic.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("fundopt.reports.files.atomic.tempfile.mkstemp", refuse)
     code, output = run("solve", sample, "-o", sample.parent / "plan.json")
     assert code == 2, output
     words = " ".join(output.split())

@@ -210,7 +210,7 @@ def test_dask_worker_killed_mid_run_loses_nothing(jobs: list[Job], serial: list[
 
 
 def test_progress_text_names_the_engine() -> None:
-    from fundopt.reports.progress import progress_text, worker_lost_text
+    from fundopt.reports.terminal.progress import progress_text, worker_lost_text
 
     assert progress_text(LocalEngine(2), "en") == "solving (2 local processes)"
     assert progress_text(SerialEngine(), "zh") == "求解中（本进程串行）"

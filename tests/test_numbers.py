@@ -76,7 +76,7 @@ def test_a_line_shown_at_its_limit_is_binding_in_json_and_terminal() -> None:
     from rich.console import Console
 
     from fundopt.optimizer.result import ConstraintValue
-    from fundopt.reports.terminal import _binding
+    from fundopt.reports.terminal.summary import _binding
 
     rng = np.random.default_rng(20)
     decimals = {"share": 3, "amount": 2, "avg": 2, "count": 0}  # of the fraction shown
@@ -146,7 +146,7 @@ def test_clean_array_is_clean_for_every_value() -> None:
 
 
 def test_json_and_csv_carry_no_float_noise(tmp_path: Path) -> None:
-    from fundopt.reports.export import csv_text, json_ready
+    from fundopt.reports.files.export import csv_text, json_ready
 
     data = json_ready({"value": 0.6199999999999999, "bound": 35.06100000000001,
                        "nested": [13.000000000100002, float("nan")]})

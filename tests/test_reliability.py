@@ -28,7 +28,7 @@ from conftest import ROOT
 from fundopt.errors import InputError
 from fundopt.models.limits import MAX_CELL_CHARS, MAX_SWEEP_POINTS, MAX_XLSX_UNPACKED
 from fundopt.models.table import read_table
-from fundopt.reports.atomic import write_all
+from fundopt.reports.files.atomic import write_all
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
 POLICY = ROOT / "inputs" / "2024.toml"
@@ -341,7 +341,7 @@ def test_kill_during_the_workbook_leaves_old_outputs_then_cleans_up(sample: Path
     for target in targets:
         target.write_text("old", encoding="utf-8")
     killer = ("import os, signal, sys\n"
-              "import fundopt.reports.xlsx as xlsx\n"
+              "import fundopt.reports.workbook.solve as xlsx\n"
               "xlsx.write_xlsx = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
               "from fundopt.cli import app\n"
               "app(sys.argv[1:], prog_name='fundopt')\n")

@@ -23,11 +23,11 @@ from fundopt.optimizer.result import (
     SolveStatus,
     Warning_,
 )
-from fundopt.reports.atomic import atomic_write
-from fundopt.reports.export import check_output_paths, result_dict, write_outputs
+from fundopt.reports.files.atomic import atomic_write
+from fundopt.reports.files.export import check_output_paths, result_dict, write_outputs
 from fundopt.reports.frames import group_totals, plan_display, plan_frame
 from fundopt.reports.labels import LABELS, label
-from fundopt.reports.terminal import render_summary
+from fundopt.reports.terminal.summary import render_summary
 
 HEADERS = {"id": "编号", "name": "名称", "region": "地区", "district": "区县",
            "category": "类别", "max_ticket": "最高出资", "fund_size": "基金规模",
@@ -159,7 +159,7 @@ def test_a_cap_at_its_limit_as_shown_is_binding_everywhere(tmp_path: Path, lang:
     one at 0.61 is not."""
     from dataclasses import replace
 
-    from fundopt.reports.review import audit_rows
+    from fundopt.reports.workbook.review import audit_rows
 
     table, policy = make_table(tmp_path), make_policy(tmp_path)
     base = optimal_result()
@@ -428,6 +428,6 @@ def test_openpyxl_is_imported_only_when_writing_xlsx() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, fundopt.reports.export, fundopt.reports.terminal; "
+    code = ("import sys, fundopt.reports.files.export, fundopt.reports.terminal.summary; "
             "sys.exit('openpyxl' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.text import Text
 
 from fundopt.optimizer.verify import RuleCheck, VerifyRun
-from fundopt.reports.terminal import amount_text, measure_text
+from fundopt.reports.terminal.summary import amount_text, measure_text
 from fundopt.reports.text import say
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.stability import Stability
-from fundopt.reports.atomic import save_book
+from fundopt.reports.files.atomic import save_book
 from fundopt.reports.labels import label
-from fundopt.reports.review import (
+from fundopt.reports.stability import display_frame, group_counts, stability_frame
+from fundopt.reports.workbook.review import (
     AMOUNT_FMT,
     COUNT_FMT,
     NUMBER_FMT,
@@ -20,8 +21,7 @@ from fundopt.reports.review import (
     input_files,
     place_charts,
 )
-from fundopt.reports.stability import display_frame, group_counts, stability_frame
-from fundopt.reports.xlsx import COVER_WIDTH, add_plan_sheet, add_sheet, row_widths
+from fundopt.reports.workbook.solve import COVER_WIDTH, add_plan_sheet, add_sheet, row_widths
 
 # A bar per row is readable up to a few hundred rows; beyond, the charts show the first.
 CHART_ROWS = 200

@@ -2,7 +2,7 @@
 conflict, shadow price ranges, near-optimal alternatives and why sub-funds are in or out.
 
 Rows use the workbook's row form (values, number formats, is-header) and are written by
-``reports.xlsx``.
+``reports.workbook.solve``.
 """
 
 from __future__ import annotations

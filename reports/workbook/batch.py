@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
-from fundopt.reports.atomic import save_book
 from fundopt.reports.compare import CompareRun, compare_rows, plan_changes, status_of
+from fundopt.reports.files.atomic import save_book
 from fundopt.reports.labels import key_text, label
-from fundopt.reports.review import (
+from fundopt.reports.sweep import SweepRun, display_frame
+from fundopt.reports.workbook.review import (
     AMOUNT_FMT,
     COUNT_FMT,
     NUMBER_FMT,
@@ -30,8 +31,7 @@ from fundopt.reports.review import (
     line_chart,
     place_charts,
 )
-from fundopt.reports.sweep import SweepRun, display_frame
-from fundopt.reports.xlsx import COVER_WIDTH, add_review_sheets, add_sheet, row_widths
+from fundopt.reports.workbook.solve import COVER_WIDTH, add_review_sheets, add_sheet, row_widths
 
 KIND_FORMATS: dict[str, str | None] = {"amount": AMOUNT_FMT, "share": SHARE_FMT,
                                        "count": COUNT_FMT, "number": NUMBER_FMT, "text": None}

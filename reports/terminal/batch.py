@@ -1,6 +1,6 @@
 """The compare and sweep results as rich tables on a console (the only printing here).
 
-Scenario names, ids and reasons are data: shown literally (``reports.terminal.literal``).
+Scenario names, ids and reasons are data: shown literally (``reports.terminal.summary.literal``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fundopt.reports import numbers
 from fundopt.reports.compare import CompareRun, compare_rows, plan_changes
 from fundopt.reports.labels import is_fraction_key, key_text, label
 from fundopt.reports.sweep import SweepRun, display_frame, sweep_frame
-from fundopt.reports.terminal import literal
+from fundopt.reports.terminal.summary import literal
 from fundopt.reports.text import say
 
 DASH = "—"

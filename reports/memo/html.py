@@ -2,7 +2,7 @@
 self-contained HTML page laid out for print (CSS paged media).
 
 ``-o plan.html`` writes this HTML as it is (inline CSS, charts as inline SVG, no scripts,
-nothing fetched); ``-o plan.pdf`` prints it with WeasyPrint (``reports.memo_print``). A
+nothing fetched); ``-o plan.pdf`` prints it with WeasyPrint (``reports.memo.pdf``). A
 browser prints the HTML to the same pages.
 
 Pages in order: the cover (title, fund, round, local date with its zone, status in words,

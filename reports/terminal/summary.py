@@ -115,8 +115,8 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
     notes
         Warnings about the data (similar spellings), shown with the solver's warnings.
     """
-    # imported here: terminal_findings builds on this module's table helpers
-    from fundopt.reports.terminal_findings import render_findings, render_relaxed
+    # imported here: terminal.findings builds on this module's table helpers
+    from fundopt.reports.terminal.findings import render_findings, render_relaxed
 
     console.print(_status_line(result, lang))
     if result.diagnosis is not None and not result.relaxed:

@@ -13,7 +13,7 @@ from fundopt.optimizer.result import Result
 from fundopt.reports import numbers
 from fundopt.reports.findings import explanation_lines
 from fundopt.reports.labels import constraint_name, label, relaxation_text
-from fundopt.reports.terminal import _grid, _lines
+from fundopt.reports.terminal.summary import _grid, _lines
 from fundopt.reports.text import say
 
 

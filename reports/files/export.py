@@ -23,8 +23,8 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
 from fundopt.reports import numbers
-from fundopt.reports.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.diagnosis_text import diagnosis_lines
+from fundopt.reports.files.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.findings import findings_dict, price_range_dict
 from fundopt.reports.frames import plan_display, with_eligibility
 from fundopt.reports.labels import relaxation_text, warning_text
@@ -107,7 +107,7 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
                                 result, lang)
 
     def workbook(temp: Path) -> None:
-        from fundopt.reports.xlsx import write_xlsx  # openpyxl is slow to import: on use
+        from fundopt.reports.workbook.solve import write_xlsx  # openpyxl is slow to import: on use
 
         write_xlsx(temp, table, policy, result, lang, notes)
 
@@ -115,8 +115,8 @@ def write_outputs(paths: Sequence[Path], table: Table, policy: Policy, result: R
     others = [p for p in map(Path, paths) if p.suffix.lower() not in MEMO_SUFFIXES]
     memo_files: list[tuple[Path, Writer]] = []
     if memos:
-        from fundopt.reports.memo import memo_html
-        from fundopt.reports.memo_print import check_fonts, write_pdf
+        from fundopt.reports.memo.html import memo_html
+        from fundopt.reports.memo.pdf import check_fonts, write_pdf
 
         document = memo_html(table, policy, result, lang, notes)
         for path in memos:

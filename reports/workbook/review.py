@@ -3,7 +3,7 @@ region × category pivot, the district summary and the constraint audit, plus na
 Excel charts.
 
 Rows use the workbook's row form (values, number formats, is-header) and are written by
-``reports.xlsx``; chart helpers take the written worksheet.
+``reports.workbook.solve``; chart helpers take the written worksheet.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from fundopt.reports.labels import (
     number_text,
 )
 from fundopt.reports.text import say
-from fundopt.reports.xlsx_print import break_before, chart_rows
+from fundopt.reports.workbook.printing import break_before, chart_rows
 
 Row = tuple[list[Any], list[str | None], bool]
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"

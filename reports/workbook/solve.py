@@ -30,9 +30,9 @@ from fundopt.models.domain import (
 )
 from fundopt.optimizer.result import Result
 from fundopt.reports import numbers
-from fundopt.reports.atomic import save_book
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
-from fundopt.reports.export import manifest_dict
+from fundopt.reports.files.atomic import save_book
+from fundopt.reports.files.export import manifest_dict
 from fundopt.reports.frames import (
     AMOUNT,
     FUNDED,
@@ -52,7 +52,10 @@ from fundopt.reports.labels import (
     status_text,
     warning_text,
 )
-from fundopt.reports.review import (
+from fundopt.reports.text import say
+from fundopt.reports.workbook.diagnosis import diagnosis_sheets
+from fundopt.reports.workbook.printing import fit_width, fits_across, page_setup
+from fundopt.reports.workbook.review import (
     add_pivot_charts,
     audit_rows,
     cover_rows,
@@ -61,9 +64,6 @@ from fundopt.reports.review import (
     pivot_rows,
     solve_figures,
 )
-from fundopt.reports.text import say
-from fundopt.reports.xlsx_diagnosis import diagnosis_sheets
-from fundopt.reports.xlsx_print import fit_width, fits_across, page_setup
 
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
 # The plan sheet's columns: what a committee reads (the rest is on the appendix sheet).
@@ -232,7 +232,7 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
 
     The header is bold and frozen, numbers carry their formats, text is kept as text
     (never a formula or an Excel error value such as ``#N/A``), text longer than its
-    column wraps, and the page setup of ``reports.xlsx_print`` makes it print (the top
+    column wraps, and the page setup of ``reports.workbook.printing`` makes it print (the top
     ``title_rows`` repeat on every page; ``charts``: the sheet will carry charts).
     ``wrapping`` lists the only columns whose text may be longer than the column (None:
     any), which spares a long plan the measuring of every cell. ``key_columns`` leading
