@@ -18,13 +18,13 @@ from fundopt.reports.compare import CompareRun, compare_rows, plan_changes, stat
 from fundopt.reports.files.atomic import save_book
 from fundopt.reports.labels import key_text, label
 from fundopt.reports.sweep import SweepRun, display_frame
+from fundopt.reports.workbook import Row
 from fundopt.reports.workbook.review import (
     AMOUNT_FMT,
     COUNT_FMT,
     NUMBER_FMT,
     SHARE_FMT,
     InputFile,
-    Row,
     cover_rows,
     grouped_bar,
     input_files,

@@ -7,16 +7,14 @@ Rows use the workbook's row form (values, number formats, is-header) and are wri
 
 from __future__ import annotations
 
-from typing import Any
-
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.findings import explanation_lines
 from fundopt.reports.labels import constraint_name, label, relaxation_text
 from fundopt.reports.text import say
+from fundopt.reports.workbook import Row
 
-Row = tuple[list[Any], list[str | None], bool]
 NUMBER_FMT, SHARE_FMT = "#,##0.0###", "0.00%"
 
 

@@ -30,13 +30,12 @@ from fundopt.reports.labels import (
     number_text,
 )
 from fundopt.reports.text import say
+from fundopt.reports.workbook import BLANK, Row
 from fundopt.reports.workbook.printing import break_before, chart_rows
 
-Row = tuple[list[Any], list[str | None], bool]
 AMOUNT_FMT, SHARE_FMT, COUNT_FMT, NUMBER_FMT = "#,##0.00", "0.0%", "0", "#,##0.0###"
 MEASURE_FORMATS = {"share": SHARE_FMT, "amount": AMOUNT_FMT, "count": COUNT_FMT,
                    "ratio": '0.00"×"'}
-BLANK: Row = ([], [], False)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from fundopt.reports.labels import (
     warning_text,
 )
 from fundopt.reports.text import say
+from fundopt.reports.workbook import Row
 from fundopt.reports.workbook.diagnosis import diagnosis_sheets
 from fundopt.reports.workbook.printing import fit_width, fits_across, page_setup
 from fundopt.reports.workbook.review import (
@@ -87,8 +88,6 @@ SENTENCE_WIDTH = 70.0
 COVER_WIDTH = 68.0  # a SHA-256 on one line
 LINE_POINTS = 15.0
 
-# One sheet row: the values, their number formats, and whether it is a (bold) header.
-Row = tuple[list[Any], list[str | None], bool]
 
 
 def write_xlsx(path: Path, table: Table, policy: Policy, result: Result, lang: str,

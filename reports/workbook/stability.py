@@ -11,12 +11,12 @@ from fundopt.optimizer.stability import Stability
 from fundopt.reports.files.atomic import save_book
 from fundopt.reports.labels import label
 from fundopt.reports.stability import display_frame, group_counts, stability_frame
+from fundopt.reports.workbook import Row
 from fundopt.reports.workbook.review import (
     AMOUNT_FMT,
     COUNT_FMT,
     NUMBER_FMT,
     SHARE_FMT,
-    Row,
     cover_rows,
     input_files,
     place_charts,
