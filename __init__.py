@@ -23,8 +23,8 @@ _EXPORTS = {
         ("solve", "check", "explain", "compare", "sweep", "stability", "book_add",
          "book_list", "book_show", "book_void", "Problem", "SolveRun", "CheckRun",
          "ExplainRun", "StabilityRun", "BookRun"), "fundopt.app"),
-    "CompareRun": "fundopt.reports.compare",
-    "SweepRun": "fundopt.reports.sweep",
+    "CompareRun": "fundopt.app.runs",
+    "SweepRun": "fundopt.app.runs",
     "InputError": "fundopt.errors",
     "FundoptError": "fundopt.errors",
     "Message": "fundopt.messages",
@@ -58,11 +58,10 @@ if TYPE_CHECKING:
         stability,
         sweep,
     )
+    from fundopt.app.runs import CompareRun, SweepRun
     from fundopt.errors import FundoptError, InputError
     from fundopt.messages import Message
     from fundopt.optimizer.verify import VerifyRun, verify
-    from fundopt.reports.compare import CompareRun
-    from fundopt.reports.sweep import SweepRun
 
 
 def __getattr__(name: str) -> Any:

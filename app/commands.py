@@ -31,9 +31,8 @@ from fundopt.optimizer.problem import Problem as Model
 from fundopt.optimizer.problem import SolveOptions, SolverName
 
 if TYPE_CHECKING:   # imported on use: start-up time
+    from fundopt.app.runs import CompareRun, SweepRun
     from fundopt.app.steps import Notify, PathLike, PolicyLike, ProgressFactory, TableLike
-    from fundopt.reports.compare import CompareRun
-    from fundopt.reports.sweep import SweepRun
 
 # Score draws behind the funded shares ``explain`` quotes; ``stability`` takes the policy's.
 EXPLAIN_DRAWS = 100
@@ -221,9 +220,9 @@ def compare(table: TableLike, scenarios: PathLike, policy: PolicyLike = None, *,
         A scenario with an input error keeps it in ``errors``; infeasible scenarios carry
         their diagnosis.
     """
+    from fundopt.app.runs import CompareRun
     from fundopt.models.scenarios import load_scenarios, prepare_all
     from fundopt.optimizer.batch import Job, solve_many
-    from fundopt.reports.compare import CompareRun
 
     file = load_scenarios(Path(scenarios))
     data, base, files = base_policy(table, policy, sheet, file)
@@ -267,9 +266,9 @@ def sweep(table: TableLike, param: str, start: float, stop: float, steps: int = 
     SweepRun
         One result per point, infeasible points included; ``points`` is the DataFrame.
     """
+    from fundopt.app.runs import SweepRun
     from fundopt.models.scenarios import sweep_points, sweep_values
     from fundopt.optimizer.batch import solve_points
-    from fundopt.reports.sweep import SweepRun
 
     values = sweep_values(start, stop, steps, step)
     data, base, files = base_policy(table, policy, sheet)

@@ -14,8 +14,11 @@ if TYPE_CHECKING:   # imported on use: start-up time
     from rich.console import Console
 
     from fundopt.app.steps import PathLike
+    from fundopt.errors import InputError
     from fundopt.models.checks import DataWarning
+    from fundopt.models.domain import Policy, Table
     from fundopt.models.inputs import Inputs
+    from fundopt.models.scenarios import Prepared
     from fundopt.optimizer.build import Built
     from fundopt.optimizer.result import Diagnosis, Result, Warning_
     from fundopt.optimizer.stability import Stability
@@ -247,3 +250,117 @@ class StabilityRun:
     def _repr_html_(self) -> str:
         return f"<p><b>{self.status}</b> · {self.stability.draws} draws</p>" + \
             self.rows.to_html(max_rows=60)
+
+
+@dataclass(frozen=True)
+class CompareRun:
+    """Every scenario (baseline first) and its result (None when its input was bad)."""
+
+    scenarios: tuple[Prepared, ...]
+    results: tuple[Result | None, ...]
+    scenario_file: Path
+    scenario_sha256: str
+    notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the base table
+    engine: dict[str, Any] | None = None   # where it ran: {"kind", "workers"} (SPEC §10)
+
+    @property
+    def baseline(self) -> tuple[Prepared, Result | None]:
+        return self.scenarios[0], self.results[0]
+
+    @property
+    def errors(self) -> list[InputError]:
+        """The input errors of scenarios that could not be solved (in file order)."""
+        return [p.error for p in self.scenarios if p.error is not None]
+
+    def frame(self, lang: str = "en") -> pd.DataFrame:
+        """The side-by-side table (``reports.compare.compare_frame``)."""
+        from fundopt.reports.compare import compare_frame
+
+        return compare_frame(self, lang)
+
+    def changes(self, scenario: int) -> pd.DataFrame:
+        """Sub-funds added, dropped or changed in scenario ``scenario`` (1 = the first
+        after the baseline) against the baseline (``reports.compare.plan_changes``)."""
+        from fundopt.reports.compare import plan_changes
+
+        return plan_changes(self, scenario)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON document ``compare -o x.json`` writes."""
+        from fundopt.reports.compare import compare_dict
+
+        return compare_dict(self, lang)
+
+    def write(self, *paths: str | Path, lang: str = "en") -> list[Path]:
+        """Write ``.json``, ``.csv`` or ``.xlsx`` files, never over an input file."""
+        from fundopt.reports.compare import write_compare
+        from fundopt.reports.files.export import check_output_paths, input_files
+
+        written = [Path(p) for p in paths]
+        check_output_paths(written, [self.scenario_file, *input_files(self.scenarios[0])])
+        write_compare(written, self, lang)
+        return written
+
+    def show(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print what ``fundopt compare`` prints."""
+        from rich.console import Console
+
+        from fundopt.reports.terminal.batch import render_compare
+        from fundopt.reports.terminal.summary import render_notes
+
+        console = console or Console(highlight=False)
+        render_compare(console, self, lang)
+        render_notes(console, self.notes, lang)
+
+    def _repr_html_(self) -> str:
+        return self.frame().to_html()
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """The swept key path, its values and one result per value, on one table."""
+
+    param: str
+    values: tuple[float, ...]
+    results: tuple[Result, ...]
+    table: Table
+    policy: Policy                  # the base policy (unit, files for the cover)
+    notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the table
+    engine: dict[str, Any] | None = None   # where it ran: {"kind", "workers"} (SPEC §10)
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """One row per point (``reports.sweep.sweep_frame``)."""
+        from fundopt.reports.sweep import sweep_frame
+
+        return sweep_frame(self)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON document ``sweep -o x.json`` writes."""
+        from fundopt.reports.sweep import sweep_dict
+
+        return sweep_dict(self, lang)
+
+    def write(self, *paths: str | Path, lang: str = "en") -> list[Path]:
+        """Write ``.json``, ``.csv`` or ``.xlsx`` files, never over an input file."""
+        from fundopt.reports.files.export import check_output_paths, policy_file
+        from fundopt.reports.sweep import write_sweep
+
+        written = [Path(p) for p in paths]
+        check_output_paths(written, [self.table.path, *policy_file(self.policy)])
+        write_sweep(written, self, lang)
+        return written
+
+    def show(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print what ``fundopt sweep`` prints."""
+        from rich.console import Console
+
+        from fundopt.reports.terminal.batch import render_sweep
+        from fundopt.reports.terminal.summary import render_notes
+
+        console = console or Console(highlight=False)
+        render_sweep(console, self, lang)
+        render_notes(console, self.notes, lang)
+
+    def _repr_html_(self) -> str:
+        return self.points.to_html()

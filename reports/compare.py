@@ -14,16 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from fundopt.errors import InputError
-from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
 from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.files.export import (
-    check_output_paths,
     diagnosis_dict,
-    input_files,
     json_ready,
     warning_dict,
     write_files,
@@ -38,67 +34,13 @@ from fundopt.reports.labels import (
 from fundopt.reports.text import say
 
 if TYPE_CHECKING:
-    from rich.console import Console
+
+    from fundopt.app.runs import CompareRun
 
 # Amount differences below this share of the budget are solver-level ties, not a change
 # of plan worth a reviewer's attention (1e-4 × 40亿 = 40万元).
 CHANGE_TOL = 1e-4
 INPUT_ERROR = "input_error"
-
-
-@dataclass(frozen=True)
-class CompareRun:
-    """Every scenario (baseline first) and its result (None when its input was bad)."""
-
-    scenarios: tuple[Prepared, ...]
-    results: tuple[Result | None, ...]
-    scenario_file: Path
-    scenario_sha256: str
-    notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the base table
-    engine: dict[str, Any] | None = None   # where it ran: {"kind", "workers"} (SPEC §10)
-
-    @property
-    def baseline(self) -> tuple[Prepared, Result | None]:
-        return self.scenarios[0], self.results[0]
-
-    @property
-    def errors(self) -> list[InputError]:
-        """The input errors of scenarios that could not be solved (in file order)."""
-        return [p.error for p in self.scenarios if p.error is not None]
-
-    def frame(self, lang: str = "en") -> pd.DataFrame:
-        """The side-by-side table (:func:`compare_frame`)."""
-        return compare_frame(self, lang)
-
-    def changes(self, scenario: int) -> pd.DataFrame:
-        """Sub-funds added, dropped or changed in scenario ``scenario`` (1 = the first
-        after the baseline) against the baseline (:func:`plan_changes`)."""
-        return plan_changes(self, scenario)
-
-    def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        """The JSON document ``compare -o x.json`` writes."""
-        return compare_dict(self, lang)
-
-    def write(self, *paths: str | Path, lang: str = "en") -> list[Path]:
-        """Write ``.json``, ``.csv`` or ``.xlsx`` files, never over an input file."""
-        written = [Path(p) for p in paths]
-        check_output_paths(written, [self.scenario_file, *input_files(self.scenarios[0])])
-        write_compare(written, self, lang)
-        return written
-
-    def show(self, console: Console | None = None, lang: str = "en") -> None:
-        """Print what ``fundopt compare`` prints."""
-        from rich.console import Console
-
-        from fundopt.reports.terminal.batch import render_compare
-        from fundopt.reports.terminal.summary import render_notes
-
-        console = console or Console(highlight=False)
-        render_compare(console, self, lang)
-        render_notes(console, self.notes, lang)
-
-    def _repr_html_(self) -> str:
-        return self.frame().to_html()
 
 
 @dataclass(frozen=True)

@@ -8,22 +8,18 @@ previous feasible point (with the ids added and dropped). Infeasible points stay
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from fundopt.models.checks import DataWarning
-from fundopt.models.domain import ID, Policy, Table
+from fundopt.models.domain import ID
 from fundopt.optimizer.result import Result
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.files.export import (
-    check_output_paths,
     diagnosis_dict,
     json_ready,
-    policy_file,
     warning_dict,
     write_files,
 )
@@ -37,53 +33,11 @@ from fundopt.reports.labels import (
 from fundopt.reports.text import say
 
 if TYPE_CHECKING:
-    from rich.console import Console
+
+    from fundopt.app.runs import SweepRun
 
 SWEEP_COLUMNS = ("param_value", "status", "objective", "committed", "funded_count", "marginal",
                  "funded_set_changed", "added", "dropped")
-
-
-@dataclass(frozen=True)
-class SweepRun:
-    """The swept key path, its values and one result per value, on one table."""
-
-    param: str
-    values: tuple[float, ...]
-    results: tuple[Result, ...]
-    table: Table
-    policy: Policy                  # the base policy (unit, files for the cover)
-    notes: tuple[DataWarning, ...] = ()   # data that looks wrong in the table
-    engine: dict[str, Any] | None = None   # where it ran: {"kind", "workers"} (SPEC §10)
-
-    @property
-    def points(self) -> pd.DataFrame:
-        """One row per point (:func:`sweep_frame`)."""
-        return sweep_frame(self)
-
-    def to_dict(self, lang: str = "en") -> dict[str, Any]:
-        """The JSON document ``sweep -o x.json`` writes."""
-        return sweep_dict(self, lang)
-
-    def write(self, *paths: str | Path, lang: str = "en") -> list[Path]:
-        """Write ``.json``, ``.csv`` or ``.xlsx`` files, never over an input file."""
-        written = [Path(p) for p in paths]
-        check_output_paths(written, [self.table.path, *policy_file(self.policy)])
-        write_sweep(written, self, lang)
-        return written
-
-    def show(self, console: Console | None = None, lang: str = "en") -> None:
-        """Print what ``fundopt sweep`` prints."""
-        from rich.console import Console
-
-        from fundopt.reports.terminal.batch import render_sweep
-        from fundopt.reports.terminal.summary import render_notes
-
-        console = console or Console(highlight=False)
-        render_sweep(console, self, lang)
-        render_notes(console, self.notes, lang)
-
-    def _repr_html_(self) -> str:
-        return self.points.to_html()
 
 
 def sweep_frame(run: SweepRun) -> pd.DataFrame:

@@ -6,7 +6,7 @@ Scenario names, ids and reasons are data: shown literally (``reports.terminal.su
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from rich.console import Console
@@ -14,13 +14,16 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from fundopt.reports import numbers
-from fundopt.reports.compare import CompareRun, compare_rows, plan_changes
+from fundopt.reports.compare import compare_rows, plan_changes
 from fundopt.reports.labels import is_fraction_key, key_text, label
-from fundopt.reports.sweep import SweepRun, display_frame, sweep_frame
+from fundopt.reports.sweep import display_frame, sweep_frame
 from fundopt.reports.terminal.summary import literal
 from fundopt.reports.text import say
 
 DASH = "—"
+
+if TYPE_CHECKING:
+    from fundopt.app.runs import CompareRun, SweepRun
 
 
 def render_compare(console: Console, run: CompareRun, lang: str) -> None:

@@ -9,15 +9,15 @@ curve as a native line chart and the amount of every sub-fund at every point.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
-from fundopt.reports.compare import CompareRun, compare_rows, plan_changes, status_of
+from fundopt.reports.compare import compare_rows, plan_changes, status_of
 from fundopt.reports.files.atomic import save_book
 from fundopt.reports.labels import key_text, label
-from fundopt.reports.sweep import SweepRun, display_frame
+from fundopt.reports.sweep import display_frame
 from fundopt.reports.workbook import Row
 from fundopt.reports.workbook.review import (
     AMOUNT_FMT,
@@ -38,6 +38,9 @@ KIND_FORMATS: dict[str, str | None] = {"amount": AMOUNT_FMT, "share": SHARE_FMT,
 SCENARIO_WIDTH = 22.0
 SWEEP_FORMATS = {"param_value": NUMBER_FMT, "objective": NUMBER_FMT, "committed": AMOUNT_FMT,
                  "funded_count": COUNT_FMT, "marginal": NUMBER_FMT}
+
+if TYPE_CHECKING:
+    from fundopt.app.runs import CompareRun, SweepRun
 
 
 def write_compare_xlsx(path: Path, run: CompareRun, lang: str) -> None:
