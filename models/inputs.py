@@ -19,7 +19,8 @@ import pandas as pd
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Constraint, Policy, Table
-from fundopt.models.policy import TOP_KEYS, Locator, expand, policy_from_tree, read_policy_tree
+from fundopt.models.expansion import expand
+from fundopt.models.policy import TOP_KEYS, Locator, policy_from_tree, read_policy_tree
 from fundopt.models.sheets import sheet_tree
 from fundopt.models.table import read_table, table_from_frame
 from fundopt.models.units import in_policy_unit

@@ -4,7 +4,7 @@ The policy comes from a TOML file (``load_policy``) or from the ``policy`` / ``c
 sheets of an ``.xlsx`` table (``policy_from_sheets``). Both are first turned into the same
 nested dict (the TOML document's shape) and validated by one function, ``policy_from_tree``, so a
 typo is caught the same way wherever it was written. Expansion of ``"*"`` against the
-table lives in ``models.expansion`` (re-exported here: ``expand``, ``selection_mask``).
+table lives in ``models.expansion``.
 """
 
 from __future__ import annotations
@@ -37,13 +37,12 @@ from fundopt.models.domain import (
     Sense,
     Where,
 )
-from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.expression import ExpressionError, parse_expression
 from fundopt.models.files import load_toml
 from fundopt.models.limits import MAX_MAGNITUDE, MIN_STEP_FRACTION
 from fundopt.models.sheets import sheet_tree
 
-__all__ = ["expand", "load_policy", "policy_from_sheets", "read_policy_tree", "selection_mask"]
+__all__ = ["load_policy", "policy_from_sheets", "read_policy_tree"]
 
 TOP_KEYS = ("unit", "budget", "min_deploy", "max_stake", "max_single", "min_ticket",
             "amount_step", "max_funded", "min_funded", "objective", "region", "category",

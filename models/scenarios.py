@@ -26,15 +26,11 @@ import numpy as np
 from fundopt.errors import InputError
 from fundopt.messages import Message
 from fundopt.models.domain import EXCLUDE, ID, MAX_TICKET, MUST, STATUS, Constraint, Policy, Table
-from fundopt.models.expansion import selection_mask
+from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.files import load_toml
 from fundopt.models.inputs import PolicyTree, policy_file
 from fundopt.models.limits import MAX_SWEEP_POINTS
-from fundopt.models.policy import (
-    Locator,
-    expand,
-    policy_from_tree,
-)
+from fundopt.models.policy import Locator, policy_from_tree
 from fundopt.models.sheets import split_key
 
 FILE_KEYS = ("base", "scenarios")

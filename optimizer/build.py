@@ -32,9 +32,8 @@ from fundopt.models.domain import (
     Table,
 )
 from fundopt.models.eligibility import ineligible_rows
-from fundopt.models.expansion import Where, eligible_mask, with_builtins
+from fundopt.models.expansion import Where, eligible_mask, selection_mask, with_builtins
 from fundopt.models.expression import column_values
-from fundopt.models.policy import selection_mask
 from fundopt.models.row_limits import RowBound, row_bounds
 from fundopt.optimizer import fund
 from fundopt.optimizer.amounts import Grid, grid

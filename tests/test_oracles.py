@@ -14,7 +14,8 @@ from plan_checker import check_plan
 from reference import reference_solve
 
 from fundopt.models.domain import Constraint, Measure, Objective, Policy, Rule, Sense
-from fundopt.models.policy import expand, load_policy
+from fundopt.models.expansion import expand
+from fundopt.models.policy import load_policy
 from fundopt.models.table import read_table
 
 ROOT = Path(__file__).parents[1]

@@ -14,7 +14,8 @@ import pytest
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Measure, Objective, Policy, Rule, Sense, Table
-from fundopt.models.policy import expand, load_policy, policy_from_sheets, selection_mask
+from fundopt.models.expansion import expand, selection_mask
+from fundopt.models.policy import load_policy, policy_from_sheets
 
 SPEC_EXAMPLE = """
 unit = "亿元"

@@ -362,7 +362,7 @@ def _rule_limits(memo: Memo) -> dict[str, str]:
     """The limits of every policy line by its name (``region 天津 share`` → ``≥ 40%``),
     for the conflict of an infeasible policy, which has no plan values to show."""
     from fundopt.errors import InputError
-    from fundopt.models.policy import expand
+    from fundopt.models.expansion import expand
 
     policy = memo.policy
     limits = {"budget": _limits((policy.min_deploy * policy.budget or None, policy.budget),
