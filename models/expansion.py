@@ -23,6 +23,8 @@ from fundopt.models.domain import (
     EXCLUDE,
     SCORE,
     STATUS,
+    Caption,
+    CaptionKind,
     Constraint,
     Measure,
     Not,
@@ -123,9 +125,10 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
     constraints: list[Constraint] = []
     for rule in policy.rules:
         for where, stars in _expansions(rule, table, policy.source, declared):
-            label = _unique(_label(rule, where, stars), labels)
+            label, number = _unique(_label(rule, where, stars), labels)
             constraints.append(Constraint(f"c{len(constraints) + 1}", label, rule, where,
-                                          rule.measure, rule.column, rule.min, rule.max))
+                                          rule.measure, rule.column, rule.min, rule.max,
+                                          caption=caption(rule, where, stars, number)))
     _check_blanks(constraints, table, policy)
     return tuple(constraints)
 
@@ -157,7 +160,9 @@ def with_builtins(policy: Policy, constraints: tuple[Constraint, ...]
 def _builtin(name: str, measure: Measure, lo: float | None, hi: float | None,
              keys: tuple[str, str]) -> Constraint:
     rule = Rule(name, (), measure, None, lo, hi, origin="", min_key=keys[0], max_key=keys[1])
-    return Constraint(name, name, rule, (), measure, None, lo, hi)
+    return Constraint(name, name, rule, (), measure, None, lo, hi,
+                      caption=Caption(CaptionKind.BUILTIN, subject=name,
+                                      measure=((str(measure), None),)))
 
 
 def _float(value: int | None) -> float | None:
@@ -478,12 +483,34 @@ def _label(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...]) -> str:
     return base
 
 
-def _unique(label: str, taken: set[str]) -> str:
-    candidate, k = label, 2
+def caption(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...], number: int = 1
+            ) -> Caption:
+    """The caption of the line ``rule`` makes for ``where`` (``stars``: the values ``"*"``
+    took), the same facts :func:`_label` writes in words."""
+    if rule.ratio is not None:
+        measure = tuple((str(p.kind), p.expression) for p in rule.ratio)
+    else:
+        measure = ((str(rule.measure), rule.column),)
+    if _is_shorthand(rule):
+        column, values = where[0]
+        return Caption(CaptionKind.SHORTHAND, subject=column, value=values, measure=measure,
+                       number=number)
+    fixed = tuple((c, v) for c, v in rule.where if v != STAR)
+    if rule.name:
+        return Caption(CaptionKind.NAMED, subject=rule.name, measure=measure, rows=stars,
+                       number=number)
+    return Caption(CaptionKind.GENERAL, measure=measure, where=fixed, rows=stars,
+                   number=number)
+
+
+def _unique(label: str, taken: set[str]) -> tuple[str, int]:
+    """``label``, or ``label #k`` with the first k from 2 not taken; and k (1: as is)."""
+    candidate, k = label, 1
     while candidate in taken:
-        candidate, k = f"{label} #{k}", k + 1
+        k += 1
+        candidate = f"{label} #{k}"
     taken.add(candidate)
-    return candidate
+    return candidate, k
 
 
 def _describe_where(where: Where) -> str:

@@ -679,4 +679,15 @@ MESSAGES: dict[str, str] = {
     # --- policy bounds
     "policy.min_over_max": "{lo_path} = {lo} is greater than {hi_path} = {hi}",
     "policy.min_over_max.expected": "a value <= {hi}",
+    # --- constraint captions (issue 17)
+    "caption.shorthand": "{column} {value} {measure}",
+    "caption.where": "{measure} where {where}",
+    "caption.all_rows": "{measure} (all rows)",
+    "caption.rows": "{head} [{rows}]",
+    "caption.number": "{head} #{number}",
+    "caption.condition": "{column}={value}",
+    "caption.not": "not {values}",
+    "caption.sep": ", ",
+    "caption.family": "{column} {measure}",
+    "measure.groups": "groups",
 }

@@ -652,4 +652,15 @@ MESSAGES: dict[str, str] = {
     # --- policy bounds
     "policy.min_over_max": "{lo_path} = {lo} 大于 {hi_path} = {hi}",
     "policy.min_over_max.expected": "<= {hi} 的值",
+    # --- constraint captions (issue 17)
+    "caption.shorthand": "{column} {value} {measure}",
+    "caption.where": "{measure}，条件 {where}",
+    "caption.all_rows": "{measure}（全部行）",
+    "caption.rows": "{head} [{rows}]",
+    "caption.number": "{head} #{number}",
+    "caption.condition": "{column}={value}",
+    "caption.not": "非 {values}",
+    "caption.sep": ", ",
+    "caption.family": "{column} {measure}",
+    "measure.groups": "覆盖数",
 }
