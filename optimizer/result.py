@@ -112,7 +112,8 @@ class Diagnosis:
     reasons: tuple[Message, ...] = ()
     conflict_ids: tuple[str, ...] = ()
     conflict_rules: tuple[ConflictRule, ...] = ()   # the conflict, a "*" rule once
-    # the caption of every constraint of the policy, by id (reasons and rules name ids)
+    # the caption of every constraint of the policy, by id (reasons and rules name ids);
+    # a line named with no id (a sweep point's crossed line) by its name
     captions: Mapping[str, Caption] = field(default_factory=dict)
 
 

@@ -57,9 +57,14 @@ def caption_text(caption: Caption, lang: str) -> str:
 
 
 def name_text(name: str, caption: Caption | None, lang: str) -> str:
-    """A constraint named by ``name`` in words: its caption, or ``name`` as it is where it
-    has none (a ``[[limits]]`` entry, named by the planner or by its policy key)."""
-    return name if caption is None else caption_text(caption, lang)
+    """A constraint named by ``name`` in words: its caption, or where it has none, a
+    policy key (``min_funded``) by its words and any other name (a ``[[limits]]`` entry,
+    named by the planner) as it is."""
+    if caption is not None:
+        return caption_text(caption, lang)
+    from fundopt.reports.labels import KEY_WORDS, key_text  # labels imports this module
+
+    return key_text(name, lang) if name in KEY_WORDS else name
 
 
 def shown(c: Captioned, lang: str) -> str:
@@ -106,8 +111,9 @@ def binding_summary(constraints: Sequence[Captioned], lang: str, least: int = 3
 def conflict_names(conflict: Sequence[str], ids: Sequence[str],
                    captions: Mapping[str, Caption]) -> list[tuple[str, Caption | None]]:
     """A diagnosis's conflicting lines (``conflict``, their ids ``ids`` in the same
-    order; limits named after them have no id) with their captions."""
-    return [(name, captions.get(ids[i]) if i < len(ids) else None)
+    order) with their captions; a line named after them has no id (a ``[[limits]]``
+    entry: no caption; a sweep point's crossed line: its caption by its name)."""
+    return [(name, captions.get(ids[i] if i < len(ids) else name))
             for i, name in enumerate(conflict)]
 
 

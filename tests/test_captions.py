@@ -35,7 +35,7 @@ NAMES = ("风险上限", "risk cap", "返投倍数")
 
 def _table(rng: random.Random) -> Table:
     n = rng.randint(8, 16)
-    data = {
+    data: dict[str, list] = {
         "id": [f"F{i:02d}" for i in range(n)],
         "name": [f"基金{i}" for i in range(n)],
         "region": [rng.choice(REGIONS) for _ in range(n)],
