@@ -37,17 +37,17 @@ def caption_text(caption: Caption, lang: str) -> str:
         text = say("budget" if caption.subject == "budget" else "funded_count", lang)
     elif caption.kind is CaptionKind.SHORTHAND:
         text = say("caption.shorthand", lang, column=_column(caption.subject, lang),
-                   value=_condition(caption.value, lang), measure=_measure(caption, lang))
+                   value=_condition(caption.value, lang), measure=measure_words(caption, lang))
     else:
         if caption.kind is CaptionKind.NAMED:
             text = caption.subject
         elif caption.where:
-            text = say("caption.where", lang, measure=_measure(caption, lang),
+            text = say("caption.where", lang, measure=measure_words(caption, lang),
                        where=_conditions(caption.where, lang))
         elif caption.rows:
-            text = _measure(caption, lang)
+            text = measure_words(caption, lang)
         else:
-            text = say("caption.all_rows", lang, measure=_measure(caption, lang))
+            text = say("caption.all_rows", lang, measure=measure_words(caption, lang))
         if caption.rows:
             text = say("caption.rows", lang, head=text,
                        rows=_conditions([(c, (v,)) for c, v in caption.rows], lang))
@@ -78,7 +78,7 @@ def family_name(caption: Caption, lang: str) -> str:
     family = caption.family
     if family.kind is CaptionKind.SHORTHAND:
         return say("caption.family", lang, column=_column(family.subject, lang),
-                   measure=_measure(family, lang))
+                   measure=measure_words(family, lang))
     return caption_text(family, lang)
 
 
@@ -117,8 +117,9 @@ def conflict_names(conflict: Sequence[str], ids: Sequence[str],
             for i, name in enumerate(conflict)]
 
 
-def _measure(caption: Caption, lang: str) -> str:
-    """``share`` / ``占比``; ``avg(risk)`` / ``加权平均(risk)``; a ratio's two parts."""
+def measure_words(caption: Caption, lang: str) -> str:
+    """What a line measures: ``share`` / ``占比``; ``avg(risk)`` / ``加权平均(risk)``; a
+    ratio's two parts (``funded(fund_size) / amount`` / ``获投合计(fund_size) / 金额``)."""
     parts = []
     for kind, expression in caption.measure:
         code = f"measure.{kind}"

@@ -28,7 +28,7 @@ from fundopt.models.inputs import Inputs
 from fundopt.optimizer.build import Built
 from fundopt.optimizer.result import ConstraintValue, Result, SolveStatus
 from fundopt.reports import numbers
-from fundopt.reports.captions import family_name, family_of, shown
+from fundopt.reports.captions import family_name, family_of, measure_words, shown
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.frames import (
     AMOUNT,
@@ -177,7 +177,7 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
                   [label("constraint", lang), label("measure", lang), label("min", lang),
                    label("max", lang)], {2, 3})
     for c in inputs.constraints:
-        measure = c.rule.measure_text if c.rule.ratio is not None else \
+        measure = measure_words(c.caption, lang) if c.caption is not None else \
             measure_name(str(c.measure), lang) + (f"({c.column})" if c.column else "")
         rules.add_row(literal(shown(c, lang)), literal(measure),
                       measure_text(c.min, str(c.measure), inputs.policy.unit),

@@ -262,3 +262,57 @@ def test_a_relaxation_finds_its_constraint_by_id(tmp_path: Path) -> None:
     wrong_id = Relaxation(constraint=second.label, bound="min", from_value=0.5, to_value=0.3,
                           key=second.keys[0], id=constraints[0].id)
     assert [c.min for c in apply_relaxation(constraints, (wrong_id,))] == [0.5, 0.5]
+
+
+# --- the errors of models.expansion are codes with words in both catalogs ---------------
+
+ERRORS = [
+    ('[[constraints]]\nwhere = { regoin = "天津" }\nmeasure = "amount"\nmax = 5\n',
+     "expand.no_column"),
+    ('[[constraints]]\nwhere = { region = "天金" }\nmeasure = "amount"\nmax = 5\n',
+     "expand.no_value"),
+    ('[objective]\nmaximize = "irr"\n', "expand.objective_missing"),
+    ('[objective]\nmaximize = "region"\n', "expand.objective_text"),
+    ('[[constraints]]\nmeasure = "groups(sector)"\nmin = 1\n', "expand.groups_column"),
+    ('[[constraints]]\nmeasure = "sum(risk + nothing)"\nmax = 5\n', "expand.expr_missing"),
+    ('[[constraints]]\nmeasure = "sum(risk / (call - call))"\nmax = 5\n',
+     "expand.zero.constraint"),
+    ('[[constraints]]\nname = "风险"\nmeasure = "avg(gap)"\nmax = 5\n',
+     "expand.blank.constraint"),
+    ('[values]\nregion = ["天津", "河北"]\n', "rules.undeclared_guess"),
+    ('[[constraints]]\nwhere = { empty = "*" }\nmeasure = "amount"\nmax = 5\n',
+     "expand.star_blank"),
+    ('[[constraints]]\nwhere = { region = { min = 1 } }\nmeasure = "amount"\nmax = 5\n',
+     "rules.range_text"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), ERRORS)
+def test_expansion_errors_are_coded_in_both_languages(tmp_path: Path, text: str, code: str
+                                                      ) -> None:
+    from fundopt.errors import InputError
+    from fundopt.messages import Message
+    from fundopt.reports.text import say
+
+    table = _table(random.Random(5))
+    table.frame["gap"] = table.frame["risk"]
+    table.frame.loc[1, "gap"] = np.nan
+    table.frame["empty"] = ""
+    table = Table(path=table.path, frame=table.frame, source_rows=table.source_rows,
+                  headers={c: c for c in table.frame.columns},
+                  numeric_columns=table.numeric_columns | {"gap"}, sha256="0")
+    table.frame.loc[:, "region"] = ["天津", "河北", "北京"] * (len(table.frame) // 3) + \
+        ["天津"] * (len(table.frame) % 3)
+    (tmp_path / "p.toml").write_text("budget = 10\n" + text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        expand(load_policy(tmp_path / "p.toml"), table)
+    error = info.value
+    assert error.code == code and error.message_zh is None
+    assert error.expected_zh is None and error.hint_zh is None
+    for part in (error.expected, error.hint):     # words only through the catalogs
+        assert part is None or isinstance(part, Message)
+    zh = error.render("zh")
+    assert error.text("zh") == say(code, "zh", **error.values)
+    assert re.search(r"[\u4e00-\u9fff]", zh) and error.text("zh") != error.text("en")
+    for where in (error.file, error.column):       # the place, named in both languages
+        assert where is None or (where in zh and where in error.render("en"))

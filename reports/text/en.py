@@ -195,8 +195,6 @@ MESSAGES: dict[str, str] = {
     "measure.count": "count",
     "measure.sum": "sum",
     "measure.avg": "avg",
-    "label.all_rows": "(all rows)",
-    "label.where": "where",
     # binding constraints of one family on one line (detail in the workbook)
     'family.at_limit':
         "{family}: {n} at a limit ({detail}); each is listed in the workbook's constraints sheet",
@@ -620,10 +618,6 @@ MESSAGES: dict[str, str] = {
     "rules.expr_node": "{what} is not allowed in a column expression",
     "rules.expr_expected": "numbers, numeric columns, + - * /, parentheses, min(a, b), "
                            "max(a, b); e.g. sum(call_2025 + call_2026)",
-    "rules.expr_column": "{expression}: column {column!r} {problem} ({table})",
-    "rules.expr_missing": "is not in the table",
-    "rules.expr_text": "is not numeric",
-    "rules.expr_zero": "division by zero in {expression} for this row, which {user} uses",
     "rules.expr_zero_hint": "Fill in a non-zero value, or mark the row exclude (排除) if it "
                             "is not a candidate.",
     "rules.range_text": "a range {range} selects by number, and column {column!r} is text",

@@ -193,8 +193,6 @@ MESSAGES: dict[str, str] = {
     "measure.count": "数量",
     "measure.sum": "合计",
     "measure.avg": "加权平均",
-    "label.all_rows": "（全部行）",
-    "label.where": "条件",
     # binding constraints of one family on one line (detail in the workbook)
     "family.at_limit": "{family}：{n} 项达到限值（{detail}）；逐项见工作簿“约束”表",
     "family.at_min": "{n} 项在下限",
@@ -598,10 +596,6 @@ MESSAGES: dict[str, str] = {
     "rules.expr_node": "列表达式中不允许 {what}",
     "rules.expr_expected": "数字、数值列、+ - * /、括号、min(a, b)、max(a, b)；"
                            "例如 sum(call_2025 + call_2026)",
-    "rules.expr_column": "{expression}：列 {column!r} {problem}（{table}）",
-    "rules.expr_missing": "不在表格中",
-    "rules.expr_text": "不是数值列",
-    "rules.expr_zero": "{expression} 在该行除以零，而 {user} 需要该值",
     "rules.expr_zero_hint": "请填入非零值，或将该行标记为排除（exclude）。",
     "rules.range_text": "范围 {range} 按数值筛选，而列 {column!r} 是文本列",
     "warning.ineligible": "子基金 {id} 不符合条件（{rule}）：{column} = {value}",
