@@ -347,11 +347,13 @@ def _diagnosis(memo: Memo) -> str:
     if diagnosis.conflict:
         limits = _rule_limits(memo)
         parts.append(f"<p>{_e(memo.say('memo.conflict'))}</p>")
-        named = conflict_names(diagnosis.conflict, diagnosis.conflict_ids, diagnosis.captions)
+        ids = diagnosis.conflict_ids
+        named = conflict_names(diagnosis.conflict, ids, diagnosis.captions)
+        shown_limits = [limits.get(ids[i]) if i < len(ids) else None for i in range(len(named))]
         parts.append(_list([
-            memo.say("memo.rule_limit", rule=name_text(name, caption, lang), limit=limits[name])
-            if name in limits else name_text(name, caption, lang)
-            for name, caption in named]))
+            memo.say("memo.rule_limit", rule=name_text(name, caption, lang), limit=limit)
+            if limit is not None else name_text(name, caption, lang)
+            for (name, caption), limit in zip(named, shown_limits, strict=True)]))
     parts.append(f"<p>{_e(memo.say('memo.relaxation'))}</p>")
     if diagnosis.relaxation:
         parts.append(_list([relaxation_text(r, lang) for r in diagnosis.relaxation]))
@@ -362,8 +364,8 @@ def _diagnosis(memo: Memo) -> str:
 
 
 def _rule_limits(memo: Memo) -> dict[str, str]:
-    """The limits of every policy line by its name (``region 天津 share`` → ``≥ 40%``),
-    for the conflict of an infeasible policy, which has no plan values to show."""
+    """The limits of every policy line by its id (``c3`` → ``≥ 40%``), for the conflict of
+    an infeasible policy, which has no plan values to show."""
     from fundopt.errors import InputError
     from fundopt.models.policy import expand
 
@@ -377,7 +379,7 @@ def _rule_limits(memo: Memo) -> dict[str, str]:
     except InputError:  # pragma: no cover - the solve expanded the same policy already
         return limits
     for c in constraints:
-        limits[c.label] = _limits((c.min, c.max), str(c.measure), memo)
+        limits[c.id] = _limits((c.min, c.max), str(c.measure), memo)
     return limits
 
 
