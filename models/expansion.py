@@ -96,7 +96,8 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
     -------
     tuple[Constraint, ...]
         Ids ``c1, c2, …`` in policy order; labels such as ``region 天津 share`` or
-        ``portfolio risk [district=静海区]``, unique (``#2`` appended on a clash).
+        ``portfolio risk [district=静海区]``, unique (``#2`` appended on a clash); each
+        with its :class:`~fundopt.models.domain.Caption` (what reports show).
 
     Raises
     ------
@@ -493,10 +494,10 @@ def caption(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...], number
         column, values = where[0]
         return Caption(CaptionKind.SHORTHAND, subject=column, value=values, measure=measure,
                        number=number)
-    fixed = tuple((c, v) for c, v in rule.where if v != STAR)
     if rule.name:
         return Caption(CaptionKind.NAMED, subject=rule.name, measure=measure, rows=stars,
                        number=number)
+    fixed = tuple((c, v) for c, v in rule.where if v != STAR)
     return Caption(CaptionKind.GENERAL, measure=measure, where=fixed, rows=stars,
                    number=number)
 
