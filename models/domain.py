@@ -251,6 +251,50 @@ class BookedPart:
     values: frozenset[str] = frozenset()
 
 
+class CaptionKind(StrEnum):
+    """How a constraint was written, which decides how it is named for people."""
+
+    BUILTIN = "builtin"        # the budget or the funded count (``subject``: budget, funded)
+    SHORTHAND = "shorthand"    # a [region.X] / [category.X] / [district.X] line
+    NAMED = "named"            # a [[constraints]] line with the planner's ``name``
+    GENERAL = "general"        # an unnamed [[constraints]] line: named by measure and where
+
+
+@dataclass(frozen=True)
+class Caption:
+    """What a constraint is, as data: the reports turn it into words from the catalogs
+    (``reports.captions``), in the language asked for. Made where the constraint is made
+    (``models.expansion``), never parsed back from a label.
+
+    ``subject`` is the built-in line's name (``budget``), the shorthand's column
+    (``region``) or the planner's name (``risk cap``); ``value`` the shorthand's values;
+    ``measure`` the measure as (kind, expression) parts, two for a ratio; ``where`` the
+    fixed conditions of a general line; ``rows`` the (column, value) pairs ``"*"`` took
+    for this line; ``number`` the k of a label made unique with `` #k``.
+    """
+
+    kind: CaptionKind
+    subject: str = ""
+    value: Condition = ()
+    measure: tuple[tuple[str, str | None], ...] = ()
+    where: Where = ()
+    rows: tuple[tuple[str, str], ...] = ()
+    number: int = 1
+
+    @property
+    def family(self) -> Caption:
+        """The caption of the rule this line is one of: a ``"*"`` line with its values
+        as ``*``, a shorthand line with any value (``district * count``)."""
+        if self.kind is CaptionKind.SHORTHAND:
+            return replace(self, value=("*",), number=1)
+        return replace(self, rows=tuple((c, "*") for c, _ in self.rows), number=1)
+
+    @property
+    def in_family(self) -> bool:
+        """Whether the line is one of a family (a shorthand line or a ``"*"`` line)."""
+        return self.kind is CaptionKind.SHORTHAND or bool(self.rows)
+
+
 @dataclass(frozen=True)
 class Constraint:
     """One policy constraint after ``"*"`` expansion: the unit the model, the reports and
@@ -275,6 +319,9 @@ class Constraint:
     hard: tuple[str, ...] = ()
     # For scope = "fund" with a book: what the earlier rounds add (optimizer.fund).
     booked: BookedPart | None = None
+    # What it is, for people (None: a constraint made outside ``models.expansion``, shown
+    # by its label)
+    caption: Caption | None = None
 
     @property
     def keys(self) -> tuple[str, str]:

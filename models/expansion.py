@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ from fundopt.models.domain import (
     EXCLUDE,
     SCORE,
     STATUS,
+    Caption,
+    CaptionKind,
     Constraint,
     Measure,
     Not,
@@ -94,7 +96,8 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
     -------
     tuple[Constraint, ...]
         Ids ``c1, c2, …`` in policy order; labels such as ``region 天津 share`` or
-        ``portfolio risk [district=静海区]``, unique (``#2`` appended on a clash).
+        ``portfolio risk [district=静海区]``, unique (``#2`` appended on a clash); each
+        with its :class:`~fundopt.models.domain.Caption` (what reports show).
 
     Raises
     ------
@@ -123,9 +126,10 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
     constraints: list[Constraint] = []
     for rule in policy.rules:
         for where, stars in _expansions(rule, table, policy.source, declared):
-            label = _unique(_label(rule, where, stars), labels)
+            label, number = _unique(_label(rule, where, stars), labels)
             constraints.append(Constraint(f"c{len(constraints) + 1}", label, rule, where,
-                                          rule.measure, rule.column, rule.min, rule.max))
+                                          rule.measure, rule.column, rule.min, rule.max,
+                                          caption=caption(rule, where, stars, number)))
     _check_blanks(constraints, table, policy)
     return tuple(constraints)
 
@@ -157,7 +161,9 @@ def with_builtins(policy: Policy, constraints: tuple[Constraint, ...]
 def _builtin(name: str, measure: Measure, lo: float | None, hi: float | None,
              keys: tuple[str, str]) -> Constraint:
     rule = Rule(name, (), measure, None, lo, hi, origin="", min_key=keys[0], max_key=keys[1])
-    return Constraint(name, name, rule, (), measure, None, lo, hi)
+    return Constraint(name, name, rule, (), measure, None, lo, hi,
+                      caption=Caption(CaptionKind.BUILTIN, subject=name,
+                                      measure=((str(measure), None),)))
 
 
 def _float(value: int | None) -> float | None:
@@ -185,11 +191,11 @@ def _expansions(rule: Rule, table: Table, source: str,
     for text in rule.expressions:
         check_expression(text, f"{rule.origin}.measure", rule.measure_text, table, source)
     if rule.measure is Measure.GROUPS and rule.column not in table.frame.columns:
-        raise InputError(f"groups({rule.column}): column {rule.column!r} is not in the table "
-                         f"{table.path}", file=source, column=f"{rule.origin}.measure",
-                         value=rule.column, expected=_shortlist(table.frame.columns),
-                         hint=_column_hint(str(rule.column), table),
-                         message_zh=f"表格 {table.path} 中没有列 {rule.column!r}")
+        raise InputError(code="expand.groups_column",
+                         values={"column": rule.column, "table": str(table.path)},
+                         file=source, column=f"{rule.origin}.measure", value=rule.column,
+                         expected=_listed("expand.columns", table.frame.columns),
+                         hint=_column_hint(str(rule.column), table))
     mask = check_where(rule, rule.where, table, source, declared)
     stars = [column for column, values in rule.where if values == STAR]
     if not stars:
@@ -199,8 +205,8 @@ def _expansions(rule: Rule, table: Table, source: str,
     keep = mask & ~np.logical_or.reduce([_blank(table, column) for column in stars])
     combos = table.frame.loc[keep, stars].drop_duplicates()
     if combos.empty:
-        raise InputError(f'"*" has nothing to expand: {", ".join(stars)} is blank in every '
-                         "selected row", file=source, column=_key(rule, stars[0]))
+        raise InputError(code="expand.star_blank", values={"columns": ", ".join(stars)},
+                         file=source, column=_key(rule, stars[0]))
     out = []
     for combo in combos.itertuples(index=False, name=None):
         taken = dict(zip(stars, (_as_text(v) for v in combo), strict=True))
@@ -251,9 +257,8 @@ def check_where(rule: Rule, where: Where, table: Table, source: str,
                 _check_values(rule, column, listed, table, source)
     mask = selection_mask(table, fixed)
     if not mask.any() and not any(column in declared for column, _ in fixed):
-        raise InputError("no row meets every condition of where together", file=source,
-                         column=f"{rule.origin}.where", value=_describe_where(fixed),
-                         hint="Check the where values, or split the constraint.")
+        raise InputError(code="expand.no_row", file=source, column=f"{rule.origin}.where",
+                         value=_describe_where(fixed), hint=Message("expand.no_row.hint"))
     return mask
 
 
@@ -262,15 +267,12 @@ def _check_column(rule: Rule, column: str, table: Table, source: str) -> None:
     if column in columns:
         return
     if _is_shorthand(rule) and column == DISTRICT:
-        raise InputError(f"[{rule.origin}] needs a district column, and the table "
-                         f"{table.path} has none", file=source, column=rule.origin,
-                         hint="Add a district (区县) column to the table, or remove the "
-                              "[district] tables from the policy.",
-                         message_zh=f"表格 {table.path} 没有区县（district）列")
-    raise InputError(f"column {column!r} is not in the table {table.path}", file=source,
-                     column=_key(rule, column), value=column, expected=_shortlist(columns),
-                     hint=_column_hint(column, table),
-                     message_zh=f"表格 {table.path} 中没有列 {column!r}")
+        raise InputError(code="expand.no_district",
+                         values={"origin": rule.origin, "table": str(table.path)},
+                         file=source, column=rule.origin, hint=Message("expand.no_district.hint"))
+    raise InputError(code="expand.no_column", values={"column": column, "table": str(table.path)},
+                     file=source, column=_key(rule, column), value=column,
+                     expected=_listed("expand.columns", columns), hint=_column_hint(column, table))
 
 
 def check_expression(text: str, key: str, expression: str, table: Table, source: str) -> None:
@@ -288,16 +290,13 @@ def check_expression(text: str, key: str, expression: str, table: Table, source:
         problem = ("expr_missing" if column not in table.frame.columns
                    else "expr_text" if column not in table.numeric_columns else None)
         if problem:
-            values = {"expression": expression, "column": column, "table": str(table.path)}
-            en = Message("rules.expr_column",
-                         {**values, "problem": Message(f"rules.{problem}").text("en")})
-            zh = Message("rules.expr_column",
-                         {**values, "problem": Message(f"rules.{problem}").text("zh")})
-            raise InputError(en.text("en"), file=source, column=key, value=column,
-                             expected="a numeric column: " + _shortlist(numeric),
+            raise InputError(code=f"expand.{problem}",
+                             values={"expression": expression, "column": column,
+                                     "table": str(table.path)},
+                             file=source, column=key, value=column,
+                             expected=_listed("expand.numeric_columns", numeric),
                              hint=(_not_number_hint(table, column)
-                                   or _column_hint(column, table, numeric)),
-                             message_zh=zh.text("zh"))
+                                   or _column_hint(column, table, numeric)))
         check_magnitude(table, column)
 
 
@@ -320,11 +319,11 @@ def undeclared_error(table: Table, declared: Mapping[str, tuple[str, ...]], sour
     """
     for column, values in declared.items():
         if column not in table.frame.columns:
-            raise InputError(f"[values] declares column {column!r}, which is not in the table "
-                             f"{table.path}", file=source, column=f"values.{column}",
-                             expected=_shortlist(table.frame.columns),
-                             hint=_column_hint(column, table),
-                             message_zh=f"[values] 声明的列 {column!r} 不在表格中")
+            raise InputError(code="expand.values_column",
+                             values={"column": column, "table": str(table.path)},
+                             file=source, column=f"values.{column}",
+                             expected=_listed("expand.columns", table.frame.columns),
+                             hint=_column_hint(column, table))
         cells = table.frame[column]
         text = np.array([_as_text(v) for v in cells], dtype=object)
         bad = np.flatnonzero(~_blank(table, column) & ~np.isin(text, list(values)))
@@ -339,9 +338,8 @@ def _undeclared(value: str, column: str, declared: tuple[str, ...], file: str, k
     close = difflib.get_close_matches(value, list(declared), n=1, cutoff=0.5)
     values = {"value": value, "column": column, "guess": close[0] if close else ""}
     code = "rules.undeclared_guess" if close else "rules.undeclared"
-    return InputError(Message(code, values).text("en"), file=file, row=row, column=key,
-                      value=value, expected="one of " + _shortlist(declared),
-                      message_zh=Message(code, values).text("zh"))
+    return InputError(code=code, values=values, file=file, row=row, column=key, value=value,
+                      expected=_listed("expand.one_of", declared))
 
 
 def _check_range(rule: Rule, column: str, values: Range, table: Table, source: str) -> None:
@@ -349,12 +347,10 @@ def _check_range(rule: Rule, column: str, values: Range, table: Table, source: s
     if column in table.numeric_columns:
         return
     numeric = [c for c in table.frame.columns if c in table.numeric_columns]
-    values_text = {"column": column, "range": str(values)}
-    raise InputError(Message("rules.range_text", values_text).text("en"), file=source,
-                     column=_key(rule, column), value=str(values),
-                     expected="a numeric column: " + _shortlist(numeric),
-                     hint=_not_number_hint(table, column),
-                     message_zh=Message("rules.range_text", values_text).text("zh"))
+    raise InputError(code="rules.range_text", values={"column": column, "range": str(values)},
+                     file=source, column=_key(rule, column), value=str(values),
+                     expected=_listed("expand.numeric_columns", numeric),
+                     hint=_not_number_hint(table, column))
 
 
 def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table,
@@ -366,11 +362,10 @@ def _check_values(rule: Rule, column: str, values: tuple[str, ...], table: Table
         present = [_as_text(v) for v in table.frame.loc[~_blank(table, column), column].unique()]
         # Short CJK names differ by one character in two: a lower cutoff still helps.
         close = difflib.get_close_matches(value, present, n=1, cutoff=0.5)
-        raise InputError(f"no row has this value in column {column}", file=source,
-                         column=_key(rule, column), value=value,
-                         expected=f"a value of column {column}: {_shortlist(present)}",
-                         hint=f"Did you mean {close[0]!r}?" if close else None,
-                         message_zh=f"没有任何一行的 {column} 为 {value!r}")
+        raise InputError(code="expand.no_value", values={"column": column, "value": value},
+                         file=source, column=_key(rule, column), value=value,
+                         expected=_listed("expand.values_of", present, column=column),
+                         hint=_did_you_mean(close[0]) if close else None)
 
 
 def _check_objective(policy: Policy, table: Table) -> None:
@@ -385,16 +380,15 @@ def _check_objective(policy: Policy, table: Table) -> None:
             hint = (None if missing else _not_number_hint(table, column)) \
                 or _column_hint(column, table, numeric)
             if missing and column == SCORE:
-                hint = ("Add a score (评分) column to the table, or name other columns in "
-                        '[objective], e.g. maximize = "return".')
-            raise InputError(f"objective column {column!r} is "
-                             f"{'not in' if missing else 'not numeric in'} the table "
-                             f"{table.path}", file=policy.source, column=key, value=column,
-                             expected="a numeric column: " + _shortlist(numeric), hint=hint,
-                             message_zh=f"目标函数列 {column!r} 不在表格中或不是数值列")
+                hint = Message("expand.no_score.hint")
+            raise InputError(code="expand.objective_missing" if missing
+                             else "expand.objective_text",
+                             values={"column": column, "table": str(table.path)},
+                             file=policy.source, column=key, value=column,
+                             expected=_listed("expand.numeric_columns", numeric), hint=hint)
         blank = np.isnan(table.frame[column].to_numpy(float))
         if blank.any():
-            _raise_blank(table, column, int(np.argmax(blank)), f"the objective ({key})")
+            _raise_blank(table, column, int(np.argmax(blank)), Reader("objective", key=key))
         check_magnitude(table, column)
 
 
@@ -405,7 +399,7 @@ def _check_blanks(constraints: Sequence[Constraint], table: Table, policy: Polic
     for c in constraints:
         for text in c.rule.expressions:
             check_rows(table, text, selection_mask(table, c.where) & live,
-                       f"constraint {c.label!r} ({c.rule.origin})")
+                       Reader("constraint", c.label, c.rule.origin))
 
 
 def live_rows(table: Table, policy: Policy) -> np.ndarray:
@@ -424,10 +418,23 @@ def eligible_mask(table: Table, policy: Policy) -> np.ndarray:
     return mask
 
 
-def check_rows(table: Table, text: str, used: np.ndarray, user: str) -> np.ndarray:
+@dataclass(frozen=True)
+class Reader:
+    """Who reads a column's values, for the errors about a cell: a ``constraint`` (its
+    label ``name``, written under ``key``), the ``objective`` or a ``limit``."""
+
+    kind: str
+    name: str = ""
+    key: str = ""
+
+    def values(self) -> dict[str, str]:
+        return {"name": self.name, "key": self.key}
+
+
+def check_rows(table: Table, text: str, used: np.ndarray, user: Reader) -> np.ndarray:
     """The values of column or expression ``text``, after checking that every ``used`` row
     has one: a blank cell it reads, or a division by zero, is an input error naming the
-    first such row."""
+    first such row and ``user``."""
     evaluated = frame_values(table.frame, text)
     zero = used & evaluated.zero_division
     blank = used & np.isnan(evaluated.values) & ~evaluated.zero_division
@@ -438,30 +445,27 @@ def check_rows(table: Table, text: str, used: np.ndarray, user: str) -> np.ndarr
         _raise_blank(table, empty, i, user)
     if zero.any():
         i = int(np.argmax(zero))
-        values = {"expression": text, "user": user}
-        raise InputError(Message("rules.expr_zero", values).text("en"), file=str(table.path),
-                         row=table.source_rows[i], column=text, expected="a non-zero divisor",
-                         hint=Message("rules.expr_zero_hint").text("en"),
-                         message_zh=Message("rules.expr_zero", values).text("zh"),
-                         expected_zh="非零的除数",
-                         hint_zh=Message("rules.expr_zero_hint").text("zh"))
+        raise InputError(code=f"expand.zero.{user.kind}",
+                         values={"expression": text, **user.values()}, file=str(table.path),
+                         row=table.source_rows[i], column=text,
+                         expected=Message("expand.zero.expected"),
+                         hint=Message("rules.expr_zero_hint"))
     over = used & (np.abs(np.nan_to_num(evaluated.values)) > MAX_MAGNITUDE)
     if over.any():
         i = int(np.argmax(over))
-        raise InputError(f"{text} is too large for the solver in this row",
+        raise InputError(code="expand.too_large", values={"expression": text},
                          file=str(table.path), row=table.source_rows[i], column=text,
                          value=float(evaluated.values[i]),
-                         expected=f"a number of at most {MAX_MAGNITUDE:g}",
-                         message_zh=f"{text} 在该行数值过大，求解器无法处理")
+                         expected=Message("expand.too_large.expected",
+                                          {"limit": f"{MAX_MAGNITUDE:g}"}))
     return evaluated.values
 
 
-def _raise_blank(table: Table, column: str, index: int, user: str) -> None:
-    raise InputError(f"blank {column} in a row that {user} uses", file=str(table.path),
-                     row=table.source_rows[index], column=table.headers.get(column, column),
-                     expected="a number",
-                     hint="Fill in the value, or mark the row exclude (排除) if it is not a "
-                          "candidate.", message_zh=f"{column} 为空，但 {user} 需要该值")
+def _raise_blank(table: Table, column: str, index: int, user: Reader) -> None:
+    raise InputError(code=f"expand.blank.{user.kind}", values={"column": column, **user.values()},
+                     file=str(table.path), row=table.source_rows[index],
+                     column=table.headers.get(column, column),
+                     expected=Message("expand.blank.expected"), hint=Message("expand.blank.hint"))
 
 
 def _label(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...]) -> str:
@@ -478,12 +482,34 @@ def _label(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...]) -> str:
     return base
 
 
-def _unique(label: str, taken: set[str]) -> str:
-    candidate, k = label, 2
+def caption(rule: Rule, where: Where, stars: tuple[tuple[str, str], ...], number: int = 1
+            ) -> Caption:
+    """The caption of the line ``rule`` makes for ``where`` (``stars``: the values ``"*"``
+    took), the same facts :func:`_label` writes in words."""
+    if rule.ratio is not None:
+        measure = tuple((str(p.kind), p.expression) for p in rule.ratio)
+    else:
+        measure = ((str(rule.measure), rule.column),)
+    if _is_shorthand(rule):
+        column, values = where[0]
+        return Caption(CaptionKind.SHORTHAND, subject=column, value=values, measure=measure,
+                       number=number)
+    if rule.name:
+        return Caption(CaptionKind.NAMED, subject=rule.name, measure=measure, rows=stars,
+                       number=number)
+    fixed = tuple((c, v) for c, v in rule.where if v != STAR)
+    return Caption(CaptionKind.GENERAL, measure=measure, where=fixed, rows=stars,
+                   number=number)
+
+
+def _unique(label: str, taken: set[str]) -> tuple[str, int]:
+    """``label``, or ``label #k`` with the first k from 2 not taken; and k (1: as is)."""
+    candidate, k = label, 1
     while candidate in taken:
-        candidate, k = f"{label} #{k}", k + 1
+        k += 1
+        candidate = f"{label} #{k}"
     taken.add(candidate)
-    return candidate
+    return candidate, k
 
 
 def _describe_where(where: Where) -> str:
@@ -504,13 +530,19 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def _shortlist(values: Iterable[object]) -> str:
+def _listed(code: str, values: Iterable[object], **more: str) -> Message:
+    """What is expected: ``code`` with the first ``SHOWN`` of ``values`` (``items``), or
+    ``code.more`` with their count as well when there are more."""
     items = [str(v) for v in values]
-    shown = ", ".join(items[:SHOWN])
-    return shown + (f", … ({len(items)} in all)" if len(items) > SHOWN else "")
+    shown = {"items": ", ".join(items[:SHOWN]), "count": len(items), **more}
+    return Message(code + (".more" if len(items) > SHOWN else ""), shown)
 
 
-def _not_number_hint(table: Table, column: str) -> str | None:
+def _did_you_mean(close: str) -> Message:
+    return Message("expand.did_you_mean", {"close": close})
+
+
+def _not_number_hint(table: Table, column: str) -> Message | None:
     """Name the first cell of a text column that keeps it from being numeric."""
     if column not in table.frame.columns:
         return None
@@ -519,15 +551,16 @@ def _not_number_hint(table: Table, column: str) -> str | None:
     if not bad.any() or not np.isfinite(values).any():    # clean, or a true text column
         return None
     i = int(bad.argmax())
-    return (f"Row {table.source_rows[i]} of {table.path} holds {str(cells[i])!r} in column "
-            f"{table.headers.get(column, column)!r}, which is not a finite number; fix that "
-            "cell (numbers may use 1,234.5 or 30%) so the column reads as numeric.")
+    return Message("expand.not_number.hint",
+                   {"row": table.source_rows[i], "table": str(table.path), "cell": str(cells[i]),
+                    "header": table.headers.get(column, column)})
 
 
-def _column_hint(column: str, table: Table, among: Sequence[str] | None = None) -> str | None:
+def _column_hint(column: str, table: Table, among: Sequence[str] | None = None
+                 ) -> Message | None:
     """Point at the canonical name of a header the planner wrote, or a close spelling."""
     for canonical, header in table.headers.items():
         if header.strip().casefold() == column.strip().casefold() and canonical != column:
-            return f"Use the column name {canonical!r} (the table's header {header!r})."
+            return Message("expand.use_column", {"canonical": canonical, "header": header})
     close = difflib.get_close_matches(column, list(among or table.frame.columns), n=1)
-    return f"Did you mean {close[0]!r}?" if close else None
+    return _did_you_mean(close[0]) if close else None

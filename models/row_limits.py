@@ -21,6 +21,7 @@ from fundopt.messages import Message
 from fundopt.models.domain import FUND_SIZE, Limit, Measure, Policy, Rule, Table
 from fundopt.models.expansion import (
     STAR,
+    Reader,
     check_expression,
     check_rows,
     check_where,
@@ -112,7 +113,8 @@ def check_limits(policy: Policy, table: Table) -> None:
             if text is None:
                 continue
             check_expression(text, f"{limit.origin}.{key}", text, table, policy.source)
-            check_rows(table, text, mask & live, f"limit {limit.label!r} ({limit.origin}.{key})")
+            check_rows(table, text, mask & live,
+                       Reader("limit", limit.label, f"{limit.origin}.{key}"))
         if (limit.max_stake is not None or limit.min_stake is not None) \
                 and FUND_SIZE not in table.frame.columns:
             key = "max_stake" if limit.max_stake is not None else "min_stake"

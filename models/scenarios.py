@@ -25,7 +25,18 @@ import numpy as np
 
 from fundopt.errors import InputError
 from fundopt.messages import Message
-from fundopt.models.domain import EXCLUDE, ID, MAX_TICKET, MUST, STATUS, Constraint, Policy, Table
+from fundopt.models.domain import (
+    EXCLUDE,
+    ID,
+    MAX_TICKET,
+    MUST,
+    STATUS,
+    Caption,
+    CaptionKind,
+    Constraint,
+    Policy,
+    Table,
+)
 from fundopt.models.expansion import expand, selection_mask
 from fundopt.models.files import load_toml
 from fundopt.models.inputs import PolicyTree, policy_file
@@ -243,10 +254,12 @@ class CrossedPoint:
     marked infeasible with that line as the conflict, not refused (SPEC §12).
 
     ``rule`` is the line's constraint label (``region 河北 share``, a constraint's name)
-    or, for a top-level pair (``min_funded`` / ``max_funded``), the policy key.
+    or, for a top-level pair (``min_funded`` / ``max_funded``), the policy key;
+    ``caption`` says what the line is (None for a policy key).
     """
 
     rule: str
+    caption: Caption | None = None
 
 
 def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[float]
@@ -291,14 +304,15 @@ def sweep_points(table: Table, base: PolicyTree, key: str, values: Sequence[floa
             if crossed is None:
                 raise error from None
             first_error = first_error or error
-            out.append(CrossedPoint(crossed))
+            out.append(CrossedPoint(*crossed))
     if first_error is not None and all(isinstance(p, CrossedPoint) for p in out):
         raise first_error
     return out
 
 
-def _crossed_rule(error: InputError, key: str) -> str | None:
-    """The policy line a swept value crossed (its min above its max), else None.
+def _crossed_rule(error: InputError, key: str) -> tuple[str, Caption | None] | None:
+    """The policy line a swept value crossed (its min above its max) and its caption,
+    else None.
 
     The policy reader raises this one error as ``policy.min_over_max`` on the swept line's
     own key pair; nothing else is a crossing.
@@ -309,10 +323,12 @@ def _crossed_rule(error: InputError, key: str) -> str | None:
     lo_key = (error.column or "").rsplit(".", 1)[-1]
     if parts[0] in ("region", "category", "district") and len(parts) == 3:
         measure = lo_key.removeprefix("min_")
-        return f"{parts[0]} {parts[1]} {measure}"
+        return f"{parts[0]} {parts[1]} {measure}", Caption(
+            CaptionKind.SHORTHAND, parts[0], (parts[1],), ((measure, None),))
     if parts[0] == "constraints" and len(parts) == 3:
-        return parts[1]  # the constraint's name, as the planner wrote it
-    return lo_key if len(parts) == 1 else None
+        # the constraint's name, as the planner wrote it
+        return parts[1], Caption(CaptionKind.NAMED, parts[1])
+    return (lo_key, None) if len(parts) == 1 else None
 
 
 # A general constraint by position: constraints[0].max

@@ -139,5 +139,6 @@ def solve_points(table: Table, points: Sequence[tuple[Policy, tuple[Constraint, 
     return [next(solved) if isinstance(p, tuple) else Result(
         status=SolveStatus.INFEASIBLE, objective=None, amounts=np.zeros(rows),
         funded=np.zeros(rows, dtype=bool), committed=0.0, constraints=(), warnings=(),
-        solver="", seconds=0.0, diagnosis=Diagnosis((), (p.rule,)))
+        solver="", seconds=0.0,
+        diagnosis=Diagnosis((), (p.rule,), captions={p.rule: p.caption} if p.caption else {}))
         for p in points]

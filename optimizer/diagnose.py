@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fundopt.messages import Message
-from fundopt.models.domain import ID, Measure, Sense
+from fundopt.models.domain import ID, Caption, Measure, Sense
 from fundopt.optimizer.amounts import clean
 from fundopt.optimizer.clash import clash_reasons, conflict_rules
 from fundopt.optimizer.fund import row_offset
@@ -117,14 +117,21 @@ def diagnose(problem: Problem) -> Diagnosis:
     reasons = clash_reasons(problem, lines, amounts, relaxation)
     return Diagnosis(relaxation=relaxation, conflict=tuple(ln.label for ln in lines),
                      reasons=reasons, conflict_ids=conflict,
-                     conflict_rules=conflict_rules(lines))
+                     conflict_rules=conflict_rules(lines), captions=_captions(problem))
 
 
 def _must_only(problem: Problem, by_id: dict[str, Line]) -> Diagnosis:
     """No move of the policy lines helps: the must-fund rows against the budget."""
     return Diagnosis((), ("budget",), reasons=(_must_reason(problem),),
                      conflict_ids=("budget",),
-                     conflict_rules=conflict_rules([by_id[k] for k in ("budget",) if k in by_id]))
+                     conflict_rules=conflict_rules([by_id[k] for k in ("budget",) if k in by_id]),
+                     captions=_captions(problem))
+
+
+def _captions(problem: Problem) -> dict[str, Caption]:
+    """The caption of every line by id: what the reasons and rules point at."""
+    return {line.id: line.constraint.caption for line in problem.lines
+            if line.constraint.caption is not None}
 
 
 # --- stage 1: the fewest lines --------------------------------------------------------
@@ -405,7 +412,7 @@ def _relaxation(line: Line, side: str, new: float) -> Relaxation:
     # built-in lines (budget, funded) are named by the policy key they were written under
     name = c.label if c.rule.origin else key
     return Relaxation(constraint=name, bound=side, from_value=old, to_value=to, key=key,
-                      id=c.id)
+                      id=c.id, caption=c.caption)
 
 
 # --- the conflict -----------------------------------------------------------------------

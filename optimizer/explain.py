@@ -31,7 +31,7 @@ from fundopt.optimizer.build import Built
 from fundopt.optimizer.matrix import LinearModel
 from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.report import Line
-from fundopt.optimizer.result import Explanation, Result
+from fundopt.optimizer.result import ConstraintValue, Explanation, Result
 
 # A sub-fund with no minimum ticket is forced in with this share of the budget.
 FORCE_FRACTION = 0.001
@@ -95,10 +95,13 @@ def _explain_row(ctx: _Context, i: int) -> Explanation:
     funded = bool(ctx.base.funded[i])
     column, scale = _objective_column(ctx.policy)
     status = ctx.table.frame[STATUS].iat[i] if STATUS in ctx.table.frame else ""
+    binding = _binding(ctx, i)
     head = Explanation(id=str(ctx.table.frame[ID].iat[i]), funded=funded,
                        amount=float(ctx.base.amounts[i]), cost=float(model.cost[i]) / scale,
                        column=column, threshold=None, objective_change=None,
-                       forced_amount=None, added=(), dropped=(), binding=_binding(ctx, i))
+                       forced_amount=None, added=(), dropped=(),
+                       binding=tuple(c.label for c in binding),
+                       binding_captions=tuple(c.caption for c in binding))
     if not bounds.fundable[i]:
         ineligible = any(w.code == "ineligible" and w.row_id == head.id
                          for w in ctx.built.warnings)
@@ -213,8 +216,7 @@ def _differences(ctx: _Context, i: int, plan: np.ndarray
             tuple(ids[now & ~then & others].tolist()))
 
 
-def _binding(ctx: _Context, i: int) -> tuple[str, ...]:
-    """Labels of the binding constraints whose selection includes row i."""
+def _binding(ctx: _Context, i: int) -> tuple[ConstraintValue, ...]:
+    """The binding constraints whose selection includes row i."""
     selects = {line.id: line.mask is None or bool(line.mask[i]) for line in ctx.lines}
-    return tuple(c.label for c in ctx.base.constraints
-                 if c.binding and selects.get(c.id, False))
+    return tuple(c for c in ctx.base.constraints if c.binding and selects.get(c.id, False))

@@ -1,7 +1,7 @@
 """Solve under the relaxed policy a diagnosis suggests (``fundopt solve --relax``).
 
 Every ``to`` of the diagnosis's relaxation is applied to the constraint it names (matched
-by its name and the key it was written under): a policy constraint's ``min``/``max``, or
+by its id and the key it was written under): a policy constraint's ``min``/``max``, or
 the built-in lines ``min_deploy``, ``min_funded`` and ``max_funded``. The budget, ticket
 bounds and ``must`` / ``exclude`` rows are never relaxed (SPEC §6).
 """
@@ -30,9 +30,7 @@ def apply_relaxation(constraints: tuple[Constraint, ...],
 
 
 def _moved(c: Constraint, r: Relaxation) -> Constraint:
-    key = c.keys[0 if r.bound == "min" else 1]
-    name = c.label if c.rule.origin else key
-    if key != r.key or name != r.constraint:
+    if c.id != r.id or c.keys[0 if r.bound == "min" else 1] != r.key:
         return c
     value = r.to_value
     if c.measure is Measure.COUNT:

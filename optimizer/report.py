@@ -193,7 +193,7 @@ def constraint_report(built: Built, lines: list[Line], amounts: np.ndarray,
             shadow_price=price, bound=side if binding else None, keys=c.keys,
             written=(c.as_written("min"), c.as_written("max")),
             scope=str(c.rule.scope), round_value=round_value,
-            penalty=c.rule.penalty if c.rule.target else None,
+            penalty=c.rule.penalty if c.rule.target else None, caption=c.caption,
         ))
     return tuple(report)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 
 from fundopt.messages import Message
+from fundopt.models.domain import Caption
 
 
 class SolveStatus(StrEnum):
@@ -53,6 +55,7 @@ class ConstraintValue:
     # value over this round's commitments alone is ``round_value``.
     scope: str = "round"
     round_value: float | None = None
+    caption: Caption | None = None   # what the line is, for people (None: shown by label)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Relaxation:
     to_value: float
     key: str                     # the policy line as written, e.g. "region.河北.min_share"
     id: str = ""                 # the constraint's id (``c7``, ``budget``, ``funded``)
+    caption: Caption | None = None   # the constraint's caption (None: a [[limits]] entry)
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,9 @@ class Diagnosis:
     reasons: tuple[Message, ...] = ()
     conflict_ids: tuple[str, ...] = ()
     conflict_rules: tuple[ConflictRule, ...] = ()   # the conflict, a "*" rule once
+    # the caption of every constraint of the policy, by id (reasons and rules name ids);
+    # a line named with no id (a sweep point's crossed line) by its name
+    captions: Mapping[str, Caption] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class Explanation:
     dropped: tuple[str, ...]
     binding: tuple[str, ...]
     note: str = ""
+    binding_captions: tuple[Caption | None, ...] = ()   # of ``binding``, in order
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from rich.text import Text
 from fundopt.models.book import RoundInfo, display_location
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION
 from fundopt.optimizer.result import Result
+from fundopt.reports.captions import shown
 from fundopt.reports.files.atomic import save_book
 from fundopt.reports.files.export import json_ready, write_files
-from fundopt.reports.labels import constraint_name, label, measure_name, status_text
+from fundopt.reports.labels import label, measure_name, status_text
 from fundopt.reports.terminal.summary import DASH, amount_text, measure_text, share_text
 from fundopt.reports.text import say
 
@@ -223,7 +224,7 @@ def book_sections(result: Result, lang: str) -> list[Section]:
             + [label("book.fund_value", lang), label("book.this_round", lang)]
             + [label(k, lang) for k in ("min", "max", "binding")],
             ["text", "text", "measure", "measure", "measure", "measure", "text"],
-            [[constraint_name(c.label, lang), measure_name(c.measure, lang), c.value,
+            [[shown(c, lang), measure_name(c.measure, lang), c.value,
               c.round_value, c.min, c.max, label("yes" if c.binding else "no", lang)]
              for c in scoped]))
     if totals.follow_ons:

@@ -17,6 +17,7 @@ import pandas as pd
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.models.scenarios import Prepared
 from fundopt.optimizer.result import Result
+from fundopt.reports.captions import binding_summary
 from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.files.export import (
     diagnosis_dict,
@@ -26,7 +27,6 @@ from fundopt.reports.files.export import (
 )
 from fundopt.reports.frames import group_totals
 from fundopt.reports.labels import (
-    binding_summary,
     label,
     relaxation_text,
     status_text,
@@ -212,7 +212,7 @@ def _ok(result: Result | None) -> bool:
 def _binding_text(result: Result | None, lang: str) -> str:
     if not _ok(result) or result is None:
         return ""
-    names = binding_summary([c.label for c in result.constraints if c.binding], lang)
+    names = binding_summary([c for c in result.constraints if c.binding], lang)
     return "; ".join(names) or label("no_binding", lang)
 
 

@@ -7,18 +7,14 @@ workbook's diagnosis sheet and the scenario comparison.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fundopt.messages import Message
+from fundopt.models.domain import Caption
 from fundopt.optimizer.result import Diagnosis
-from fundopt.reports.labels import (
-    constraint_name,
-    family_name,
-    family_of,
-    key_text,
-    number_text,
-    percent_text,
-)
+from fundopt.reports.captions import conflict_names, family_name, name_text
+from fundopt.reports.labels import key_text, number_text, percent_text
 from fundopt.reports.numbers import ratio_text
 from fundopt.reports.text import say
 
@@ -26,53 +22,60 @@ from fundopt.reports.text import say
 def diagnosis_lines(diagnosis: Diagnosis, lang: str) -> list[str]:
     """Every plain reason of ``diagnosis`` as a sentence: what the build found (a must row
     that cannot be funded), then what clashes and by how much."""
-    return [reason_text(m, lang) for m in (*diagnosis.messages, *diagnosis.reasons)]
+    return [reason_text(m, lang, diagnosis.captions)
+            for m in (*diagnosis.messages, *diagnosis.reasons)]
 
 
 def conflict_lines(diagnosis: Diagnosis, lang: str) -> list[str]:
     """The conflicting set, a rule once: a line by its name, the lines of one ``"*"``
     rule as the rule with the values it took (``district count, for each of 3: …``)."""
+    captions = diagnosis.captions
     if not diagnosis.conflict_rules:
-        return [constraint_name(name, lang) for name in diagnosis.conflict]
+        return [name_text(name, caption, lang) for name, caption in
+                conflict_names(diagnosis.conflict, diagnosis.conflict_ids, captions)]
     found = []
     for rule in diagnosis.conflict_rules:
+        caption = captions.get(rule.id)
         if not rule.rows:
-            found.append(constraint_name(rule.label, lang))
+            found.append(name_text(rule.label, caption, lang))
             continue
-        family = family_of(rule.label)
-        name = family_name(family, lang) if family else constraint_name(rule.label, lang)
+        name = name_text(rule.label, None, lang) if caption is None \
+            else family_name(caption, lang)
         found.append(say("diagnosis.rule_rows", lang, rule=name, count=len(rule.rows),
                          rows=", ".join(rule.rows)))
     return found
 
 
-def reason_text(message: Message, lang: str) -> str:
-    """One reason in ``lang``; limits and totals in the units the planner wrote."""
+def reason_text(message: Message, lang: str,
+                captions: Mapping[str, Caption] | None = None) -> str:
+    """One reason in ``lang``; limits and totals in the units the planner wrote, each
+    line named by the caption of its id in ``captions`` (``Diagnosis.captions``)."""
+    captions = captions or {}
     v = message.values
     unit = str(v.get("unit", ""))
     code = message.code
     if code == "diagnosis.over_total":
         cap = v["cap"]
-        floors = _limits(v["floors"], unit, lang)
+        floors = _limits(v["floors"], unit, lang, captions)
         total = (percent_text(v["share"]) if all(f["percent"] for f in v["floors"])
                  else _amount(v["total"], unit))
         if cap["builtin"] and cap["side"] == "max":      # the budget
             return say(code, lang, floors=floors, total=total,
                        cap=say("diagnosis.budget", lang, value=_amount(cap["value"], unit)))
         return say("diagnosis.over_cap", lang, floors=floors, total=total,
-                   cap=limit_text(cap, unit, lang))
+                   cap=limit_text(cap, unit, lang, captions))
     if code == "diagnosis.under_total":
         total = (percent_text(v["share"]) if all(c["percent"] for c in v["caps"])
                  else _amount(v["total"], unit))
-        return say(code, lang, caps=_limits(v["caps"], unit, lang), total=total,
-                   floor=limit_text(v["floor"], unit, lang))
+        return say(code, lang, caps=_limits(v["caps"], unit, lang, captions), total=total,
+                   floor=limit_text(v["floor"], unit, lang, captions))
     if code == "diagnosis.alone":
-        return say(code, lang, limit=limit_text(v["limit"], unit, lang))
+        return say(code, lang, limit=limit_text(v["limit"], unit, lang, captions))
     if code == "diagnosis.clash":
-        return say(code, lang, limits=_limits(v["limits"], unit, lang))
+        return say(code, lang, limits=_limits(v["limits"], unit, lang, captions))
     if code.startswith("diagnosis.reach."):
         limit = v["limit"]
-        return say(code, lang, limit=limit_text(limit, unit, lang),
+        return say(code, lang, limit=limit_text(limit, unit, lang, captions),
                    reach=_value(limit, v["reach"], unit))
     if code == "diagnosis.must_unfundable":
         return say(code, lang, id=v["id"], min_ticket=number_text(v["min_ticket"]),
@@ -84,26 +87,31 @@ def reason_text(message: Message, lang: str) -> str:
     return say(code, lang, **v)
 
 
-def limit_text(limit: dict[str, Any], unit: str, lang: str) -> str:
+def limit_text(limit: dict[str, Any], unit: str, lang: str,
+               captions: Mapping[str, Caption] | None = None) -> str:
     """``region 天津 share ≥ 40%``; the lines of one ``"*"`` rule once, their values
-    listed: ``district count ≥ 1 for each of 3: 和平区, 河东区, 南开区``."""
+    listed: ``district count ≥ 1 for each of 3: 和平区, 河东区, 南开区``. The line is
+    named by the caption of its ``id`` in ``captions``."""
     name = str(limit["name"])
+    caption = (captions or {}).get(str(limit.get("id")))
     if "rows" in limit:
-        family = family_of(str(limit["labels"][0]))
-        shown = family_name(family, lang) if family else constraint_name(name, lang)
+        shown = name_text(name, None, lang) if caption is None \
+            else family_name(caption, lang)
         values = limit.get("values")
         value = (f"{_value(limit, min(values), unit)}–{_value(limit, max(values), unit)}"
                  if values else _value(limit, limit["value"], unit))
         one = say(f"diagnosis.limit.{limit['side']}", lang, name=shown, value=value)
         return say("diagnosis.limit.rows", lang, limit=one, count=len(limit["rows"]),
                    rows=", ".join(limit["rows"]))
-    shown = key_text(name, lang) if limit["builtin"] else constraint_name(name, lang)
+    shown = key_text(name, lang) if limit["builtin"] else name_text(name, caption, lang)
     return say(f"diagnosis.limit.{limit['side']}", lang, name=shown,
                value=_value(limit, limit["value"], unit))
 
 
-def _limits(limits: list[dict[str, Any]], unit: str, lang: str) -> str:
-    return say("diagnosis.sep", lang).join(limit_text(x, unit, lang) for x in limits)
+def _limits(limits: list[dict[str, Any]], unit: str, lang: str,
+            captions: Mapping[str, Caption]) -> str:
+    return say("diagnosis.sep", lang).join(limit_text(x, unit, lang, captions)
+                                           for x in limits)
 
 
 def _value(limit: dict[str, Any], value: float, unit: str) -> str:

@@ -8,9 +8,9 @@ import math
 from typing import Any
 
 from fundopt.optimizer.result import Alternative, ConstraintValue, Explanation, Result
+from fundopt.reports.captions import name_text
 from fundopt.reports.labels import (
     column_text,
-    constraint_name,
     label,
     number_text,
     relaxation_text,
@@ -88,7 +88,9 @@ def explanation_lines(e: Explanation, unit: str, lang: str) -> list[str]:
     lines += [fill(key, ids=", ".join(ids)) for key, ids in pairs if ids]
     if e.note:
         lines.append(label(f"explain.note.{e.note}", lang))
-    names = ", ".join(constraint_name(n, lang) for n in e.binding)
+    captions = e.binding_captions or (None,) * len(e.binding)
+    names = ", ".join(name_text(n, c, lang)
+                      for n, c in zip(e.binding, captions, strict=True))
     lines.append(fill("explain.binding", names=names) if names
                  else label("explain.no_binding", lang))
     return lines

@@ -1,17 +1,19 @@
-"""The reports' labels and the sentences made from constraint names.
+"""The reports' labels, and the sentences of warnings and relaxations.
 
 Labels are looked up by code in the catalogs of ``reports/text`` (one per language); data
-values (region, district, category names, constraint labels written by the planner) are
+values (region, district, category names, constraint names written by the planner) are
 never translated. Sentence templates use ``str.format`` placeholders and are filled by
-:func:`warning_text` and :func:`relaxation_text`.
+:func:`warning_text` and :func:`relaxation_text`; a constraint is named by its caption
+(``reports.captions``).
 """
 
 from __future__ import annotations
 
 import math
-import re
 
+from fundopt.models.domain import CaptionKind
 from fundopt.optimizer.result import Relaxation, Warning_
+from fundopt.reports.captions import caption_text
 from fundopt.reports.text import en, say, zh
 
 LANGS = ("en", "zh")
@@ -38,10 +40,6 @@ TABLE_COLUMNS = ("id", "name", "region", "district", "category", "max_ticket", "
                  "fund_size", "score", "status")
 # Keys whose values are fractions (shown as percentages in sentences).
 FRACTION_KEYS = ("min_share", "max_share", "min_deploy", "max_stake", "max_single")
-# A label made from a shorthand table: "region 天津 share" (expansion of the policy).
-SHORTHAND = re.compile(r"^(region|category|district) (.+) (amount|share|count)( #\d+)?$")
-GENERAL = re.compile(r"^(amount|share|count|sum|avg)(\(.*?\))?( where | \(all rows\)|$)")
-STAR_SUFFIX = re.compile(r" \[([^\]]*)\]$")
 
 
 def label(key: str, lang: str) -> str:
@@ -60,53 +58,6 @@ def label(key: str, lang: str) -> str:
         If ``key`` has no label (a bug, not an input problem).
     """
     return (zh if lang == "zh" else en).MESSAGES[key]
-
-
-def constraint_name(name: str, lang: str) -> str:
-    """A constraint's name for display.
-
-    The built-in lines ``budget`` and ``funded`` are labels; a name fundopt made from the
-    policy (``region 天津 share``, ``avg(risk) where category=前沿技术``, a ``"*"`` suffix
-    ``[district=静海区]``) has its words translated and its values kept; a name the
-    planner wrote (``risk cap``) is the planner's own words and stays as is.
-    """
-    builtin = {"budget": "budget", "funded": "funded_count"}
-    if name in builtin:
-        return label(builtin[name], lang)
-    if lang != "zh":
-        return name
-    if name in KEY_WORDS:  # a policy key standing for its rule: min_deploy, max_funded …
-        return KEY_WORDS[name]
-    shorthand = SHORTHAND.match(name)
-    if shorthand:
-        column, value, measure, number = shorthand.groups()
-        return (f"{label(column, lang)} {value} {label(f'measure.{measure}', lang)}"
-                f"{number or ''}")
-    suffix = STAR_SUFFIX.search(name)
-    head = name[: suffix.start()] if suffix else name
-    general = GENERAL.match(head)
-    if general:
-        measure, column, tail = general.groups()
-        head = label(f"measure.{measure}", lang) + (column or "")
-        rest = name[general.end(): suffix.start() if suffix else None]
-        if tail == " where ":
-            head += f"，{label('label.where', lang)} {_zh_columns(rest)}"
-        elif tail == " (all rows)":
-            head += label("label.all_rows", lang)
-    if suffix:
-        head += f" [{_zh_columns(suffix.group(1))}]"
-    return head
-
-
-def _zh_columns(text: str) -> str:
-    """``district=静海区, region=天津`` with the canonical column names in Chinese."""
-    parts = []
-    for part in text.split(", "):
-        column, sep, value = part.partition("=")
-        if column in ("region", "category", "district"):
-            column = label(column, "zh")
-        parts.append(f"{column}{sep}{value}")
-    return ", ".join(parts)
 
 
 def column_text(column: str, lang: str) -> str:
@@ -184,12 +135,17 @@ def relaxation_text(relaxation: Relaxation, lang: str) -> str:
 
     Example: ``region 河北 share min 0.7 → 0.6 (region.河北.min_share)``.
     """
+    caption = relaxation.caption
     # A policy key such as "budget" is both the constraint and the bound: say it once.
     if relaxation.bound == relaxation.constraint:
         head = key_text(relaxation.constraint, lang)
     else:
-        head = say("diagnosis.relaxation.bound", lang,
-                   name=constraint_name(relaxation.constraint, lang),
+        # a built-in line is named by the key moved (min_deploy); a [[limits]] entry (no
+        # caption) by its own name
+        name = (relaxation.constraint if caption is None
+                else key_text(relaxation.constraint, lang)
+                if caption.kind is CaptionKind.BUILTIN else caption_text(caption, lang))
+        head = say("diagnosis.relaxation.bound", lang, name=name,
                    bound=bound_text(relaxation.bound, lang))
     shown = percent_text if _is_share(relaxation) else number_text
     return say("diagnosis.relaxation", lang, head=head, from_=shown(relaxation.from_value),
@@ -197,48 +153,6 @@ def relaxation_text(relaxation: Relaxation, lang: str) -> str:
 
 
 def _is_share(relaxation: Relaxation) -> bool:
-    return is_fraction_key(relaxation.key) or relaxation.constraint.endswith(" share")
-
-
-def family_of(name: str) -> str:
-    """The family of a generated constraint label: ``district 滨海新区 count`` →
-    ``district * count``; ``risk cap [district=静海区]`` → ``risk cap [district=*]``;
-    ``""`` for a line of its own."""
-    shorthand = SHORTHAND.match(name)
-    if shorthand:
-        return f"{shorthand.group(1)} * {shorthand.group(3)}"
-    suffix = STAR_SUFFIX.search(name)
-    if suffix:
-        stars = ", ".join(part.partition("=")[0] + "=*" for part in suffix.group(1).split(", "))
-        return f"{name[: suffix.start()]} [{stars}]"
-    return ""
-
-
-def family_name(family: str, lang: str) -> str:
-    """A family for people: ``district * count`` → ``district count`` / ``区县 数量``."""
-    shorthand = SHORTHAND.match(family)
-    if shorthand:
-        column, _, measure, _ = shorthand.groups()
-        return f"{label(column, lang)} {measure_name(measure, lang)}"
-    return constraint_name(family, lang)
-
-
-def binding_summary(names: list[str], lang: str, least: int = 3) -> list[str]:
-    """Binding constraint names for a one-cell list: a family with ``least`` or more
-    lines (the per-district counts) becomes one entry ``district count ×16``."""
-    families: dict[str, int] = {}
-    for name in names:
-        family = family_of(name)
-        families[family] = families.get(family, 0) + 1
-    out: list[str] = []
-    seen: set[str] = set()
-    for name in names:
-        family = family_of(name)
-        if family and families[family] >= least:
-            if family not in seen:
-                seen.add(family)
-                out.append(f"{family_name(family, lang)} ×{families[family]}")
-        else:
-            out.append(constraint_name(name, lang))
-    return out
-
+    caption = relaxation.caption
+    return is_fraction_key(relaxation.key) or (
+        caption is not None and caption.measure == (("share", None),))

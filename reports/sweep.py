@@ -110,7 +110,7 @@ def point_reason(result: Result, lang: str) -> str:
     if diagnosis is None:
         return status_text(result.status, lang)
     if diagnosis.messages:
-        return reason_text(diagnosis.messages[0], lang)
+        return reason_text(diagnosis.messages[0], lang, diagnosis.captions)
     if diagnosis.relaxation:
         return say("diagnosis.point.fix", lang, change="; ".join(
             relaxation_text(r, lang) for r in diagnosis.relaxation))

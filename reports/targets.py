@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from fundopt.optimizer.result import Result, target_shortfall
-from fundopt.reports.labels import constraint_name, number_text
+from fundopt.reports.captions import name_text
+from fundopt.reports.labels import number_text
 from fundopt.reports.text import say
 
 
@@ -29,7 +30,8 @@ def target_rows(result: Result) -> list[dict[str, Any]]:
 
 def target_lines(result: Result, lang: str) -> list[str]:
     """Each target as one sentence (the workbook's summary)."""
-    return [say("target.line", lang, name=constraint_name(r["name"], lang),
+    captions = {c.id: c.caption for c in result.constraints}
+    return [say("target.line", lang, name=name_text(r["name"], captions[r["id"]], lang),
                 state=say("label.target_met" if r["met"] else "label.target_missed", lang),
                 shortfall=number_text(r["shortfall"]), cost=number_text(r["cost"]))
             for r in target_rows(result) if r["met"] is not None]
@@ -43,9 +45,10 @@ def render_targets(console: Console, result: Result, lang: str) -> None:
     table = RichTable(title=say("label.targets", lang), title_justify="left")
     for key in ("label.targets", "label.shortfall", "label.penalty", "label.target_cost"):
         table.add_column(say(key, lang), justify="left" if key == "label.targets" else "right")
+    captions = {c.id: c.caption for c in result.constraints}
     for r in rows:
         state = say("label.target_met" if r["met"] else "label.target_missed", lang)
-        table.add_row(f"{constraint_name(r['name'], lang)} ({state})",
+        table.add_row(f"{name_text(r['name'], captions[r['id']], lang)} ({state})",
                       number_text(r["shortfall"]), number_text(r["penalty"]),
                       number_text(r["cost"]))
     console.print(table)

@@ -88,9 +88,14 @@ def test_grouped_conflict_lines_without_reasons_list_each_rule_once() -> None:
     rules = (ConflictRule("budget", "budget", "budget", ("budget",)),
              ConflictRule("district.*", "district 和平区 count", "c4", ("c4", "c5", "c6"),
                           ("和平区", "河东区", "南开区")))
+    from fundopt.models.domain import Caption, CaptionKind
+
+    captions = {"budget": Caption(CaptionKind.BUILTIN, "budget"),
+                **{c: Caption(CaptionKind.SHORTHAND, "district", (d,), (("count", None),))
+                   for c, d in (("c4", "和平区"), ("c5", "河东区"), ("c6", "南开区"))}}
     diagnosis = Diagnosis((), ("budget", "district 和平区 count", "district 河东区 count",
                                "district 南开区 count"), conflict_ids=("budget", "c4", "c5", "c6"),
-                          conflict_rules=rules)
+                          conflict_rules=rules, captions=captions)
     assert conflict_lines(diagnosis, "en") == [
         "budget", "district count, for each of 3: 和平区, 河东区, 南开区"]
     assert conflict_lines(diagnosis, "zh") == [

@@ -141,9 +141,9 @@ def test_sample_with_hebei_70_and_tianjin_40_gets_a_fix_and_relaxed_plan() -> No
 def test_apply_relaxation_to_policy_scalars_and_counts() -> None:
     from fundopt.optimizer.result import Relaxation
     count = rule_constraint("c1", Measure.COUNT, None, lo=3, label="all count")
-    moves = (Relaxation("min_deploy", "min", 0.9, 0.75, "min_deploy"),
-             Relaxation("max_funded", "max", 2, 2.9999999, "max_funded"),
-             Relaxation("all count", "min", 3, 1.0000001, "constraints[c1].min"))
+    moves = (Relaxation("min_deploy", "min", 0.9, 0.75, "min_deploy", id="budget"),
+             Relaxation("max_funded", "max", 2, 2.9999999, "max_funded", id="funded"),
+             Relaxation("all count", "min", 3, 1.0000001, "constraints[c1].min", id="c1"))
     pol = policy(min_deploy=0.9, max_funded=2)
     budget, funded, moved = apply_relaxation(with_builtins(pol, (count,)), moves)
     assert (budget.min, budget.written, funded.max, moved.min) == (

@@ -33,7 +33,6 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.reports import numbers
-from fundopt.reports.labels import constraint_name
 from fundopt.reports.text import say
 
 ROOT = Path(__file__).parent.parent
@@ -164,6 +163,26 @@ def test_plan_and_totals_equal_the_json(memos: dict[str, tuple[str, Path]], name
         by_region[regions[a["id"]]] = by_region.get(regions[a["id"]], Decimal(0)) + a["amount"]
     for region, amount in by_region.items():
         assert any(line.split()[:2] == [region, f"{amount:,.2f}"] for line in lines), region
+
+
+# The words a constraint's label stands for, read back from the label here (an oracle
+# independent of the captions the memo renders): built-in lines by their label, a
+# shorthand line's column and measure in the language, everything else as written.
+_SHORTHAND = re.compile(r"^(region|category|district) (.+) (amount|share|count)( #\d+)?$")
+_WORDS = {"zh": {"region": "地区", "category": "类别", "district": "区县", "amount": "金额",
+                 "share": "占比", "count": "数量", "budget": "预算", "funded": "获出资子基金数"},
+          "en": {"budget": "budget", "funded": "funded sub-funds"}}
+
+
+def constraint_name(name: str, lang: str) -> str:
+    words = _WORDS[lang]
+    if name in ("budget", "funded"):
+        return words[name]
+    found = _SHORTHAND.match(name)
+    if not found or lang == "en":
+        return name
+    column, value, measure, number = found.groups()
+    return f"{words[column]} {value} {words[measure]}{number or ''}"
 
 
 def _is_warned(row_id: str, data: dict) -> bool:

@@ -14,7 +14,7 @@ from rich.console import Console
 
 import fundopt
 from fundopt.errors import InputError
-from fundopt.models.domain import Policy, Table
+from fundopt.models.domain import Caption, CaptionKind, Policy, Table
 from fundopt.optimizer.result import (
     ConstraintValue,
     Diagnosis,
@@ -59,12 +59,18 @@ def make_policy(tmp_path: Path) -> Policy:
     return Policy(budget=10.0, source=str(path), unit="亿元", sha256="cd" * 32)
 
 
+def _shorthand(column: str, value: str, measure: str) -> Caption:
+    """The caption ``models.expansion`` gives the line ``[column."value"] min_measure``."""
+    return Caption(CaptionKind.SHORTHAND, column, (value,), ((measure, None),))
+
+
 def optimal_result() -> Result:
     amounts = np.array([5.0, 0.0, 3.0, 2.0])
     constraints = (
         ConstraintValue("budget", "budget", "amount", 10.0, None, 10.0, 0.0, True, 1.15,
-                        "max"),
-        ConstraintValue("c1", "region 天津 share", "share", 0.5, 0.4, 0.6, 0.1, False, 0.0),
+                        "max", caption=Caption(CaptionKind.BUILTIN, "budget")),
+        ConstraintValue("c1", "region 天津 share", "share", 0.5, 0.4, 0.6, 0.1, False, 0.0,
+                        caption=_shorthand("region", "天津", "share")),
         ConstraintValue("c2", "portfolio risk", "avg", float("nan"), None, 0.5,
                         float("inf"), False, 0.0),
     )
@@ -77,8 +83,10 @@ def optimal_result() -> Result:
 def infeasible_result() -> Result:
     diagnosis = Diagnosis(
         relaxation=(Relaxation("region 河北 share", "min", 0.7, 0.6, "region.河北.min_share",
-                                id="c2"),),
-        conflict=("region 河北 share", "region 天津 share"),
+                                id="c2", caption=_shorthand("region", "河北", "share")),),
+        conflict=("region 河北 share", "region 天津 share"), conflict_ids=("c2", "c1"),
+        captions={"c2": _shorthand("region", "河北", "share"),
+                  "c1": _shorthand("region", "天津", "share")},
     )
     return Result(SolveStatus.INFEASIBLE, None, np.zeros(4), np.zeros(4, dtype=bool), 0.0,
                   (), (), "HiGHS 1.16", 0.02, diagnosis=diagnosis)

@@ -28,11 +28,11 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, Table
 from fundopt.optimizer.result import ConstraintValue, Result
 from fundopt.reports import numbers
+from fundopt.reports.captions import conflict_names, name_text, shown
 from fundopt.reports.diagnosis_text import diagnosis_lines
 from fundopt.reports.frames import AMOUNT, SHARE_OF_BUDGET, STAKE, funded_rows, group_totals
 from fundopt.reports.labels import (
     column_text,
-    constraint_name,
     label,
     relaxation_text,
     warning_text,
@@ -282,18 +282,19 @@ def _compliance_row(memo: Memo, c: ConstraintValue, relaxed: bool) -> str:
     lang = memo.lang
     applied = (c.min, c.max)
     written = list(applied)
-    for r in memo.result.relaxed:
-        if r.constraint == c.label and r.bound in ("min", "max"):
-            written[0 if r.bound == "min" else 1] = r.from_value
-        elif r.bound == r.constraint and r.key.rsplit(".", 1)[-1] in c.keys:
-            written[c.keys.index(r.key.rsplit(".", 1)[-1])] = r.from_value
+    for r in memo.result.relaxed:     # by id: the budget's min is moved as min_deploy
+        if r.id == c.id and r.bound in ("min", "max"):
+            i = 0 if r.bound == "min" else 1
+            literal, bound = c.written[i], applied[i]
+            written[i] = (r.from_value if not literal or bound is None
+                          else r.from_value * bound / literal)
     measure = c.measure
     value = numbers.measure_text(c.value, measure, memo.decimals)
     if c.scope == "fund" and c.round_value is not None:
         value += f" ({memo.say('memo.scope.round')} "
         value += numbers.measure_text(c.round_value, measure, memo.decimals) + ")"
     state = _state(memo, c, applied, tuple(written))
-    cells = [_td(constraint_name(c.label, lang), "")]
+    cells = [_td(shown(c, lang), "")]
     limits = [_limits(written, measure, memo), _limits(applied, measure, memo)]
     cells += [_td(t, "num") for t in (limits if relaxed else limits[1:])]
     scope = memo.say("memo.scope.fund" if c.scope == "fund" else "memo.scope.round")
@@ -346,9 +347,13 @@ def _diagnosis(memo: Memo) -> str:
     if diagnosis.conflict:
         limits = _rule_limits(memo)
         parts.append(f"<p>{_e(memo.say('memo.conflict'))}</p>")
+        ids = diagnosis.conflict_ids
+        named = conflict_names(diagnosis.conflict, ids, diagnosis.captions)
+        shown_limits = [limits.get(ids[i]) if i < len(ids) else None for i in range(len(named))]
         parts.append(_list([
-            memo.say("memo.rule_limit", rule=constraint_name(name, lang), limit=limits[name])
-            if name in limits else constraint_name(name, lang) for name in diagnosis.conflict]))
+            memo.say("memo.rule_limit", rule=name_text(name, caption, lang), limit=limit)
+            if limit is not None else name_text(name, caption, lang)
+            for (name, caption), limit in zip(named, shown_limits, strict=True)]))
     parts.append(f"<p>{_e(memo.say('memo.relaxation'))}</p>")
     if diagnosis.relaxation:
         parts.append(_list([relaxation_text(r, lang) for r in diagnosis.relaxation]))
@@ -359,8 +364,8 @@ def _diagnosis(memo: Memo) -> str:
 
 
 def _rule_limits(memo: Memo) -> dict[str, str]:
-    """The limits of every policy line by its name (``region 天津 share`` → ``≥ 40%``),
-    for the conflict of an infeasible policy, which has no plan values to show."""
+    """The limits of every policy line by its id (``c3`` → ``≥ 40%``), for the conflict of
+    an infeasible policy, which has no plan values to show."""
     from fundopt.errors import InputError
     from fundopt.models.expansion import expand
 
@@ -374,7 +379,7 @@ def _rule_limits(memo: Memo) -> dict[str, str]:
     except InputError:  # pragma: no cover - the solve expanded the same policy already
         return limits
     for c in constraints:
-        limits[c.label] = _limits((c.min, c.max), str(c.measure), memo)
+        limits[c.id] = _limits((c.min, c.max), str(c.measure), memo)
     return limits
 
 

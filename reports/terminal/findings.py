@@ -11,8 +11,9 @@ from rich.text import Text
 
 from fundopt.optimizer.result import Result
 from fundopt.reports import numbers
+from fundopt.reports.captions import shown
 from fundopt.reports.findings import explanation_lines
-from fundopt.reports.labels import constraint_name, label, relaxation_text
+from fundopt.reports.labels import label, relaxation_text
 from fundopt.reports.terminal.summary import _grid, _lines
 from fundopt.reports.text import say
 
@@ -36,7 +37,7 @@ def render_findings(console: Console, result: Result, unit: str, lang: str) -> N
                                                "range_low", "range_high")], {2, 3, 4})
         for c in ranged:
             limit = c.max if c.bound == "max" else c.min
-            grid.add_row(Text(constraint_name(c.label, lang)),
+            grid.add_row(Text(shown(c, lang)),
                          Text(label(c.bound, lang) if c.bound in ("min", "max") else ""),
                          Text(numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
                                                  c.price_range_low, c.price_range_high)),

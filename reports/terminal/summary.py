@@ -23,11 +23,12 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from fundopt.models.checks import DataWarning
-from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, Table
+from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Caption, Policy, Table
 from fundopt.models.inputs import Inputs
 from fundopt.optimizer.build import Built
 from fundopt.optimizer.result import ConstraintValue, Result, SolveStatus
 from fundopt.reports import numbers
+from fundopt.reports.captions import family_name, family_of, measure_words, shown
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.frames import (
     AMOUNT,
@@ -38,9 +39,6 @@ from fundopt.reports.frames import (
     key_figures,
 )
 from fundopt.reports.labels import (
-    constraint_name,
-    family_name,
-    family_of,
     label,
     measure_name,
     relaxation_text,
@@ -179,9 +177,9 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
                   [label("constraint", lang), label("measure", lang), label("min", lang),
                    label("max", lang)], {2, 3})
     for c in inputs.constraints:
-        measure = c.rule.measure_text if c.rule.ratio is not None else \
+        measure = measure_words(c.caption, lang) if c.caption is not None else \
             measure_name(str(c.measure), lang) + (f"({c.column})" if c.column else "")
-        rules.add_row(literal(constraint_name(c.label, lang)), literal(measure),
+        rules.add_row(literal(shown(c, lang)), literal(measure),
                       measure_text(c.min, str(c.measure), inputs.policy.unit),
                       measure_text(c.max, str(c.measure), inputs.policy.unit))
     console.print(rules)
@@ -250,31 +248,36 @@ def _binding(constraints: tuple[ConstraintValue, ...], unit: str, lang: str
     binding = [c for c in constraints if c.binding]
     if not binding:
         return [Text(label("no_binding", lang))]
-    families: dict[str, list[ConstraintValue]] = defaultdict(list)
+    families: dict[Caption | None, list[ConstraintValue]] = defaultdict(list)
     for c in binding:
-        families[family_of(c.label)].append(c)
-    grouped = {name: members for name, members in families.items()
-               if name and len(members) >= FAMILY_MIN}
+        families[family_of(c.caption)].append(c)
+    grouped = {family: members for family, members in families.items()
+               if family is not None and len(members) >= FAMILY_MIN}
     keys = ("constraint", "value", "limit", "shadow_price")
     grid = _grid(label("binding_constraints", lang), [label(k, lang) for k in keys],
                  {1, 2, 3})
     for c in binding:
-        if family_of(c.label) in grouped:
+        if family_of(c.caption) in grouped:
             continue
         limit = c.max if c.bound == "max" else c.min
-        grid.add_row(literal(constraint_name(c.label, lang)),
+        grid.add_row(literal(shown(c, lang)),
                      Text(measure_text(c.value, c.measure, unit)),
                      Text(limit_text(c, unit)),
                      Text(numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
                                              c.price_range_low, c.price_range_high)))
     lines: list[RichTable | Text] = [grid] if grid.row_count else []
-    for name, members in grouped.items():
+    for members in grouped.values():
         sides = [sum(1 for c in members if c.bound == side) for side in ("min", "max")]
         detail = ", ".join(label(f"family.at_{side}", lang).format(n=n)
                            for side, n in zip(("min", "max"), sides, strict=True) if n)
         lines.append(literal(label("family.at_limit", lang).format(
-            family=family_name(name, lang), n=len(members), detail=detail)))
+            family=family_name(_caption(members[0]), lang), n=len(members), detail=detail)))
     return lines
+
+
+def _caption(c: ConstraintValue) -> Caption:
+    assert c.caption is not None      # a line of a family has one
+    return c.caption
 
 
 def limit_text(c: ConstraintValue, unit: str) -> str:
@@ -327,9 +330,11 @@ def _diagnosis_panel(result: Result, lang: str) -> Panel:
     relaxation and the conflicting set."""
     diagnosis = result.diagnosis
     assert diagnosis is not None
-    parts: list[Text | Padding] = [Text.assemble(literal(reason_text(m, lang)), style="bold")
-                         for m in diagnosis.messages]
-    reasons = [reason_text(m, lang) for m in diagnosis.reasons]
+    captions = diagnosis.captions
+    parts: list[Text | Padding] = [
+        Text.assemble(literal(reason_text(m, lang, captions)), style="bold")
+        for m in diagnosis.messages]
+    reasons = [reason_text(m, lang, captions) for m in diagnosis.reasons]
     if not diagnosis.conflict_ids:      # nothing conflicts but the must rows: say why first
         parts += [Text.assemble(literal(line), style="bold") for line in reasons]
     if diagnosis.relaxation:

@@ -195,8 +195,6 @@ MESSAGES: dict[str, str] = {
     "measure.count": "count",
     "measure.sum": "sum",
     "measure.avg": "avg",
-    "label.all_rows": "(all rows)",
-    "label.where": "where",
     # binding constraints of one family on one line (detail in the workbook)
     'family.at_limit':
         "{family}: {n} at a limit ({detail}); each is listed in the workbook's constraints sheet",
@@ -620,10 +618,6 @@ MESSAGES: dict[str, str] = {
     "rules.expr_node": "{what} is not allowed in a column expression",
     "rules.expr_expected": "numbers, numeric columns, + - * /, parentheses, min(a, b), "
                            "max(a, b); e.g. sum(call_2025 + call_2026)",
-    "rules.expr_column": "{expression}: column {column!r} {problem} ({table})",
-    "rules.expr_missing": "is not in the table",
-    "rules.expr_text": "is not numeric",
-    "rules.expr_zero": "division by zero in {expression} for this row, which {user} uses",
     "rules.expr_zero_hint": "Fill in a non-zero value, or mark the row exclude (排除) if it "
                             "is not a candidate.",
     "rules.range_text": "a range {range} selects by number, and column {column!r} is text",
@@ -679,4 +673,61 @@ MESSAGES: dict[str, str] = {
     # --- policy bounds
     "policy.min_over_max": "{lo_path} = {lo} is greater than {hi_path} = {hi}",
     "policy.min_over_max.expected": "a value <= {hi}",
+    # --- constraint captions (issue 17)
+    "caption.shorthand": "{column} {value} {measure}",
+    "caption.where": "{measure} where {where}",
+    "caption.all_rows": "{measure} (all rows)",
+    "caption.rows": "{head} [{rows}]",
+    "caption.number": "{head} #{number}",
+    "caption.condition": "{column}={value}",
+    "caption.not": "not {values}",
+    "caption.sep": ", ",
+    "caption.family": "{column} {measure}",
+    "measure.groups": "groups",
+    # --- expansion errors: the policy against the table (issue 17)
+    "expand.groups_column": "groups({column}): column {column!r} is not in the table {table}",
+    "expand.columns": "{items}",
+    "expand.columns.more": "{items}, … ({count} in all)",
+    "expand.star_blank": '"*" has nothing to expand: {columns} is blank in every selected row',
+    "expand.no_row": "no row meets every condition of where together",
+    "expand.no_row.hint": "Check the where values, or split the constraint.",
+    "expand.no_district": "[{origin}] needs a district column, and the table {table} has none",
+    "expand.no_district.hint": ("Add a district (区县) column to the table, or remove the "
+                                "[district] tables from the policy."),
+    "expand.no_column": "column {column!r} is not in the table {table}",
+    "expand.expr_missing": "{expression}: column {column!r} is not in the table ({table})",
+    "expand.expr_text": "{expression}: column {column!r} is not numeric ({table})",
+    "expand.numeric_columns": "a numeric column: {items}",
+    "expand.numeric_columns.more": "a numeric column: {items}, … ({count} in all)",
+    "expand.values_column": ("[values] declares column {column!r}, which is not in the "
+                             "table {table}"),
+    "expand.one_of": "one of {items}",
+    "expand.one_of.more": "one of {items}, … ({count} in all)",
+    "expand.no_value": "no row has this value in column {column}",
+    "expand.values_of": "a value of column {column}: {items}",
+    "expand.values_of.more": "a value of column {column}: {items}, … ({count} in all)",
+    "expand.did_you_mean": "Did you mean {close!r}?",
+    "expand.use_column": "Use the column name {canonical!r} (the table's header {header!r}).",
+    "expand.not_number.hint": ("Row {row} of {table} holds {cell!r} in column {header!r}, "
+                               "which is not a finite number; fix that cell (numbers may use "
+                               "1,234.5 or 30%) so the column reads as numeric."),
+    "expand.no_score.hint": ("Add a score (评分) column to the table, or name other columns "
+                             'in [objective], e.g. maximize = "return".'),
+    "expand.objective_missing": "objective column {column!r} is not in the table {table}",
+    "expand.objective_text": "objective column {column!r} is not numeric in the table {table}",
+    "expand.zero.constraint": ("division by zero in {expression} for this row, which "
+                               "constraint {name!r} ({key}) uses"),
+    "expand.zero.limit": ("division by zero in {expression} for this row, which limit "
+                          "{name!r} ({key}) uses"),
+    "expand.zero.objective": ("division by zero in {expression} for this row, which the "
+                              "objective ({key}) uses"),
+    "expand.zero.expected": "a non-zero divisor",
+    "expand.too_large": "{expression} is too large for the solver in this row",
+    "expand.too_large.expected": "a number of at most {limit}",
+    "expand.blank.constraint": "blank {column} in a row that constraint {name!r} ({key}) uses",
+    "expand.blank.limit": "blank {column} in a row that limit {name!r} ({key}) uses",
+    "expand.blank.objective": "blank {column} in a row that the objective ({key}) uses",
+    "expand.blank.expected": "a number",
+    "expand.blank.hint": ("Fill in the value, or mark the row exclude (排除) if it is not a "
+                          "candidate."),
 }

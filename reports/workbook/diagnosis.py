@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
+from fundopt.reports.captions import shown
 from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.findings import explanation_lines
-from fundopt.reports.labels import constraint_name, label, relaxation_text
+from fundopt.reports.labels import label, relaxation_text
 from fundopt.reports.text import say
 from fundopt.reports.workbook import Row
 
@@ -78,7 +79,7 @@ def _ranges(result: Result, lang: str) -> list[Row]:
                        ([label(k, lang) for k in keys], [None] * len(keys), True)]
     for c in ranged:
         bound = label(c.bound, lang) if c.bound in ("min", "max") else c.bound
-        rows.append(([constraint_name(c.label, lang), bound, c.shadow_price,
+        rows.append(([shown(c, lang), bound, c.shadow_price,
                       c.price_range_low, c.price_range_high],
                      [None, None, NUMBER_FMT, NUMBER_FMT, NUMBER_FMT], False))
     return rows

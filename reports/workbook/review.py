@@ -8,7 +8,6 @@ Rows use the workbook's row form (values, number formats, is-header) and are wri
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,14 +16,12 @@ import numpy as np
 import pandas as pd
 
 import fundopt
-from fundopt.models.domain import CATEGORY, DISTRICT, REGION, Policy, Table
+from fundopt.models.domain import CATEGORY, DISTRICT, REGION, Caption, CaptionKind, Policy, Table
 from fundopt.optimizer.result import ConstraintValue, Result
 from fundopt.reports import numbers
+from fundopt.reports.captions import shown
 from fundopt.reports.labels import (
-    GENERAL,
-    STAR_SUFFIX,
     bool_text,
-    constraint_name,
     label,
     measure_name,
     number_text,
@@ -168,7 +165,7 @@ def audit_rows(result: Result, lang: str, unit: str = "") -> list[Row]:
             if limit is None:
                 continue
             literal = c.written[i]
-            key = _named_key(c.keys[i], c.label)
+            key = _named_key(c.keys[i], c.caption)
             written = f"{key} = {number_text(limit if literal is None else literal)}"
             moved = [r for r in result.relaxed if r.key == c.keys[i]]
             if moved:  # --relax: the line as written, then the limit the plan was held to
@@ -186,7 +183,7 @@ def _audit_values(written: str, value: ConstraintValue, limit: float, side: str,
     binding = value.binding and value.bound == side
     price = numbers.price_text(value.shadow_price if binding else 0.0, value.measure, unit,
                                lang, limit, value.price_range_low, value.price_range_high)
-    name = constraint_name(value.label, lang)
+    name = shown(value, lang)
     if value.scope == "fund":  # measured over the book and this round: say so
         from fundopt.reports.text import say
 
@@ -196,19 +193,16 @@ def _audit_values(written: str, value: ConstraintValue, limit: float, side: str,
             value.value, limit, slack, bool_text(binding, lang), price]
 
 
-def _named_key(key: str, name: str) -> str:
+def _named_key(key: str, caption: Caption | None) -> str:
     """``constraints[1].max`` of a constraint the planner named ``risk cap`` →
     ``constraints.risk cap.max``: the path a scenario's ``set`` and a sweep's ``--param``
     use, and the name the planner knows it by."""
     head, dot, rest = key.partition("].")
     if not key.startswith("constraints[") or not dot:
         return key
-    suffix = STAR_SUFFIX.search(name)
-    name = name[: suffix.start()] if suffix else name
-    name = re.sub(r" #\d+$", "", name)
-    if GENERAL.match(name):  # an unnamed constraint: its label was made from its measure
-        return key
-    return f"constraints.{name}.{rest}"
+    if caption is None or caption.kind is not CaptionKind.NAMED:
+        return key         # an unnamed constraint: its key is the only name it has
+    return f"constraints.{caption.subject}.{rest}"
 
 
 def add_pivot_charts(sheet: Any, rows: int, columns: int, unit: str, lang: str) -> None:

@@ -30,6 +30,7 @@ from fundopt.models.domain import (
 )
 from fundopt.optimizer.result import Result
 from fundopt.reports import numbers
+from fundopt.reports.captions import shown
 from fundopt.reports.diagnosis_text import conflict_lines, reason_text
 from fundopt.reports.files.atomic import save_book
 from fundopt.reports.files.export import manifest_dict
@@ -45,7 +46,6 @@ from fundopt.reports.frames import (
 )
 from fundopt.reports.labels import (
     bool_text,
-    constraint_name,
     label,
     measure_name,
     relaxation_text,
@@ -154,7 +154,8 @@ def diagnosis_block(result: Result, lang: str) -> list[tuple[str, list[str]]]:
     diagnosis = result.diagnosis
     if diagnosis is None or result.relaxed:
         return []
-    blocks = [("reasons", [reason_text(m, lang) for m in diagnosis.messages]),
+    blocks = [("reasons", [reason_text(m, lang, diagnosis.captions)
+                           for m in diagnosis.messages]),
               ("relaxation", [relaxation_text(r, lang) for r in diagnosis.relaxation]),
               ("conflict", conflict_lines(diagnosis, lang))]
     if result.status == "infeasible" and not diagnosis.relaxation and not diagnosis.messages:
@@ -453,7 +454,7 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
                    [relaxation_text(r, lang) for r in diagnosis.relaxation]),
                   (say("diagnosis.heading.conflict", lang), conflict_lines(diagnosis, lang)),
                   (say("diagnosis.heading.reasons", lang),
-                   [reason_text(m, lang) for m in diagnosis.messages])]
+                   [reason_text(m, lang, diagnosis.captions) for m in diagnosis.messages])]
     for heading, lines in texts:
         if lines:
             rows.append(([], [], False))
@@ -479,7 +480,7 @@ def _constraint_rows(result: Result, lang: str, unit: str = "") -> list[Row]:
         limit = c.max if c.bound == "max" else c.min
         price = numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
                                    c.price_range_low, c.price_range_high)
-        rows.append(([constraint_name(c.label, lang), c.id, measure_name(c.measure, lang),
+        rows.append(([shown(c, lang), c.id, measure_name(c.measure, lang),
                       c.value, c.min, c.max, slack, bool_text(c.binding, lang), bound, price],
                      [None, None, None, fmt, fmt, fmt, fmt, None, None, None], False))
     return rows
