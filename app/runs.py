@@ -35,12 +35,15 @@ class SolveRun:
         Warnings about the data (similar spellings of one value).
     phases
         Seconds per phase: ``read``, ``build``, ``solve``, …, ``write``, ``total``.
+    within
+        The gap alternatives were asked within (``--within``), when they were asked.
     """
 
     inputs: Inputs
     result: Result
     notes: tuple[DataWarning, ...] = ()
     phases: dict[str, float] = field(default_factory=dict)
+    within: str | None = None
 
     @property
     def status(self) -> str:
@@ -121,6 +124,16 @@ class SolveRun:
             from fundopt.reports.terminal_uncertainty import render_robust
 
             render_robust(console, table, policy, self.result, lang)
+        if self.within is not None and self.result.is_ok and not self.result.alternatives:
+            from fundopt.reports.terminal_findings import render_no_alternatives
+
+            render_no_alternatives(console, self.within, lang)
+
+    def show_phases(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print the seconds of each phase (``fundopt solve --profile``)."""
+        from fundopt.reports.terminal import render_phases
+
+        render_phases(console or new_console(), self.phases, lang)
 
     def _repr_html_(self) -> str:
         line = f"<p><b>{self.status}</b>"
