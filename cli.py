@@ -5,8 +5,6 @@ command announces come from ``app/outcome.py``, usage errors in Chinese from
 
 from __future__ import annotations
 
-import gc
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,25 +35,11 @@ class Group(FastGroup):
         if not standalone_mode or opt.lang_of(line) != "zh":
             return super().main(args, prog_name, complete_var, standalone_mode,
                                 windows_expand_args, **extra)
-        from typer._click import exceptions as click
+        from fundopt.app.usage import main_in
 
-        try:
-            code = super().main(line, prog_name, complete_var, False, windows_expand_args,
-                                **extra)
-        except click.UsageError as error:
-            from fundopt.app.usage import usage_text
-
-            err.print(_shown(usage_text(error, line, "zh")), markup=False, highlight=False)
-            sys.exit(error.exit_code)
-        except click.ClickException as error:
-            error.show()
-            sys.exit(error.exit_code)
-        except typer.Abort:
-            from typer import rich_utils
-
-            rich_utils.rich_abort_error()
-            sys.exit(1)
-        sys.exit(code if isinstance(code, int) else 0)
+        main_in("zh", line, lambda: super(Group, self).main(
+            line, prog_name, complete_var, False, windows_expand_args, **extra),
+            lambda text: err.print(_shown(text), markup=False, highlight=False))
 
 
 app = typer.Typer(
@@ -372,21 +356,9 @@ def main() -> None:  # pragma: no cover - the program (see __main__.py)
     try:
         app(prog_name="fundopt")
     except SystemExit as done:
-        # The command is done and its files are written and closed. Shutting down, Python
-        # would walk every object still alive looking for cycles (≈ 70 ms after a solve of
-        # the sample); none of them needs collecting any more.
-        gc.freeze()
-        from fundopt.optimizer.interrupt import solver_busy
+        from fundopt.app.outcome import leave
 
-        if solver_busy():
-            # The loser of a MILP race (optimizer/race.py) is still stopping, which can take
-            # seconds; everything this process had to do is done and written, so exit now.
-            # (os._exit: a normal exit would wait for it, and C++ clean-up under a live
-            # HiGHS thread aborts.)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(done.code if isinstance(done.code, int) else 0 if done.code is None
-                     else 1)
+        leave(done.code)
         raise
 
 

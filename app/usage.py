@@ -11,12 +11,37 @@ the extra arguments). Nothing reads click's English.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from enum import Enum
 from types import NoneType, UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, NoReturn, Union, get_args, get_origin
 
 from fundopt.reports.text import say
+
+
+def main_in(lang: str, line: Sequence[str], main: Callable[[], Any],
+            fail: Callable[[str], None]) -> NoReturn:
+    """Run the command group's ``main`` (not in click's standalone mode, so that errors
+    reach here) on the command line ``line`` and exit as click's standalone mode would,
+    with a usage error said in ``lang`` (given to ``fail``, exit 2)."""
+    import typer
+    from typer._click import exceptions as click
+
+    try:
+        code = main()
+    except click.UsageError as error:
+        fail(usage_text(error, line, lang))
+        sys.exit(error.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        from typer import rich_utils
+
+        rich_utils.rich_abort_error()
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)   # an Exit's code, or None: done
 
 
 def usage_text(error: Any, args: Sequence[str], lang: str) -> str:
