@@ -136,10 +136,15 @@ class SolveRun:
         render_phases(console or new_console(), self.phases, lang)
 
     def _repr_html_(self) -> str:
+        from html import escape
+
+        from fundopt.reports.text import say
+
         line = f"<p><b>{self.status}</b>"
         if self.objective is not None:
-            line += (f" · objective {self.objective:,.6g} · committed "
-                     f"{self.committed:,.6g} {self.inputs.policy.unit}")
+            line += " · " + escape(say("html.solve_line", "en", objective=self.objective,
+                                       committed=self.committed,
+                                       unit=self.inputs.policy.unit))
         return line + "</p>" + self.allocations.to_html(max_rows=60)
 
 
@@ -159,11 +164,14 @@ class CheckRun:
         render_check(console or new_console(), self.inputs, self.built, lang, notes=self.notes)
 
     def _repr_html_(self) -> str:
+        from fundopt.reports.text import say
+
         model = self.built.model
-        return (f"<p><b>checked</b> · {len(self.inputs.table.frame)} rows · "
-                f"{len(self.inputs.constraints)} constraints · model {model.num_cols} "
-                f"columns × {model.num_rows} rows · {len(self.notes) + len(self.built.warnings)}"
-                " warnings</p>")
+        line = say("html.check_line", "en", rows=len(self.inputs.table.frame),
+                   constraints=len(self.inputs.constraints), columns=model.num_cols,
+                   model_rows=model.num_rows,
+                   warnings=len(self.notes) + len(self.built.warnings))
+        return f"<p><b>{say('html.checked', 'en')}</b> · {line}</p>"
 
 
 @dataclass(frozen=True)
@@ -258,5 +266,7 @@ class StabilityRun:
         render_stability(console, self.inputs.table, self.inputs.policy, self.stability, lang)
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{self.status}</b> · {self.stability.draws} draws</p>" + \
-            self.rows.to_html(max_rows=60)
+        from fundopt.reports.text import say
+
+        draws = say("html.draws", "en", draws=self.stability.draws)
+        return f"<p><b>{self.status}</b> · {draws}</p>" + self.rows.to_html(max_rows=60)

@@ -26,8 +26,8 @@ def main_in(lang: str, line: Sequence[str], main: Callable[[], Any],
     reach here) on the command line ``line`` and exit as click's standalone mode would,
     with a usage error said in ``lang`` (given to ``fail``, exit 2)."""
     import typer
-    from typer._click import exceptions as click
 
+    click = _exceptions()
     try:
         code = main()
     except click.UsageError as error:
@@ -59,15 +59,31 @@ def usage_text(error: Any, args: Sequence[str], lang: str) -> str:
     return "\n".join(lines)
 
 
-def _message(error: Any, args: Sequence[str], lang: str) -> str:
-    from typer._click import exceptions as click
+def _exceptions() -> Any:
+    """click's exceptions: typer's own copy (typer 0.29), else click's."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - typer before 0.29 uses click itself
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
 
+
+def _hint(param: Any, ctx: Any) -> str:
+    """The parameter as click names it: ``'--scenarios' / '-s'``, ``'table'``."""
+    try:
+        return str(param.get_error_hint())
+    except TypeError:  # pragma: no cover - click's own parameters take the context
+        return str(param.get_error_hint(ctx))
+
+
+def _message(error: Any, args: Sequence[str], lang: str) -> str:
+    click = _exceptions()
     ctx = error.ctx
     if isinstance(error, click.MissingParameter) and error.param is not None:
         kind = "argument" if error.param.param_type_name == "argument" else "option"
-        return say(f"usage.missing_{kind}", lang, name=error.param.get_error_hint())
+        return say(f"usage.missing_{kind}", lang, name=_hint(error.param, ctx))
     if isinstance(error, click.BadParameter) and error.param is not None:
-        name = error.param.get_error_hint()
+        name = _hint(error.param, ctx)
         detail = _bad_value(error.param, _given(ctx, args).get(error.param.name), lang)
         return (say("usage.invalid", lang, name=name) if detail is None
                 else say("usage.invalid_value", lang, name=name, detail=detail))

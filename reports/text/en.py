@@ -713,4 +713,9 @@ MESSAGES: dict[str, str] = {
     "usage.not_a_choice": "{value!r} is not one of {choices}.",
     "usage.not_boolean": "{value!r} is not a valid boolean.",
     "usage.wrong_use": "Wrong use of the command line.",
+    "html.solve_line": "objective {objective:,.6g} · committed {committed:,.6g} {unit}",
+    "html.checked": "checked",
+    "html.check_line": ("{rows} rows · {constraints} constraints · model {columns} columns × "
+                        "{model_rows} rows · {warnings} warnings"),
+    "html.draws": "{draws} draws",
 }

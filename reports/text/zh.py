@@ -683,4 +683,9 @@ MESSAGES: dict[str, str] = {
     "usage.not_a_choice": "{value!r} 不是 {choices} 之一。",
     "usage.not_boolean": "{value!r} 不是有效的布尔值。",
     "usage.wrong_use": "命令行用法有误。",
+    "html.solve_line": "目标值 {objective:,.6g} · 已配置 {committed:,.6g} {unit}",
+    "html.checked": "已检查",
+    "html.check_line": ("{rows} 行 · {constraints} 条约束 · 模型 {columns} 列 × {model_rows} 行 · "
+                        "{warnings} 条警告"),
+    "html.draws": "{draws} 次抽样",
 }
