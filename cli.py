@@ -335,7 +335,7 @@ def book_show(round_name: opt.RoundArg, book: opt.BookOpt, output: opt.BookOutpu
     from fundopt import app as run
 
     _run(lang, debug, lambda console: run.book_show(round_name, book, output or [],
-                                                    lang.value), output)
+                                                    lang.value))
 
 
 @book_app.command("void")
