@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from fundopt.app.steps import book_files, checked_outputs, new_console
 from fundopt.errors import InputError
+from fundopt.messages import Message
 
 if TYPE_CHECKING:   # imported on use: start-up time
     import pandas as pd
@@ -35,8 +36,7 @@ class BookRun:
 
         written = [Path(p) for p in paths]
         if written and (self.action != "show" or self.rows is None):
-            raise InputError("only book show writes files", column="--output",
-                             message_zh="只有 book show 可以写出文件")
+            raise InputError(code="cli.only_book_show_writes", column="--output")
         check_output_paths(written, book_files(self.book))
         if written and self.rows is not None:
             write_round(written, self.rounds[0], self.rows, lang)
@@ -153,9 +153,8 @@ def book_void(round_name: str, book: str, reason: str) -> BookRun:
     from fundopt.models.book import open_book
 
     if not reason.strip():
-        raise InputError("the reason is empty", column="--reason",
-                         expected="why the round is void", message_zh="作废原因为空",
-                         expected_zh="作废该轮次的原因")
+        raise InputError(code="cli.void_reason_empty", column="--reason",
+                         expected=Message("cli.void_reason_empty.expected"))
     with open_book(book, write=True) as opened:
         info = opened.void(round_name, reason.strip())
     return BookRun("void", book, (info,))

@@ -26,6 +26,7 @@ from fundopt.app.steps import (
     refuse_warnings,
 )
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.inputs import Inputs
 from fundopt.optimizer.problem import Problem as Model
 from fundopt.optimizer.problem import SolveOptions, SolverName
@@ -92,13 +93,8 @@ def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = No
 
         criterion = parse_criterion(robust)
         if relax or alternatives or ranges:
-            raise InputError(
-                "--robust cannot be combined with --relax, --alternatives or --ranges",
-                column="--robust", value=robust,
-                hint="Run them as two commands: the robust plan, then the analyses of "
-                     "the nominal one.",
-                message_zh="--robust 不能与 --relax、--alternatives、--ranges 同时使用",
-                hint_zh="请分两次运行：先求稳健方案，再分析名义方案。")
+            raise InputError(code="cli.robust_with_analyses", column="--robust",
+                             value=robust, hint=Message("cli.robust_with_analyses.hint"))
     from fundopt.models.units import fraction_option
 
     near = fraction_option(str(within), "--within")
@@ -124,7 +120,7 @@ def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = No
     if strict:
         refuse_warnings(notes, result.warnings)
     solved_at = time.perf_counter()
-    run = SolveRun(inputs, result, notes)
+    run = SolveRun(inputs, result, notes, within=str(within) if alternatives else None)
     run.write(*written, lang=lang)
     written_at = time.perf_counter()
     run.phases.update({"read": read_at - started, **result.phases,

@@ -38,12 +38,15 @@ class SolveRun:
         Warnings about the data (similar spellings of one value).
     phases
         Seconds per phase: ``read``, ``build``, ``solve``, …, ``write``, ``total``.
+    within
+        The gap alternatives were asked within (``--within``), when they were asked.
     """
 
     inputs: Inputs
     result: Result
     notes: tuple[DataWarning, ...] = ()
     phases: dict[str, float] = field(default_factory=dict)
+    within: str | None = None
 
     @property
     def status(self) -> str:
@@ -124,12 +127,27 @@ class SolveRun:
             from fundopt.reports.terminal.uncertainty import render_robust
 
             render_robust(console, table, policy, self.result, lang)
+        if self.within is not None and self.result.is_ok and not self.result.alternatives:
+            from fundopt.reports.terminal.findings import render_no_alternatives
+
+            render_no_alternatives(console, self.within, lang)
+
+    def show_phases(self, console: Console | None = None, lang: str = "en") -> None:
+        """Print the seconds of each phase (``fundopt solve --profile``)."""
+        from fundopt.reports.terminal.summary import render_phases
+
+        render_phases(console or new_console(), self.phases, lang)
 
     def _repr_html_(self) -> str:
+        from html import escape
+
+        from fundopt.reports.text import say
+
         line = f"<p><b>{self.status}</b>"
         if self.objective is not None:
-            line += (f" · objective {self.objective:,.6g} · committed "
-                     f"{self.committed:,.6g} {self.inputs.policy.unit}")
+            line += " · " + escape(say("html.solve_line", "en", objective=self.objective,
+                                       committed=self.committed,
+                                       unit=self.inputs.policy.unit))
         return line + "</p>" + self.allocations.to_html(max_rows=60)
 
 
@@ -149,11 +167,14 @@ class CheckRun:
         render_check(console or new_console(), self.inputs, self.built, lang, notes=self.notes)
 
     def _repr_html_(self) -> str:
+        from fundopt.reports.text import say
+
         model = self.built.model
-        return (f"<p><b>checked</b> · {len(self.inputs.table.frame)} rows · "
-                f"{len(self.inputs.constraints)} constraints · model {model.num_cols} "
-                f"columns × {model.num_rows} rows · {len(self.notes) + len(self.built.warnings)}"
-                " warnings</p>")
+        line = say("html.check_line", "en", rows=len(self.inputs.table.frame),
+                   constraints=len(self.inputs.constraints), columns=model.num_cols,
+                   model_rows=model.num_rows,
+                   warnings=len(self.notes) + len(self.built.warnings))
+        return f"<p><b>{say('html.checked', 'en')}</b> · {line}</p>"
 
 
 @dataclass(frozen=True)
@@ -248,8 +269,10 @@ class StabilityRun:
         render_stability(console, self.inputs.table, self.inputs.policy, self.stability, lang)
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{self.status}</b> · {self.stability.draws} draws</p>" + \
-            self.rows.to_html(max_rows=60)
+        from fundopt.reports.text import say
+
+        draws = say("html.draws", "en", draws=self.stability.draws)
+        return f"<p><b>{self.status}</b> · {draws}</p>" + self.rows.to_html(max_rows=60)
 
 
 @dataclass(frozen=True)

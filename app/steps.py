@@ -130,10 +130,8 @@ def batch_engine(workers: int | None, scheduler: str | None, notify: Notify | No
     from fundopt.optimizer.engines import open_engine
 
     if scheduler and workers is not None:
-        raise InputError("--workers and --scheduler exclude each other: on a cluster, "
-                         "the cluster's workers solve", column="--workers", value=workers,
-                         message_zh="--workers 与 --scheduler 不能同时使用：使用集群时由集群的"
-                         "工作进程求解")
+        raise InputError(code="cli.workers_and_scheduler", column="--workers",
+                         value=workers)
     if scheduler is None and workers is None:
         scheduler = os.environ.get("FUNDOPT_SCHEDULER") or None
     return open_engine(workers, scheduler, notify)

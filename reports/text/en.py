@@ -730,4 +730,43 @@ MESSAGES: dict[str, str] = {
     "expand.blank.expected": "a number",
     "expand.blank.hint": ("Fill in the value, or mark the row exclude (排除) if it is not a "
                           "candidate."),
+    # --- command line (issue 17)
+    "cli.interrupted": "Interrupted (Ctrl-C or SIGTERM).",
+    "cli.error": "Error: {message}",
+    "cli.internal_error": ("Internal error: {kind}: {detail}\n"
+                           "Run again with --debug for the traceback."),
+    "cli.robust_with_analyses": ("--robust cannot be combined with --relax, --alternatives "
+                                 "or --ranges"),
+    "cli.robust_with_analyses.hint": ("Run them as two commands: the robust plan, then the "
+                                      "analyses of the nominal one."),
+    "cli.workers_and_scheduler": ("--workers and --scheduler exclude each other: on a "
+                                  "cluster, the cluster's workers solve"),
+    "cli.only_book_show_writes": "only book show writes files",
+    "cli.void_reason_empty": "the reason is empty",
+    "cli.void_reason_empty.expected": "why the round is void",
+    "usage.usage": "Usage: {usage}",
+    "usage.try_help": "Try '{command} {option}' for help.",
+    "usage.no_such_option": "No such option: {option}",
+    "usage.did_you_mean": "Did you mean {names}?",
+    "usage.possible_options": "(Possible options: {names})",
+    "usage.no_such_command": "No such command {name!r}.",
+    "usage.missing_command": "Missing command.",
+    "usage.missing_argument": "Missing argument {name}.",
+    "usage.missing_option": "Missing option {name}.",
+    "usage.requires_value": "Option {name!r} requires an argument.",
+    "usage.takes_no_value": "Option {name!r} does not take a value.",
+    "usage.extra_arguments": "Got unexpected extra argument(s) ({args})",
+    "usage.invalid_value": "Invalid value for {name}: {detail}",
+    "usage.invalid": "Invalid value for {name}.",
+    "usage.not_integer": "{value!r} is not an integer.",
+    "usage.not_number": "{value!r} is not a number.",
+    "usage.out_of_range": "{value} is not in the range {range}.",
+    "usage.not_a_choice": "{value!r} is not one of {choices}.",
+    "usage.not_boolean": "{value!r} is not a valid boolean.",
+    "usage.wrong_use": "Wrong use of the command line.",
+    "html.solve_line": "objective {objective:,.6g} · committed {committed:,.6g} {unit}",
+    "html.checked": "checked",
+    "html.check_line": ("{rows} rows · {constraints} constraints · model {columns} columns × "
+                        "{model_rows} rows · {warnings} warnings"),
+    "html.draws": "{draws} draws",
 }
