@@ -91,9 +91,10 @@ def _run(lang: opt.Lang, debug: bool, call: Callable[[Console], Any],
 
     def body() -> int:
         from fundopt.app.outcome import announced, exit_code
+        from fundopt.app.steps import new_console
         from fundopt.reports.text import say
 
-        console = Console(highlight=False)
+        console = new_console()
         run = call(console)
         (show or (lambda run, console: run.show(console, lang.value)))(run, console)
         if profile:

@@ -326,12 +326,11 @@ class CompareRun:
 
     def show(self, console: Console | None = None, lang: str = "en") -> None:
         """Print what ``fundopt compare`` prints."""
-        from rich.console import Console
 
         from fundopt.reports.terminal.batch import render_compare
         from fundopt.reports.terminal.summary import render_notes
 
-        console = console or Console(highlight=False)
+        console = console or new_console()
         render_compare(console, self, lang)
         render_notes(console, self.notes, lang)
 
@@ -376,12 +375,11 @@ class SweepRun:
 
     def show(self, console: Console | None = None, lang: str = "en") -> None:
         """Print what ``fundopt sweep`` prints."""
-        from rich.console import Console
 
         from fundopt.reports.terminal.batch import render_sweep
         from fundopt.reports.terminal.summary import render_notes
 
-        console = console or Console(highlight=False)
+        console = console or new_console()
         render_sweep(console, self, lang)
         render_notes(console, self.notes, lang)
 

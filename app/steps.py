@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -144,6 +145,17 @@ def progress_of(factory: ProgressFactory | None, engine: Engine) -> Iterator[Pro
 
 
 def new_console() -> Console:
+    """The console a command prints its run on (standard output)."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    class Output(Console):
+        def on_broken_pipe(self) -> None:
+            """Whoever reads the output stopped reading (``fundopt solve … | head``): the
+            rest goes nowhere and the command keeps its own exit code, its files written
+            (rich would exit 1, the code of an internal error)."""
+            self.quiet = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+    return Output(highlight=False)

@@ -5,6 +5,7 @@ reviewers' mean as the score (SPEC §8)."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -280,6 +281,34 @@ def test_signals_at_random_moments_end_cleanly(folder: Path) -> None:
         if out.exists():
             assert out.read_text(encoding="utf-8").rstrip().endswith("}")
             out.unlink()
+
+
+# --- a reader that stops reading -----------------------------------------------------------
+
+@pytest.mark.parametrize(("command", "budget", "code"), [
+    (["solve", "2024.csv", "-o", "plan.json"], 40, 0),
+    (["solve", "2024.csv", "--lang", "zh"], 40, 0),
+    (["sweep", "2024.csv", "--param", "region.天津.min_share", "--from", "0.2", "--to", "0.9",
+      "--steps", "8", "--workers", "1"], 40, 0),
+    (["solve", "2024.csv", "-o", "plan.json"], 1, 3),   # infeasible: its diagnosis, exit 3
+])
+def test_output_piped_to_head_keeps_the_exit_code(folder: Path, command: list[str],
+                                                  budget: int, code: int) -> None:
+    """``fundopt … | head -1``: the reader leaves after one line; the command still
+    ends with its own exit code and writes its files (not exit 1 of a broken pipe)."""
+    policy = folder / "2024.toml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "budget = 40", f"budget = {budget}"), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "fundopt", *command], cwd=folder,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == code, stderr
+    assert "Traceback" not in stderr and "Broken pipe" not in stderr
+    if "-o" in command:
+        assert json.loads((folder / "plan.json").read_text(encoding="utf-8"))["status"]
 
 
 # --- SPEC §8: the score is the reviewers' mean unless given -------------------------------
