@@ -254,12 +254,8 @@ class LocalEngine(Engine):
                 break
             if self.notify is not None:
                 self.notify(lost)
-        raise BatchError(
-            f"Worker processes kept dying ({MAX_RESTARTS + 1} times; last exit code "
-            f"{lost.exitcode}); {lost.points} points were not solved. Too little memory "
-            "for this many workers? Try fewer with --workers.",
-            f"工作进程反复意外退出（{MAX_RESTARTS + 1} 次；最后的退出码 {lost.exitcode}），"
-            f"{lost.points} 个点未能求解。内存不足？请用 --workers 减少工作进程数。")
+        raise BatchError("batch.workers_kept_dying", {
+            "times": MAX_RESTARTS + 1, "exitcode": lost.exitcode, "points": lost.points})
 
     def _run(self, work: Work[S, W, P, R], shared: S, points: Sequence[P],
              parts: list[list[int]], pending: list[int], results: dict[int, R],
@@ -472,12 +468,8 @@ class DaskEngine(Engine):
                     try:
                         values = future.result()
                     except KilledWorker as error:
-                        raise BatchError(
-                            "A batch task was lost with every Dask worker that ran it "
-                            f"(each died while solving it): {error}. Too little memory on "
-                            "the workers?",
-                            f"一个批量任务所在的 Dask 工作进程每次都意外退出：{error}。"
-                            "工作进程内存不足？") from error
+                        raise BatchError("batch.task_lost",
+                                         {"error": str(error)}) from error
                     results.update(zip(parts[index[future.key]], values, strict=True))
                     if progress is not None:
                         progress(len(results), len(points))
@@ -488,9 +480,8 @@ class DaskEngine(Engine):
                 if time.monotonic() - idle_since > NO_WORKER_TIMEOUT:
                     idle_since = time.monotonic()
                     if not client.scheduler_info(n_workers=-1)["workers"]:
-                        raise BatchError(
-                            f"Every Dask worker of {self.address} left during the run",
-                            f"{self.address} 的 Dask 工作进程在运行中全部退出")
+                        raise BatchError("batch.workers_left",
+                                         {"address": self.address})
         except BaseException:
             # Running tasks see the event between points and stop; the rest are dropped.
             Event(token, client=client).set()

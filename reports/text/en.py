@@ -679,4 +679,11 @@ MESSAGES: dict[str, str] = {
     # --- policy bounds
     "policy.min_over_max": "{lo_path} = {lo} is greater than {hi_path} = {hi}",
     "policy.min_over_max.expected": "a value <= {hi}",
+    # --- input errors (issue 17)
+    "batch.workers_kept_dying": ("Worker processes kept dying ({times} times; last exit code "
+                                 "{exitcode}); {points} points were not solved. Too little "
+                                 "memory for this many workers? Try fewer with --workers."),
+    "batch.task_lost": ("A batch task was lost with every Dask worker that ran it (each died "
+                        "while solving it): {error}. Too little memory on the workers?"),
+    "batch.workers_left": "Every Dask worker of {address} left during the run",
 }

@@ -652,4 +652,11 @@ MESSAGES: dict[str, str] = {
     # --- policy bounds
     "policy.min_over_max": "{lo_path} = {lo} 大于 {hi_path} = {hi}",
     "policy.min_over_max.expected": "<= {hi} 的值",
+    # --- input errors (issue 17)
+    "batch.workers_kept_dying": ("工作进程反复意外退出（{times} 次；最后的退出码 {exitcode}），"
+                                 "{points} 个点未能求解。内存不足？请用 --workers "
+                                 "减少工作进程数。"),
+    "batch.task_lost": ("一个批量任务所在的 Dask 工作进程每次都意外退出：{error}。"
+                        "工作进程内存不足？"),
+    "batch.workers_left": "{address} 的 Dask 工作进程在运行中全部退出",
 }
