@@ -68,9 +68,9 @@ def _asks_zh(argv: list[str]) -> bool:
 
 def assert_no_english(output: str, argv: list[str]) -> None:
     """Fail when a ``--lang zh`` run printed English message text (see ``zh_check``)."""
-    from zh_check import english_in
+    from zh_check import data_values, english_in
 
-    found = english_in(output)
+    found = english_in(output, data_values(argv))
     assert not found, (f"English in the Chinese output of fundopt {' '.join(argv)}: "
                        f"{found}\n--- output ---\n{output}")
 

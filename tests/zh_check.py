@@ -13,6 +13,9 @@ spaces ("is not", "must be a number"), found after removing what is not message 
 - commands the planner is told to run (``fundopt book void``, ``pip install …``,
   ``apt-get install …``, ``dask worker …``): from the program name to the next non-ASCII
   character;
+- data values of the run's inputs: every text of the .toml and .csv files in the folder of
+  each file the command line names (a constraint called ``risk cap``, a scenario's
+  description: the planner's own words, never translated);
 - ``ALLOWED`` below: a short list of words that are not messages, each with its reason.
 
 A single English word is allowed (policy keys such as ``budget``, status values such as
@@ -22,7 +25,12 @@ vocabulary, written in the policy file in English.
 
 from __future__ import annotations
 
+import csv
 import re
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 # Each entry: a pattern of text that is allowed in a Chinese output, and why.
 ALLOWED: tuple[tuple[str, str], ...] = (
@@ -46,8 +54,42 @@ _TOKEN = re.compile(r"\S*[./\\=_\[\](){}<>:@#]\S*")
 _ENGLISH = re.compile(r"(?<![\w-])[a-z]+(?: [a-z]+)+(?![\w-])")
 
 
-def english_in(text: str) -> list[str]:
-    """The English message text in ``text`` (empty when there is none)."""
+def data_values(argv: Iterable[str]) -> set[str]:
+    """The texts of the .toml and .csv files beside every file named in ``argv``."""
+    folders = {Path(a).parent for a in argv if Path(a).is_file()}
+    found: set[str] = set()
+    for folder in folders:
+        for path in folder.glob("*.toml"):
+            try:
+                found.update(_texts(tomllib.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+        for path in folder.glob("*.csv"):
+            try:
+                with path.open(encoding="utf-8-sig", newline="") as rows:
+                    found.update(cell for row in csv.reader(rows) for cell in row)
+            except (OSError, UnicodeDecodeError, csv.Error):
+                continue
+    return {text.strip() for text in found if " " in text.strip()}
+
+
+def _texts(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def english_in(text: str, data: Iterable[str] = ()) -> list[str]:
+    """The English message text in ``text`` (empty when there is none), once the ``data``
+    values (the planner's own texts) are taken out."""
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, " ")
     for pattern, _why in ALLOWED:
         text = re.sub(pattern, " ", text)
     text = _QUOTED.sub(" ", text)
