@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from fundopt.messages import Message
@@ -81,6 +81,10 @@ class InputError(FundoptError):
     def __str__(self) -> str:
         return self.render("en")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # an error raised in a worker process keeps its code and values (not only .args)
+        return _rebuilt, (type(self), {f.name: getattr(self, f.name) for f in fields(self)})
+
     def _coded(self, lang: str) -> str:
         from fundopt.reports.text import say
 
@@ -122,6 +126,10 @@ class InputError(FundoptError):
         if hint:
             text += f"\n\n{hint}"
         return text
+
+
+def _rebuilt(kind: type[InputError], state: dict[str, Any]) -> InputError:
+    return kind(**state)
 
 
 def _words(given: str | Message | None, given_zh: str | None, lang: str) -> str | None:

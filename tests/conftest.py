@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,16 +88,16 @@ def _chinese_runs_say_nothing_in_english(monkeypatch: pytest.MonkeyPatch) -> Non
 
     invoke, run = CliRunner.invoke, subprocess.run
 
-    def checked_invoke(self: CliRunner, app: object, args: object = None,
-                       *rest: object, **options: object) -> object:
-        result = invoke(self, app, args, *rest, **options)  # type: ignore[arg-type]
+    def checked_invoke(self: CliRunner, app: Any, args: Any = None,
+                       *rest: Any, **options: Any) -> Any:
+        result = invoke(self, app, args, *rest, **options)
         argv = args.split() if isinstance(args, str) else [str(a) for a in args or ()]
         if _asks_zh(argv):
             assert_no_english(result.output, argv)
         return result
 
-    def checked_run(command: object, *rest: object, **options: object) -> object:
-        done = run(command, *rest, **options)  # type: ignore[call-overload]
+    def checked_run(command: Any, *rest: Any, **options: Any) -> Any:
+        done = run(command, *rest, **options)
         argv = [str(a) for a in command] if isinstance(command, list | tuple) else []
         ours = any(a.endswith(("fundopt", "fundopt.cli")) for a in argv)
         if ours and _asks_zh(argv):

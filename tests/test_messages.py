@@ -168,11 +168,11 @@ def test_errors_render_in_chinese_without_english(seed: int) -> None:
 
     rng = random.Random(seed)
     for code in _errors_in_the_catalogs():
-        fields = {f.split(".")[0].split("[")[0]: spec
+        fields = {f.split(".")[0].split("[")[0]: spec or ""
                   for _, f, spec, _ in string.Formatter().parse(en.MESSAGES[code]) if f}
         for suffix in (".expected", ".hint"):
             if code + suffix in en.MESSAGES:
-                fields.update({f.split(".")[0]: spec for _, f, spec, _
+                fields.update({f.split(".")[0]: spec or "" for _, f, spec, _
                                in string.Formatter().parse(en.MESSAGES[code + suffix]) if f})
         values = {name: _value(rng, spec) for name, spec in fields.items()}
         error = InputError(code=code, values=values,
@@ -204,3 +204,19 @@ def test_what_counts_as_english(text: str, found: list[str]) -> None:
     from zh_check import english_in
 
     assert english_in(text) == found
+
+
+def test_an_error_from_a_worker_process_keeps_its_code() -> None:
+    """Errors cross process boundaries pickled (the local pool, Dask): code, values and
+    place survive, so the parent says them in either language."""
+    import pickle
+
+    error = InputError(code="input.table.ragged", values={"found": 3, "width": 5},
+                       file="t.csv", row=4, context=(Message("context.scenario",
+                                                             {"name": "河北55"}),))
+    back = pickle.loads(pickle.dumps(error))
+    assert (back.code, dict(back.values), back.row) == ("input.table.ragged",
+                                                         {"found": 3, "width": 5}, 4)
+    assert [back.render(lang) for lang in ("en", "zh")] == [
+        error.render(lang) for lang in ("en", "zh")]
+    assert "该行有 3 个字段" in back.render("zh")
