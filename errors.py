@@ -141,7 +141,29 @@ def _words(given: str | Message | None, given_zh: str | None, lang: str) -> str 
     return given
 
 
-class SolverError(FundoptError):
+class CodedError(FundoptError):
+    """An error that is a catalog code and its values, said in the language asked for.
+
+    Parameters
+    ----------
+    code, values
+        The catalog code of what happened (and what to do) and the values it takes.
+    """
+
+    def __init__(self, code: str, values: Mapping[str, Any] | None = None) -> None:
+        self.code, self.values = code, dict(values or {})
+        super().__init__(self.render("en"))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.code, self.values)
+
+    def render(self, lang: str = "en") -> str:
+        from fundopt.reports.text import say
+
+        return say(self.code, lang, **self.values)
+
+
+class SolverError(CodedError):
     """The solver failed or is missing (exit code 1)."""
 
 
@@ -203,20 +225,5 @@ def zh_fallback(text: str) -> str:
     return text
 
 
-class BatchError(FundoptError):
-    """A batch of solves could not finish: its workers kept dying (exit code 1).
-
-    Parameters
-    ----------
-    code, values
-        The catalog code of what happened (and what to do) and the values it takes.
-    """
-
-    def __init__(self, code: str, values: Mapping[str, Any]) -> None:
-        self.code, self.values = code, dict(values)
-        super().__init__(self.render("en"))
-
-    def render(self, lang: str = "en") -> str:
-        from fundopt.reports.text import say
-
-        return say(self.code, lang, **self.values)
+class BatchError(CodedError):
+    """A batch of solves could not finish: its workers kept dying (exit code 1)."""

@@ -220,3 +220,17 @@ def test_an_error_from_a_worker_process_keeps_its_code() -> None:
     assert [back.render(lang) for lang in ("en", "zh")] == [
         error.render(lang) for lang in ("en", "zh")]
     assert "该行有 3 个字段" in back.render("zh")
+
+
+def test_solver_and_batch_errors_are_codes() -> None:
+    """SolverError and BatchError say their code in either language, and pickle."""
+    import pickle
+
+    from fundopt.errors import BatchError, SolverError
+
+    for error in (SolverError("solver.highs_failed", {"status": "Solve error"}),
+                  BatchError("batch.workers_left", {"address": "tcp://10.0.0.5:8786"})):
+        back = pickle.loads(pickle.dumps(error))
+        assert str(back) == str(error) == error.render("en")
+        assert back.render("zh") == error.render("zh") == say(error.code, "zh",
+                                                              **error.values)

@@ -1031,4 +1031,9 @@ MESSAGES: dict[str, str] = {
     "rules.target_without_penalty.expected": "penalty = P (objective per unit of shortfall)",
     "rules.target_measure.expected": "amount, share, count, sum(EXPR) or funded(EXPR)",
     "input.row_limits.no_bound": "the limit has no bound",
+    "solver.highs_failed": ("HiGHS could not solve the model: {status} (check the table for "
+                            "extreme values, or try --solver cbc)"),
+    "solver.grid_breaks": ("the solver's plan breaks {rules} once its amounts are put on their "
+                           "grid; try --solver cbc or --gap 0"),
+    "solver.no_cbc": "CBC was not found; install it with: pip install 'pulp[cbc]'",
 }

@@ -977,4 +977,9 @@ MESSAGES: dict[str, str] = {
     "rules.target_without_penalty.expected": "penalty = P（每单位缺口计入目标的代价）",
     "rules.target_measure.expected": "amount、share、count、sum(EXPR) 或 funded(EXPR)",
     "input.row_limits.no_bound": "该限额未给出任何上下限",
+    "solver.highs_failed": ("HiGHS 无法求解该模型：{status}（请检查表格中是否有极端数值，或改用 "
+                            "--solver cbc）"),
+    "solver.grid_breaks": ("求解器的方案在出资额取整到步长后违反了 {rules}；请改用 --solver cbc "
+                           "或 --gap 0"),
+    "solver.no_cbc": "找不到 CBC；安装方法：pip install 'pulp[cbc]'",
 }
