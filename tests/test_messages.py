@@ -234,3 +234,73 @@ def test_solver_and_batch_errors_are_codes() -> None:
         assert str(back) == str(error) == error.render("en")
         assert back.render("zh") == error.render("zh") == say(error.code, "zh",
                                                               **error.values)
+
+
+_BAD = ["x", "", -1, 0, 1e30, float("nan"), True, [], ["a", "a"], {}, {"min": 2, "max": 1},
+        {"not": []}, "*", "sum(", "avg()", "amount / avg(x)", 2.5, {"budgte": 1}]
+
+
+def _paths(tree: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path of a policy tree (list items by index)."""
+    found = [prefix] if prefix else []
+    items = (tree.items() if isinstance(tree, dict)
+             else enumerate(tree) if isinstance(tree, list) else ())
+    for key, value in items:
+        found += _paths(value, (*prefix, key))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_bad_policies_and_tables_say_it_in_chinese(seed: int, tmp_path: Path) -> None:
+    """Random damage to the sample policy (a value of the wrong kind, an unknown key, a key
+    removed) and to the sample table (a bad cell, a header renamed): whatever error the
+    readers of models/ raise renders in Chinese without English message text, and names
+    the same place in both languages."""
+    import copy
+    import tomllib
+
+    from zh_check import data_values, english_in
+
+    from fundopt.models.policy import Locator, policy_from_tree
+    from fundopt.models.table import read_table
+
+    rng = random.Random(seed)
+    base = tomllib.loads((ROOT / "inputs" / "2024.toml").read_text(encoding="utf-8"))
+    errors: list[InputError] = []
+    for _ in range(25):
+        tree = copy.deepcopy(base)
+        path = rng.choice(_paths(tree))
+        parent = tree
+        for key in path[:-1]:
+            parent = parent[key]
+        kind = rng.random()
+        if kind < 0.7:
+            parent[path[-1]] = copy.deepcopy(rng.choice(_BAD))
+        elif kind < 0.85 and isinstance(parent, dict):
+            parent[f"{path[-1]}x"] = 1
+        elif isinstance(parent, dict):
+            del parent[path[-1]]
+        try:
+            policy_from_tree(tree, Locator("p.toml"), None)
+        except InputError as error:
+            errors.append(error)
+    lines = (ROOT / "inputs" / "2024.csv").read_text(encoding="utf-8-sig").splitlines()
+    for k in range(10):
+        rows = [line.split(",") for line in lines]
+        row, col = rng.randrange(len(rows)), rng.randrange(len(rows[0]))
+        rows[row][col] = rng.choice(["abc", "-5", "1e400", "", "maybe", "1,2", "30%%",
+                                     rows[0][col]])
+        bad = tmp_path / f"t{k}.csv"
+        bad.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
+        try:
+            read_table(bad)
+        except InputError as error:
+            errors.append(error)
+    assert errors
+    data = data_values([str(ROOT / "inputs" / "2024.csv")])
+    for error in errors:
+        assert error.code is not None, error
+        zh_text = error.render("zh")
+        assert not english_in(zh_text, data), zh_text
+        for place in (error.file, error.column):
+            assert place is None or place in zh_text and place in error.render("en")
