@@ -298,9 +298,9 @@ def test_random_bad_policies_and_tables_say_it_in_chinese(seed: int, tmp_path: P
             errors.append(error)
     assert errors
     data = data_values([str(ROOT / "inputs" / "2024.csv")])
-    for error in errors:
-        assert error.code is not None, error
-        zh_text = error.render("zh")
+    for raised in errors:
+        assert raised.code is not None, raised
+        zh_text = raised.render("zh")
         assert not english_in(zh_text, data), zh_text
-        for place in (error.file, error.column):
-            assert place is None or place in zh_text and place in error.render("en")
+        for place in (raised.file, raised.column):
+            assert place is None or place in zh_text and place in raised.render("en")
