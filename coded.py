@@ -1,8 +1,8 @@
-"""Input errors whose words come from the message catalogs (``reports.text``).
+"""``coded_error``: a thin alias of :class:`~fundopt.errors.InputError` given a code.
 
-``coded_error("plan.unknown_id", file=…, row=…, id="X")`` builds an :class:`InputError`
-from the catalog templates ``plan.unknown_id`` (the message) and, where the catalogs have
-them, ``plan.unknown_id.expected`` and ``plan.unknown_id.hint``, in English and Chinese.
+``coded_error("plan.unknown_id", file=…, row=…, id="X")`` is
+``InputError(code="plan.unknown_id", values={"id": "X"}, file=…, row=…)``; fundopt's own
+code raises the latter. The alias stays for code written against it.
 """
 
 from __future__ import annotations
@@ -14,14 +14,6 @@ from fundopt.errors import InputError
 
 def coded_error(code: str, /, *, file: str | None = None, row: int | None = None,
                 column: str | None = None, value: Any = None, **values: Any) -> InputError:
-    """An input error saying message ``code`` with ``values`` (see the module docstring)."""
-    from fundopt.reports.text import CATALOGS, say
-
-    def part(suffix: str, lang: str) -> str | None:
-        key = code + suffix
-        return say(key, lang, **values) if key in CATALOGS[lang] else None
-
-    return InputError(say(code, "en", **values), file=file, row=row, column=column,
-                      value=value, expected=part(".expected", "en"), hint=part(".hint", "en"),
-                      message_zh=say(code, "zh", **values), expected_zh=part(".expected", "zh"),
-                      hint_zh=part(".hint", "zh"))
+    """``InputError(code=code, values=values, file=file, row=row, column=column, value=value)``."""
+    return InputError(code=code, values=values, file=file, row=row, column=column,
+                      value=value)

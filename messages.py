@@ -33,3 +33,15 @@ class Message:
         """The machine-readable form: ``{"code": …, **values}``."""
         return {"code": self.code, **self.values}
 
+
+
+@dataclass(frozen=True)
+class Said:
+    """Words already said in each language, used as a message's value: a list of warnings
+    each made from its own message, shown inside another (``--strict``)."""
+
+    words: Mapping[str, str]
+
+    def text(self, lang: str = "en") -> str:
+        """The words in ``lang``."""
+        return self.words[lang]

@@ -190,16 +190,11 @@ def write_starter(folder: Path, lang: str = "en", force: bool = False) -> list[P
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise InputError("not a folder", file=str(folder), expected="a folder to write into",
-                         message_zh="不是文件夹", expected_zh="用于写入的文件夹")
+        raise InputError(code="input.starter.not_folder", file=str(folder))
     files = starter_files(lang)
     existing = [folder / name for name in files if (folder / name).exists()]
     if existing and not force:
-        raise InputError(
-            "the file already exists", file=str(existing[0]),
-            hint="Nothing was written. Use --force to replace the starter files, or choose "
-                 "another folder.",
-            message_zh="文件已存在", hint_zh="未写入任何文件。可用 --force 覆盖，或换一个文件夹。")
+        raise InputError(code="input.starter.exists", file=str(existing[0]))
     # all three files or none (a full disk half-way leaves the old ones as they were)
     # BOM: Excel on Windows then reads the Chinese values as UTF-8
     writes = [(folder / name, _text_writer(text, "utf-8-sig" if name.endswith(".csv")

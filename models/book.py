@@ -35,8 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
-from fundopt.coded import coded_error
 from fundopt.errors import InputError
+from fundopt.messages import Message
 
 SCHEMA_VERSION = 2
 # How long a writer waits for another one to finish with an SQLite book, in seconds
@@ -214,22 +214,22 @@ def resolve_book(location: str) -> Place:
         ``sqlite://`` URL without a file or with options, another kind of database.
     """
     if not location.strip() or "\x00" in location:
-        raise coded_error("book.bad_location", column="--book", value=location)
+        raise InputError(code="book.bad_location", column="--book", value=location)
     if not _is_url(location):
         return Place(location, _real_path(location), None)
     try:
         url = sa.make_url(location)
     except (sa_exc.ArgumentError, ValueError):
-        raise coded_error("book.bad_location", column="--book",
-                          value=display_location(location)) from None
+        raise InputError(code="book.bad_location", column="--book",
+                         value=display_location(location)) from None
     if url.drivername in SQLITE_DRIVERS:
         if not url.database or url.database == ":memory:" or url.query:
-            raise coded_error("book.sqlite_url", column="--book",
-                              value=display_location(location))
+            raise InputError(code="book.sqlite_url", column="--book",
+                             value=display_location(location))
         return Place(location, _real_path(url.database), None)
     if url.drivername in PG_DRIVERS:
         return Place(location, None, url.set(drivername="postgresql+psycopg"))
-    raise coded_error("book.bad_location", column="--book", value=display_location(location))
+    raise InputError(code="book.bad_location", column="--book", value=display_location(location))
 
 
 def book_files(location: str | None) -> list[Path]:
@@ -293,7 +293,7 @@ class Book:
         with self._writing() as conn:
             self._check_new(conn, info.name, info.plan_sha256)
             if state is not None and _state(conn) != state:
-                raise coded_error("book.changed", file=display_location(self.location))
+                raise InputError(code="book.changed", file=display_location(self.location))
             values = {k: v for k, v in vars(info).items() if k in rounds.c}
             values["columns"] = list(info.columns)
             try:
@@ -338,8 +338,8 @@ class Book:
             .where(round_facts.c.plan_sha256 == plan_sha256, rounds.c.voided_at.is_(None))
         ).first()
         if twin is not None:
-            raise coded_error("book.same_plan", file=display_location(self.location),
-                              round=twin[0])
+            raise InputError(code="book.same_plan", values={"round": twin[0]},
+                             file=display_location(self.location))
 
     def void(self, name: str, reason: str) -> RoundInfo:
         """Mark a round void with a reason; the round and its rows stay in the book.
@@ -353,9 +353,9 @@ class Book:
             row = _round_row(conn, name, self.location)
             if row.voided_at is not None:
                 when = f"{row.voided_at}: {row.void_reason}"
-                raise InputError(f"round {name!r} is already void ({when})",
-                                 file=display_location(self.location),
-                                 message_zh=f"轮次 {name!r} 已作废（{when}）")
+                raise InputError(code="input.book.already_void",
+                                 values={"name": name, "when": when},
+                                 file=display_location(self.location))
             conn.execute(rounds.update().where(rounds.c.id == row.id)
                          .values(voided_at=now_text(), void_reason=reason))
             row = _round_row(conn, name, self.location)
@@ -471,28 +471,20 @@ def _engine(place: Place, create: bool, write: bool) -> Engine:
         try:
             return sa.create_engine(place.url, connect_args=args, poolclass=sa.pool.NullPool)
         except ImportError as error:
-            raise InputError("PostgreSQL books need the psycopg package",
-                             file=display_location(place.location),
-                             hint="pip install 'psycopg[binary]'",
-                             message_zh="PostgreSQL 账簿需要安装 psycopg") from error
+            raise InputError(code="input.book.no_psycopg",
+                             file=display_location(place.location)) from error
         except (sa_exc.ArgumentError, ValueError, TypeError):
-            raise coded_error("book.bad_location", column="--book",
-                              value=display_location(place.location)) from None
+            raise InputError(code="book.bad_location", column="--book",
+                             value=display_location(place.location)) from None
     path = place.path
     assert path is not None
     shown = place.location
     if path.is_dir():
-        raise InputError("the book is a folder, not a database file", file=shown,
-                         expected="a file path such as fund.book or a postgresql:// URL",
-                         message_zh="账簿路径是文件夹，不是数据库文件")
+        raise InputError(code="input.book.folder", file=shown)
     if not path.exists() and not create:
-        raise InputError("no book at this path", file=shown,
-                         hint="A book is created by the first `fundopt book add`; "
-                              "check the --book path.",
-                         message_zh="该路径下没有账簿",
-                         hint_zh="账簿在第一次 `fundopt book add` 时创建；请检查 --book 路径。")
+        raise InputError(code="input.book.missing", file=shown)
     if path.exists() and not path.is_file():
-        raise coded_error("book.not_file", file=shown)
+        raise InputError(code="book.not_file", file=shown)
     if write:
         # a URL object, not text: a '?' or '#' in the path is part of the file name
         return _sqlite_engine(sa.URL.create("sqlite", database=str(path)))
@@ -528,9 +520,8 @@ def _busy_seconds() -> float:
     except ValueError:
         seconds = -1.0
     if not 0 <= seconds < math.inf:
-        raise InputError(f"{WAIT_ENV} must be a number of seconds", column=WAIT_ENV,
-                         value=text, expected="a number >= 0, e.g. 10",
-                         message_zh=f"{WAIT_ENV} 应为秒数")
+        raise InputError(code="input.book.wait_seconds", values={"wait_env": WAIT_ENV},
+                         column=WAIT_ENV, value=text)
     return seconds
 
 
@@ -540,8 +531,8 @@ def _bad_options(location: str) -> Iterator[None]:
     try:
         yield
     except (ValueError, TypeError) as error:
-        raise coded_error("book.bad_location", column="--book",
-                          value=display_location(location)) from error
+        raise InputError(code="book.bad_location", column="--book",
+                         value=display_location(location)) from error
 
 
 @contextmanager
@@ -554,24 +545,12 @@ def _database_errors(location: str) -> Iterator[None]:
         text = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         lowered = text.lower()
         if "not a database" in lowered or "malformed" in lowered:
-            raise InputError("this file is not a fundopt book (not an SQLite database)",
-                             file=shown, value=text,
-                             hint="Give --book a new file name, or the path of an existing book.",
-                             message_zh="该文件不是 fundopt 账簿（不是 SQLite 数据库）",
-                             hint_zh="请为 --book 指定新文件名或已有账簿的路径。") from error
+            raise InputError(code="input.book.not_sqlite", file=shown, value=text) from error
         if "locked" in lowered or "busy" in lowered:
-            raise InputError("the book is busy: another fundopt is writing to it", file=shown,
-                             hint="Try again in a moment.", message_zh="账簿正被另一个 fundopt "
-                             "进程写入", hint_zh="请稍后重试。") from error
+            raise InputError(code="input.book.busy", file=shown) from error
         if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
-            raise InputError("cannot open the book", file=shown, value=text,
-                             hint="Check the path or URL, that the database server runs and "
-                                  "that the user may connect.",
-                             message_zh="无法打开账簿",
-                             hint_zh="请检查路径或 URL、数据库服务是否运行、用户是否有权连接。"
-                             ) from error
-        raise InputError("the book's database refused the request", file=shown, value=text,
-                         message_zh="账簿数据库拒绝了该操作") from error
+            raise InputError(code="input.book.cannot_open", file=shown, value=text) from error
+        raise InputError(code="input.book.refused", file=shown, value=text) from error
 
 
 def _checked_version(conn: Connection, location: str, write: bool) -> int | None:
@@ -589,28 +568,21 @@ def _checked_version(conn: Connection, location: str, write: bool) -> int | None
     if "meta" not in names:
         foreign = names - {t.name for t in metadata.sorted_tables}
         if foreign:
-            raise InputError("this database holds other tables; it is not a fundopt book",
-                             file=shown, value=sorted(foreign)[:5],
-                             hint="Use an empty database or file for the book.",
-                             message_zh="该数据库包含其他表，不是 fundopt 账簿",
-                             hint_zh="请为账簿使用空数据库或新文件。")
+            raise InputError(code="input.book.foreign_tables", file=shown,
+                             value=sorted(foreign)[:5])
         if not write:
-            raise coded_error("book.no_book", file=shown)
+            raise InputError(code="book.no_book", file=shown)
         return None
     found = conn.execute(sa.select(meta.c.value)
                          .where(meta.c.key == "schema_version")).scalar_one_or_none()
     text = "" if found is None else str(found)
     if not text.isdigit() or int(text) < 1:
-        raise coded_error("book.bad_version", file=shown, column="meta.schema_version",
-                          value=found)
+        raise InputError(code="book.bad_version", file=shown, column="meta.schema_version",
+                         value=found)
     version = int(text)
     if version > SCHEMA_VERSION:
-        raise InputError(f"the book has schema version {version}; this fundopt reads up to "
-                         f"{SCHEMA_VERSION}", file=shown,
-                         hint="Upgrade fundopt to use this book.",
-                         message_zh=f"账簿结构版本为 {version}，"
-                                    f"本 fundopt 最高支持 {SCHEMA_VERSION}",
-                         hint_zh="请升级 fundopt。")
+        raise InputError(code="input.book.newer_schema",
+                         values={"version": version, "schema_version": SCHEMA_VERSION}, file=shown)
     return version
 
 
@@ -623,7 +595,7 @@ def _migrate(conn: Connection, location: str, create: bool) -> None:
                      {"key": _PG_MIGRATION_LOCK})
     version = _checked_version(conn, location, write=True)
     if version is None and not create:
-        raise coded_error("book.no_book", file=display_location(location))
+        raise InputError(code="book.no_book", file=display_location(location))
     for step in range((version or 0) + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[step](conn)
     if (version or 0) < SCHEMA_VERSION:
@@ -665,21 +637,16 @@ def _round_row(conn: Connection, name: str, location: str) -> Any:
     row = conn.execute(sa.select(*_ROUND_COLUMNS).where(rounds.c.name == name)).first()
     if row is None:
         known = [r[0] for r in conn.execute(sa.select(rounds.c.name).order_by(rounds.c.id))]
-        raise InputError(f"no round {name!r} in the book", file=display_location(location),
-                         expected="one of: " + (", ".join(known) or "(none yet)"),
-                         message_zh=f"账簿中没有轮次 {name!r}",
-                         expected_zh="以下之一：" + ("、".join(known) or "（暂无）"))
+        raise InputError(code="input.book.no_round" if known else "input.book.no_round_yet",
+                         values={"name": name, "known": ", ".join(known)},
+                         file=display_location(location))
     return row
 
 
 def _name_taken(name: str, location: str, booked_at: str | None) -> InputError:
-    when = f" (booked {booked_at})" if booked_at else ""
-    return InputError(f"round {name!r} is already in the book{when}",
-                      file=display_location(location),
-                      expected="a round name not used before (void rounds keep their name)",
-                      hint="Choose another --round name; `fundopt book list` shows the used ones.",
-                      message_zh=f"账簿中已有轮次 {name!r}", expected_zh="未使用过的轮次名称",
-                      hint_zh="请换一个 --round 名称；`fundopt book list` 列出已用名称。")
+    when = Message("input.book.booked_at", {"at": booked_at}) if booked_at else ""
+    return InputError(code="input.book.name_taken", values={"name": name, "when": when},
+                      file=display_location(location))
 
 
 # RoundInfo fields read from ``rounds``: (name, kinds accepted, may be NULL)
@@ -742,9 +709,11 @@ _NOT_JSON = object()
 
 def _damaged(location: str, row: Any, field: str, value: Any) -> InputError:
     name = getattr(row, "name", None)
-    return coded_error("book.damaged", file=display_location(location), column=field,
-                       value=value if not isinstance(value, bytes) else repr(value[:40]),
-                       round=name if isinstance(name, str) else f"#{getattr(row, 'id', '?')}")
+    return InputError(code="book.damaged",
+                      values={"round": name if isinstance(name, str)
+                              else f"#{getattr(row, 'id', '?')}"},
+                      file=display_location(location), column=field,
+                      value=value if not isinstance(value, bytes) else repr(value[:40]))
 
 
 def _records(rows: pd.DataFrame, columns: Sequence[str], round_id: int) -> list[dict[str, Any]]:
@@ -799,13 +768,13 @@ def _commitment_frame(conn: Connection, round_rows: Sequence[Any], location: str
         where = f"commitments[{names[row.round_id]}, position {row.position}]"
         if isinstance(amount, bool) or not isinstance(amount, int | float) \
                 or not math.isfinite(amount) or amount < 0:
-            raise coded_error("book.damaged", file=display_location(location),
-                              column=f"{where}.amount", value=amount,
-                              round=names[row.round_id])
+            raise InputError(code="book.damaged", values={"round": names[row.round_id]},
+                             file=display_location(location), column=f"{where}.amount",
+                             value=amount)
         if not isinstance(data, dict) or not isinstance(row.sub_id, str) \
                 or not isinstance(row.position, int):
-            raise coded_error("book.damaged", file=display_location(location),
-                              column=f"{where}.data", value=None, round=names[row.round_id])
+            raise InputError(code="book.damaged", values={"round": names[row.round_id]},
+                             file=display_location(location), column=f"{where}.data", value=None)
         data = dict(data)
         data.update({"round": names[row.round_id], "position": row.position,
                      "id": row.sub_id, "amount": float(amount)})

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fundopt.coded import coded_error
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.book import BookState
 from fundopt.models.domain import ID
 from fundopt.models.files import load_json
@@ -62,32 +62,26 @@ def read_claims(plan_path: Path) -> PlanClaims:
     file = str(plan_path)
     plan = load_json(plan_path, "plan", MAX_PLAN_BYTES)
     if not isinstance(plan, dict) or "allocations" not in plan or "manifest" not in plan:
-        raise InputError("the file is not a fundopt solve result", file=file,
-                         expected="the .json written by `fundopt solve -o plan.json`",
-                         message_zh="该文件不是 fundopt 的求解结果",
-                         expected_zh="`fundopt solve -o plan.json` 写出的 .json")
+        raise InputError(code="input.booking.not_a_result", file=file)
     status = plan.get("status")
     if status not in BOOKABLE:
-        raise InputError(f"only an optimal or feasible plan can be booked; this plan is "
-                         f"{status!r}", file=file, column="status", value=status,
-                         expected="optimal or feasible",
-                         message_zh=f"只能登记最优或可行的方案；该方案状态为 {status!r}",
-                         expected_zh="optimal 或 feasible")
+        raise InputError(code="input.booking.status",
+                         values={"status": status}, file=file, column="status", value=status)
     manifest = _mapping(plan.get("manifest"), "manifest", file)
     table_path = _input_file(manifest, "input", plan_path)
     input_sha = _hash(manifest, "input_sha256", file)
     _check_hash(table_path, input_sha, "input_sha256", file)
     sheet = manifest.get("sheet")
     if sheet is not None and not isinstance(sheet, str):
-        raise coded_error("booking.bad_field", file=file, column="manifest.sheet", value=sheet)
+        raise InputError(code="booking.bad_field", file=file, column="manifest.sheet", value=sheet)
     policy_path: Path | None = None
     policy_sha = manifest.get("policy_sha256")
     if policy_sha is None:
         # only a policy read from the table's own sheets has no hash of its own
         if manifest.get("policy") != f"{manifest.get('input')}[policy]" \
                 or table_path.suffix.lower() != ".xlsx":
-            raise coded_error("booking.no_policy_hash", file=file,
-                              column="manifest.policy_sha256", value=None)
+            raise InputError(code="booking.no_policy_hash", file=file,
+                             column="manifest.policy_sha256", value=None)
     else:
         policy_sha = _hash(manifest, "policy_sha256", file)
         policy_path = _input_file(manifest, "policy", plan_path)
@@ -100,15 +94,15 @@ def read_claims(plan_path: Path) -> PlanClaims:
 
 def _entries(allocations: Any, file: str) -> tuple[Entry, ...]:
     if not isinstance(allocations, list):
-        raise coded_error("booking.bad_field", file=file, column="allocations",
-                          value=type(allocations).__name__)
+        raise InputError(code="booking.bad_field", file=file, column="allocations",
+                         value=type(allocations).__name__)
     entries: list[Entry] = []
     for k, item in enumerate(allocations):
         entry = _mapping(item, f"allocations[{k}]", file)
         sub_id = entry.get(ID)
         if not isinstance(sub_id, str):
-            raise coded_error("booking.bad_field", file=file, column=f"allocations[{k}].id",
-                              value=sub_id)
+            raise InputError(code="booking.bad_field", file=file, column=f"allocations[{k}].id",
+                             value=sub_id)
         entries.append((None, sub_id, entry.get("amount")))
     return tuple(entries)
 
@@ -119,16 +113,15 @@ def _state(manifest: dict[str, Any], file: str) -> BookState | None:
         return None
     if not isinstance(state, dict) or not isinstance(state.get("digest"), str) \
             or not (state.get("last_round") is None or isinstance(state["last_round"], str)):
-        raise coded_error("booking.bad_field", file=file, column="manifest.book_state",
-                          value=None)
+        raise InputError(code="booking.bad_field", file=file, column="manifest.book_state",
+                         value=None)
     return BookState(state["last_round"], state["digest"])
 
 
 def _hash(manifest: dict[str, Any], key: str, file: str) -> str:
     value = manifest.get(key)
     if not isinstance(value, str) or not _SHA256.fullmatch(value):
-        raise coded_error("booking.bad_hash", file=file, column=f"manifest.{key}",
-                          value=value)
+        raise InputError(code="booking.bad_hash", file=file, column=f"manifest.{key}", value=value)
     return value
 
 
@@ -137,18 +130,15 @@ def _input_file(manifest: dict[str, Any], key: str, plan_path: Path) -> Path:
     relative to the plan's folder."""
     written = manifest.get(key)
     if not isinstance(written, str) or not written.strip() or "\x00" in written:
-        raise coded_error("booking.bad_field", file=str(plan_path),
-                          column=f"manifest.{key}", value=written)
+        raise InputError(code="booking.bad_field", file=str(plan_path), column=f"manifest.{key}",
+                         value=written)
     path = Path(written)
     if not path.is_file() and not path.is_absolute() and (plan_path.parent / path).is_file():
         path = plan_path.parent / path
     if not path.is_file():
-        raise InputError(f"the plan's {'table' if key == 'input' else 'policy'} file is "
-                         "not found", file=written,
-                         hint=f"The plan {plan_path} was solved from this file; book it from "
-                              "the folder it was solved in.",
-                         message_zh=f"找不到方案所用的{'表格' if key == 'input' else '政策'}文件",
-                         hint_zh=f"方案 {plan_path} 由该文件求解得到；请在求解时的目录中登记。")
+        what = Message("input.file_kind.table" if key == "input" else "input.file_kind.policy")
+        raise InputError(code="input.booking.input_missing",
+                         values={"what": what, "plan_path": plan_path}, file=written)
     return path
 
 
@@ -157,21 +147,16 @@ def _check_hash(path: Path, recorded: str, key: str, plan_file: str) -> None:
         with open(path, "rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=str(path),
-                         message_zh="无法读取文件") from None
+        raise InputError(code="input.booking.unreadable", values={"strerror": exc.strerror},
+                         file=str(path)) from None
     if digest != recorded:
-        raise InputError(
-            f"the file changed since the plan was solved: its SHA-256 no longer matches "
-            f"{plan_file}", file=str(path), column=f"manifest.{key}", value=digest,
-            expected=f"{recorded}",
-            hint="Solve again from the current files and book the new plan.",
-            message_zh=f"该文件在求解后被修改：SHA-256 与 {plan_file} 中记录的不符",
-            hint_zh="请用当前文件重新求解，再登记新方案。")
+        raise InputError(code="input.booking.input_changed",
+                         values={"plan_file": plan_file, "recorded": recorded}, file=str(path),
+                         column=f"manifest.{key}", value=digest)
 
 
 def _mapping(value: Any, key: str, file: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise InputError(f"{key} must be an object", file=file, column=key,
-                         value=value if not isinstance(value, list) else None,
-                         message_zh=f"{key} 应为对象")
+        raise InputError(code="input.booking.not_object", values={"key": key}, file=file,
+                         column=key, value=value if not isinstance(value, list) else None)
     return value

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from fundopt.errors import InputError
-from fundopt.messages import Message
+from fundopt.messages import Message, Said
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, REGION, Policy, Table
 
 SIMILAR_VALUES = "similar_values"
@@ -117,11 +117,8 @@ def similar_values(table: Table, policy: Policy) -> tuple[DataWarning, ...]:
 def strict_error(warnings: Iterable[str], warnings_zh: Iterable[str]) -> InputError:
     """The input error ``--strict`` raises for the given warning sentences."""
     en, zh = list(warnings), list(warnings_zh)
-    return InputError(
-        f"{len(en)} warning(s) under --strict:\n  " + "\n  ".join(en),
-        hint="Fix the data, or run without --strict to solve anyway.",
-        message_zh=f"--strict 下有 {len(zh)} 条警告：\n  " + "\n  ".join(zh),
-        hint_zh="请修正数据，或去掉 --strict 照常求解。")
+    said = Said({"en": "\n  ".join(en), "zh": "\n  ".join(zh)})
+    return InputError(code="input.checks.strict", values={"count": len(en), "warnings": said})
 
 
 def normalize(value: str) -> str:

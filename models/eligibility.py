@@ -46,29 +46,24 @@ class Ineligible:
 def parse_eligible(value: Any, loc: Locator) -> tuple[Eligibility, ...]:
     """``[[eligible]]`` tables, each with a ``name`` and a ``where`` (no ``"*"``)."""
     if not isinstance(value, list):
-        raise loc.error("eligible", "eligible must be a list of tables", value=value,
-                        expected='[[eligible]] tables, each with name = "..." and where = {...}')
+        raise loc.error("eligible", "input.eligibility.not_list", value=value)
     rules = []
     for i, item in enumerate(value, start=1):
         origin = f"eligible[{i}]"
         if not isinstance(item, Mapping):
-            raise loc.error(origin, f"{origin} must be a table", value=item,
-                            expected='name = "..." and where = { column = ... }')
+            raise loc.error(origin, "input.eligibility.not_table", {"origin": origin},
+                            value=item)
         _check_keys(item, ELIGIBLE_KEYS, origin, loc)
         for key in ELIGIBLE_KEYS:
             if key not in item:
-                raise loc.error(f"{origin}.{key}", f"{key} is missing",
-                                expected='name = "存续期不超过10年", '
-                                         "where = { duration_years = { max = 10 } }")
+                raise loc.error(f"{origin}.{key}", "input.eligibility.missing", {"key": key})
         where = _where(item["where"], f"{origin}.where", loc)
         for column, condition in where:
             if condition == STAR:
                 raise loc.error(f"{origin}.where.{column}",
-                                '"*" selects nothing in an eligibility rule', value="*",
-                                expected="values, a { min, max } range or { not = [...] }")
+                                "input.eligibility.star", value="*")
         if not where:
-            raise loc.error(f"{origin}.where", "empty condition",
-                            expected="where = { column = ... }")
+            raise loc.error(f"{origin}.where", "input.eligibility.empty_condition")
         rules.append(Eligibility(_text(item["name"], f"{origin}.name", loc), where, origin))
     return tuple(rules)
 
@@ -113,15 +108,12 @@ def check_eligible(policy: Policy, table: Table) -> None:
         if status[row.row] == MUST:
             values = {"id": str(table.frame[ID].iat[row.row]), "rule": row.rule.name,
                       "column": row.column, "value": row.value}
-            raise InputError(Message("rules.ineligible_must", values).text("en"),
+            raise InputError(code="rules.ineligible_must", values=values,
                              file=str(table.path), row=table.source_rows[row.row],
                              column=table.headers.get(STATUS, STATUS),
                              value=str(table.frame[ID].iat[row.row]),
                              hint=Message("rules.ineligible_must_hint",
-                                          {"key": row.rule.origin}).text("en"),
-                             message_zh=Message("rules.ineligible_must", values).text("zh"),
-                             hint_zh=Message("rules.ineligible_must_hint",
-                                             {"key": row.rule.origin}).text("zh"))
+                                          {"key": row.rule.origin}))
 
 
 def _cell(value: object) -> str:

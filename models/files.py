@@ -15,12 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from fundopt.coded import coded_error
 from fundopt.errors import InputError
 from fundopt.messages import Message
 from fundopt.models.limits import MAX_JSON_DEPTH, MAX_TOML_BYTES, MAX_TOML_DEPTH
 
-_WHAT_ZH = {"table": "表格", "policy": "政策", "scenario": "情景", "plan": "方案"}
+
+def _kind(what: str) -> Message:
+    """How messages name an input file: ``"table"``, ``"policy"``, ``"scenario"``, ``"plan"``."""
+    return Message(f"input.file_kind.{what}")
 
 
 def read_input(path: Path, what: str, limit: int) -> bytes:
@@ -41,20 +43,19 @@ def read_input(path: Path, what: str, limit: int) -> bytes:
         Not found, a symbolic-link loop, a folder, a device or FIFO (which would block or
         never end), larger than ``limit``, or unreadable.
     """
-    file, zh = str(path), _WHAT_ZH.get(what, "")
+    file = str(path)
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise InputError(f"{what} file not found", file=file,
-                         message_zh=f"找不到{zh}文件") from None
+        raise InputError(code="input.files.not_found", values={"what": _kind(what)},
+                         file=file) from None
     except OSError as exc:
         raise _os_error(exc, what, file) from None
     if not stat.S_ISREG(info.st_mode):
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
-        kind_zh = "文件夹" if stat.S_ISDIR(info.st_mode) else "设备、管道或套接字"
-        raise InputError(f"the {what} path is not a regular file but {kind}", file=file,
-                         expected=f"a {what} file", expected_zh=f"{zh}文件",
-                         message_zh=f"{zh}路径不是普通文件，而是{kind_zh}")
+        kind = "folder" if stat.S_ISDIR(info.st_mode) else "device"
+        raise InputError(code="input.files.not_regular_file",
+                         values={"what": _kind(what), "kind": Message(f"input.path_kind.{kind}")},
+                         file=file)
     if info.st_size > limit:
         raise _too_large(what, file, info.st_size, limit)
     try:
@@ -93,14 +94,12 @@ def load_toml(path: Path, what: str) -> tuple[dict[str, Any], bytes]:
         nested deeper than ``MAX_TOML_DEPTH``.
     """
     raw = read_input(path, what, MAX_TOML_BYTES)
-    file, zh = str(path), _WHAT_ZH.get(what, "")
+    file = str(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(f"the {what} file is not UTF-8 text", file=file,
-                         hint=f"Save the {what} file as UTF-8.",
-                         message_zh=f"{zh}文件不是 UTF-8 编码",
-                         hint_zh=f"请以 UTF-8 编码保存{zh}文件。") from None
+        raise InputError(code="input.files.not_utf8", values={"what": _kind(what)},
+                         file=file) from None
     _check_nesting(text, file)
     try:
         data = tomllib.loads(text)
@@ -166,32 +165,25 @@ def _depth(value: Any) -> int:
 
 
 def _too_deep(file: str) -> InputError:
-    return InputError(f"tables or arrays nested deeper than {MAX_TOML_DEPTH} levels",
-                      file=file, expected=f"at most {MAX_TOML_DEPTH} levels of nesting",
-                      message_zh=f"表或数组嵌套超过 {MAX_TOML_DEPTH} 层",
-                      expected_zh=f"嵌套不超过 {MAX_TOML_DEPTH} 层")
+    return InputError(code="input.files.toml_too_deep",
+                      values={"max_toml_depth": MAX_TOML_DEPTH}, file=file)
 
 
 def _too_large(what: str, file: str, size: int, limit: int) -> InputError:
-    return InputError(f"the {what} file is too large ({size:,} bytes)", file=file,
-                      expected=f"at most {limit:,} bytes",
-                      message_zh=f"{_WHAT_ZH.get(what, '')}文件过大（{size:,} 字节）",
-                      expected_zh=f"不超过 {limit:,} 字节")
+    return InputError(code="input.files.too_large",
+                      values={"what": _kind(what), "size": size, "limit": limit}, file=file)
 
 
 def _os_error(exc: OSError, what: str, file: str) -> InputError:
-    zh = _WHAT_ZH.get(what, "")
     if exc.errno == errno.ELOOP:
-        return InputError(f"the {what} path is a symbolic-link loop", file=file,
-                          hint="One of its links points back at itself; fix or remove it.",
-                          message_zh=f"{zh}路径是循环的符号链接",
-                          hint_zh="其中某个链接指回自身，请修正或删除。")
+        return InputError(code="input.files.link_loop",
+                          values={"what": _kind(what)}, file=file)
     if exc.errno == errno.EISDIR:
-        return InputError(f"the {what} path is a folder, not a file", file=file,
-                          message_zh=f"{zh}路径是文件夹而不是文件")
+        return InputError(code="input.files.folder_not_file", values={"what": _kind(what)},
+                          file=file)
     reason = exc.strerror or type(exc).__name__
-    return InputError(f"cannot read the {what} file ({reason})", file=file,
-                      message_zh=f"无法读取{zh}文件（{reason}）")
+    return InputError(code="input.files.unreadable",
+                      values={"what": _kind(what), "reason": reason}, file=file)
 
 
 def load_json(path: Path, what: str, limit: int) -> Any:
@@ -210,13 +202,13 @@ def load_json(path: Path, what: str, limit: int) -> Any:
     except UnicodeDecodeError:
         text = None
     if text is not None and json_depth(text) > MAX_JSON_DEPTH:
-        raise coded_error("json.too_deep", file=file, depth=MAX_JSON_DEPTH)
+        raise InputError(code="json.too_deep", values={"depth": MAX_JSON_DEPTH}, file=file)
     try:
         if text is None:
             raise ValueError("not UTF-8 text")
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise coded_error("json.invalid", file=file, reason=str(exc)) from None
+        raise InputError(code="json.invalid", values={"reason": str(exc)}, file=file) from None
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)

@@ -88,21 +88,13 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
     frame = booked.frame
     for info in booked.rounds:
         if info.input_sha256 == table.sha256:
-            raise InputError(
-                f"this table is already in the book as round {info.name!r}: solving it "
-                "against the book would count its commitments twice", file=str(table.path),
-                hint=f"Void round {info.name!r} (fundopt book void) to re-plan it, or solve "
-                     "without --book.",
-                message_zh=f"该表格已作为轮次 {info.name!r} 登记在账簿中，再按账簿求解会重复计算",
-                hint_zh=f"如需重新规划，请先作废轮次 {info.name!r}（fundopt book void），"
-                        "或不带 --book 求解。")
+            raise InputError(code="input.fund.table_booked",
+                             values={"name": info.name}, file=str(table.path))
         if info.unit != policy.unit:
-            raise InputError(
-                f"round {info.name!r} of the book is in {info.unit}, the policy in "
-                f"{policy.unit}", file=display_location(booked.location),
-                expected=f"unit = {info.unit!r} in the policy ({policy.source})",
-                expected_zh=f"政策中 unit = {info.unit!r}（{policy.source}）",
-                message_zh=f"账簿轮次 {info.name!r} 的单位为 {info.unit}，政策单位为 {policy.unit}")
+            raise InputError(code="input.fund.unit_differs",
+                             values={"name": info.name, "unit": info.unit,
+                                     "policy_unit": policy.unit, "source": policy.source},
+                             file=display_location(booked.location))
     amounts = frame["amount"].to_numpy(float) if len(frame) else np.zeros(0)
     parts = {}
     for c in constraints:
@@ -148,16 +140,10 @@ def _booked_column(booked: Booked, mask: np.ndarray, expression: str, c: Constra
     missing = np.flatnonzero(np.isnan(column))
     if len(missing):
         row = frame.loc[mask].iloc[int(missing[0])]
-        raise InputError(
-            f"booked commitment {row[ID]} (round {row['round']}) has no {expression}, "
-            f"which constraint {c.label!r} ({c.rule.origin}) adds over the fund",
-            file=display_location(booked.location), column=expression,
-            expected=f"a number in column {expression} of every booked row it selects",
-            hint=f'Use scope = "round" for {c.rule.origin}, or a column every round has.',
-            message_zh=f"账簿中的出资 {row[ID]}（轮次 {row['round']}）没有 {expression}，"
-                       f"而约束 {c.label!r} 按基金口径需要该值",
-            expected_zh=f"所选的每一行已登记出资在列 {expression} 中都有数值",
-            hint_zh=f'请对 {c.rule.origin} 使用 scope = "round"，或改用每一轮都有的列。')
+        raise InputError(code="input.fund.booked_value_missing",
+                         values={"id": row[ID], "round": row["round"], "expression": expression,
+                                 "label": c.label, "origin": c.rule.origin},
+                         file=display_location(booked.location), column=expression)
     return column
 
 

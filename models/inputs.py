@@ -108,13 +108,8 @@ def load_base(table: Table, path: Path | None) -> tuple[PolicyTree, Policy]:
         tree = PolicyTree(data, source, lenient=True, rows=rows)
     else:
         beside = policy_path_for(table.path).name
-        raise InputError(
-            f"no policy found: expected {beside} beside the table",
-            file=str(table.path),
-            hint="Try --policy to point at the policy file, e.g. --policy inputs/2024.toml",
-            message_zh=f"找不到政策文件：应在表格旁放置 {beside}",
-            hint_zh="可用 --policy 指定政策文件，例如 --policy inputs/2024.toml",
-        )
+        raise InputError(code="input.inputs.no_policy", values={"beside": beside},
+                         file=str(table.path))
     return tree, tree.policy()
 
 
@@ -162,10 +157,7 @@ def inputs_from(table: Path | pd.DataFrame, policy: Path | Mapping[str, Any] | N
         tree = PolicyTree(dict(policy), POLICY_DICT)
         return _inputs(read, tree, tree.policy(), tuple(files))
     if policy is None:
-        raise InputError("no policy given for a DataFrame table", column="policy",
-                         expected="a policy file path or a dict shaped like the policy file",
-                         message_zh="DataFrame 表格未给出政策",
-                         expected_zh="政策文件路径，或与政策文件结构相同的字典")
+        raise InputError(code="input.inputs.no_policy_for_frame", column="policy")
     return _inputs(read, *load_base(read, Path(policy)), (*files, Path(policy)))
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from fundopt.coded import coded_error
+from fundopt.errors import InputError
 from fundopt.models.domain import ID, Policy, Table
 from fundopt.models.files import load_json, read_input
 from fundopt.models.headers import MONEY_UNITS, column_of, split_unit
@@ -50,7 +50,7 @@ def read_plan(path: Path, table: Table, policy: Policy) -> np.ndarray:
     if suffix == ".json":
         return amounts_by_id(_json_entries(path), table, policy, str(path))
     if suffix not in (".csv", ".xlsx"):
-        raise coded_error("plan.format", file=str(path), value=path.suffix or path.name)
+        raise InputError(code="plan.format", file=str(path), value=path.suffix or path.name)
     entries, scale, headers = _sheet_entries(path, policy.unit)
     # the plan sheet fundopt writes ends in a total row (合计 / total): not a sub-fund
     from fundopt.reports.text import CATALOGS
@@ -81,25 +81,28 @@ def amounts_by_id(entries: Sequence[Entry], table: Table, policy: Policy, file: 
     for row, sub_id, cell in entries:
         column = headers[1] if row is not None else f"{sub_id}.amount"
         if sub_id not in position:
-            raise coded_error("plan.unknown_id", file=file, row=row, column=headers[0],
-                              value=sub_id, id=sub_id, known=_shortlist(ids))
+            raise InputError(code="plan.unknown_id",
+                             values={"id": sub_id, "known": _shortlist(ids)}, file=file, row=row,
+                             column=headers[0], value=sub_id)
         if sub_id in seen:
-            raise coded_error("plan.duplicate_id", file=file, row=row, column=headers[0],
-                              value=sub_id, id=sub_id)
+            raise InputError(code="plan.duplicate_id", values={"id": sub_id}, file=file, row=row,
+                             column=headers[0], value=sub_id)
         seen[sub_id] = row
         value = _number(cell) if text or not isinstance(cell, str) else None
         if value is not None:
             value = value * scale[0] / scale[1]     # 5000 万元 → exactly 0.5 亿元
         if value is None or not math.isfinite(value) or value < 0:
-            raise coded_error("plan.not_amount", file=file, row=row, column=column,
-                              value=cell, id=sub_id)
+            raise InputError(code="plan.not_amount", values={"id": sub_id}, file=file, row=row,
+                             column=column, value=cell)
         if value > MAX_MAGNITUDE:
-            raise coded_error("plan.too_large", file=file, row=row, column=column,
-                              value=cell, id=sub_id, limit=f"{MAX_MAGNITUDE:g}")
+            raise InputError(code="plan.too_large",
+                             values={"id": sub_id, "limit": f"{MAX_MAGNITUDE:g}"}, file=file,
+                             row=row, column=column, value=cell)
         step = policy.amount_step
         if step and value > 0 and abs(value / step - round(value / step)) > STEP_TOLERANCE:
-            raise coded_error("plan.off_step", file=file, row=row, column=column, value=cell,
-                              id=sub_id, step=f"{step:g}", unit=policy.unit)
+            raise InputError(code="plan.off_step",
+                             values={"id": sub_id, "step": f"{step:g}", "unit": policy.unit},
+                             file=file, row=row, column=column, value=cell)
         amounts[position[sub_id]] = value
     return amounts
 
@@ -131,13 +134,13 @@ def _json_entries(path: Path) -> list[Entry]:
     if isinstance(data, dict):
         return [(None, str(k), v) for k, v in data.items()]
     if not isinstance(data, list):
-        raise coded_error("plan.json_shape", file=file)
+        raise InputError(code="plan.json_shape", file=file)
     entries: list[Entry] = []
     for k, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get(ID), str | int) \
                 or isinstance(item.get(ID), bool):
-            raise coded_error("plan.json_item", file=file, column=f"allocations[{k}]",
-                              value=item if not isinstance(item, dict | list) else None)
+            raise InputError(code="plan.json_item", file=file, column=f"allocations[{k}]",
+                             value=item if not isinstance(item, dict | list) else None)
         entries.append((None, str(item[ID]).strip(), item.get("amount")))
     return entries
 
@@ -154,7 +157,8 @@ def _sheet_entries(path: Path, unit: str
         try:
             rows = list(csv.reader(io.StringIO(decode_csv(data, file), newline="")))
         except csv.Error as exc:
-            raise coded_error("plan.not_readable", file=file, reason=str(exc)) from None
+            raise InputError(code="plan.not_readable", values={"reason": str(exc)},
+                             file=file) from None
     else:
         from fundopt.models.workbook import read_sheet_rows
 
@@ -172,7 +176,7 @@ def _sheet_entries(path: Path, unit: str
                        for k, cells in enumerate(rows[number:], start=1)
                        if any(c.strip() for c in cells)]
             return entries, scale, (header[i].strip(), header[a].strip())
-    raise coded_error("plan.no_columns", file=file)
+    raise InputError(code="plan.no_columns", file=file)
 
 
 def _unit_scale(written: str | None, unit: str, file: str, header: str) -> tuple[int, int]:
@@ -180,7 +184,8 @@ def _unit_scale(written: str | None, unit: str, file: str, header: str) -> tuple
         return 1, 1
     if written in MONEY_UNITS and unit in MONEY_UNITS:
         return MONEY_UNITS[written], MONEY_UNITS[unit]
-    raise coded_error("plan.unit", file=file, column=header, value=written, unit=unit)
+    raise InputError(code="plan.unit", values={"unit": unit}, file=file, column=header,
+                     value=written)
 
 
 def _shortlist(ids: Sequence[str], shown: int = 8) -> str:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fundopt.coded import coded_error
 from fundopt.errors import InputError
 from fundopt.messages import Message
 from fundopt.models.domain import (
@@ -53,10 +52,8 @@ SHORTHAND_GROUPS = ("region", "category", "district")
 SHORTHAND_KEYS = ("min_share", "max_share", "min_amount", "max_amount", "min_count",
                   "max_count", "scope", "target", "penalty")
 CONSTRAINT_KEYS = ("name", "where", "measure", "min", "max", "scope", "target", "penalty")
-WHERE_TEXT = ('column = "value", ["v1", "v2"], "*", { min = A, max = B } (numbers) or '
-              '{ not = ["v1"] }')
-MEASURES_TEXT = ("amount, share, count, sum(EXPR), avg(EXPR), funded(EXPR), groups(COL) or a "
-                 "ratio M1 / M2 of amount, count, sum(EXPR), funded(EXPR)")
+WHERE_TEXT = Message("input.policy.where_forms")
+MEASURES_TEXT = Message("input.policy.measures")
 
 _MEASURE = re.compile(r"^\s*(?:(?P<plain>\w+)|(?P<fn>\w+)\s*\(\s*(?P<col>[^()]*?)\s*\))\s*$")
 
@@ -81,9 +78,13 @@ class Locator:
                 if key.startswith((path + ".", path + "[")) or path.startswith(key + ".")]
         return min(hits, key=lambda loc: loc[1]) if hits else (self.file, None)
 
-    def error(self, path: str, message: str, **details: Any) -> InputError:
+    def error(self, path: str, code: str, values: Mapping[str, Any] | None = None,
+              **details: Any) -> InputError:
+        """Input error ``code`` (with ``values``) at key ``path``, in the file and row the
+        key came from."""
         file, row = self.locate(path)
-        return InputError(message, file=file, row=row, column=path, **details)
+        return InputError(code=code, values=values or {}, file=file, row=row, column=path,
+                          **details)
 
 
 def load_policy(path: Path) -> Policy:
@@ -162,8 +163,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
     """The one validation of a policy, from the TOML document's nested dict."""
     _check_keys(data, TOP_KEYS, "", loc)
     if "budget" not in data:
-        raise loc.error("budget", "budget is missing", expected="a number > 0, e.g. budget = 40",
-                        message_zh="缺少 budget（本轮出资总额）")
+        raise loc.error("budget", "input.policy.budget_missing")
 
     def number(key: str, lo: float | None = 0.0, hi: float | None = None,
                lo_open: bool = False, default: float | None = None) -> float | None:
@@ -208,9 +208,10 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
     budget = float(_number(data["budget"], "budget", loc, lo=0.0, lo_open=True))
     step = number("amount_step", lo_open=True)
     if step is not None and step < MIN_STEP_FRACTION * budget:
-        raise coded_error("step.too_fine", file=loc.file, column="amount_step", value=step,
-                          step=step, budget=budget, fraction=MIN_STEP_FRACTION,
-                          smallest=MIN_STEP_FRACTION * budget)
+        raise InputError(code="step.too_fine",
+                         values={"step": step, "budget": budget, "fraction": MIN_STEP_FRACTION,
+                                 "smallest": MIN_STEP_FRACTION * budget},
+                         file=loc.file, column="amount_step", value=step)
     return Policy(
         budget=budget,
         source=loc.file,
@@ -239,12 +240,10 @@ def _declared(value: Any, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ..
     for column, items in _table(value, "values", loc).items():
         key = f"values.{column}"
         if not isinstance(items, list) or not items:
-            raise loc.error(key, f"{key} must be a list of values", value=items,
-                            expected='e.g. district = ["滨海新区", "西青区"]')
+            raise loc.error(key, "input.policy.not_list", {"key": key}, value=items)
         values = tuple(dict.fromkeys(_where_value(item, key, loc) for item in items))
         if "*" in values:
-            raise loc.error(key, '"*" is not a value', value="*",
-                            expected="the values the column may take")
+            raise loc.error(key, "input.policy.star_in_list", value="*")
         out.append((str(column).strip(), values))
     return tuple(out)
 
@@ -255,27 +254,24 @@ def _objective(value: Any, loc: Locator) -> Objective:
     _check_keys(table, OBJECTIVE_KEYS, "objective", loc)
     given = [key for key in ("maximize", "minimize", "weights") if key in table]
     if len(given) != 1:
-        raise loc.error("objective", "[objective] needs exactly one of maximize, minimize, weights",
-                        value=given or None, expected='e.g. maximize = "score"',
-                        message_zh="[objective] 须且只能给出 maximize、minimize、weights 之一")
+        raise loc.error("objective", "input.policy.objective_kind",
+                        value=given or None)
     kind = given[0]
     if kind != "weights":
         if "sense" in table:
-            raise loc.error("objective.sense", f"sense is only used with weights; {kind} "
-                            "already states the sense", value=table["sense"])
+            raise loc.error("objective.sense", "input.policy.sense_without_weights",
+                            {"kind": kind}, value=table["sense"])
         column = _text(table[kind], f"objective.{kind}", loc)
         return Objective(Sense(kind), {column: 1.0}, normalize=False)
     sense = Sense.MAXIMIZE
     if "sense" in table:
         text = _text(table["sense"], "objective.sense", loc).lower()
         if text not in tuple(Sense):
-            raise loc.error("objective.sense", "unknown sense", value=text,
-                            expected="maximize or minimize")
+            raise loc.error("objective.sense", "input.policy.unknown_sense", value=text)
         sense = Sense(text)
     weights = _table(table["weights"], "objective.weights", loc)
     if not weights:
-        raise loc.error("objective.weights", "weights names no column",
-                        expected="e.g. weights = { score = 0.7, leverage = 0.3 }")
+        raise loc.error("objective.weights", "input.policy.no_weights")
     return Objective(sense, {str(col).strip(): _number(w, f"objective.weights.{col}", loc)
                              for col, w in weights.items()}, normalize=True)
 
@@ -286,16 +282,16 @@ def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
     for name, bounds_value in _table(value, group, loc).items():
         origin = f"{group}.{name}"
         if name in SHORTHAND_KEYS and not isinstance(bounds_value, Mapping):
-            raise loc.error(origin, f"{name} must be inside a {group} table",
-                            expected=f'[{group}."<value>"] {name} = ...',
-                            hint=f'Name the {group} first, e.g. [{group}."天津"] or '
-                                 f'[{group}."*"] for every {group}.')
+            raise loc.error(origin, "input.policy.outside_group",
+                            {"name": name, "group": group})
         bounds = _table(bounds_value, origin, loc)
         _check_keys(bounds, SHORTHAND_KEYS, origin, loc)
         given = [key for key in bounds if key not in ("scope", "target", "penalty")]
         if not given or not str(name).strip():
-            raise loc.error(origin, "no bounds given" if not given else f"empty {group} name",
-                            expected="one of " + ", ".join(SHORTHAND_KEYS[:-3]))
+            raise loc.error(origin, "input.policy.no_bounds" if not given
+                            else "input.policy.empty_group_name", {"group": group},
+                            expected=Message("expected.one_of",
+                                             {"items": ", ".join(SHORTHAND_KEYS[:-3])}))
         scope = _scope(bounds, origin, loc)
         target, penalty = _target(bounds, Measure.AMOUNT, origin, loc)
         for measure in (Measure.SHARE, Measure.AMOUNT, Measure.COUNT):
@@ -311,18 +307,17 @@ def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
 def _general(value: Any, loc: Locator) -> list[Rule]:
     """``[[constraints]]`` tables: the general form."""
     if not isinstance(value, list):
-        raise loc.error("constraints", "constraints must be a list of tables",
-                        value=value, expected='[[constraints]] tables, each with measure = "..."')
+        raise loc.error("constraints", "input.policy.constraints_not_list", value=value)
     rules = []
     for i, item in enumerate(value, start=1):
         origin = f"constraints[{i}]"
         table = _table(item, origin, loc)
         _check_keys(table, CONSTRAINT_KEYS, origin, loc)
         if "measure" not in table:
-            raise loc.error(f"{origin}.measure", "measure is missing", expected=MEASURES_TEXT)
+            raise loc.error(f"{origin}.measure", "input.policy.measure_missing",
+                            expected=MEASURES_TEXT)
         if "min" not in table and "max" not in table:
-            raise loc.error(origin, "the constraint has neither min nor max",
-                            expected="min and/or max")
+            raise loc.error(origin, "input.policy.no_min_max")
         ratio = _ratio(_text(table["measure"], f"{origin}.measure", loc),
                        f"{origin}.measure", loc)
         measure, column = (Measure.RATIO, None) if ratio else \
@@ -341,26 +336,19 @@ def _target(table: Mapping[str, Any], measure: Measure, origin: str, loc: Locato
             ) -> tuple[bool, float | None]:
     """``target = true, penalty = P`` (SPEC §11): a bound that may be missed at a cost."""
     if "target" in table and not isinstance(table["target"], bool):
-        raise loc.error(f"{origin}.target", "target must be true or false",
-                        value=table["target"], expected="target = true")
+        raise loc.error(f"{origin}.target", "input.policy.target_not_bool",
+                        value=table["target"])
     target = bool(table.get("target", False))
     if "penalty" in table and not target:
-        message = Message("rules.penalty_without_target")
-        raise loc.error(f"{origin}.penalty", message.text("en"), value=table["penalty"],
-                        expected="target = true beside penalty = P",
-                        message_zh=message.text("zh"))
+        raise loc.error(f"{origin}.penalty", "rules.penalty_without_target",
+                        value=table["penalty"])
     if not target:
         return False, None
     if "penalty" not in table:
-        message = Message("rules.target_without_penalty")
-        raise loc.error(f"{origin}.penalty", message.text("en"),
-                        expected="penalty = P (objective per unit of shortfall)",
-                        message_zh=message.text("zh"))
+        raise loc.error(f"{origin}.penalty", "rules.target_without_penalty")
     if measure in (Measure.AVG, Measure.RATIO):
-        message = Message("rules.target_measure", {"measure": str(measure)})
-        raise loc.error(f"{origin}.target", message.text("en"), value=str(measure),
-                        expected="amount, share, count, sum(EXPR) or funded(EXPR)",
-                        message_zh=message.text("zh"))
+        raise loc.error(f"{origin}.target", "rules.target_measure", {"measure": str(measure)},
+                        value=str(measure))
     return True, _number(table["penalty"], f"{origin}.penalty", loc, lo=0.0)
 
 
@@ -370,11 +358,7 @@ def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:
         return Scope.ROUND
     text = table["scope"].strip().lower() if isinstance(table["scope"], str) else None
     if text not in tuple(Scope):
-        raise loc.error(f"{origin}.scope", "unknown scope", value=table["scope"],
-                        expected='"round" (this round\'s commitments) or "fund" (the rounds '
-                                 'in the book plus this one)',
-                        message_zh="未知的 scope（口径）",
-                        expected_zh='"round"（仅本轮出资）或 "fund"（账簿中各轮加本轮）')
+        raise loc.error(f"{origin}.scope", "input.policy.unknown_scope", value=table["scope"])
     return Scope(text)
 
 
@@ -393,17 +377,16 @@ def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
     if head == "groups" and inner:                # groups(COL): a column, any kind
         return Measure.GROUPS, inner
     if match and head in ("sum", "avg", "funded", "groups"):     # avg(): no column
-        raise loc.error(path, f"{head}() needs a column name inside the brackets",
-                        value=text, expected=f"e.g. {head}(risk)",
-                        message_zh=f"{head}() 的括号中缺少列名", expected_zh=f"如 {head}(risk)")
+        raise loc.error(path, "input.policy.no_column_in_brackets", {"head": head},
+                        value=text)
     close = difflib.get_close_matches(head, ["amount", "share", "count", "sum", "avg", "funded",
                                              "groups"], n=1)
     guess = close[0] if close else None
     if guess in ("sum", "avg") and "(" in text:
         guess = guess + text[text.index("("):].strip()
-    raise loc.error(path, f"unknown measure {text!r}" + (f"; did you mean {guess!r}?" if guess
-                                                          else ""),
-                    expected=MEASURES_TEXT, message_zh=f"未知的指标 {text!r}")
+    raise loc.error(path, "input.policy.unknown_measure_close" if guess
+                    else "input.policy.unknown_measure", {"text": text, "close": guess or ""},
+                    expected=MEASURES_TEXT)
 
 
 def _ratio(text: str, path: str, loc: Locator) -> tuple[Part, Part] | None:
@@ -420,11 +403,8 @@ def _ratio(text: str, path: str, loc: Locator) -> tuple[Part, Part] | None:
         elif head in ("sum", "funded") and inner and side.rstrip().endswith(")"):
             parts.append(Part(Measure(head), _expression(inner, path, loc)))
         else:
-            values = {"side": name, "text": side.strip()}
-            raise loc.error(path, Message("rules.ratio_part", values).text("en"), value=text,
-                            expected=Message("rules.ratio_expected").text("en"),
-                            message_zh=Message("rules.ratio_part", values).text("zh"),
-                            expected_zh=Message("rules.ratio_expected").text("zh"))
+            raise loc.error(path, "rules.ratio_part", {"side": name, "text": side.strip()},
+                            value=text, expected=Message("rules.ratio_expected"))
     return parts[0], parts[1]
 
 
@@ -448,11 +428,8 @@ def _expression(text: str, path: str, loc: Locator) -> str:
     except ExpressionError as exc:
         if exc.reason == "expr_syntax" and not re.search(r"[-+*/()]", text):
             return text
-        message = Message(f"rules.{exc.reason}", {"text": text, "what": exc.detail})
-        raise loc.error(path, message.text("en"), value=text,
-                        expected=Message("rules.expr_expected").text("en"),
-                        message_zh=message.text("zh"),
-                        expected_zh=Message("rules.expr_expected").text("zh")) from None
+        raise loc.error(path, f"rules.{exc.reason}", {"text": text, "what": exc.detail},
+                        value=text, expected=Message("rules.expr_expected")) from None
 
 
 def _where(value: Any, path: str, loc: Locator) -> Where:
@@ -462,17 +439,16 @@ def _where(value: Any, path: str, loc: Locator) -> Where:
     for column, spec in _table(value, path, loc).items():
         key = f"{path}.{column}"
         if not str(column).strip():
-            raise loc.error(key, "empty condition", expected=WHERE_TEXT)
+            raise loc.error(key, "input.policy.empty_condition", expected=WHERE_TEXT)
         if isinstance(spec, Mapping):
             pairs.append((str(column).strip(), _condition(spec, key, loc)))
             continue
         items = spec if isinstance(spec, list) else [spec]
         values = tuple(dict.fromkeys(_where_value(item, key, loc) for item in items))
         if not values:
-            raise loc.error(key, "empty condition", expected=WHERE_TEXT)
+            raise loc.error(key, "input.policy.empty_condition", expected=WHERE_TEXT)
         if "*" in values and len(values) > 1:
-            raise loc.error(key, '"*" must stand alone', value=list(values),
-                            expected='"*" or a list of values')
+            raise loc.error(key, "input.policy.star_not_alone", value=list(values))
         pairs.append((str(column).strip(), values))
     return tuple(pairs)
 
@@ -482,16 +458,16 @@ def _condition(spec: Mapping[str, Any], key: str, loc: Locator) -> Range | Not:
     _check_keys(spec, ("min", "max", "not"), key, loc)
     if "not" in spec:
         if len(spec) > 1:
-            raise loc.error(key, "not cannot be combined with min or max", value=dict(spec),
+            raise loc.error(key, "input.policy.not_with_range", value=dict(spec),
                             expected=WHERE_TEXT)
         items = spec["not"] if isinstance(spec["not"], list) else [spec["not"]]
         values = tuple(dict.fromkeys(_where_value(item, f"{key}.not", loc) for item in items))
         if not values or "*" in values:
-            raise loc.error(f"{key}.not", "not needs the values to leave out",
-                            value=spec["not"], expected='e.g. { not = ["TJ-BH-01"] }')
+            raise loc.error(f"{key}.not", "input.policy.empty_not",
+                            value=spec["not"])
         return Not(values)
     if not spec:
-        raise loc.error(key, "empty condition", expected=WHERE_TEXT)
+        raise loc.error(key, "input.policy.empty_condition", expected=WHERE_TEXT)
     lo, hi = (None if side not in spec else _number(spec[side], f"{key}.{side}", loc)
               for side in ("min", "max"))
     if lo is not None and hi is not None and lo > hi:
@@ -504,8 +480,7 @@ def _where_value(value: Any, path: str, loc: Locator) -> str:
         return value.strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise loc.error(path, "a where value must be non-empty text or a number", value=value,
-                    expected='column = "value", ["v1", "v2"] or "*"')
+    raise loc.error(path, "input.policy.bad_where_value", value=value)
 
 
 def _bounds(table: Mapping[str, Any], lo_key: str, hi_key: str, measure: Measure, origin: str,
@@ -527,35 +502,37 @@ def _bounds(table: Mapping[str, Any], lo_key: str, hi_key: str, measure: Measure
 
 
 def _min_over_max(loc: Locator, lo_path: str, hi_path: str, lo: float, hi: float) -> InputError:
-    return loc.error(lo_path, "", code="policy.min_over_max",
-                     values={"lo_path": lo_path, "lo": f"{lo:g}", "hi_path": hi_path,
-                             "hi": f"{hi:g}"},
+    return loc.error(lo_path, "policy.min_over_max",
+                     {"lo_path": lo_path, "lo": f"{lo:g}", "hi_path": hi_path, "hi": f"{hi:g}"},
                      value=lo, expected=Message("policy.min_over_max.expected", {"hi": f"{hi:g}"}))
 
 
 def _number(value: Any, path: str, loc: Locator, lo: float | None = None,
             hi: float | None = None, lo_open: bool = False, integer: bool = False) -> float:
     """A finite number within [lo, hi] (``lo_open``: > lo); ``integer``: a whole number."""
-    kind = "a whole number" if integer else "a number"
-    bound = [f">{'' if lo_open else '='} {lo:g}" if lo is not None and hi is None else "",
-             f"between {lo:g} and {hi:g}" if lo is not None and hi is not None else ""]
-    expected = " ".join([kind, *filter(None, bound)])
+    kind = "whole" if integer else "number"
+    if lo is not None and hi is not None:
+        expected = Message(f"input.policy.expected_{kind}_between", {"lo": lo, "hi": hi})
+    elif lo is not None:
+        expected = Message(f"input.policy.expected_{kind}_from",
+                           {"sign": ">" if lo_open else ">=", "lo": lo})
+    else:
+        expected = Message(f"input.policy.expected_{kind}")
     if isinstance(value, str) and loc.lenient:
         value = _parse_text_number(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise loc.error(path, f"{path} must be {kind}", value=value, expected=expected,
-                        message_zh=f"{path} 应为数字")
+        raise loc.error(path, f"input.policy.not_{kind}", {"path": path}, value=value,
+                        expected=expected)
     number = float(value)
     if math.isfinite(number) and abs(number) > MAX_MAGNITUDE:
-        raise loc.error(path, f"{path} is too large for the solver", value=value,
-                        expected=f"{expected} of at most {MAX_MAGNITUDE:g}",
-                        message_zh=f"{path} 数值过大，求解器无法处理")
+        raise loc.error(path, "input.policy.too_large", {"path": path, "limit": MAX_MAGNITUDE},
+                        value=value)
     bad = (not math.isfinite(number) or (integer and not number.is_integer())
            or (lo is not None and (number <= lo if lo_open else number < lo))
            or (hi is not None and number > hi))
     if bad:
-        raise loc.error(path, f"{path} is out of range", value=value, expected=expected,
-                        message_zh=f"{path} 超出允许范围")
+        raise loc.error(path, "input.policy.out_of_range", {"path": path}, value=value,
+                        expected=expected)
     return number
 
 
@@ -573,16 +550,13 @@ def _text(value: Any, path: str, loc: Locator) -> str:
     if loc.lenient and isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        raise loc.error(path, f"{path} must be non-empty text", value=value,
-                        expected='text in quotes, e.g. "score"', message_zh=f"{path} 应为文本")
+        raise loc.error(path, "input.policy.not_text", {"path": path}, value=value)
     return value.strip()
 
 
 def _table(value: Any, path: str, loc: Locator) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise loc.error(path, f"{path} must be a table", value=value,
-                        expected=f"[{path}] with keys below it, or an inline table {{ ... }}",
-                        expected_zh=f"[{path}] 及其下的键，或内联表 {{ ... }}")
+        raise loc.error(path, "input.policy.not_table", {"path": path}, value=value)
     return value
 
 
@@ -594,11 +568,9 @@ def _check_keys(table: Mapping[str, Any], accepted: Sequence[str], prefix: str,
             continue
         path = f"{prefix}.{key}" if prefix else str(key)
         close = difflib.get_close_matches(str(key), accepted, n=1)
-        guess = f"; did you mean {close[0]!r}?" if close else ""
-        guess_zh = f"，是否应为 {close[0]!r}？" if close else ""
-        raise loc.error(path, f"unknown key {key!r}{guess}",
-                        expected="one of " + ", ".join(accepted),
-                        message_zh=f"未知的键 {key!r}{guess_zh}")
+        raise loc.error(path, "error.unknown_key_close" if close else "error.unknown_key",
+                        {"key": key, "close": close[0] if close else ""},
+                        expected=Message("expected.one_of", {"items": ", ".join(accepted)}))
 
 
 # --- [report]: the decision memo's cover (issue 20) -------------------------------------

@@ -47,25 +47,22 @@ class RowBound:
 def parse_limits(value: Any, loc: Locator) -> tuple[Limit, ...]:
     """``[[limits]]`` tables: name, where, and at least one of the four bounds."""
     if not isinstance(value, list):
-        raise loc.error("limits", "limits must be a list of tables", value=value,
-                        expected="[[limits]] tables, each with max, min, max_stake or "
-                                 "min_stake")
+        raise loc.error("limits", "input.row_limits.not_list", value=value)
     limits = []
     for i, item in enumerate(value, start=1):
         origin = f"limits[{i}]"
         if not isinstance(item, Mapping):
-            raise loc.error(origin, f"{origin} must be a table", value=item,
-                            expected="max, min, max_stake or min_stake")
+            raise loc.error(origin, "input.row_limits.not_table", {"origin": origin},
+                            value=item)
         _check_keys(item, LIMIT_KEYS, origin, loc)
         if not any(key in item for key in BOUND_KEYS):
-            raise loc.error(origin, "the limit has no bound", expected="one of "
-                            + ", ".join(BOUND_KEYS))
+            raise loc.error(origin, "input.row_limits.no_bound",
+                            expected=Message("expected.one_of", {"items": ", ".join(BOUND_KEYS)}))
         where = _where(item.get("where", {}), f"{origin}.where", loc)
         for column, condition in where:
             if condition == STAR:
-                raise loc.error(f"{origin}.where.{column}", '"*" makes no sense in a limit: '
-                                "it holds for every selected row already", value="*",
-                                expected="values, a { min, max } range or { not = [...] }")
+                raise loc.error(f"{origin}.where.{column}",
+                                "input.row_limits.star", value="*")
         expr = {key: _expression(_bound_text(item[key], f"{origin}.{key}", loc),
                                  f"{origin}.{key}", loc)
                 for key in ("max", "min") if key in item}
@@ -73,10 +70,10 @@ def parse_limits(value: Any, loc: Locator) -> tuple[Limit, ...]:
                  for key in ("max_stake", "min_stake") if key in item}
         if "max_stake" in stake and "min_stake" in stake \
                 and stake["min_stake"] > stake["max_stake"]:
-            raise loc.error(f"{origin}.min_stake", f"{origin}.min_stake = "
-                            f"{stake['min_stake']:g} is greater than {origin}.max_stake = "
-                            f"{stake['max_stake']:g}", value=stake["min_stake"],
-                            expected=f"a value <= {stake['max_stake']:g}")
+            raise loc.error(f"{origin}.min_stake", "input.row_limits.stakes_crossed",
+                            {"origin": origin, "min_stake": stake["min_stake"],
+                             "max_stake": stake["max_stake"]},
+                            value=stake["min_stake"])
         name = _text(item["name"], f"{origin}.name", loc) if "name" in item else None
         limits.append(Limit(name, where, expr.get("max"), expr.get("min"),
                             stake.get("max_stake"), stake.get("min_stake"), origin))
@@ -118,11 +115,9 @@ def check_limits(policy: Policy, table: Table) -> None:
         if (limit.max_stake is not None or limit.min_stake is not None) \
                 and FUND_SIZE not in table.frame.columns:
             key = "max_stake" if limit.max_stake is not None else "min_stake"
-            raise InputError(Message("rules.limit_no_size").text("en"), file=policy.source,
+            raise InputError(code="rules.limit_no_size", file=policy.source,
                              column=f"{limit.origin}.{key}",
-                             hint=Message("rules.limit_no_size_hint").text("en"),
-                             message_zh=Message("rules.limit_no_size").text("zh"),
-                             hint_zh=Message("rules.limit_no_size_hint").text("zh"))
+                             hint=Message("rules.limit_no_size_hint"))
 
 
 def row_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = None

@@ -220,24 +220,17 @@ def sweep_values(start: float, stop: float, steps: int, step: float | None = Non
     """
     for option, value in (("--from", start), ("--to", stop)):
         if not math.isfinite(value):
-            raise InputError("not a finite number", column=option, value=value,
-                             expected="a finite number", message_zh="不是有限数值",
-                             expected_zh="有限数值")
+            raise InputError(code="input.scenarios.not_finite", column=option, value=value)
     if step is not None:
         if not (math.isfinite(step) and step > 0):
-            raise InputError("the step must be a positive number", column="--step",
-                             value=step, expected="a number > 0, e.g. --step 0.5",
-                             message_zh="步长应为正数", expected_zh="大于 0 的数，如 --step 0.5")
+            raise InputError(code="input.scenarios.step", column="--step",
+                             value=step)
         # whole steps from start, the last within a millionth of a step of stop
         steps = int(math.floor(abs(stop - start) / step + 1e-6)) + 1
     if not 2 <= steps <= MAX_SWEEP_POINTS:
-        raise InputError("number of points out of range", column="--step" if step else "--steps",
-                         value=step if step else steps,
-                         expected=f"2 to {MAX_SWEEP_POINTS:,} points",
-                         hint="A sweep solves one model per point; split a longer range.",
-                         message_zh="点数超出范围",
-                         expected_zh=f"2 至 {MAX_SWEEP_POINTS:,} 个点",
-                         hint_zh="每个点求解一次模型；更长的区间请分段扫描。")
+        raise InputError(code="input.scenarios.points",
+                         values={"limit": MAX_SWEEP_POINTS},
+                         column="--step" if step else "--steps", value=step if step else steps)
     if step is not None:
         direction = 1.0 if stop >= start else -1.0
         raw = start + direction * step * np.arange(steps)
@@ -298,7 +291,7 @@ def sweep_points(table: Table, base: PolicyTree, key: str, values: Sequence[floa
             policy = build_policy(tree, base, base.source, context)
             out.append((policy, expand(policy, table)))
         except InputError as error:
-            hint = error.hint or (None if error.hint_zh else SWEEP_HINT)
+            hint = error.hint or SWEEP_HINT
             error = replace(in_context(error, context), hint=hint)
             crossed = _crossed_rule(error, key) if crossing else None
             if crossed is None:
@@ -455,13 +448,10 @@ def _set_indexed(tree: dict[str, Any], array: str, index: int, field: str, value
     if not isinstance(entries, list) or not 0 <= index < len(entries) \
             or not isinstance(entries[index], dict):
         count = len(entries) if isinstance(entries, list) else 0
-        raise InputError(f"the policy has no {array}[{index}] (entries count from 0)",
+        raise InputError(code="input.scenarios.no_entry", values={"array": array, "index": index},
                          file=file, column=key,
-                         expected=f"an index from 0 to {count - 1}" if count
-                         else f"a policy with [[{array}]] entries",
-                         expected_zh=f"0 到 {count - 1} 之间的序号" if count
-                         else f"含 [[{array}]] 条目的政策",
-                         message_zh=f"政策中没有 {array}[{index}]（从 0 开始计数）")
+                         expected=Message("input.scenarios.index_range", {"last": count - 1})
+                         if count else Message("input.scenarios.entries", {"array": array}))
     entries[index][field] = value
 
 

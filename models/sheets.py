@@ -90,11 +90,8 @@ def _toml_only(head: str, key: object, source: str, row: int) -> None:
         return
     name = table[1].lower()
     written = f"[{name}]" if name == "values" else f"[[{name}]]"
-    message = Message("rules.sheet_toml_only", {"table": written})
-    raise InputError(message.text("en"), file=source, row=row, column=str(key),
-                     expected=Message("rules.sheet_toml_only_hint").text("en"),
-                     message_zh=message.text("zh"),
-                     expected_zh=Message("rules.sheet_toml_only_hint").text("zh"))
+    raise InputError(code="rules.sheet_toml_only", values={"table": written}, file=source,
+                     row=row, column=str(key), expected=Message("rules.sheet_toml_only_hint"))
 
 
 def _cell(row: Sequence[object], index: int) -> object:

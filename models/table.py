@@ -14,11 +14,13 @@ import hashlib
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import (
     CATEGORY,
     DISTRICT,
@@ -134,8 +136,7 @@ def table_from_bytes(data: bytes, path: Path, sheet: str | None = None,
     policy_sheet = constraints_sheet = sheet_read = None
     if suffix == ".csv":
         if sheet is not None:
-            raise InputError("--sheet applies to .xlsx tables only", file=file, value=sheet,
-                             message_zh="--sheet 仅适用于 .xlsx 表格")
+            raise InputError(code="input.table.sheet_on_csv", file=file, value=sheet)
         grid = _csv_grid(data, file)
     elif suffix == ".xlsx":
         from fundopt.models.workbook import read_workbook  # start-up: CSV runs skip it
@@ -145,11 +146,8 @@ def table_from_bytes(data: bytes, path: Path, sheet: str | None = None,
         grid = _records_grid(book.records, file)
         policy_sheet, constraints_sheet = book.policy_sheet, book.constraints_sheet
     else:
-        raise InputError(
-            "unsupported table format", file=file, value=path.suffix or "(no extension)",
-            expected="a .csv or .xlsx file", message_zh="不支持的表格格式",
-            expected_zh=".csv 或 .xlsx 文件",
-        )
+        raise InputError(code="input.table.format", file=file,
+                         value=path.suffix or "(no extension)")
     text, headers, units, rows = _text_columns(grid, file)
     numbers = _numeric_columns(text, headers, rows, file)
     status = _check_text(text, headers, rows, file)
@@ -181,14 +179,7 @@ def _decode(data: bytes, file: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(
-        "cannot decode the CSV file", file=file,
-        expected="UTF-8, UTF-8 with BOM, or GB18030/GBK text",
-        hint="Save it from Excel as 'CSV UTF-8 (comma delimited)', or as .xlsx.",
-        message_zh="无法识别 CSV 文件的编码",
-        expected_zh="UTF-8、带 BOM 的 UTF-8 或 GB18030/GBK 编码",
-        hint_zh="请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或 .xlsx。",
-    )
+    raise InputError(code="input.table.encoding", file=file)
 
 
 def _csv_grid(data: bytes, file: str) -> Grid:
@@ -259,14 +250,8 @@ def _column_cells(column: pd.Series, trim: bool) -> np.ndarray:
 
 
 def _raise_ragged(file: str, row: int, found: int, width: int) -> None:
-    raise InputError(
-        f"ragged row: {found} fields, but the header has {width}",
-        file=file, row=row, expected=f"{width} fields, as in the header",
-        hint="A value that contains a comma (1,234.5) must be in double quotes.",
-        hint_zh="含逗号的值（如 1,234.5）须用英文双引号括起来。",
-        message_zh=f"该行有 {found} 个字段，而表头有 {width} 个",
-        expected_zh=f"与表头一致的 {width} 个字段",
-    )
+    raise InputError(code="input.table.ragged",
+                     values={"found": found, "width": width}, file=file, row=row)
 
 
 def _csv_records(text: str, file: str) -> Records:
@@ -274,8 +259,8 @@ def _csv_records(text: str, file: str) -> Records:
     try:
         records = numbered_rows(reader)
     except csv.Error as exc:
-        raise InputError(f"not a readable CSV file ({exc})", file=file,
-                         message_zh=f"无法读取 CSV 文件（{exc}）") from None
+        raise InputError(code="input.table.unreadable_csv", values={"exc": exc},
+                         file=file) from None
     if records:
         width = len(records[0][1])
         for number, cells in records[1:]:
@@ -323,18 +308,16 @@ def _column_names(written: list[str], cells: list[np.ndarray], header_row: int,
         letter = column_letter(pos + 1)
         if not header:
             _raise_first(cells[pos] != "", cells[pos], rows, file, None,
-                         f"column {letter} holds values but has no header", "a header",
-                         f"第 {letter} 列有数据但没有表头", "表头")
+                         "input.table.no_header", letter=letter)
             continue
         name, unit = column_of(header)
         earlier = by_name.get(name.casefold())
         if earlier is not None:
             same = earlier.casefold() == header.casefold()
-            what = "duplicate header" if same else f"two columns both mean {name!r}"
-            raise InputError(
-                f"{what}: {earlier!r} and {header!r}", file=file, row=header_row,
-                column=header, expected="each column once", expected_zh="每列只出现一次",
-                message_zh=f"表头重复：{earlier!r} 与 {header!r}")
+            raise InputError(code="input.table.duplicate_header" if same
+                             else "input.table.same_meaning",
+                             values={"name": name, "earlier": earlier, "header": header},
+                             file=file, row=header_row, column=header)
         by_name[name.casefold()] = header
         names[pos] = name
         if unit is not None:
@@ -350,22 +333,16 @@ def _check_required(headers: dict[str, str], found: list[str], header_row: int,
             listed = ", ".join(found) or "(none)"
             unmatched = [w for name, w in headers.items() if name not in KNOWN_COLUMNS]
             near = closest(column, unmatched)
-            near_en = f"; the closest is {near!r}" if near else ""
-            near_zh = f"；最接近的是 {near!r}" if near else ""
-            raise InputError(
-                f"missing required column {column!r}; the header row {header_row} has: "
-                f"{listed}{near_en}", file=file, column=column,
-                expected=f"a column headed {spellings} (a unit in brackets may follow)",
-                hint="Rename the column, or point --sheet at the sheet with the table.",
-                message_zh=f"缺少必填列 {column!r}；第 {header_row} 行表头为：{listed}{near_zh}",
-                expected_zh=f"表头为 {spellings} 的列（其后可带括号单位）",
-                hint_zh="请修改列名，或用 --sheet 指定存放表格的工作表。")
+            raise InputError(code="input.table.missing_column",
+                             values={"column": column, "header_row": header_row,
+                                     "listed": listed, "spellings": spellings,
+                                     "near": Message("input.table.closest", {"near": near})
+                                     if near else ""},
+                             file=file, column=column)
 
 
 def _no_rows(file: str) -> InputError:
-    return InputError("the table has no candidate rows", file=file,
-                      expected="a header row and at least one sub-fund row",
-                      message_zh="表格中没有候选子基金", expected_zh="表头行和至少一行子基金")
+    return InputError(code="input.table.no_rows", file=file)
 
 
 # --- values ----------------------------------------------------------------------------
@@ -429,9 +406,7 @@ def _numeric_columns(text: Text, headers: dict[str, str], rows: list[int],
             numbers[column] = cells
         elif column in _NUMERIC:
             values, bad = parse_numbers(cells)
-            _raise_first(bad, cells, rows, file, headers[column], "not a finite number",
-                         "a finite number (e.g. 1,234.5 or 30%)", "不是有限数值",
-                         "有限数值（如 1,234.5 或 30%）")
+            _raise_first(bad, cells, rows, file, headers[column], "input.table.not_finite")
             _check_bounds(column, values, cells, headers, rows, file)
             numbers[column] = values
         elif column not in KNOWN_COLUMNS and (cells != "").any():
@@ -444,17 +419,16 @@ def _numeric_columns(text: Text, headers: dict[str, str], rows: list[int],
 def _check_bounds(column: str, values: np.ndarray, cells: np.ndarray,
                   headers: dict[str, str], rows: list[int], file: str) -> None:
     _raise_first(np.abs(values) > MAX_MAGNITUDE, cells, rows, file, headers[column],
-                 "number too large for the solver", f"a number of at most {MAX_MAGNITUDE:g}",
-                 "数值过大，求解器无法处理", f"绝对值不超过 {MAX_MAGNITUDE:g} 的数值")
+                 "input.table.too_large", limit=MAX_MAGNITUDE)
     if column == MAX_TICKET:
         _raise_first(np.isnan(values), cells, rows, file, headers[column],
-                     "required value is blank", "a number > 0", "必填值为空", "大于 0 的数值")
+                     "input.table.blank_number")
     if column in _LOWER_BOUNDS:
         bound, strict = _LOWER_BOUNDS[column]
         low = values <= bound if strict else values < bound
         sign = ">" if strict else ">="
-        _raise_first(low, cells, rows, file, headers[column], "number out of range",
-                     f"a number {sign} {bound:g}", "数值超出范围", f"{sign} {bound:g} 的数值")
+        _raise_first(low, cells, rows, file, headers[column], "input.table.out_of_range",
+                     sign=sign, bound=bound)
 
 
 def check_magnitude(table: Table, column: str) -> None:
@@ -469,18 +443,17 @@ def check_magnitude(table: Table, column: str) -> None:
     over = np.abs(np.nan_to_num(values)) > MAX_MAGNITUDE
     file = str(table.path) + (f"[{table.sheet}]" if table.sheet else "")
     _raise_first(over, values, list(table.source_rows), file, table.headers.get(column, column),
-                 "number too large for the solver", f"a number of at most {MAX_MAGNITUDE:g}",
-                 "数值过大，求解器无法处理", f"绝对值不超过 {MAX_MAGNITUDE:g} 的数值")
+                 "input.table.too_large", limit=MAX_MAGNITUDE)
 
 
 def _raise_first(mask: np.ndarray, cells: np.ndarray, rows: list[int], file: str,
-                 header: str | None, message: str, expected: str, message_zh: str,
-                 expected_zh: str) -> None:
-    """Raise for the first row where ``mask`` holds, naming its spreadsheet row."""
+                 header: str | None, code: str, **values: Any) -> None:
+    """Raise error ``code`` (with ``values``) for the first row where ``mask`` holds,
+    naming its spreadsheet row."""
     if mask.any():
         i = int(mask.argmax())
-        raise InputError(message, file=file, row=rows[i], column=header, value=str(cells[i]),
-                         expected=expected, message_zh=message_zh, expected_zh=expected_zh)
+        raise InputError(code=code, values=values, file=file, row=rows[i], column=header,
+                         value=str(cells[i]))
 
 
 def _check_text(text: Text, headers: dict[str, str], rows: list[int],
@@ -488,21 +461,18 @@ def _check_text(text: Text, headers: dict[str, str], rows: list[int],
     """Check required text and unique ids; return ``status`` normalised, if present."""
     for column in _NON_BLANK_TEXT:
         _raise_first(text[column] == "", text[column], rows, file, headers[column],
-                     "required value is blank", "a non-blank value", "必填值为空", "非空值")
+                     "input.table.blank_text")
     ids = pd.Series(text[ID].astype(object))
     duplicated = ids.duplicated().to_numpy()
     if duplicated.any():
         i = int(duplicated.argmax())
         first = int((ids == ids.iat[i]).to_numpy().argmax())
-        raise InputError(
-            f"duplicate id {ids.iat[i]!r} (rows {rows[first]} and {rows[i]})", file=file,
-            row=rows[i], column=headers[ID], value=ids.iat[i], expected="a unique id",
-            message_zh=f"编号 {ids.iat[i]!r} 重复（第 {rows[first]} 行与第 {rows[i]} 行）",
-            expected_zh="唯一的编号")
+        raise InputError(code="input.table.duplicate_id",
+                         values={"id": ids.iat[i], "first": rows[first], "row": rows[i]}, file=file,
+                         row=rows[i], column=headers[ID], value=ids.iat[i])
     if STATUS not in text:
         return None
     status = pd.Series(text[STATUS].astype(object)).str.lower().map(_STATUS_VALUES)
     _raise_first(status.isna().to_numpy(), text[STATUS], rows, file, headers[STATUS],
-                 "unknown status", "must / 必投, exclude / 排除, or blank", "未知状态",
-                 "must / 必投、exclude / 排除 或留空")
+                 "input.table.unknown_status")
     return status.astype("str")

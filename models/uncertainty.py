@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from fundopt.coded import coded_error
 from fundopt.errors import InputError
+from fundopt.messages import Message
 from fundopt.models.domain import (
     EXCLUDE,
     SCORE,
@@ -59,19 +59,12 @@ def parse_uncertainty(value: Any, loc: Locator) -> Uncertainty:
         reviewer list that is empty or repeats a column, draws < 1 or a negative seed.
     """
     if not isinstance(value, Mapping):
-        raise loc.error("uncertainty", "uncertainty must be a table", value=value,
-                        expected='[uncertainty] with reviewers = [...] or spread = "COL"',
-                        message_zh="uncertainty 应为表",
-                        expected_zh='含 reviewers = [...] 或 spread = "COL" 的 [uncertainty] 表')
+        raise loc.error("uncertainty", "input.uncertainty.not_table", value=value)
     check_keys(value, UNCERTAINTY_KEYS, "uncertainty", loc)
     given = [key for key in ("reviewers", "spread") if key in value]
     if len(given) != 1:
-        raise loc.error(
-            "uncertainty", "[uncertainty] needs exactly one of reviewers, spread",
-            value=given or None,
-            expected='reviewers = ["score_a", "score_b", "score_c"] or spread = "score_sd"',
-            message_zh="[uncertainty] 须且只能给出 reviewers（评审列）与 spread（标准差列）之一",
-            expected_zh='reviewers = ["评审A", "评审B", "评审C"] 或 spread = "score_sd"')
+        raise loc.error("uncertainty", "input.uncertainty.kind",
+                        value=given or None)
     reviewers = _reviewers(value["reviewers"], loc) if "reviewers" in value else ()
     spread = text(value["spread"], "uncertainty.spread", loc) if "spread" in value else None
     draws = int(number(value["draws"], "uncertainty.draws", loc, lo=1.0, hi=MAX_DRAWS,
@@ -95,8 +88,8 @@ def parse_seed(value: Any, loc: Locator) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
-        raise coded_error("uncertainty.seed", file=loc.file, column="uncertainty.seed",
-                          value=value, limit=MAX_SEED)
+        raise InputError(code="uncertainty.seed", values={"limit": MAX_SEED}, file=loc.file,
+                         column="uncertainty.seed", value=value)
     return value
 
 
@@ -111,23 +104,12 @@ def require_uncertainty(policy: Policy, command: str) -> Uncertainty:
         (a scenario may do that for ``solve``; the draws would have no meaning).
     """
     if policy.uncertainty is None:
-        raise InputError(
-            f"{command} needs an [uncertainty] table in the policy", file=policy.source,
-            column="uncertainty",
-            expected='[uncertainty] reviewers = ["score_a", "score_b", "score_c"] or '
-                     'spread = "score_sd"',
-            expected_zh='[uncertainty] reviewers = ["score_a", "score_b", "score_c"] 或 '
-                        'spread = "score_sd"',
-            message_zh=f"{command} 需要政策中的 [uncertainty] 表（评审列或标准差列）",
-            hint="See README, Uncertain scores.", hint_zh="见 README“评分的不确定性”一节。")
+        raise InputError(code="input.uncertainty.no_table",
+                         values={"command": command}, file=policy.source, column="uncertainty")
     objective = policy.objective
     if objective.sense is not Sense.MAXIMIZE or objective.normalize:
-        raise InputError(
-            f"{command} needs an objective that maximizes one score column",
-            file=policy.source, column="objective",
-            expected='maximize = "score", or no [objective] (then the reviewers\' mean)',
-            message_zh=f"{command} 要求目标函数为最大化单一评分列",
-            expected_zh='maximize = "score"，或不写 [objective]（即评审均分）')
+        raise InputError(code="input.uncertainty.objective",
+                         values={"command": command}, file=policy.source, column="objective")
     return policy.uncertainty
 
 
@@ -159,17 +141,12 @@ def _reviewers(value: Any, loc: Locator) -> tuple[str, ...]:
     if isinstance(value, str) and loc.lenient:      # a policy sheet cell: "评审A, 评审B"
         value = [part for part in value.replace("，", ",").split(",") if part.strip()]
     if not isinstance(value, list) or not value:
-        raise loc.error(path, "reviewers must be a list of score columns", value=value,
-                        expected='e.g. reviewers = ["评审A", "评审B", "评审C"]',
-                        message_zh="reviewers 应为评分列名的列表",
-                        expected_zh='例如 reviewers = ["评审A", "评审B", "评审C"]')
+        raise loc.error(path, "input.uncertainty.reviewers_not_list", value=value)
     columns = tuple(text(item, path, loc) for item in value)
     repeated = [c for i, c in enumerate(columns) if c in columns[:i]]
     if repeated:
-        raise loc.error(path, f"reviewer column {repeated[0]!r} is listed twice",
-                        value=list(columns), expected="each reviewer's column once",
-                        message_zh=f"评审列 {repeated[0]!r} 重复出现",
-                        expected_zh="每个评审列只出现一次")
+        raise loc.error(path, "input.uncertainty.reviewer_twice",
+                        {"column": repeated[0]}, value=list(columns))
     return columns
 
 
@@ -194,12 +171,10 @@ def check_uncertainty(policy: Policy, table: Table) -> None:
         negative = np.flatnonzero(values < 0)
         if len(negative):
             i = int(negative[0])
-            raise InputError(
-                "a spread (standard deviation) cannot be negative", file=str(table.path),
-                row=table.source_rows[i],
-                column=table.headers.get(uncertainty.spread, uncertainty.spread),
-                value=float(values[i]), expected="a number >= 0",
-                message_zh="标准差不能为负数", expected_zh="不小于 0 的数")
+            raise InputError(code="input.uncertainty.negative_spread",
+                             file=str(table.path), row=table.source_rows[i],
+                             column=table.headers.get(uncertainty.spread, uncertainty.spread),
+                             value=float(values[i]))
 
 
 def _column(policy: Policy, table: Table, column: str, key: str) -> np.ndarray:
@@ -209,13 +184,12 @@ def _column(policy: Policy, table: Table, column: str, key: str) -> np.ndarray:
         missing = column not in table.frame.columns
         close = difflib.get_close_matches(column, [str(c) for c in table.frame.columns], n=1)
         raise InputError(
-            f"column {column!r} is {'not in' if missing else 'not numeric in'} the table "
-            f"{table.path}", file=policy.source, column=key, value=column,
-            expected="a numeric column: " + ", ".join(map(str, numeric)),
-            expected_zh="数值列之一：" + ", ".join(map(str, numeric)),
-            hint=f"Did you mean {close[0]!r}?" if close and close[0] != column else None,
-            message_zh=f"列 {column!r} {'不在表格中' if missing else '不是数值列'}",
-            hint_zh=f"是否应为 {close[0]!r}？" if close and close[0] != column else None)
+            code="input.uncertainty.no_column" if missing else "input.uncertainty.not_numeric",
+            values={"column": column, "table": str(table.path),
+                    "numeric": ", ".join(map(str, numeric))},
+            file=policy.source, column=key, value=column,
+            hint=Message("input.did_you_mean", {"close": close[0]})
+            if close and close[0] != column else None)
     check_magnitude(table, column)      # the draws and --robust put them in the model
     values = table.frame[column].to_numpy(float)
     live = (table.frame[STATUS].to_numpy() != EXCLUDE if STATUS in table.frame.columns
@@ -223,13 +197,9 @@ def _column(policy: Policy, table: Table, column: str, key: str) -> np.ndarray:
     blank = np.flatnonzero(live & np.isnan(values))
     if len(blank):
         i = int(blank[0])
-        raise InputError(
-            f"blank {column} in a row that [uncertainty] uses", file=str(table.path),
-            row=table.source_rows[i], column=table.headers.get(column, column),
-            expected="a number", hint="Fill in the value, or mark the row exclude (排除).",
-            expected_zh="数字",
-            message_zh=f"{column} 为空，但 [uncertainty] 需要该值",
-            hint_zh="请填写该值，或将该行标记为排除。")
+        raise InputError(code="input.uncertainty.blank",
+                         values={"column": column}, file=str(table.path),
+                         row=table.source_rows[i], column=table.headers.get(column, column))
     return np.nan_to_num(values)
 
 

@@ -53,25 +53,18 @@ def in_policy_unit(table: Table, unit: str) -> Table:
         if written == unit:
             continue
         if written not in MONEY_UNITS or unit not in MONEY_UNITS:
-            raise InputError(
-                f"the header names the unit {written!r}, but the policy's unit is {unit!r}",
-                file=file, column=header, value=written,
-                expected=f"{unit!r}, or 元 / 万元 / 亿元 when the policy's unit is one of them",
-                hint="Write the column in the policy's unit, or set the policy's unit.",
-                message_zh=f"表头单位为 {written!r}，而政策的单位为 {unit!r}",
-                expected_zh=f"{unit!r}；政策单位为 元/万元/亿元 之一时也可用 元/万元/亿元",
-                hint_zh="请按政策单位填写该列，或修改政策的 unit。")
+            raise InputError(code="input.units.header_unit",
+                             values={"written": written, "unit": unit}, file=file, column=header,
+                             value=written)
         values = frame[column].to_numpy(dtype=float)
         have, want = MONEY_UNITS[written], MONEY_UNITS[unit]
         converted = values * (have // want) if have >= want else values / (want // have)
         too_large = np.abs(converted) > MAX_MAGNITUDE
         if too_large.any():
             i = int(too_large.argmax())
-            raise InputError("number too large for the solver", file=file,
-                             row=table.source_rows[i], column=header, value=values[i],
-                             expected=f"at most {MAX_MAGNITUDE:g} {unit}",
-                             message_zh="数值过大，求解器无法处理",
-                             expected_zh=f"不超过 {MAX_MAGNITUDE:g} {unit}")
+            raise InputError(code="input.units.too_large",
+                             values={"limit": MAX_MAGNITUDE, "unit": unit}, file=file,
+                             row=table.source_rows[i], column=header, value=values[i])
         frame[column] = pd.Series(converted, index=frame.index)
         at = header.rfind(written)
         headers[column] = header[:at] + unit + header[at + len(written):]
@@ -87,8 +80,6 @@ def fraction_option(text: str, option: str) -> float:
     InputError
         Not a number, or outside [0, 1] (``--within 5`` is refused: 5% or 0.05).
     """
-    from fundopt.reports.text import say  # the words of the message
-
     cleaned = text.strip()
     percent = cleaned.endswith("%")
     try:
@@ -96,8 +87,6 @@ def fraction_option(text: str, option: str) -> float:
     except ValueError:
         value = float("nan")
     if not 0.0 <= value <= 1.0:
-        raise InputError(say("option.fraction", "en", option=option), column=option,
-                         value=text, expected=say("option.fraction.expected", "en"),
-                         message_zh=say("option.fraction", "zh", option=option),
-                         expected_zh=say("option.fraction.expected", "zh"))
+        raise InputError(code="option.fraction", values={"option": option}, column=option,
+                         value=text)
     return value

@@ -136,10 +136,7 @@ def read_sheet_rows(data: bytes, file: str, names: Sequence[str]) -> list[list[s
 
 
 def _not_xlsx(file: str) -> InputError:
-    return InputError("not a readable .xlsx file", file=file,
-                      hint="Open it in Excel and save it as 'Excel Workbook (.xlsx)'.",
-                      message_zh="不是可读取的 .xlsx 文件",
-                      hint_zh="请用 Excel 打开并另存为“Excel 工作簿（.xlsx）”。")
+    return InputError(code="input.workbook.unreadable", file=file)
 
 
 # --- limits, before parsing -------------------------------------------------------------
@@ -151,13 +148,9 @@ def _check_archive(data: bytes, file: str) -> bool:
         parts = archive.infolist()
         total = sum(part.file_size for part in parts)
         if total > MAX_XLSX_UNPACKED:
-            raise InputError(
-                f"the workbook unpacks to {total:,} bytes", file=file,
-                expected=f"at most {MAX_XLSX_UNPACKED:,} bytes unpacked",
-                hint="Save only the sub-fund table (and policy sheets) in the workbook.",
-                message_zh=f"工作簿解压后达 {total:,} 字节",
-                expected_zh=f"解压后不超过 {MAX_XLSX_UNPACKED:,} 字节",
-                hint_zh="工作簿中只保留子基金表（及政策工作表）。")
+            raise InputError(code="input.workbook.unpacked_size",
+                             values={"total": total, "limit": MAX_XLSX_UNPACKED},
+                             file=file)
         formulas = False
         for part in parts:
             if _XML_PARTS.fullmatch(part.filename):
@@ -193,13 +186,12 @@ def _scan_part(stream: IO[bytes], file: str, part: str) -> bool:
     return formulas
 
 
-def _long_cell(file: str, where: str, row: int | None = None, column: str | None = None
+def _long_cell(file: str, part: str | None, row: int | None = None, column: str | None = None
                ) -> InputError:
-    return InputError(
-        f"a cell holds more than {MAX_CELL_CHARS:,} characters ({where})", file=file,
-        row=row, column=column, expected=f"at most {MAX_CELL_CHARS:,} characters a cell",
-        message_zh=f"单元格超过 {MAX_CELL_CHARS:,} 个字符（{where}）",
-        expected_zh=f"每个单元格不超过 {MAX_CELL_CHARS:,} 个字符")
+    """A cell too long: at ``row``/``column``, or somewhere in the package ``part``."""
+    return InputError(code="input.workbook.long_cell_in" if part else "input.workbook.long_cell",
+                      values={"limit": MAX_CELL_CHARS, "part": part}, file=file,
+                      row=row, column=column)
 
 
 # --- choosing the sheet ---------------------------------------------------------------
@@ -213,10 +205,8 @@ def _choose_sheet(book: Workbook, file: str, wanted: str | None) -> ReadOnlyWork
             if found:
                 return found[0]
         names = ", ".join(repr(s.title) for s in sheets)
-        raise InputError(f"the workbook has no sheet {wanted!r}", file=file,
-                         expected=f"one of its sheets: {names}",
-                         message_zh=f"工作簿中没有工作表 {wanted!r}",
-                         expected_zh=f"以下工作表之一：{names}")
+        raise InputError(code="input.workbook.no_sheet",
+                         values={"wanted": wanted, "names": names}, file=file)
     visible = [s for s in sheets if s.sheet_state == "visible"]
     candidates = [s for s in visible
                   if s.title.strip().casefold() not in (POLICY_SHEET, CONSTRAINTS_SHEET)]
@@ -229,20 +219,11 @@ def _choose_sheet(book: Workbook, file: str, wanted: str | None) -> ReadOnlyWork
     hidden = [s for s in sheets if s.sheet_state != "visible" and _holds_table(s)]
     if hidden:
         title = hidden[0].title
-        raise InputError(
-            f"the sheet holding the table, {title!r}, is hidden", file=file,
-            expected="the table on a visible sheet",
-            hint=f"Hidden sheets (often stale drafts) are read only when asked: --sheet "
-                 f"{title!r}, or unhide it.",
-            message_zh=f"存放表格的工作表 {title!r} 已隐藏", expected_zh="表格位于可见工作表",
-            hint_zh=f"隐藏的工作表（常为过期草稿）只有指定时才读取：--sheet {title!r}，"
-                    "或取消隐藏。")
+        raise InputError(code="input.workbook.hidden", values={"title": title}, file=file)
     if candidates:
         return candidates[0]     # the message will list the headers it found there
-    raise InputError("the workbook has no sheet of sub-funds", file=file,
-                     expected=f"a visible sheet named {TABLE_SHEET!r}, or --sheet NAME",
-                     message_zh="工作簿中没有子基金工作表",
-                     expected_zh=f"名为 {TABLE_SHEET!r} 的可见工作表，或用 --sheet 指定")
+    raise InputError(code="input.workbook.no_table_sheet", values={"sheet": TABLE_SHEET},
+                     file=file)
 
 
 def _holds_table(sheet: ReadOnlyWorksheet) -> bool:
@@ -277,7 +258,7 @@ def _cell_text(value: object, where: str, row: int, column: int) -> str:
         return repr(value)              # round-trips exactly through the number parser
     text = str(value)
     if len(text) > MAX_CELL_CHARS:
-        raise _long_cell(where, "cell", row, column_letter(column))
+        raise _long_cell(where, None, row, column_letter(column))
     return text
 
 
@@ -315,16 +296,9 @@ def _check_formulas(data: bytes, file: str, title: str, values: Sequence[Sequenc
                 cells = values[number - 1] if number <= len(values) else ()
                 value = cells[column - 1] if column <= len(cells) else None
                 if value is None or value == "":
-                    raise InputError(
-                        "a formula Excel has not calculated", file=f"{file}[{title}]",
-                        row=number, column=column_letter(column), value=formula,
-                        expected="a cell with a value",
-                        hint="Open the file in Excel or LibreOffice, let it recalculate "
-                             "and save it; or paste the cells as values.",
-                        message_zh="公式尚未经 Excel 计算，没有数值",
-                        expected_zh="有数值的单元格",
-                        hint_zh="请用 Excel 或 LibreOffice 打开、重新计算后保存；"
-                                "或将这些单元格粘贴为数值。")
+                    raise InputError(code="input.workbook.formula",
+                                     file=f"{file}[{title}]", row=number,
+                                     column=column_letter(column), value=formula)
     except _ERRORS:
         raise _not_xlsx(file) from None
     finally:

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import fundopt
-from fundopt.coded import coded_error
 from fundopt.errors import InputError
+from fundopt.messages import Said
 from fundopt.models.book import Booked, NewRound, RoundInfo, now_text, open_book
 from fundopt.models.booking import PlanClaims, read_claims
 from fundopt.models.domain import Scope
@@ -69,13 +69,12 @@ def book_plan(plan: Path, location: str, name: str, note: str = "",
     """
     name = name.strip()
     if not name:
-        raise InputError("the round name is empty", column="--round",
-                         expected="a name such as 2024", message_zh="轮次名称为空")
+        raise InputError(code="input.admit.empty_round", column="--round")
     claims = read_claims(plan)
     inputs = load_inputs(claims.table_path, claims.policy_path, claims.sheet)
     if inputs.table.sha256 != claims.input_sha256 or (
             claims.policy_path is not None and inputs.policy.sha256 != claims.policy_sha256):
-        raise coded_error("booking.changed_while_read", file=str(plan))   # edited meanwhile
+        raise InputError(code="booking.changed_while_read", file=str(plan))   # edited meanwhile
     amounts = amounts_by_id(claims.entries, inputs.table, inputs.policy, str(plan))
     digest = plan_digest(claims, amounts)
     with open_book(location, create=True) as book:
@@ -103,12 +102,12 @@ def _view(inputs: Inputs, booked: Booked, claims: PlanClaims) -> FundView | None
     state = booked.state
     if claims.solved_against is not None:
         if state != claims.solved_against:
-            raise coded_error("booking.stale", file=str(claims.path),
-                              column="manifest.book_state",
-                              last=claims.solved_against.last_round or "-",
-                              now=(state.last_round if state else None) or "-")
+            raise InputError(code="booking.stale",
+                             values={"last": claims.solved_against.last_round or "-",
+                                     "now": (state.last_round if state else None) or "-"},
+                             file=str(claims.path), column="manifest.book_state")
     elif booked.rounds and any(c.rule.scope is Scope.FUND for c in inputs.constraints):
-        raise coded_error("booking.solved_without_book", file=str(claims.path))
+        raise InputError(code="booking.solved_without_book", file=str(claims.path))
     fund_scope = any(c.rule.scope is Scope.FUND for c in inputs.constraints)
     if not booked.rounds and not fund_scope:
         return None
@@ -142,25 +141,25 @@ def _decide(inputs: Inputs, amounts: np.ndarray, view: FundView | None, accept: 
         return (*marks, "time_limit"), relaxation, verdict, False, ""
     result = problem.solve()
     if not result.is_ok or result.objective is None:
-        raise coded_error("booking.no_optimum", file=plan, status=str(result.status))
+        raise InputError(code="booking.no_optimum", values={"status": str(result.status)},
+                         file=plan)
     loss = verdict.loss(result.objective)
     assert loss is not None
     if loss > OPTIMUM_TOLERANCE * max(1.0, abs(result.objective)):
-        raise coded_error("booking.not_optimal", file=plan,
-                          objective=f"{verdict.objective:,.6g}",
-                          optimum=f"{result.objective:,.6g}")
+        raise InputError(code="booking.not_optimal",
+                         values={"objective": f"{verdict.objective:,.6g}",
+                                 "optimum": f"{result.objective:,.6g}"},
+                         file=plan)
     return tuple(marks), relaxation, verdict, True, result.solver
 
 
 def _broken(verdict: Verdict, plan: str, unit: str, code: str) -> InputError:
     from fundopt.reports.terminal.verify import rule_text  # words for the broken rules
 
-    rules = "; ".join(rule_text(c, unit, "en") for c in verdict.broken[:10])
-    rules_zh = "; ".join(rule_text(c, unit, "zh") for c in verdict.broken[:10])
-    error = coded_error(code, file=plan, count=len(verdict.broken))
-    error.message += f": {rules}"
-    error.message_zh = (error.message_zh or "") + f"：{rules_zh}"
-    return error
+    rules = Said({"en": "; ".join(rule_text(c, unit, "en") for c in verdict.broken[:10]),
+                  "zh": "；".join(rule_text(c, unit, "zh") for c in verdict.broken[:10])})
+    return InputError(code=code, values={"count": len(verdict.broken), "rules": rules},
+                      file=plan)
 
 
 def _round_info(claims: PlanClaims, inputs: Inputs, amounts: np.ndarray, name: str,

@@ -466,13 +466,9 @@ def _check_must(table: Table, bounds: Bounds, must: np.ndarray) -> None:
     bad = np.flatnonzero(must & (bounds.lower <= 0))
     if len(bad):
         i = int(bad[0])
-        raise InputError(
-            "a 'must' sub-fund needs a positive minimum ticket, or it could be 'funded' with 0",
-            file=str(table.path), row=table.source_rows[i], column=table.headers.get(STATUS),
-            value=table.frame[ID].iat[i], expected="min_ticket > 0 (in the row or the policy)",
-            message_zh="必投子基金需要正的最低出资额，否则 0 出资也算“已出资”",
-            expected_zh="最低出资 > 0（在该行或政策中设置）",
-        )
+        raise InputError(code="input.build.must_zero_ticket", file=str(table.path),
+                         row=table.source_rows[i], column=table.headers.get(STATUS),
+                         value=table.frame[ID].iat[i])
 
 
 def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.ndarray
@@ -540,14 +536,8 @@ def _check_count_floors(table: Table, counted: list[Constraint],
         hit = np.flatnonzero(mask & zero_floor)
         if len(hit):
             i = int(hit[0])
-            raise InputError(
-                f"the count floor {key} includes sub-fund {table.frame[ID].iat[i]} whose "
-                "minimum ticket is 0, so it could count as funded with no money",
-                file=str(table.path), row=table.source_rows[i],
-                column=table.headers.get(MIN_TICKET, MIN_TICKET),
-                expected="a positive min_ticket (in the row or the policy's min_ticket)",
-                message_zh=f"数量下限 {key} 包含最低出资为 0 的子基金 {table.frame[ID].iat[i]}，"
-                           "0 出资即可计为已出资",
-                expected_zh="正的最低出资（在该行或政策的 min_ticket 中设置）",
-            )
+            raise InputError(code="input.build.count_zero_ticket",
+                             values={"key": key, "id": table.frame[ID].iat[i]},
+                             file=str(table.path), row=table.source_rows[i],
+                             column=table.headers.get(MIN_TICKET, MIN_TICKET))
 

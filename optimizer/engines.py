@@ -80,8 +80,6 @@ NO_WORKER_TIMEOUT = 30.0
 CANCEL_CHECK = 0.2
 # How often the calling process looks for finished Dask tasks (seconds).
 POLL = 0.05
-INSTALL_HINT = "Install it with:  pip install 'fundopt[cluster]'"
-
 
 class EngineKind(StrEnum):
     SERIAL = "serial"
@@ -254,12 +252,8 @@ class LocalEngine(Engine):
                 break
             if self.notify is not None:
                 self.notify(lost)
-        raise BatchError(
-            f"Worker processes kept dying ({MAX_RESTARTS + 1} times; last exit code "
-            f"{lost.exitcode}); {lost.points} points were not solved. Too little memory "
-            "for this many workers? Try fewer with --workers.",
-            f"工作进程反复意外退出（{MAX_RESTARTS + 1} 次；最后的退出码 {lost.exitcode}），"
-            f"{lost.points} 个点未能求解。内存不足？请用 --workers 减少工作进程数。")
+        raise BatchError("batch.workers_kept_dying", {
+            "times": MAX_RESTARTS + 1, "exitcode": lost.exitcode, "points": lost.points})
 
     def _run(self, work: Work[S, W, P, R], shared: S, points: Sequence[P],
              parts: list[list[int]], pending: list[int], results: dict[int, R],
@@ -395,24 +389,17 @@ class DaskEngine(Engine):
         try:
             from distributed import Client
         except ImportError as error:
-            raise InputError(
-                "--scheduler needs Dask distributed, which is not installed",
-                column="--scheduler", value=address, hint=INSTALL_HINT,
-                message_zh="--scheduler 需要 Dask distributed，但尚未安装",
-                hint_zh="安装方法：  pip install 'fundopt[cluster]'") from error
+            raise InputError(code="input.engines.no_distributed", column="--scheduler",
+                             value=address) from error
         self.address = address
         try:
             _probe(address)
             self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError, ValueError, TypeError) as error:
-            raise InputError(
-                f"no Dask scheduler answered at {address} within {CONNECT_TIMEOUT:g} s "
-                f"({type(error).__name__}: {error})", column="--scheduler", value=address,
-                expected="the address of a running `dask scheduler`, e.g. "
-                "tcp://10.0.0.5:8786",
-                message_zh=f"{CONNECT_TIMEOUT:g} 秒内未连上 {address} 的 Dask 调度器",
-                expected_zh="正在运行的 `dask scheduler` 的地址，例如 tcp://10.0.0.5:8786",
-            ) from error
+            raise InputError(code="input.engines.no_scheduler",
+                             values={"address": address, "timeout": CONNECT_TIMEOUT,
+                                     "name": type(error).__name__, "error": str(error)},
+                             column="--scheduler", value=address) from error
         try:
             self.workers = self._check_workers()
         except BaseException:
@@ -424,27 +411,18 @@ class DaskEngine(Engine):
         try:
             self.client.wait_for_workers(1, timeout=NO_WORKER_TIMEOUT)
         except TimeoutError as error:
-            raise InputError(
-                f"the Dask scheduler at {self.address} has no worker", column="--scheduler",
-                hint="Start one on each machine:  dask worker "
-                f"{self.address} --nthreads 1",
-                message_zh=f"{self.address} 的 Dask 调度器没有工作进程",
-                hint_zh=f"请在每台机器上启动：  dask worker {self.address} --nthreads 1",
-            ) from error
+            raise InputError(code="input.engines.no_worker",
+                             values={"address": self.address}, column="--scheduler") from error
         for package in ("fundopt", "highspy"):
             mine = importlib.metadata.version(package)
             theirs = self.client.run(importlib.metadata.version, package, on_error="return")
             for worker, version in sorted(theirs.items()):
                 if version != mine:
                     found = "not installed" if isinstance(version, Exception) else version
-                    raise InputError(
-                        f"Dask worker {worker} has {package} {found}, this machine {mine}: "
-                        "every worker needs the same versions for the same results",
-                        column="--scheduler",
-                        hint=f"Install {package}=={mine} on every worker.",
-                        hint_zh=f"请在每个工作进程所在机器上安装 {package}=={mine}。",
-                        message_zh=f"Dask 工作进程 {worker} 的 {package} 为 {found}，"
-                        f"本机为 {mine}：所有工作进程须使用相同版本")
+                    raise InputError(code="input.engines.versions",
+                                     values={"worker": worker, "package": package,
+                                             "found": found, "mine": mine},
+                                     column="--scheduler")
         return len(self.client.scheduler_info(n_workers=-1)["workers"])
 
     def map(self, work: Work[S, W, P, R], shared: S, points: Sequence[P],
@@ -472,12 +450,8 @@ class DaskEngine(Engine):
                     try:
                         values = future.result()
                     except KilledWorker as error:
-                        raise BatchError(
-                            "A batch task was lost with every Dask worker that ran it "
-                            f"(each died while solving it): {error}. Too little memory on "
-                            "the workers?",
-                            f"一个批量任务所在的 Dask 工作进程每次都意外退出：{error}。"
-                            "工作进程内存不足？") from error
+                        raise BatchError("batch.task_lost",
+                                         {"error": str(error)}) from error
                     results.update(zip(parts[index[future.key]], values, strict=True))
                     if progress is not None:
                         progress(len(results), len(points))
@@ -488,9 +462,8 @@ class DaskEngine(Engine):
                 if time.monotonic() - idle_since > NO_WORKER_TIMEOUT:
                     idle_since = time.monotonic()
                     if not client.scheduler_info(n_workers=-1)["workers"]:
-                        raise BatchError(
-                            f"Every Dask worker of {self.address} left during the run",
-                            f"{self.address} 的 Dask 工作进程在运行中全部退出")
+                        raise BatchError("batch.workers_left",
+                                         {"address": self.address})
         except BaseException:
             # Running tasks see the event between points and stop; the rest are dropped.
             Event(token, client=client).set()

@@ -82,11 +82,8 @@ def explain(problem: Problem, ids: list[str], base: Result) -> tuple[Explanation
 def _row_of(table: Table, sub_fund: str) -> int:
     hits = np.flatnonzero(table.frame[ID].astype(str).to_numpy() == sub_fund)
     if len(hits) == 0:
-        raise InputError(f"sub-fund {sub_fund} is not in the table", file=str(table.path),
-                         column=table.headers.get(ID, ID), value=sub_fund,
-                         expected="an id of the table",
-                         message_zh=f"表中没有子基金 {sub_fund}",
-                         expected_zh="表中的编号")
+        raise InputError(code="input.explain.no_sub_fund", values={"sub_fund": sub_fund},
+                         file=str(table.path), column=table.headers.get(ID, ID), value=sub_fund)
     return int(hits[0])
 
 

@@ -63,14 +63,8 @@ def check_fund_scope(constraints: Sequence[Constraint], policy: Policy) -> None:
     """
     for c in constraints:
         if c.rule.scope is Scope.FUND and c.booked is None:
-            raise InputError(
-                'scope = "fund" counts the rounds in the book, and no book is given',
-                file=policy.source, column=f"{c.rule.origin}.scope", value="fund",
-                hint="Run fundopt solve (or check) with --book BOOK (see `fundopt book`), "
-                     'or remove scope = "fund" to constrain this round only.',
-                message_zh='scope = "fund" 需要账簿中的历史轮次，但未给出账簿',
-                hint_zh="请用 fundopt solve（或 check）--book BOOK，"
-                        '或删除 scope = "fund" 以仅约束本轮。')
+            raise InputError(code="input.fund_solve.no_book", file=policy.source,
+                             column=f"{c.rule.origin}.scope", value="fund")
 
 
 def row_offset(c: Constraint, bound: float | None = None) -> float:

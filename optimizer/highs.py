@@ -226,8 +226,8 @@ def read_outcome(highs: highspy.Highs, model: LinearModel) -> Outcome:
         mapped = SolveStatus.FEASIBLE if has_solution else SolveStatus.NO_SOLUTION
     else:
         # a model or solver error is never a time limit (issue: 1e15 tickets read as one)
-        raise SolverError(f"HiGHS could not solve the model: {highs.modelStatusToString(status)}"
-                          " (check the table for extreme values, or try --solver cbc)")
+        raise SolverError("solver.highs_failed",
+                          {"status": highs.modelStatusToString(status)})
     if mapped not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return Outcome(mapped, None, None, None)
     solution = highs.getSolution()

@@ -290,9 +290,8 @@ def recheck(report: tuple[ConstraintValue, ...]) -> None:
     broken = [c for c in report if c.penalty is None    # a target may be missed (SPEC §11)
               and c.slack < -BINDING_TOL * max(1.0, abs(c.min or 0.0), abs(c.max or 0.0))]
     if broken:
-        raise SolverError("the solver's plan breaks " + ", ".join(
-            f"{c.label} ({c.value:g} against {c.min}..{c.max})" for c in broken)
-            + " once its amounts are put on their grid; try --solver cbc or --gap 0")
+        raise SolverError("solver.grid_breaks", {"rules": ", ".join(
+            f"{c.label} ({c.value:g}: {c.min}..{c.max})" for c in broken)})
 
 
 def solve(table: Table, policy: Policy, constraints: tuple[Constraint, ...],

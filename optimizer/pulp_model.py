@@ -82,7 +82,7 @@ def cbc_path() -> str:
     """The CBC binary installed by ``pulp[cbc]`` (cbcbox), found beside this Python."""
     found = shutil.which("cbc") or shutil.which("cbc", path=str(Path(sys.executable).parent))
     if found is None:
-        raise SolverError("CBC was not found; install it with: pip install 'pulp[cbc]'")
+        raise SolverError("solver.no_cbc")
     return found
 
 

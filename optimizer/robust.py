@@ -71,11 +71,8 @@ def parse_criterion(text: str) -> Criterion:
         except ValueError:
             alpha = None
     if alpha is None or not 0.0 < alpha <= 1.0:
-        raise InputError(
-            "unknown robust criterion", column="--robust", value=text,
-            expected="worst, or cvar:ALPHA with 0 < ALPHA <= 1 (e.g. cvar:0.2)",
-            message_zh="未知的稳健准则",
-            expected_zh="worst，或 cvar:ALPHA，0 < ALPHA <= 1（如 cvar:0.2）")
+        raise InputError(code="input.robust.criterion", column="--robust",
+                         value=text)
     return Criterion(Kind.CVAR, alpha)
 
 
@@ -91,12 +88,8 @@ def scenarios(table: Table, policy: Policy, criterion: Criterion) -> tuple[np.nd
     if uncertainty.reviewers:
         return reviewer_scores(table, policy), "reviewers"
     if criterion.kind is Kind.WORST:
-        raise InputError(
-            "--robust worst needs reviewers in [uncertainty] (a spread has no worst case)",
-            file=policy.source, column="uncertainty.spread", value=str(uncertainty.spread),
-            expected='reviewers = ["A", "B", "C"], or --robust cvar:ALPHA',
-            message_zh="--robust worst 需要 [uncertainty] 中的 reviewers（评审列）",
-            expected_zh='reviewers = ["评审A", "评审B", "评审C"]，或改用 --robust cvar:ALPHA')
+        raise InputError(code="input.robust.worst_needs_reviewers", file=policy.source,
+                         column="uncertainty.spread", value=str(uncertainty.spread))
     return score_draws(table, policy), "draws"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +58,53 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
           "need in .ci/run (external data, services, programs):", red=True)
     for nodeid, reason in _skipped:
         write(f"  SKIPPED {nodeid}: {reason}")
+
+
+# --- every --lang zh run of the suite says nothing in English (issue 17) --------------
+
+def _asks_zh(argv: list[str]) -> bool:
+    return any(a == "--lang" and b == "zh" for a, b in zip(argv, argv[1:], strict=False)) \
+        or "--lang=zh" in argv
+
+
+def assert_no_english(output: str, argv: list[str]) -> None:
+    """Fail when a ``--lang zh`` run printed English message text (see ``zh_check``)."""
+    from zh_check import data_values, english_in
+
+    found = english_in(output, data_values(argv))
+    assert not found, (f"English in the Chinese output of fundopt {' '.join(argv)}: "
+                       f"{found}\n--- output ---\n{output}")
+
+
+@pytest.fixture(autouse=True)
+def _chinese_runs_say_nothing_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wrap the two ways the suite runs fundopt, typer's ``CliRunner.invoke`` and
+    ``subprocess.run`` of the ``fundopt`` program or module, so that every run with
+    ``--lang zh`` is checked for English message text in what it printed. (A run started
+    with ``subprocess.Popen`` — the crash and signal tests — is not checked.)"""
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    invoke, run = CliRunner.invoke, subprocess.run
+
+    def checked_invoke(self: CliRunner, app: Any, args: Any = None,
+                       *rest: Any, **options: Any) -> Any:
+        result = invoke(self, app, args, *rest, **options)
+        argv = args.split() if isinstance(args, str) else [str(a) for a in args or ()]
+        if _asks_zh(argv):
+            assert_no_english(result.output, argv)
+        return result
+
+    def checked_run(command: Any, *rest: Any, **options: Any) -> Any:
+        done = run(command, *rest, **options)
+        argv = [str(a) for a in command] if isinstance(command, list | tuple) else []
+        ours = any(a.endswith(("fundopt", "fundopt.cli")) for a in argv)
+        if ours and _asks_zh(argv):
+            for stream in (done.stdout, done.stderr):
+                if isinstance(stream, str):
+                    assert_no_english(stream, argv)
+        return done
+
+    monkeypatch.setattr(CliRunner, "invoke", checked_invoke)
+    monkeypatch.setattr(subprocess, "run", checked_run)

@@ -4,6 +4,7 @@ against independent formulations, and stability."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -298,7 +299,8 @@ def test_policy_table_errors(tmp_path: Path, text: str, match: str) -> None:
     with pytest.raises(InputError, match=match) as error:
         load_policy(path)
     assert error.value.file == str(path)
-    assert error.value.message_zh
+    zh = error.value.text("zh")
+    assert zh != error.value.text("en") and re.search(r"[\u4e00-\u9fff]", zh), zh
 
 
 def test_policy_objective_is_the_panel_mean_unless_given(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from fundopt.errors import InputError
+from fundopt.messages import Message
 
 Writer = Callable[[Path], None]
 TEMP_PREFIX = ".fundopt-"
@@ -77,14 +78,7 @@ def check_not_input(path: Path, inputs: Iterable[Path]) -> None:
     file = str(path)
     for source in inputs:
         if _same_file(path, Path(source)):
-            raise InputError(
-                "refusing to write an output over an input file",
-                file=file, expected="an output path that is not the table or the policy",
-                hint="Choose another name for -o.",
-                message_zh="拒绝用输出覆盖输入文件",
-                expected_zh="与输入表和政策文件不同的输出路径",
-                hint_zh="请为 -o 换一个文件名。",
-            )
+            raise InputError(code="input.atomic.over_input", file=file)
     for place in (path, *path.parents):
         try:
             info = os.stat(place)
@@ -94,31 +88,18 @@ def check_not_input(path: Path, inputs: Iterable[Path]) -> None:
             if exc.errno == errno.ENAMETOOLONG:
                 continue     # the folder's name limit is checked below
             if exc.errno == errno.ELOOP:
-                raise InputError(
-                    f"cannot create the output: {place} is a symbolic-link loop", file=file,
-                    expected="a path without link loops",
-                    message_zh=f"无法创建输出：{place} 是循环的符号链接",
-                    expected_zh="不含循环链接的路径") from None
+                raise InputError(code="input.atomic.link_loop",
+                                 values={"place": place}, file=file) from None
             raise _cannot_write(file, exc) from None
         if place == path:
             if stat.S_ISDIR(info.st_mode):
-                raise InputError(
-                    "the output path is a directory", file=file,
-                    expected="a file name such as plan.xlsx", message_zh="输出路径是一个目录",
-                    expected_zh="文件名，例如 plan.xlsx")
+                raise InputError(code="input.atomic.directory", file=file)
             if not stat.S_ISREG(info.st_mode):
-                raise InputError(
-                    "the output path is a device, pipe or socket, not a file", file=file,
-                    expected="a file name such as plan.xlsx",
-                    message_zh="输出路径是设备、管道或套接字，而不是文件",
-                    expected_zh="文件名，例如 plan.xlsx")
+                raise InputError(code="input.atomic.device", file=file)
             continue
         if not stat.S_ISDIR(info.st_mode):
-            raise InputError(
-                f"cannot create the output: {place} is a file, not a folder", file=file,
-                expected="a path whose folders are folders",
-                message_zh=f"无法创建输出：{place} 是文件而不是文件夹",
-                expected_zh="上级路径均为文件夹的输出路径")
+            raise InputError(code="input.atomic.file_in_path",
+                             values={"place": place}, file=file)
         _check_name(path, place, file)
         if not os.access(place, os.W_OK | os.X_OK):
             raise _cannot_write(file, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
@@ -132,23 +113,15 @@ def _check_name(path: Path, folder: Path, file: str) -> None:
         longest = 255
     too_long = [part for part in path.parts if len(os.fsencode(part)) > longest]
     if too_long:
-        raise InputError(
-            f"a name in the output path is longer than {longest} bytes", file=file,
-            value=too_long[0][:40] + "…", expected=f"names of at most {longest} bytes",
-            message_zh=f"输出路径中的名称超过 {longest} 字节",
-            expected_zh=f"不超过 {longest} 字节的名称")
+        raise InputError(code="input.atomic.long_name", values={"longest": longest},
+                         file=file, value=too_long[0][:40] + "…")
 
 
 def _cannot_write(file: str, exc: OSError) -> InputError:
     reason = exc.strerror or str(exc)
-    hint = hint_zh = None
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        hint = "Free some space (or choose another disk for -o) and run again."
-        hint_zh = "请释放磁盘空间（或为 -o 选择其他磁盘）后重试。"
-    return InputError(f"cannot write the output: {reason}", file=file,
-                      expected="a writable folder with free space",
-                      hint=hint, message_zh=f"无法写入输出文件：{reason}",
-                      expected_zh="可写且有剩余空间的文件夹", hint_zh=hint_zh)
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return InputError(code="input.atomic.cannot_write", values={"reason": reason}, file=file,
+                      hint=Message("input.atomic.disk_full") if full else None)
 
 
 def _file_mode() -> int:

@@ -19,6 +19,7 @@ import pandas as pd
 
 import fundopt
 from fundopt.errors import InputError
+from fundopt.messages import Said
 from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
@@ -53,14 +54,12 @@ def check_output_paths(paths: Sequence[Path], inputs: Sequence[Path], memo: bool
         suffixes = SUFFIXES if memo else DATA_SUFFIXES
         if path.suffix.lower() not in suffixes:
             raise InputError(
-                "unknown output format", file=str(path), value=path.suffix or path.name,
-                expected=", ".join(suffixes[:-1]) + " or " + suffixes[-1],
-                message_zh="未知的输出格式",
-                expected_zh="、".join(suffixes[:-1]) + " 或 " + suffixes[-1],
-            )
+                code="input.export.format", file=str(path), value=path.suffix or path.name,
+                values={"last": suffixes[-1],
+                        "first": Said({"en": ", ".join(suffixes[:-1]),
+                                       "zh": "、".join(suffixes[:-1])})})
         if output_key(path) in seen:
-            raise InputError("the same output file is given twice", file=str(path),
-                             message_zh="同一个输出文件给出了两次")
+            raise InputError(code="input.export.twice", file=str(path))
         seen.add(output_key(path))
         check_not_input(path, inputs)
 

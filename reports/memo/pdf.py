@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 
 from fundopt.errors import InputError
-from fundopt.reports.text import say
 
 # Han ideographs and CJK punctuation / full-width forms.
 CJK = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -68,10 +67,7 @@ def check_fonts(document: str, lang: str, path: Path) -> None:
         Naming the output file and what to install (exit 2).
     """
     if CJK.search(document) and not has_cjk_font():
-        raise InputError(say("memo.no_cjk_font", "en"), file=str(path),
-                         hint=say("memo.no_cjk_font.hint", "en"),
-                         message_zh=say("memo.no_cjk_font", "zh"),
-                         hint_zh=say("memo.no_cjk_font.hint", "zh"))
+        raise InputError(code="memo.no_cjk_font", file=str(path))
 
 
 def write_pdf(document: str, path: Path) -> None:
