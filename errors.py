@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -43,7 +42,8 @@ class InputError(FundoptError):
         The offending value.
     expected
         What would have been accepted, when the catalog's ``code.expected`` is not the
-        words wanted: a :class:`~fundopt.messages.Message`.
+        words wanted: a :class:`~fundopt.messages.Message`, or text that is the same in
+        every language (an example of TOML syntax).
     hint
         What to do about it, likewise (default ``code.hint``).
     context
@@ -53,29 +53,25 @@ class InputError(FundoptError):
         The message in English, made from ``code`` (read it, do not give it).
     """
 
-    message: str = ""   # positional words: TEMP until merge (expansion.py, cli.py, app/)
+    code: str
+    values: Mapping[str, Any] = field(default_factory=dict)
     file: str | None = None
     row: int | None = None
     column: str | None = None
     value: Any = None
     expected: str | Message | None = None
     hint: str | Message | None = None
-    message_zh: str | None = None    # TEMP until merge
-    expected_zh: str | None = None   # TEMP until merge
-    hint_zh: str | None = None       # TEMP until merge
-    code: str | None = None
-    values: Mapping[str, Any] = field(default_factory=dict)
     context: tuple[Message, ...] = ()
+    message: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
-        if self.code is not None:
-            from fundopt.reports.text import CATALOGS
+        from fundopt.reports.text import CATALOGS
 
-            self.message = self._coded("en")
-            if self.expected is None and f"{self.code}.expected" in CATALOGS["en"]:
-                self.expected = Message(f"{self.code}.expected", self.values)
-            if self.hint is None and f"{self.code}.hint" in CATALOGS["en"]:
-                self.hint = Message(f"{self.code}.hint", self.values)
+        self.message = self.text("en")
+        if self.expected is None and f"{self.code}.expected" in CATALOGS["en"]:
+            self.expected = Message(f"{self.code}.expected", self.values)
+        if self.hint is None and f"{self.code}.hint" in CATALOGS["en"]:
+            self.hint = Message(f"{self.code}.hint", self.values)
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -83,21 +79,14 @@ class InputError(FundoptError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # an error raised in a worker process keeps its code and values (not only .args)
-        return _rebuilt, (type(self), {f.name: getattr(self, f.name) for f in fields(self)})
-
-    def _coded(self, lang: str) -> str:
-        from fundopt.reports.text import say
-
-        assert self.code is not None
-        return say(self.code, lang, **self.values)
+        return _rebuilt, (type(self), {f.name: getattr(self, f.name) for f in fields(self)
+                                       if f.init})
 
     def text(self, lang: str = "en") -> str:
         """What is wrong, without the place, value, expectation and hint."""
-        if self.code is not None:
-            return self._coded(lang)
-        if lang == "zh":   # TEMP until merge: an error given in words
-            return self.message_zh or zh_fallback(self.message)
-        return self.message
+        from fundopt.reports.text import say
+
+        return say(self.code, lang, **self.values)
 
     def render(self, lang: str = "en") -> str:
         """The message in English (``"en"``) or Chinese (``"zh"``), naming where it is."""
@@ -115,8 +104,8 @@ class InputError(FundoptError):
         message = self.text(lang)
         if self.context:
             message = ": ".join([*(c.text(lang) for c in self.context), message])
-        expected = _words(self.expected, self.expected_zh, lang)
-        hint = _words(self.hint, self.hint_zh, lang)
+        expected = _words(self.expected, lang)
+        hint = _words(self.hint, lang)
         head = ", ".join(where)
         text = f"{head}: {message}" if head else message
         if self.value is not None:
@@ -132,13 +121,9 @@ def _rebuilt(kind: type[InputError], state: dict[str, Any]) -> InputError:
     return kind(**state)
 
 
-def _words(given: str | Message | None, given_zh: str | None, lang: str) -> str | None:
+def _words(given: str | Message | None, lang: str) -> str | None:
     """An error's ``expected`` or ``hint`` in ``lang``."""
-    if isinstance(given, Message):
-        return given.text(lang)
-    if lang == "zh" and given:   # TEMP until merge: words given by a caller
-        return given_zh or zh_fallback(given)
-    return given
+    return given.text(lang) if isinstance(given, Message) else given
 
 
 class CodedError(FundoptError):
@@ -165,64 +150,6 @@ class CodedError(FundoptError):
 
 class SolverError(CodedError):
     """The solver failed or is missing (exit code 1)."""
-
-
-# TEMP until merge (delete with message_zh/expected_zh/hint_zh once models/expansion.py,
-# cli.py and app/ raise codes: nothing in models/, optimizer/, reports/ uses it).
-# Chinese for the phrases error messages are built from, for messages raised in words
-# without their own Chinese text (the older form, kept until every layer raises codes):
-# what is expected ("a number between 0 and 1"), and the common shapes of a message ("x
-# must be text", "unknown column 'y'"). Names, keys and values inside stay as written; a
-# sentence matching none is shown in English.
-_ZH_PHRASES: tuple[tuple[str, str], ...] = (
-    (r"^a (whole )?number between (\S+) and (\S+)$", "{2} 到 {3} 之间的{1}数"),
-    (r"^a (whole )?number (>=?) (\S+), e\.g\. (.*)$", "{2} {3} 的{1}数，例如 {4}"),
-    (r"^a (whole )?number (>=?) (\S+)$", "{2} {3} 的{1}数"),
-    (r"^a (whole )?number$", "{1}数"),
-    (r"^a finite number$", "有限的数"),
-    (r"^a value (<=|>=|<|>) (\S+)$", "{1} {2} 的值"),
-    (r"^a numeric column: (.*)$", "数值列之一：{1}"),
-    (r"^a value of column (\S+): (.*)$", "列 {1} 的取值之一：{2}"),
-    (r"^one of (.*)$", "以下之一：{1}"),
-    (r"^either (.*) or (.*)$", "{1} 或 {2}"),
-    (r"^e\.g\. (.*)$", "例如 {1}"),
-    (r"^text in quotes, e\.g\. (.*)$", "带引号的文本，例如 {1}"),
-    (r"^min and/or max$", "min 和/或 max"),
-    (r"^maximize or minimize$", "maximize 或 minimize"),
-    (r"^each key once$", "每个键只出现一次"),
-    (r"^(.+) must be a table$", "{1} 应为表"),
-    (r"^(.+) must be (?:non-empty )?text$", "{1} 应为（非空）文本"),
-    (r"^(.+) must be a (?:finite |whole )?number$", "{1} 应为数字"),
-    (r"^(.+) must be a list of (.+)$", "{1} 应为 {2} 的列表"),
-    (r"^(.+) is missing$", "缺少 {1}"),
-    (r"^(.+) is out of range$", "{1} 超出允许范围"),
-    (r"^unknown (key|column|measure|status) (.+)$", "未知的{1} {2}"),
-    (r"^(.*)column ('[^']*') is not in the table (.*)$", "{1}列 {2} 不在表格 {3} 中"),
-    (r"^(.+) is greater than (.+)$", "{1} 大于 {2}"),
-    (r"^(.+) given twice$", "{1} 重复给出"),
-    (r"^(.+) appears twice in (.+)$", "{1} 在 {2} 中出现了两次"),
-    (r"^(.*)file not found$", "找不到{1}文件"),
-    (r"^no row has this value in column (.+)$", "列 {1} 中没有任何一行为此值"),
-    (r"^the edit matches no row$", "该修改未匹配任何行"),
-    (r"^the edit changes nothing$", "该修改没有改变任何内容"),
-    (r"^ids not in the table$", "表格中没有这些编号"),
-    (r"^malformed (key path|key|where)$", "格式错误的 {1}"),
-    (r"^Did you mean (.+)\?$", "是否应为 {1}？"),
-)
-_ZH_WORDS = {"key": "键", "column": "列", "measure": "指标", "status": "状态",
-             "whole ": "整", "policy ": "政策", "base policy ": "基准政策"}
-
-
-def zh_fallback(text: str) -> str:
-    """``text`` in Chinese where its shape is known (see ``_ZH_PHRASES``), else as is."""
-    for pattern, template in _ZH_PHRASES:   # re caches the compiled patterns
-        match = re.match(pattern, text)
-        if match:
-            parts = ["", *(_ZH_WORDS.get(g, g) if g is not None else "" for g in match.groups())]
-            if " in all)" in text:
-                parts = [re.sub(r"\((\d+) in all\)", r"（共 \1 个）", p) for p in parts]
-            return template.format(*parts)
-    return text
 
 
 class BatchError(CodedError):

@@ -307,8 +307,7 @@ def test_expansion_errors_are_coded_in_both_languages(tmp_path: Path, text: str,
     with pytest.raises(InputError) as info:
         expand(load_policy(tmp_path / "p.toml"), table)
     error = info.value
-    assert error.code == code and error.message_zh is None
-    assert error.expected_zh is None and error.hint_zh is None
+    assert error.code == code
     for part in (error.expected, error.hint):     # words only through the catalogs
         assert part is None or isinstance(part, Message)
     zh = error.render("zh")

@@ -73,14 +73,6 @@ def test_an_error_given_as_a_code_reads_as_the_words_it_replaced() -> None:
                                   "；是否应为 'budget'？；应为 以下之一：budget, policy")
 
 
-def test_the_older_form_still_works() -> None:
-    """TEMP until merge: cli.py and app/ still raise ``InputError(message, message_zh=...)``
-    on this branch (they are converted to codes on theirs)."""
-    error = InputError("the reason is empty", column="--reason", message_zh="作废原因为空")
-    assert (error.render("en"), error.render("zh")) == (
-        "--reason: the reason is empty", "--reason: 作废原因为空")
-
-
 def test_scenario_errors_are_codes_in_chinese(tmp_path: Path) -> None:
     from fundopt.models.scenarios import load_scenarios
 

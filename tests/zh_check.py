@@ -17,7 +17,6 @@ spaces ("is not", "must be a number"), found after removing what is not message 
   each file the command line names (a constraint called ``risk cap``, a scenario's
   description: the planner's own words, never translated);
 - ``ALLOWED`` below: a short list of words that are not messages, each with its reason;
-  ``NOT_YET_CODES``: English another branch is converting to codes (TEMP until merge).
 
 A single English word is allowed (policy keys such as ``budget``, status values such as
 ``optimal``, the measure names of the policy language): those are the planner's own
@@ -46,14 +45,6 @@ ALLOWED: tuple[tuple[str, str], ...] = (
     (r"\w+Error: [^\n）]*", "exception text of a library"),
     # the policy language's measures and bounds, written as in the policy file
     (r"\bmin (?:和/或|或) max\b|\bmin and/or max\b", "policy keys"),
-)
-
-# TEMP until merge: English still given by layers another branch converts to codes, by the
-# place that gives it. The integrator deletes this list once models/expansion.py, cli.py and
-# app/ raise codes (an entry left here would hide a real leak).
-NOT_YET_CODES: tuple[tuple[str, str], ...] = (
-    (r"Fill in the value, or mark the row exclude \(排除\) if it is not a\s+candidate\.",
-     "models/expansion.py:463, the hint of a blank value a constraint needs"),
 )
 
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|“[^”\n]*”|`[^`\n]*`|‘[^’\n]*’")
@@ -99,7 +90,7 @@ def english_in(text: str, data: Iterable[str] = ()) -> list[str]:
     values (the planner's own texts) are taken out."""
     for value in sorted(data, key=len, reverse=True):
         text = text.replace(value, " ")
-    for pattern, _why in (*ALLOWED, *NOT_YET_CODES):
+    for pattern, _why in ALLOWED:
         text = re.sub(pattern, " ", text)
     text = _QUOTED.sub(" ", text)
     text = _COMMAND.sub(" ", text)
