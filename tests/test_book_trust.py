@@ -60,12 +60,13 @@ def edited(plan: Path, change: Callable[[dict[str, Any]], object], name: str = "
 
 
 def rounds_of(location: str) -> list[str]:
-    """The book's rounds ([] for a database no add has written yet)."""
+    """The book's rounds ([] for a book no add has written yet: an empty database, or no
+    file at all when the first add was stopped before it made one)."""
     try:
         with open_book(location) as book:
             return [r.name for r in book.rounds()]
     except InputError as error:
-        assert "there is no book here yet" in str(error)
+        assert error.code in ("book.no_book", "input.book.missing"), error
         return []
 
 
