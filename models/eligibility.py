@@ -27,7 +27,7 @@ from fundopt.models.domain import (
     Table,
 )
 from fundopt.models.expansion import STAR, check_where, selection_mask
-from fundopt.models.policy import Locator, _check_keys, _text, _where
+from fundopt.models.policy import Locator, check_keys, read_text, read_where
 
 ELIGIBLE_KEYS = ("name", "where")
 
@@ -53,18 +53,18 @@ def parse_eligible(value: Any, loc: Locator) -> tuple[Eligibility, ...]:
         if not isinstance(item, Mapping):
             raise loc.error(origin, "input.eligibility.not_table", {"origin": origin},
                             value=item)
-        _check_keys(item, ELIGIBLE_KEYS, origin, loc)
+        check_keys(item, ELIGIBLE_KEYS, origin, loc)
         for key in ELIGIBLE_KEYS:
             if key not in item:
                 raise loc.error(f"{origin}.{key}", "input.eligibility.missing", {"key": key})
-        where = _where(item["where"], f"{origin}.where", loc)
+        where = read_where(item["where"], f"{origin}.where", loc)
         for column, condition in where:
             if condition == STAR:
                 raise loc.error(f"{origin}.where.{column}",
                                 "input.eligibility.star", value="*")
         if not where:
             raise loc.error(f"{origin}.where", "input.eligibility.empty_condition")
-        rules.append(Eligibility(_text(item["name"], f"{origin}.name", loc), where, origin))
+        rules.append(Eligibility(read_text(item["name"], f"{origin}.name", loc), where, origin))
     return tuple(rules)
 
 

@@ -161,7 +161,7 @@ def policy_from_sheets(policy_rows: Sequence[Sequence[object]],
 
 def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) -> Policy:
     """The one validation of a policy, from the TOML document's nested dict."""
-    _check_keys(data, TOP_KEYS, "", loc)
+    check_keys(data, TOP_KEYS, "", loc)
     if "budget" not in data:
         raise loc.error("budget", "input.policy.budget_missing")
 
@@ -169,10 +169,10 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
                lo_open: bool = False, default: float | None = None) -> float | None:
         if key not in data:
             return default
-        return _number(data[key], key, loc, lo=lo, hi=hi, lo_open=lo_open)
+        return read_number(data[key], key, loc, lo=lo, hi=hi, lo_open=lo_open)
 
     def count(key: str) -> int | None:
-        return None if key not in data else int(_number(data[key], key, loc, lo=0.0,
+        return None if key not in data else int(read_number(data[key], key, loc, lo=0.0,
                                                         integer=True))
 
     max_funded, min_funded = count("max_funded"), count("min_funded")
@@ -205,7 +205,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
             rules += _shorthand(key, value, loc)
         elif key == "constraints":
             rules += _general(value, loc)
-    budget = float(_number(data["budget"], "budget", loc, lo=0.0, lo_open=True))
+    budget = float(read_number(data["budget"], "budget", loc, lo=0.0, lo_open=True))
     step = number("amount_step", lo_open=True)
     if step is not None and step < MIN_STEP_FRACTION * budget:
         raise InputError(code="step.too_fine",
@@ -215,7 +215,7 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
     return Policy(
         budget=budget,
         source=loc.file,
-        unit=_text(data["unit"], "unit", loc) if "unit" in data else Policy.unit,
+        unit=read_text(data["unit"], "unit", loc) if "unit" in data else Policy.unit,
         min_deploy=number("min_deploy", hi=1.0, default=0.0) or 0.0,
         max_stake=number("max_stake", hi=1.0, lo_open=True),
         max_single=number("max_single", hi=1.0, lo_open=True),
@@ -251,7 +251,7 @@ def _declared(value: Any, loc: Locator) -> tuple[tuple[str, tuple[str, ...]], ..
 def _objective(value: Any, loc: Locator) -> Objective:
     """``[objective]``: exactly one of maximize, minimize, weights (+ optional sense)."""
     table = _table(value, "objective", loc)
-    _check_keys(table, OBJECTIVE_KEYS, "objective", loc)
+    check_keys(table, OBJECTIVE_KEYS, "objective", loc)
     given = [key for key in ("maximize", "minimize", "weights") if key in table]
     if len(given) != 1:
         raise loc.error("objective", "input.policy.objective_kind",
@@ -261,18 +261,18 @@ def _objective(value: Any, loc: Locator) -> Objective:
         if "sense" in table:
             raise loc.error("objective.sense", "input.policy.sense_without_weights",
                             {"kind": kind}, value=table["sense"])
-        column = _text(table[kind], f"objective.{kind}", loc)
+        column = read_text(table[kind], f"objective.{kind}", loc)
         return Objective(Sense(kind), {column: 1.0}, normalize=False)
     sense = Sense.MAXIMIZE
     if "sense" in table:
-        text = _text(table["sense"], "objective.sense", loc).lower()
+        text = read_text(table["sense"], "objective.sense", loc).lower()
         if text not in tuple(Sense):
             raise loc.error("objective.sense", "input.policy.unknown_sense", value=text)
         sense = Sense(text)
     weights = _table(table["weights"], "objective.weights", loc)
     if not weights:
         raise loc.error("objective.weights", "input.policy.no_weights")
-    return Objective(sense, {str(col).strip(): _number(w, f"objective.weights.{col}", loc)
+    return Objective(sense, {str(col).strip(): read_number(w, f"objective.weights.{col}", loc)
                              for col, w in weights.items()}, normalize=True)
 
 
@@ -285,7 +285,7 @@ def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
             raise loc.error(origin, "input.policy.outside_group",
                             {"name": name, "group": group})
         bounds = _table(bounds_value, origin, loc)
-        _check_keys(bounds, SHORTHAND_KEYS, origin, loc)
+        check_keys(bounds, SHORTHAND_KEYS, origin, loc)
         given = [key for key in bounds if key not in ("scope", "target", "penalty")]
         if not given or not str(name).strip():
             raise loc.error(origin, "input.policy.no_bounds" if not given
@@ -312,19 +312,19 @@ def _general(value: Any, loc: Locator) -> list[Rule]:
     for i, item in enumerate(value, start=1):
         origin = f"constraints[{i}]"
         table = _table(item, origin, loc)
-        _check_keys(table, CONSTRAINT_KEYS, origin, loc)
+        check_keys(table, CONSTRAINT_KEYS, origin, loc)
         if "measure" not in table:
             raise loc.error(f"{origin}.measure", "input.policy.measure_missing",
                             expected=MEASURES_TEXT)
         if "min" not in table and "max" not in table:
             raise loc.error(origin, "input.policy.no_min_max")
-        ratio = _ratio(_text(table["measure"], f"{origin}.measure", loc),
+        ratio = _ratio(read_text(table["measure"], f"{origin}.measure", loc),
                        f"{origin}.measure", loc)
         measure, column = (Measure.RATIO, None) if ratio else \
             _measure(table["measure"], f"{origin}.measure", loc)
         lo, hi = _bounds(table, "min", "max", measure, origin, loc)
-        name = _text(table["name"], f"{origin}.name", loc) if "name" in table else None
-        where = _where(table.get("where", {}), f"{origin}.where", loc)
+        name = read_text(table["name"], f"{origin}.name", loc) if "name" in table else None
+        where = read_where(table.get("where", {}), f"{origin}.where", loc)
         scope = _scope(table, origin, loc)
         target, penalty = _target(table, measure, origin, loc)
         rules.append(Rule(name or None, where, measure, column, lo, hi, origin,
@@ -349,7 +349,7 @@ def _target(table: Mapping[str, Any], measure: Measure, origin: str, loc: Locato
     if measure in (Measure.AVG, Measure.RATIO):
         raise loc.error(f"{origin}.target", "rules.target_measure", {"measure": str(measure)},
                         value=str(measure))
-    return True, _number(table["penalty"], f"{origin}.penalty", loc, lo=0.0)
+    return True, read_number(table["penalty"], f"{origin}.penalty", loc, lo=0.0)
 
 
 def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:
@@ -365,7 +365,7 @@ def _scope(table: Mapping[str, Any], origin: str, loc: Locator) -> Scope:
 def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
     """``"amount"`` → (AMOUNT, None); ``"avg( risk )"`` → (AVG, "risk");
     ``"sum(call_2025 + call_2026)"`` → (SUM, "call_2025 + call_2026") (SPEC §11)."""
-    text = _text(value, path, loc)
+    text = read_text(value, path, loc)
     match = _MEASURE.match(text)
     if match and (match["plain"] or "").lower() in ("amount", "share", "count"):
         return Measure(match["plain"].lower()), None
@@ -373,7 +373,7 @@ def _measure(value: Any, path: str, loc: Locator) -> tuple[Measure, str | None]:
     inner = text[text.index("(") + 1: text.rindex(")")].strip() \
         if "(" in text and text.rstrip().endswith(")") else ""
     if head in ("sum", "avg", "funded") and inner and _ratio_sides(text) is None:
-        return Measure(head), _expression(inner, path, loc)
+        return Measure(head), read_expression(inner, path, loc)
     if head == "groups" and inner:                # groups(COL): a column, any kind
         return Measure.GROUPS, inner
     if match and head in ("sum", "avg", "funded", "groups"):     # avg(): no column
@@ -401,7 +401,7 @@ def _ratio(text: str, path: str, loc: Locator) -> tuple[Part, Part] | None:
         if head in ("amount", "count") and not inner and "(" not in side:
             parts.append(Part(Measure(head)))
         elif head in ("sum", "funded") and inner and side.rstrip().endswith(")"):
-            parts.append(Part(Measure(head), _expression(inner, path, loc)))
+            parts.append(Part(Measure(head), read_expression(inner, path, loc)))
         else:
             raise loc.error(path, "rules.ratio_part", {"side": name, "text": side.strip()},
                             value=text, expected=Message("rules.ratio_expected"))
@@ -419,7 +419,7 @@ def _ratio_sides(text: str) -> tuple[str, str] | None:
     return None
 
 
-def _expression(text: str, path: str, loc: Locator) -> str:
+def read_expression(text: str, path: str, loc: Locator) -> str:
     """A column expression (SPEC §11) in its canonical spelling; a text that does not
     parse at all is kept as written (a header such as ``call 2025``, checked against
     the table later). Anything but arithmetic over columns is an input error."""
@@ -432,7 +432,7 @@ def _expression(text: str, path: str, loc: Locator) -> str:
                         value=text, expected=Message("rules.expr_expected")) from None
 
 
-def _where(value: Any, path: str, loc: Locator) -> Where:
+def read_where(value: Any, path: str, loc: Locator) -> Where:
     """``where = { column = "v" | ["v1", "v2"] | "*" | { min = A, max = B } |
     { not = ["v1"] } }`` → ((column, condition), ...)."""
     pairs: list[tuple[str, Condition]] = []
@@ -455,7 +455,7 @@ def _where(value: Any, path: str, loc: Locator) -> Where:
 
 def _condition(spec: Mapping[str, Any], key: str, loc: Locator) -> Range | Not:
     """``{ min = A, max = B }`` (either end optional) or ``{ not = [values] }``."""
-    _check_keys(spec, ("min", "max", "not"), key, loc)
+    check_keys(spec, ("min", "max", "not"), key, loc)
     if "not" in spec:
         if len(spec) > 1:
             raise loc.error(key, "input.policy.not_with_range", value=dict(spec),
@@ -468,7 +468,7 @@ def _condition(spec: Mapping[str, Any], key: str, loc: Locator) -> Range | Not:
         return Not(values)
     if not spec:
         raise loc.error(key, "input.policy.empty_condition", expected=WHERE_TEXT)
-    lo, hi = (None if side not in spec else _number(spec[side], f"{key}.{side}", loc)
+    lo, hi = (None if side not in spec else read_number(spec[side], f"{key}.{side}", loc)
               for side in ("min", "max"))
     if lo is not None and hi is not None and lo > hi:
         raise _min_over_max(loc, f"{key}.min", f"{key}.max", lo, hi)
@@ -492,7 +492,7 @@ def _bounds(table: Mapping[str, Any], lo_key: str, hi_key: str, measure: Measure
     lo_limit, hi_limit = limits.get(measure, (None, None))
     integer = measure is Measure.COUNT
     found = [None if key not in table else
-             float(_number(table[key], f"{origin}.{key}", loc, lo=lo_limit, hi=hi_limit,
+             float(read_number(table[key], f"{origin}.{key}", loc, lo=lo_limit, hi=hi_limit,
                            integer=integer))
              for key in (lo_key, hi_key)]
     lo, hi = found
@@ -507,7 +507,7 @@ def _min_over_max(loc: Locator, lo_path: str, hi_path: str, lo: float, hi: float
                      value=lo, expected=Message("policy.min_over_max.expected", {"hi": f"{hi:g}"}))
 
 
-def _number(value: Any, path: str, loc: Locator, lo: float | None = None,
+def read_number(value: Any, path: str, loc: Locator, lo: float | None = None,
             hi: float | None = None, lo_open: bool = False, integer: bool = False) -> float:
     """A finite number within [lo, hi] (``lo_open``: > lo); ``integer``: a whole number."""
     kind = "whole" if integer else "number"
@@ -546,7 +546,7 @@ def _parse_text_number(text: str) -> Any:
         return text
 
 
-def _text(value: Any, path: str, loc: Locator) -> str:
+def read_text(value: Any, path: str, loc: Locator) -> str:
     if loc.lenient and isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
@@ -560,7 +560,7 @@ def _table(value: Any, path: str, loc: Locator) -> Mapping[str, Any]:
     return value
 
 
-def _check_keys(table: Mapping[str, Any], accepted: Sequence[str], prefix: str,
+def check_keys(table: Mapping[str, Any], accepted: Sequence[str], prefix: str,
                 loc: Locator) -> None:
     """Every key must be one of ``accepted``; the error suggests the closest one."""
     for key in table:
@@ -581,10 +581,10 @@ def _report(value: Any, loc: Locator) -> ReportInfo:
     """``[report]``: title, fund, round and prepared_by, each a text (a round may be a
     number: ``round = 2024``)."""
     table = _table(value, "report", loc)
-    _check_keys(table, REPORT_KEYS, "report", loc)
+    check_keys(table, REPORT_KEYS, "report", loc)
     texts: dict[str, str] = {}
     for key, item in table.items():
         if isinstance(item, int) and not isinstance(item, bool) and key == "round":
             item = str(item)
-        texts[key] = _text(item, f"report.{key}", loc)
+        texts[key] = read_text(item, f"report.{key}", loc)
     return ReportInfo(**texts)

@@ -28,7 +28,14 @@ from fundopt.models.expansion import (
     live_rows,
     selection_mask,
 )
-from fundopt.models.policy import Locator, _check_keys, _expression, _number, _text, _where
+from fundopt.models.policy import (
+    Locator,
+    check_keys,
+    read_expression,
+    read_number,
+    read_text,
+    read_where,
+)
 
 LIMIT_KEYS = ("name", "where", "max", "min", "max_stake", "min_stake")
 BOUND_KEYS = LIMIT_KEYS[2:]
@@ -54,19 +61,19 @@ def parse_limits(value: Any, loc: Locator) -> tuple[Limit, ...]:
         if not isinstance(item, Mapping):
             raise loc.error(origin, "input.row_limits.not_table", {"origin": origin},
                             value=item)
-        _check_keys(item, LIMIT_KEYS, origin, loc)
+        check_keys(item, LIMIT_KEYS, origin, loc)
         if not any(key in item for key in BOUND_KEYS):
             raise loc.error(origin, "input.row_limits.no_bound",
                             expected=Message("expected.one_of", {"items": ", ".join(BOUND_KEYS)}))
-        where = _where(item.get("where", {}), f"{origin}.where", loc)
+        where = read_where(item.get("where", {}), f"{origin}.where", loc)
         for column, condition in where:
             if condition == STAR:
                 raise loc.error(f"{origin}.where.{column}",
                                 "input.row_limits.star", value="*")
-        expr = {key: _expression(_bound_text(item[key], f"{origin}.{key}", loc),
+        expr = {key: read_expression(_bound_text(item[key], f"{origin}.{key}", loc),
                                  f"{origin}.{key}", loc)
                 for key in ("max", "min") if key in item}
-        stake = {key: _number(item[key], f"{origin}.{key}", loc, lo=0.0, hi=1.0)
+        stake = {key: read_number(item[key], f"{origin}.{key}", loc, lo=0.0, hi=1.0)
                  for key in ("max_stake", "min_stake") if key in item}
         if "max_stake" in stake and "min_stake" in stake \
                 and stake["min_stake"] > stake["max_stake"]:
@@ -74,7 +81,7 @@ def parse_limits(value: Any, loc: Locator) -> tuple[Limit, ...]:
                             {"origin": origin, "min_stake": stake["min_stake"],
                              "max_stake": stake["max_stake"]},
                             value=stake["min_stake"])
-        name = _text(item["name"], f"{origin}.name", loc) if "name" in item else None
+        name = read_text(item["name"], f"{origin}.name", loc) if "name" in item else None
         limits.append(Limit(name, where, expr.get("max"), expr.get("min"),
                             stake.get("max_stake"), stake.get("min_stake"), origin))
     return tuple(limits)
@@ -83,8 +90,8 @@ def parse_limits(value: Any, loc: Locator) -> tuple[Limit, ...]:
 def _bound_text(value: Any, path: str, loc: Locator) -> str:
     """A limit's max/min: an expression in quotes, or a plain number."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(float(_number(value, path, loc)))
-    return _text(value, path, loc)
+        return repr(float(read_number(value, path, loc)))
+    return read_text(value, path, loc)
 
 
 def as_rule(limit: Limit) -> Rule:

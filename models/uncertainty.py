@@ -32,10 +32,7 @@ from fundopt.models.domain import (
     Uncertainty,
 )
 from fundopt.models.limits import MAX_SEED
-from fundopt.models.policy import Locator
-from fundopt.models.policy import _check_keys as check_keys
-from fundopt.models.policy import _number as number
-from fundopt.models.policy import _text as text
+from fundopt.models.policy import Locator, check_keys, read_number, read_text
 from fundopt.models.table import check_magnitude
 
 UNCERTAINTY_KEYS = ("reviewers", "spread", "draws", "seed")
@@ -66,8 +63,8 @@ def parse_uncertainty(value: Any, loc: Locator) -> Uncertainty:
         raise loc.error("uncertainty", "input.uncertainty.kind",
                         value=given or None)
     reviewers = _reviewers(value["reviewers"], loc) if "reviewers" in value else ()
-    spread = text(value["spread"], "uncertainty.spread", loc) if "spread" in value else None
-    draws = int(number(value["draws"], "uncertainty.draws", loc, lo=1.0, hi=MAX_DRAWS,
+    spread = read_text(value["spread"], "uncertainty.spread", loc) if "spread" in value else None
+    draws = int(read_number(value["draws"], "uncertainty.draws", loc, lo=1.0, hi=MAX_DRAWS,
                        integer=True)) if "draws" in value else Uncertainty.draws
     seed = parse_seed(value["seed"], loc) if "seed" in value else Uncertainty.seed
     return Uncertainty(reviewers=reviewers, spread=spread, draws=draws, seed=seed)
@@ -142,7 +139,7 @@ def _reviewers(value: Any, loc: Locator) -> tuple[str, ...]:
         value = [part for part in value.replace("，", ",").split(",") if part.strip()]
     if not isinstance(value, list) or not value:
         raise loc.error(path, "input.uncertainty.reviewers_not_list", value=value)
-    columns = tuple(text(item, path, loc) for item in value)
+    columns = tuple(read_text(item, path, loc) for item in value)
     repeated = [c for i, c in enumerate(columns) if c in columns[:i]]
     if repeated:
         raise loc.error(path, "input.uncertainty.reviewer_twice",

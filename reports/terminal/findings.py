@@ -14,7 +14,7 @@ from fundopt.reports import numbers
 from fundopt.reports.captions import shown
 from fundopt.reports.findings import explanation_lines
 from fundopt.reports.labels import label, relaxation_text
-from fundopt.reports.terminal.summary import _grid, _lines
+from fundopt.reports.terminal.summary import lines_table, titled_table
 from fundopt.reports.text import say
 
 
@@ -23,7 +23,7 @@ def render_relaxed(console: Console, result: Result, lang: str) -> None:
     if not result.relaxed:
         return
     console.print(Text(label("relaxed.banner", lang), style="bold yellow"))
-    console.print(_lines(label("relaxed.applied", lang),
+    console.print(lines_table(label("relaxed.applied", lang),
                          [relaxation_text(r, lang) for r in result.relaxed]))
 
 
@@ -32,7 +32,7 @@ def render_findings(console: Console, result: Result, unit: str, lang: str) -> N
     ranged = [c for c in result.constraints
               if c.price_range_low is not None or c.price_range_high is not None]
     if ranged:
-        grid = _grid(label("price_ranges", lang),
+        grid = titled_table(label("price_ranges", lang),
                      [label(k, lang) for k in ("constraint", "bound", "shadow_price",
                                                "range_low", "range_high")], {2, 3, 4})
         for c in ranged:
@@ -45,7 +45,7 @@ def render_findings(console: Console, result: Result, unit: str, lang: str) -> N
                                                                       c.measure))
         console.print(grid)
     if result.alternatives:
-        grid = _grid(label("alternatives", lang),
+        grid = titled_table(label("alternatives", lang),
                      [label(k, lang) for k in ("alt.rank", "objective", "alt.gap",
                                                "alt.added", "alt.dropped")], {0, 1, 2})
         for a in result.alternatives:
@@ -65,7 +65,7 @@ def render_explanations(console: Console, result: Result, unit: str, lang: str) 
     """One block of sentences per explained sub-fund."""
     for e in result.explanations:
         lines = explanation_lines(e, unit, lang)
-        console.print(_lines(f"{label('explain', lang)}: {lines[0]}", lines[1:]))
+        console.print(lines_table(f"{label('explain', lang)}: {lines[0]}", lines[1:]))
 
 
 def _bound(value: float | None, measure: str) -> str:

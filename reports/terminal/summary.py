@@ -147,12 +147,12 @@ def render_notes(console: Console, notes: Sequence[DataWarning], lang: str,
     """Print the warnings block: data that looks wrong, then any other warning lines."""
     lines = [n.message(lang) for n in notes] + list(others)
     if lines:
-        console.print(_lines(label("warnings", lang), lines, style="yellow"))
+        console.print(lines_table(label("warnings", lang), lines, style="yellow"))
 
 
 def render_phases(console: Console, phases: dict[str, float], lang: str) -> None:
     """Print the seconds spent in each phase of one run (``--profile``)."""
-    grid = _grid(label("phases", lang), [label("phase", lang), label("seconds", lang)], {1})
+    grid = titled_table(label("phases", lang), [label("phase", lang), label("seconds", lang)], {1})
     for phase, seconds in phases.items():
         grid.add_row(Text(label(f"phase.{phase}", lang)), f"{seconds:.3f}")
     console.print(grid)
@@ -163,7 +163,7 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
     """Print what ``fundopt check`` found: sizes, the expanded constraints, warnings."""
     model = built.model
     console.print(Text(label("check.ok", lang), style="bold green"))
-    grid = _grid(label("key_figures", lang), ["", ""], {1})
+    grid = titled_table(label("key_figures", lang), ["", ""], {1})
     grid.show_header = False
     size = label("check.model_size", lang).format(
         cols=len(model.cost), ints=int(model.integer.sum()), rows=model.num_rows)
@@ -173,7 +173,7 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
                       ("check.model", size)):
         grid.add_row(Text(label(key, lang)), literal(text))
     console.print(grid)
-    rules = _grid(label("check.constraints", lang),
+    rules = titled_table(label("check.constraints", lang),
                   [label("constraint", lang), label("measure", lang), label("min", lang),
                    label("max", lang)], {2, 3})
     for c in inputs.constraints:
@@ -199,7 +199,9 @@ def _status_line(result: Result, lang: str) -> Text:
     return line
 
 
-def _grid(title: str, headers: list[str], right: set[int]) -> RichTable:
+def titled_table(title: str, headers: list[str], right: set[int]) -> RichTable:
+    """A table with ``title`` over it and ``headers`` (the columns in ``right``
+    right-aligned: numbers); folded, never cut, in a narrow terminal."""
     heading = literal(title)
     # A table narrower than its title would wrap the title: make room for it.
     grid = RichTable(title=heading, title_justify="left", show_header=bool(headers),
@@ -213,7 +215,7 @@ def _grid(title: str, headers: list[str], right: set[int]) -> RichTable:
 def _figures(table: Table, policy: Policy, result: Result, lang: str) -> RichTable:
     figures = key_figures(table, policy, result)
     unit = policy.unit
-    grid = _grid(label("key_figures", lang), ["", ""], {1})
+    grid = titled_table(label("key_figures", lang), ["", ""], {1})
     grid.show_header = False
     objective = figures["objective"]
     rows = [
@@ -231,7 +233,7 @@ def _figures(table: Table, policy: Policy, result: Result, lang: str) -> RichTab
 
 def _totals(table: Table, policy: Policy, result: Result, by: str, lang: str) -> RichTable:
     totals = group_totals(table, policy, result, by)
-    grid = _grid(label("totals_by", lang).format(group=label(by, lang)),
+    grid = titled_table(label("totals_by", lang).format(group=label(by, lang)),
                  [label(k, lang) for k in (by, "amount", "share", "count")], {1, 2, 3})
     for value, amount, share, count in totals.itertuples(index=False):
         name = "" if value is None or value is pd.NA else str(value)
@@ -254,7 +256,7 @@ def _binding(constraints: tuple[ConstraintValue, ...], unit: str, lang: str
     grouped = {family: members for family, members in families.items()
                if family is not None and len(members) >= FAMILY_MIN}
     keys = ("constraint", "value", "limit", "shadow_price")
-    grid = _grid(label("binding_constraints", lang), [label(k, lang) for k in keys],
+    grid = titled_table(label("binding_constraints", lang), [label(k, lang) for k in keys],
                  {1, 2, 3})
     for c in binding:
         if family_of(c.caption) in grouped:
@@ -304,7 +306,7 @@ def _funded(table: Table, policy: Policy, result: Result, lang: str, max_rows: i
     columns = [c for c in FUNDED_COLUMNS if c in funded.columns
                and (c != REGION or DISTRICT not in funded.columns or width >= WIDE_CONSOLE)]
     heads = [label(c, lang) + (f" ({policy.unit})" if c == AMOUNT else "") for c in columns]
-    grid = _grid(f"{label('funded_subfunds', lang)} ({len(funded)})", heads,
+    grid = titled_table(f"{label('funded_subfunds', lang)} ({len(funded)})", heads,
                  {i for i, c in enumerate(columns) if c in (AMOUNT, STAKE)})
     for column, name in zip(grid.columns, columns, strict=True):
         column.no_wrap = name in (ID, DISTRICT, CATEGORY)  # one line each; names wrap
@@ -316,8 +318,9 @@ def _funded(table: Table, policy: Policy, result: Result, lang: str, max_rows: i
     return grid
 
 
-def _lines(title: str, lines: list[str], style: str = "") -> RichTable:
-    grid = _grid(title, [], set())
+def lines_table(title: str, lines: list[str], style: str = "") -> RichTable:
+    """Sentences under a title, one per row (warnings, an explanation)."""
+    grid = titled_table(title, [], set())
     grid.add_column(overflow="fold")
     for line in lines:
         grid.add_row(literal(line), style=style)
