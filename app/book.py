@@ -16,7 +16,7 @@ if TYPE_CHECKING:   # imported on use: start-up time
     from rich.console import Console
 
     from fundopt.app.steps import PathLike
-    from fundopt.models.book import RoundInfo
+    from fundopt.models.store.book import RoundInfo
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def book_list(book: str) -> BookRun:
     BookRun
         ``rounds``: every round, in booking order.
     """
-    from fundopt.models.book import open_book
+    from fundopt.models.store.book import open_book
 
     with open_book(book) as opened:
         infos = opened.rounds()
@@ -131,7 +131,7 @@ def book_show(round_name: str, book: str, outputs: Sequence[PathLike] = (),
     InputError
         No such book or round.
     """
-    from fundopt.models.book import open_book
+    from fundopt.models.store.book import open_book
 
     written = checked_outputs(outputs, book_files(book))
     with open_book(book) as opened:
@@ -150,7 +150,7 @@ def book_void(round_name: str, book: str, reason: str) -> BookRun:
     InputError
         An empty reason, no such book or round.
     """
-    from fundopt.models.book import open_book
+    from fundopt.models.store.book import open_book
 
     if not reason.strip():
         raise InputError(code="cli.void_reason_empty", column="--reason",

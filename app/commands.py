@@ -27,7 +27,7 @@ from fundopt.app.steps import (
 )
 from fundopt.errors import InputError
 from fundopt.messages import Message
-from fundopt.models.inputs import Inputs
+from fundopt.models.reading.inputs import Inputs
 from fundopt.optimizer.problem import Problem as Model
 from fundopt.optimizer.problem import SolveOptions, SolverName
 
@@ -95,7 +95,7 @@ def solve(table: TableLike, policy: PolicyLike = None, *, sheet: str | None = No
         if relax or alternatives or ranges:
             raise InputError(code="cli.robust_with_analyses", column="--robust",
                              value=robust, hint=Message("cli.robust_with_analyses.hint"))
-    from fundopt.models.units import fraction_option
+    from fundopt.models.reading.units import fraction_option
 
     near = fraction_option(str(within), "--within")
     inputs = inputs_of(table, policy, sheet)
@@ -217,7 +217,7 @@ def compare(table: TableLike, scenarios: PathLike, policy: PolicyLike = None, *,
         their diagnosis.
     """
     from fundopt.app.runs import CompareRun
-    from fundopt.models.scenarios import load_scenarios, prepare_all
+    from fundopt.models.rules.scenarios import load_scenarios, prepare_all
     from fundopt.optimizer.batch import Job, solve_many
 
     file = load_scenarios(Path(scenarios))
@@ -263,7 +263,7 @@ def sweep(table: TableLike, param: str, start: float, stop: float, steps: int = 
         One result per point, infeasible points included; ``points`` is the DataFrame.
     """
     from fundopt.app.runs import SweepRun
-    from fundopt.models.scenarios import sweep_points, sweep_values
+    from fundopt.models.rules.sweep import sweep_points, sweep_values
     from fundopt.optimizer.batch import solve_points
 
     values = sweep_values(start, stop, steps, step)
@@ -317,7 +317,7 @@ def stability(table: TableLike, policy: PolicyLike = None, *, sheet: str | None 
     InputError
         Bad input, or a policy without ``[uncertainty]``.
     """
-    from fundopt.models.uncertainty import require_uncertainty
+    from fundopt.models.rules.uncertainty import require_uncertainty
     from fundopt.optimizer.stability import stability as run_stability
 
     inputs = inputs_of(table, policy, sheet)

@@ -72,8 +72,9 @@ class Problem:
     def _changed(self, changes: Mapping[str, float]
                  ) -> tuple[Policy, tuple[Constraint, ...]]:
         from fundopt.messages import Message
-        from fundopt.models.expansion import expand
-        from fundopt.models.scenarios import build_policy, with_value
+        from fundopt.models.rules.expansion import expand
+        from fundopt.models.rules.keypaths import with_value
+        from fundopt.models.rules.scenarios import build_policy
 
         if not changes:
             return self.inputs.policy, self.inputs.constraints

@@ -17,8 +17,8 @@ if TYPE_CHECKING:   # imported on use: start-up time
     from fundopt.errors import InputError
     from fundopt.models.checks import DataWarning
     from fundopt.models.domain import Policy, Table
-    from fundopt.models.inputs import Inputs
-    from fundopt.models.scenarios import Prepared
+    from fundopt.models.reading.inputs import Inputs
+    from fundopt.models.rules.scenarios import Prepared
     from fundopt.optimizer.build import Built
     from fundopt.optimizer.result import Diagnosis, Result, Warning_
     from fundopt.optimizer.stability import Stability

@@ -17,8 +17,8 @@ if TYPE_CHECKING:   # imported on use: start-up time
 
     from fundopt.models.checks import DataWarning
     from fundopt.models.domain import Table
-    from fundopt.models.fund import FundView
-    from fundopt.models.inputs import Inputs, PolicyTree
+    from fundopt.models.reading.inputs import Inputs, PolicyTree
+    from fundopt.models.store.fund import FundView
     from fundopt.optimizer.engines import Engine, Progress, WorkerLost
     from fundopt.optimizer.result import Warning_
 
@@ -62,7 +62,7 @@ def refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) 
 def inputs_of(table: TableLike, policy: PolicyLike, sheet: str | None) -> Inputs:
     import pandas as pd
 
-    from fundopt.models.inputs import inputs_from
+    from fundopt.models.reading.inputs import inputs_from
 
     return inputs_from(table if isinstance(table, pd.DataFrame) else Path(table),
                        policy if policy is None or isinstance(policy, Mapping)
@@ -75,9 +75,9 @@ def base_policy(table: TableLike, policy: PolicyLike, sheet: str | None, file: A
     (for ``compare`` and ``sweep``: scenarios and sweep points vary these inputs)."""
     import pandas as pd
 
-    from fundopt.models.inputs import POLICY_DICT, PolicyTree, load_base, policy_file
-    from fundopt.models.table import read_table, table_from_frame
-    from fundopt.models.units import in_policy_unit
+    from fundopt.models.reading.inputs import POLICY_DICT, PolicyTree, load_base, policy_file
+    from fundopt.models.reading.table import read_table, table_from_frame
+    from fundopt.models.reading.units import in_policy_unit
 
     if isinstance(table, pd.DataFrame):
         data, files = table_from_frame(table), []
@@ -110,7 +110,7 @@ def fund_view(book: str | None, inputs: Inputs) -> FundView | None:
     """The book as this round sees it, for ``--book`` (None without it)."""
     if book is None:
         return None
-    from fundopt.models.fund import read_fund
+    from fundopt.models.store.fund import read_fund
 
     return read_fund(book, inputs.table, inputs.policy, inputs.constraints)
 
@@ -120,7 +120,7 @@ def book_files(book: str | None) -> list[Path]:
     input: no output may land on it."""
     if book is None:
         return []
-    from fundopt.models.book import book_files as files_of
+    from fundopt.models.store.book import book_files as files_of
 
     return files_of(book)
 

@@ -45,9 +45,9 @@ from typing import TypeVar
 import numpy as np
 from sections import replace_section
 
-from fundopt.models.inputs import load_inputs, policy_tree
-from fundopt.models.scenarios import sweep_policies
-from fundopt.models.table import read_table
+from fundopt.models.reading.inputs import load_inputs, policy_tree
+from fundopt.models.reading.table import read_table
+from fundopt.models.rules.sweep import sweep_policies
 from fundopt.optimizer.batch import Job, solve_many
 from fundopt.optimizer.engines import DaskEngine, LocalEngine, SerialEngine, Work, chunks
 from fundopt.optimizer.problem import Problem

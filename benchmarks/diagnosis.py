@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402
 from sections import replace_section  # noqa: E402
 
-from fundopt.models.inputs import load_inputs  # noqa: E402
+from fundopt.models.reading.inputs import load_inputs  # noqa: E402
 from fundopt.optimizer.held import HeldModel  # noqa: E402
 from fundopt.optimizer.highs import Outcome  # noqa: E402
 from fundopt.optimizer.problem import Problem  # noqa: E402

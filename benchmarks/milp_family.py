@@ -138,7 +138,7 @@ def solve_once(csv: Path, mode: str, time_limit: float, race_rows: int | None = 
                ) -> dict[str, float | str | None]:
     """Read and build ``csv``, then time the solve of ``mode`` (on / off / race).
     ``race_rows`` overrides ``race.RACE_ROWS`` (to measure where racing starts to pay)."""
-    from fundopt.models.inputs import load_inputs
+    from fundopt.models.reading.inputs import load_inputs
     from fundopt.optimizer import highs, race
     from fundopt.optimizer.build import build
 

@@ -26,7 +26,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from fundopt.models.inputs import load_inputs  # noqa: E402
+from fundopt.models.reading.inputs import load_inputs  # noqa: E402
 from fundopt.optimizer.problem import SolveOptions  # noqa: E402
 from fundopt.optimizer.problem import solve as run_solve  # noqa: E402
 from fundopt.reports.files.export import write_outputs  # noqa: E402

@@ -144,7 +144,7 @@ def solve_direct(frame: pd.DataFrame, pol: dict[str, Any]) -> tuple[float, float
 
 def solve_fundopt(table_path: Path, policy_path: Path) -> tuple[float, Any]:
     """(seconds to build, solve and report, the result), the files already read."""
-    from fundopt.models.inputs import load_inputs
+    from fundopt.models.reading.inputs import load_inputs
     from fundopt.optimizer.problem import Problem
 
     inputs = load_inputs(table_path, policy_path)

@@ -37,8 +37,8 @@ import highspy
 import numpy as np
 from sections import replace_section
 
-from fundopt.models.inputs import load_inputs
-from fundopt.models.uncertainty import score_draws
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.rules.uncertainty import score_draws
 from fundopt.optimizer.build import build
 from fundopt.optimizer.highs import IPM_THRESHOLD, new_highs, to_highs_lp
 

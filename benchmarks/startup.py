@@ -14,7 +14,7 @@ run of an installed program (:func:`bytecode_env`):
   sample's MILP alone takes ≈ 0.2 s, about 60 % of the bare imports, so the copy shows
   the start-up itself.
 
-*Reading*: ``models.table.read_table`` on a generated table (``generate.py``, milp variant)
+*Reading*: ``models.reading.table.read_table`` on a generated table (``generate.py``, milp variant)
 of each size, timed inside a fresh process (interpreter start excluded), median of
 ``--read-repeat``; the growth from the smallest size shows whether reading stays linear.
 
@@ -46,7 +46,7 @@ READ_ONE = """
 import sys, time
 from pathlib import Path
 started = time.perf_counter()
-from fundopt.models.table import read_table
+from fundopt.models.reading.table import read_table
 imported = time.perf_counter()
 table = read_table(Path(sys.argv[1]))
 print(imported - started, time.perf_counter() - imported, len(table.frame))

@@ -37,9 +37,9 @@ from generate import generate
 from sections import replace_section
 
 from fundopt.models.domain import Table
-from fundopt.models.inputs import policy_tree
-from fundopt.models.scenarios import sweep_policies
-from fundopt.models.table import read_table
+from fundopt.models.reading.inputs import policy_tree
+from fundopt.models.reading.table import read_table
+from fundopt.models.rules.sweep import sweep_policies
 from fundopt.optimizer.build import build
 from fundopt.optimizer.engines import one_thread
 from fundopt.optimizer.highs import configure, new_highs, to_highs_lp

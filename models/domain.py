@@ -1,6 +1,6 @@
 """Typed, frozen domain values shared by every layer.
 
-The candidate table itself stays a pandas DataFrame (see ``models.table``); everything
+The candidate table itself stays a pandas DataFrame (see ``models.reading.table``); everything
 else the planner states is turned into the values below.
 """
 
@@ -264,7 +264,7 @@ class CaptionKind(StrEnum):
 class Caption:
     """What a constraint is, as data: the reports turn it into words from the catalogs
     (``reports.captions``), in the language asked for. Made where the constraint is made
-    (``models.expansion``), never parsed back from a label.
+    (``models.rules.expansion``), never parsed back from a label.
 
     ``subject`` is the built-in line's name (``budget``), the shorthand's column
     (``region``) or the planner's name (``risk cap``); ``value`` the shorthand's values;
@@ -319,7 +319,7 @@ class Constraint:
     hard: tuple[str, ...] = ()
     # For scope = "fund" with a book: what the earlier rounds add (optimizer.fund).
     booked: BookedPart | None = None
-    # What it is, for people (None: a constraint made outside ``models.expansion``, shown
+    # What it is, for people (None: a constraint made outside ``models.rules.expansion``, shown
     # by its label)
     caption: Caption | None = None
 

@@ -1,6 +1,6 @@
 """``book add``: a plan enters the book only as fundopt decides it (SPEC §13).
 
-The plan file is believed for its ids and amounts (``models.booking``). Everything else
+The plan file is believed for its ids and amounts (``models.store.booking``). Everything else
 is derived again here: the table and policy are read from the files it names, the amounts
 are checked against every rule with the book as it is now (``optimizer.verify``, the
 checker of ``fundopt verify``), and the model is solved again to confirm the plan is its
@@ -22,12 +22,12 @@ import numpy as np
 import fundopt
 from fundopt.errors import InputError
 from fundopt.messages import Said
-from fundopt.models.book import Booked, NewRound, RoundInfo, now_text, open_book
-from fundopt.models.booking import PlanClaims, read_claims
 from fundopt.models.domain import Scope
-from fundopt.models.fund import FundView, fund_view
-from fundopt.models.inputs import Inputs, load_inputs
-from fundopt.models.plan_file import amounts_by_id
+from fundopt.models.reading.inputs import Inputs, load_inputs
+from fundopt.models.reading.plan_file import amounts_by_id
+from fundopt.models.store.book import Booked, NewRound, RoundInfo, now_text, open_book
+from fundopt.models.store.booking import PlanClaims, read_claims
+from fundopt.models.store.fund import FundView, fund_view
 from fundopt.optimizer.amounts import grid
 from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.relax import apply_relaxation

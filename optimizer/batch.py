@@ -127,7 +127,7 @@ def solve_points(table: Table, points: Sequence[tuple[Policy, tuple[Constraint, 
                  options: SolveOptions | None = None, *, engine: Engine | None = None,
                  progress: Progress | None = None) -> list[Result]:
     """Solve a sweep's points: each ``(policy, constraints)`` on ``engine``; a point whose
-    value crossed the other bound of its line (``models.scenarios.CrossedPoint``) is an
+    value crossed the other bound of its line (``models.rules.sweep.CrossedPoint``) is an
     infeasible result with that line as its conflict, without a solve."""
     import numpy as np
 

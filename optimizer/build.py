@@ -31,10 +31,10 @@ from fundopt.models.domain import (
     Policy,
     Table,
 )
-from fundopt.models.eligibility import ineligible_rows
-from fundopt.models.expansion import Where, eligible_mask, selection_mask, with_builtins
-from fundopt.models.expression import column_values
-from fundopt.models.row_limits import RowBound, row_bounds
+from fundopt.models.rules.eligibility import ineligible_rows
+from fundopt.models.rules.expansion import Where, eligible_mask, selection_mask, with_builtins
+from fundopt.models.rules.expression import column_values
+from fundopt.models.rules.row_limits import RowBound, row_bounds
 from fundopt.optimizer import fund
 from fundopt.optimizer.amounts import Grid, grid
 from fundopt.optimizer.appended import add_groups, add_shortfalls
@@ -156,9 +156,9 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     table, policy
         The validated inputs.
     constraints
-        ``models.policy.expand(policy, table)``: the policy constraints, ``"*"`` expanded.
+        ``models.rules.policy.expand(policy, table)``: the policy constraints, ``"*"`` expanded.
         The budget and the funded-count rule are added in front as ordinary constraints
-        (``models.expansion.with_builtins``) unless they are there already. Fund-scope
+        (``models.rules.expansion.with_builtins``) unless they are there already. Fund-scope
         constraints carry what the book adds to them (``optimizer.fund``).
     select
         The rows a ``where`` selects (default ``selection_mask``); a ``Problem`` passes

@@ -1,7 +1,7 @@
 """``scope = "fund"`` in the model: the book's constants applied to the constraint rows.
 
 A fund-scope constraint carries what the book adds to it (``Constraint.booked``, from
-``models.fund``). The model keeps this round's commitments as its only variables; the
+``models.store.fund``). The model keeps this round's commitments as its only variables; the
 book enters as constants (SPEC §9):
 
 - ``amount``: Σx + A ∈ [min, max], so the row is Σx ∈ [min − A, max − A];
@@ -47,7 +47,7 @@ from fundopt.optimizer.amounts import ZERO
 from fundopt.optimizer.result import BookTotals
 
 if TYPE_CHECKING:   # the book's storage (SQLAlchemy) is imported only with --book
-    from fundopt.models.fund import FundView
+    from fundopt.models.store.fund import FundView
 
 GROUPS = (REGION, CATEGORY, DISTRICT)
 

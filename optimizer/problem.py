@@ -23,7 +23,7 @@ import numpy as np
 
 from fundopt.errors import SolverError
 from fundopt.models.domain import Constraint, Policy, Sense, Table
-from fundopt.models.expansion import Where, selection_mask
+from fundopt.models.rules.expansion import Where, selection_mask
 from fundopt.optimizer import highs
 from fundopt.optimizer.amounts import grid, snap
 from fundopt.optimizer.build import Built, build, fixed_lp, rebound
@@ -46,7 +46,7 @@ from fundopt.optimizer.result import (
 )
 
 if TYPE_CHECKING:   # the book's storage (SQLAlchemy) is imported only with --book
-    from fundopt.models.fund import FundView
+    from fundopt.models.store.fund import FundView
 
 
 class SolverName(StrEnum):
@@ -80,7 +80,7 @@ class Problem:
     Parameters
     ----------
     table, policy, constraints
-        Validated inputs; ``constraints`` is ``models.policy.expand(policy, table)``.
+        Validated inputs; ``constraints`` is ``models.rules.policy.expand(policy, table)``.
     options
         Solver, time limit, gap and algorithm (defaults: HiGHS, no limit, gap 0).
     warm

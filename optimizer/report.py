@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from fundopt.models.domain import Constraint, Measure, Policy, Sense, Table
-from fundopt.models.expansion import selection_mask
-from fundopt.models.expression import column_values
+from fundopt.models.rules.expansion import selection_mask
+from fundopt.models.rules.expression import column_values
 from fundopt.optimizer.amounts import ZERO
 from fundopt.optimizer.build import Built, Select
 from fundopt.optimizer.fund import avg_money, counted_rows, fresh_rows, fund_measure

@@ -22,7 +22,7 @@ import numpy as np
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Policy, Sense, Table
-from fundopt.models.uncertainty import require_uncertainty, reviewer_scores, score_draws
+from fundopt.models.rules.uncertainty import require_uncertainty, reviewer_scores, score_draws
 from fundopt.optimizer.matrix import (
     INF,
     LinearModel,

@@ -1,7 +1,7 @@
 """How stable each choice is under uncertain scores (SPEC §8, ``fundopt stability``).
 
 The model is built once per worker (one ``Problem``). Every draw (a sampled score vector,
-from the seed alone, made in ``models.uncertainty``) only changes the objective costs of
+from the seed alone, made in ``models.rules.uncertainty``) only changes the objective costs of
 the problem's held HiGHS model, which is re-solved. The draws run on the batch engines of
 ``optimizer.engines`` (serial, local pool, Dask cluster) in chunks fixed by their count;
 each chunk starts from a cleared solver, so a draw's plan depends on its chunk alone —
@@ -20,7 +20,7 @@ from functools import partial
 import numpy as np
 
 from fundopt.models.domain import Constraint, Policy, Table
-from fundopt.models.uncertainty import require_uncertainty, score_draws
+from fundopt.models.rules.uncertainty import require_uncertainty, score_draws
 from fundopt.optimizer.engines import Engine, EngineKind, Progress, Work, open_engine
 from fundopt.optimizer.problem import Problem, SolveOptions, SolverName
 from fundopt.optimizer.result import Result

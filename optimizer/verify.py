@@ -34,14 +34,14 @@ from fundopt.models.domain import (
     Sense,
     Table,
 )
-from fundopt.models.eligibility import ineligible_rows
-from fundopt.models.expansion import selection_mask, with_builtins
-from fundopt.models.expression import column_values
+from fundopt.models.rules.eligibility import ineligible_rows
+from fundopt.models.rules.expansion import selection_mask, with_builtins
+from fundopt.models.rules.expression import column_values
 from fundopt.optimizer.report import BINDING_TOL
 
 if TYPE_CHECKING:
-    from fundopt.models.fund import FundView
-    from fundopt.models.inputs import Inputs
+    from fundopt.models.reading.inputs import Inputs
+    from fundopt.models.store.fund import FundView
 
 # A bound holds within this tolerance, relative to max(1, |bound|): the tolerance within
 # which solve itself re-checks every plan it writes (optimizer.report.BINDING_TOL), so a
@@ -123,7 +123,7 @@ def check_plan(table: Table, policy: Policy, constraints: Sequence[Constraint],
     Parameters
     ----------
     table, policy, constraints
-        The inputs (``constraints`` as ``models.policy.expand`` returns them).
+        The inputs (``constraints`` as ``models.rules.policy.expand`` returns them).
     amounts
         Commitment per table row, in row order, in the policy's unit.
     book
@@ -406,15 +406,15 @@ def verify(table: Path, plan: Path, policy: Path | None = None, book: str | None
         Bad inputs, or a plan with an id not in the table, an amount that is not a
         number ≥ 0 or off the step.
     """
-    from fundopt.models.inputs import load_inputs
-    from fundopt.models.plan_file import read_plan
+    from fundopt.models.reading.inputs import load_inputs
+    from fundopt.models.reading.plan_file import read_plan
     from fundopt.optimizer.problem import Problem
 
     inputs = load_inputs(table, policy, sheet)
     amounts = read_plan(plan, inputs.table, inputs.policy)
     view = None
     if book is not None:
-        from fundopt.models.fund import read_fund
+        from fundopt.models.store.fund import read_fund
 
         view = read_fund(book, inputs.table, inputs.policy, inputs.constraints)
     verdict = check_plan(inputs.table, inputs.policy, inputs.constraints, amounts, view)

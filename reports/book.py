@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from fundopt.models.book import RoundInfo, display_location
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION
+from fundopt.models.store.book import RoundInfo, display_location
 from fundopt.optimizer.result import Result
 from fundopt.reports.captions import shown
 from fundopt.reports.files.atomic import save_book

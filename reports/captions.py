@@ -1,7 +1,7 @@
 """Constraint captions in words.
 
 A constraint carries a :class:`~fundopt.models.domain.Caption` made where the constraint
-is made (``models.expansion``): what kind of line it is, its subject, measure, conditions
+is made (``models.rules.expansion``): what kind of line it is, its subject, measure, conditions
 and the values ``"*"`` took. This module turns one into words from the catalogs of
 ``reports/text`` (the ``caption.*`` codes), in the language asked for. Data values
 (region, district names, the planner's own names, expressions) are never translated;

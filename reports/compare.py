@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
-from fundopt.models.scenarios import Prepared
+from fundopt.models.rules.scenarios import Prepared
 from fundopt.optimizer.result import Result
 from fundopt.reports.captions import binding_summary
 from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines

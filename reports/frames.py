@@ -23,7 +23,7 @@ from fundopt.models.domain import (
     Policy,
     Table,
 )
-from fundopt.models.table import status_as_written
+from fundopt.models.reading.table import status_as_written
 from fundopt.optimizer.result import Result
 from fundopt.reports.labels import label
 from fundopt.reports.text import say

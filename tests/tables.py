@@ -41,7 +41,7 @@ def make_table(**columns: Any) -> Table:
 def rule_constraint(cid: str, measure: Measure, where: dict[str, list[str]] | None = None,
                     column: str | None = None, lo: float | None = None,
                     hi: float | None = None, label: str | None = None) -> Constraint:
-    """A general policy constraint, as ``models.policy.expand`` would return it."""
+    """A general policy constraint, as ``models.rules.policy.expand`` would return it."""
     pairs = tuple((k, tuple(v)) for k, v in (where or {}).items())
     rule = Rule(label, pairs, measure, column, lo, hi, f"constraints[{cid}]")
     return Constraint(cid, label or cid, rule, pairs, measure, column, lo, hi)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.models.domain import Measure
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 from fundopt.optimizer.alternatives import alternatives
 from fundopt.optimizer.problem import Problem
 

@@ -16,7 +16,7 @@ from tables import make_table, policy
 from typer.testing import CliRunner
 
 from fundopt.cli import app
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 from fundopt.optimizer.amounts import grid, snap
 from fundopt.optimizer.problem import solve
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 import fundopt
 from fundopt.cli import app
-from fundopt.models.expansion import expand
-from fundopt.models.policy import Locator, policy_from_tree
+from fundopt.models.rules.expansion import expand
+from fundopt.models.rules.policy import Locator, policy_from_tree
 
 SAMPLES = [ROOT / "inputs" / "2024.csv", ROOT / "inputs" / "2025.csv"]
 SCENARIOS = ROOT / "inputs" / "2024-scenarios.toml"

@@ -9,14 +9,10 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from fundopt.models.inputs import policy_tree
-from fundopt.models.scenarios import (
-    base_policy_path,
-    load_scenarios,
-    prepare_all,
-    sweep_policies,
-)
-from fundopt.models.table import read_table
+from fundopt.models.reading.inputs import policy_tree
+from fundopt.models.reading.table import read_table
+from fundopt.models.rules.scenarios import base_policy_path, load_scenarios, prepare_all
+from fundopt.models.rules.sweep import sweep_policies
 from fundopt.optimizer.batch import Job, solve_many
 from fundopt.reports.terminal.progress import LazyProgress
 

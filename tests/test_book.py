@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.errors import InputError
-from fundopt.models.book import SCHEMA_VERSION, open_book
-from fundopt.models.table import read_table
+from fundopt.models.reading.table import read_table
+from fundopt.models.store.book import SCHEMA_VERSION, open_book
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
 runner = CliRunner()

@@ -19,7 +19,7 @@ from books import book_location, sqlalchemy_url  # noqa: F401
 from typer.testing import CliRunner
 
 from fundopt.cli import app
-from fundopt.models.book import open_book
+from fundopt.models.store.book import open_book
 
 ROWS = 5000          # funded rows of the plan: enough for the insert to take a while
 runner = CliRunner()

@@ -24,8 +24,8 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.errors import InputError
-from fundopt.models.book import open_book
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.store.book import open_book
 
 INPUTS = ROOT / "inputs"
 runner = CliRunner()

@@ -25,7 +25,7 @@ import pytest
 from conftest import ROOT
 from reference import reference_solve
 
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 
 INPUTS = ROOT / "inputs"
 CAP = 2 * 1024**3          # prlimit --as: the red team's 2 GiB

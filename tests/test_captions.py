@@ -1,6 +1,6 @@
 """Constraint captions (issue 17): every constraint carries one, made where it is made, and
 its words in English and Chinese equal a rendering written here from the policy file and
-the table themselves (not through ``models.expansion``)."""
+the table themselves (not through ``models.rules.expansion``)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from fundopt.models.domain import Caption, CaptionKind, Table
-from fundopt.models.expansion import expand, with_builtins
-from fundopt.models.policy import load_policy
+from fundopt.models.rules.expansion import expand, with_builtins
+from fundopt.models.rules.policy import load_policy
 from fundopt.optimizer.relax import apply_relaxation
 from fundopt.optimizer.result import ConstraintValue, Relaxation
 from fundopt.reports.captions import binding_summary, caption_text, family_name
@@ -264,7 +264,7 @@ def test_a_relaxation_finds_its_constraint_by_id(tmp_path: Path) -> None:
     assert [c.min for c in apply_relaxation(constraints, (wrong_id,))] == [0.5, 0.5]
 
 
-# --- the errors of models.expansion are codes with words in both catalogs ---------------
+# --- the errors of models.rules.expansion are codes with words in both catalogs ---------------
 
 ERRORS = [
     ('[[constraints]]\nwhere = { regoin = "天津" }\nmeasure = "amount"\nmax = 5\n',

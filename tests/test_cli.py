@@ -16,7 +16,7 @@ from plan_checker import check_plan
 from typer.testing import CliRunner
 
 from fundopt.cli import app
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
 POLICY = ROOT / "inputs" / "2024.toml"

@@ -185,7 +185,7 @@ def test_workbooks_convert_to_pdf_with_libreoffice(compared: tuple[Any, Path, st
 
 
 def test_sweep_step_gives_the_values_a_planner_writes() -> None:
-    from fundopt.models.scenarios import sweep_values
+    from fundopt.models.rules.sweep import sweep_values
 
     assert sweep_values(36, 38, 11, step=0.5) == (36.0, 36.5, 37.0, 37.5, 38.0)
     assert sweep_values(0.1, 0.3, 11, step=0.1) == (0.1, 0.2, 0.3)

@@ -16,14 +16,10 @@ import pytest
 from cluster import scheduler_address
 
 from fundopt.errors import InputError
-from fundopt.models.inputs import policy_tree
-from fundopt.models.scenarios import (
-    base_policy_path,
-    load_scenarios,
-    prepare_all,
-    sweep_policies,
-)
-from fundopt.models.table import read_table
+from fundopt.models.reading.inputs import policy_tree
+from fundopt.models.reading.table import read_table
+from fundopt.models.rules.scenarios import base_policy_path, load_scenarios, prepare_all
+from fundopt.models.rules.sweep import sweep_policies
 from fundopt.optimizer.batch import Job, solve_many
 from fundopt.optimizer.engines import (
     DaskEngine,

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from fundopt.cli import app
 from fundopt.errors import InputError
 from fundopt.models.domain import Measure, Policy, Table
-from fundopt.models.expansion import with_builtins
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.rules.expansion import with_builtins
 from fundopt.optimizer.explain import explain
 from fundopt.optimizer.problem import Problem, solve
 from fundopt.optimizer.ranges import price_ranges

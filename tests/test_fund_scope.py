@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.models.domain import Constraint
-from fundopt.models.fund import read_fund
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.store.fund import read_fund
 from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.result import SolveStatus
 
@@ -443,7 +443,7 @@ def test_a_booked_table_is_not_counted_twice(booked_2024: Path, tmp_path: Path) 
 def test_scope_in_policy_files_and_sheets() -> None:
     from fundopt.errors import InputError
     from fundopt.models.domain import Scope
-    from fundopt.models.policy import policy_from_sheets
+    from fundopt.models.rules.policy import policy_from_sheets
 
     sheet: list[list[object]] = [
         ["key", "value"], ["budget", 10], ["region.天津.min_share", 0.4],
@@ -460,7 +460,7 @@ def test_scope_in_policy_files_and_sheets() -> None:
 
 
 def test_booked_rows_are_selected_on_their_own_columns() -> None:
-    from fundopt.models.fund import booked_mask
+    from fundopt.models.store.fund import booked_mask
 
     frame = pd.DataFrame({"id": ["a", "b", "c"], "region": ["天津", "河北", ""],
                           "year": [2024.0, 2023.0, None], "amount": [1.0, 2.0, 3.0]})

@@ -22,8 +22,8 @@ from plan_checker import check_plan
 from typer.testing import CliRunner
 
 from fundopt.cli import app
-from fundopt.models.inputs import load_inputs
-from fundopt.models.policy import CONSTRAINT_KEYS, OBJECTIVE_KEYS, SHORTHAND_KEYS, TOP_KEYS
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.rules.policy import CONSTRAINT_KEYS, OBJECTIVE_KEYS, SHORTHAND_KEYS, TOP_KEYS
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
 POLICY = ROOT / "inputs" / "2024.toml"

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.errors import InputError
-from fundopt.models.headers import closest, column_of, split_unit
-from fundopt.models.inputs import load_inputs
-from fundopt.models.table import read_table
+from fundopt.models.reading.headers import closest, column_of, split_unit
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.reading.table import read_table
 
 SAMPLE = ROOT / "inputs" / "2024.csv"
 POLICY = ROOT / "inputs" / "2024.toml"

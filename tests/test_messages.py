@@ -74,7 +74,7 @@ def test_an_error_given_as_a_code_reads_as_the_words_it_replaced() -> None:
 
 
 def test_scenario_errors_are_codes_in_chinese(tmp_path: Path) -> None:
-    from fundopt.models.scenarios import load_scenarios
+    from fundopt.models.rules.scenarios import load_scenarios
 
     bad = tmp_path / "s.toml"
     bad.write_text('[scenarios."a"]\nsett = { budget = 30 }\n', encoding="utf-8")
@@ -253,8 +253,8 @@ def test_random_bad_policies_and_tables_say_it_in_chinese(seed: int, tmp_path: P
 
     from zh_check import data_values, english_in
 
-    from fundopt.models.policy import Locator, policy_from_tree
-    from fundopt.models.table import read_table
+    from fundopt.models.reading.table import read_table
+    from fundopt.models.rules.policy import Locator, policy_from_tree
 
     rng = random.Random(seed)
     base = tomllib.loads((ROOT / "inputs" / "2024.toml").read_text(encoding="utf-8"))

@@ -14,9 +14,9 @@ from plan_checker import check_plan
 from reference import reference_solve
 
 from fundopt.models.domain import Constraint, Measure, Objective, Policy, Rule, Sense
-from fundopt.models.expansion import expand
-from fundopt.models.policy import load_policy
-from fundopt.models.table import read_table
+from fundopt.models.reading.table import read_table
+from fundopt.models.rules.expansion import expand
+from fundopt.models.rules.policy import load_policy
 
 ROOT = Path(__file__).parents[1]
 FAST = ["MKNAP1-1", "MKNAP1-2", "MKNAP1-3", "MKNAP1-4", "MKNAP1-5", "MKNAP1-6", "MKNAP1-7",

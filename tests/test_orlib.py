@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from orlib import Problem, load_problems, problem_params, to_fundopt_input
 
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 from fundopt.optimizer.problem import solve
 
 

@@ -1,4 +1,4 @@
-"""models.policy: reading TOML / sheet policies, validation messages, "*" expansion."""
+"""models.rules.policy: reading TOML / sheet policies, validation messages, "*" expansion."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Measure, Objective, Policy, Rule, Sense, Table
-from fundopt.models.expansion import expand, selection_mask
-from fundopt.models.policy import load_policy, policy_from_sheets
+from fundopt.models.rules.expansion import expand, selection_mask
+from fundopt.models.rules.policy import load_policy, policy_from_sheets
 
 SPEC_EXAMPLE = """
 unit = "亿元"

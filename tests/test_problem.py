@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.models.domain import Measure
-from fundopt.models.expansion import expand
-from fundopt.models.inputs import load_inputs
-from fundopt.models.scenarios import with_value
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.rules.expansion import expand
+from fundopt.models.rules.keypaths import with_value
 from fundopt.optimizer.build import build, rebound
 from fundopt.optimizer.held import HeldModel
 from fundopt.optimizer.highs import solve_highs

@@ -239,7 +239,7 @@ def test_a_raced_solve_in_a_real_process_gives_the_plan_of_a_single_run(
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from generate import generate
 
-    from fundopt.models.inputs import load_inputs
+    from fundopt.models.reading.inputs import load_inputs
 
     table = generate(race.RACE_ROWS, "milp", 2024, tmp_path)
     out = tmp_path / "p.json"

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 from fundopt.optimizer.problem import Problem
 from fundopt.optimizer.result import SolveStatus
 

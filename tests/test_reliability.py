@@ -27,7 +27,7 @@ from conftest import ROOT
 
 from fundopt.errors import InputError
 from fundopt.models.limits import MAX_CELL_CHARS, MAX_SWEEP_POINTS, MAX_XLSX_UNPACKED
-from fundopt.models.table import read_table
+from fundopt.models.reading.table import read_table
 from fundopt.reports.files.atomic import write_all
 
 SAMPLE = ROOT / "inputs" / "2024.csv"

@@ -60,7 +60,7 @@ def make_policy(tmp_path: Path) -> Policy:
 
 
 def _shorthand(column: str, value: str, measure: str) -> Caption:
-    """The caption ``models.expansion`` gives the line ``[column."value"] min_measure``."""
+    """The caption ``models.rules.expansion`` gives the line ``[column."value"] min_measure``."""
     return Caption(CaptionKind.SHORTHAND, column, (value,), ((measure, None),))
 
 

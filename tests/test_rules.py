@@ -20,8 +20,8 @@ from reference import reference_solve
 from typer.testing import CliRunner
 
 from fundopt.cli import app
-from fundopt.models.expression import ExpressionError, column_values, parse_expression
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
+from fundopt.models.rules.expression import ExpressionError, column_values, parse_expression
 from fundopt.optimizer.problem import solve
 from fundopt.optimizer.result import SolveStatus
 

@@ -9,17 +9,12 @@ import pytest
 
 from fundopt.errors import InputError
 from fundopt.models.domain import MUST, Measure
-from fundopt.models.inputs import policy_tree
-from fundopt.models.policy import load_policy
-from fundopt.models.scenarios import (
-    Prepared,
-    base_policy_path,
-    load_scenarios,
-    prepare_all,
-    sweep_policies,
-    with_value,
-)
-from fundopt.models.table import read_table
+from fundopt.models.reading.inputs import policy_tree
+from fundopt.models.reading.table import read_table
+from fundopt.models.rules.keypaths import with_value
+from fundopt.models.rules.policy import load_policy
+from fundopt.models.rules.scenarios import Prepared, base_policy_path, load_scenarios, prepare_all
+from fundopt.models.rules.sweep import sweep_policies
 
 ROOT = Path(__file__).parent.parent
 TABLE = ROOT / "inputs" / "2024.csv"

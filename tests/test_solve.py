@@ -221,7 +221,7 @@ def test_milp_shadow_prices_bracket_resolves_of_the_sample() -> None:
     several valid ones), and where the optimum is not degenerate the two agree."""
     from conftest import ROOT
 
-    from fundopt.models.inputs import load_inputs
+    from fundopt.models.reading.inputs import load_inputs
 
     inputs = load_inputs(ROOT / "inputs" / "2024.csv")
     # continuous amounts: with amount_step every re-solve moves by whole steps, and the

@@ -1,4 +1,4 @@
-"""Tests of ``models.table``: reading and validating the sub-fund table (SPEC §2)."""
+"""Tests of ``models.reading.table``: reading and validating the sub-fund table (SPEC §2)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from fundopt.errors import InputError
 from fundopt.models.domain import EXCLUDE, MUST
-from fundopt.models.table import read_table
+from fundopt.models.reading.table import read_table
 
 HEADER = "id,name,region,district,category,max_ticket,min_ticket,fund_size,score,status"
 ROWS = [

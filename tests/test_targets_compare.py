@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 from fundopt.optimizer.alternatives import alternatives
 from fundopt.optimizer.explain import explain
 from fundopt.optimizer.problem import Problem

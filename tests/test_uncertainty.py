@@ -17,8 +17,8 @@ from tables import make_table, policy, rule_constraint
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Measure, Objective, Policy, Sense, Table, Uncertainty
-from fundopt.models.policy import load_policy
-from fundopt.models.uncertainty import check_uncertainty, require_uncertainty, score_draws
+from fundopt.models.rules.policy import load_policy
+from fundopt.models.rules.uncertainty import check_uncertainty, require_uncertainty, score_draws
 from fundopt.optimizer.build import build
 from fundopt.optimizer.engines import open_engine
 from fundopt.optimizer.problem import Problem
@@ -344,7 +344,7 @@ def sample(tmp_path: Path) -> Path:
 
 
 def test_sample_reviewers_average_to_the_score(sample: Path) -> None:
-    from fundopt.models.inputs import load_inputs
+    from fundopt.models.reading.inputs import load_inputs
 
     inputs = load_inputs(sample)
     frame = inputs.table.frame
@@ -356,7 +356,7 @@ def test_sample_reviewers_average_to_the_score(sample: Path) -> None:
 def test_cli_robust_writes_every_format(sample: Path, tmp_path: Path) -> None:
     import json
 
-    from fundopt.models.inputs import load_inputs
+    from fundopt.models.reading.inputs import load_inputs
 
     out = tmp_path / "out"
     code, text = _cli("solve", sample, "--robust", "worst", "-o", out / "r.json",
@@ -419,7 +419,7 @@ def test_cli_stability_json_csv_xlsx(sample: Path, tmp_path: Path) -> None:
     import pandas as pd
     from openpyxl import load_workbook
 
-    from fundopt.models.inputs import load_inputs
+    from fundopt.models.reading.inputs import load_inputs
 
     out = tmp_path / "out"
     code, text = _cli("stability", sample, "--draws", "30", "--seed", "5", "--workers", "1",

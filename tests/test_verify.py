@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from fundopt.cli import app
 from fundopt.models.domain import Measure, Policy
-from fundopt.models.inputs import load_inputs
+from fundopt.models.reading.inputs import load_inputs
 from fundopt.optimizer.verify import check_plan
 from fundopt.reports.numbers import ratio_text
 

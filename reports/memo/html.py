@@ -367,7 +367,7 @@ def _rule_limits(memo: Memo) -> dict[str, str]:
     """The limits of every policy line by its id (``c3`` → ``≥ 40%``), for the conflict of
     an infeasible policy, which has no plan values to show."""
     from fundopt.errors import InputError
-    from fundopt.models.expansion import expand
+    from fundopt.models.rules.expansion import expand
 
     policy = memo.policy
     limits = {"budget": _limits((policy.min_deploy * policy.budget or None, policy.budget),

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from fundopt.models.checks import DataWarning
 from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Caption, Policy, Table
-from fundopt.models.inputs import Inputs
+from fundopt.models.reading.inputs import Inputs
 from fundopt.optimizer.build import Built
 from fundopt.optimizer.result import ConstraintValue, Result, SolveStatus
 from fundopt.reports import numbers

@@ -19,7 +19,7 @@ import numpy as np
 from fundopt.errors import InputError
 from fundopt.messages import Message
 from fundopt.models.domain import FUND_SIZE, Limit, Measure, Policy, Rule, Table
-from fundopt.models.expansion import (
+from fundopt.models.rules.expansion import (
     STAR,
     Reader,
     check_expression,
@@ -28,7 +28,7 @@ from fundopt.models.expansion import (
     live_rows,
     selection_mask,
 )
-from fundopt.models.policy import (
+from fundopt.models.rules.policy import (
     Locator,
     check_keys,
     read_expression,
@@ -95,7 +95,7 @@ def _bound_text(value: Any, path: str, loc: Locator) -> str:
 
 
 def as_rule(limit: Limit) -> Rule:
-    """The limit in the form ``models.expansion`` checks a ``where`` in."""
+    """The limit in the form ``models.rules.expansion`` checks a ``where`` in."""
     return Rule(limit.name, limit.where, Measure.AMOUNT, None, None, None, limit.origin)
 
 
@@ -135,7 +135,7 @@ def row_bounds(table: Table, policy: Policy, follow_on: np.ndarray | None = None
     ``max_stake``); ``follow_on`` (what the book holds for the row's sub-fund) counts
     toward the stake, so it comes off both stake bounds.
     """
-    from fundopt.models.expression import column_values
+    from fundopt.models.rules.expression import column_values
 
     frame = table.frame
     n = len(frame)

@@ -3,7 +3,7 @@
 Every command reads its inputs here. ``solve``, ``check``, ``explain`` and ``stability``
 take them as they are (:func:`load_inputs`); ``compare`` and ``sweep`` vary them — a
 scenario or a sweep point is the base policy (:class:`PolicyTree`) with some values
-changed, validated by the same builder (``models.scenarios``). The library may give the
+changed, validated by the same builder (``models.rules.scenarios``). The library may give the
 table as a DataFrame and the policy as a dict (:func:`inputs_from`).
 """
 
@@ -19,11 +19,11 @@ import pandas as pd
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Constraint, Policy, Table
-from fundopt.models.expansion import expand
-from fundopt.models.policy import TOP_KEYS, Locator, policy_from_tree, read_policy_tree
-from fundopt.models.sheets import sheet_tree
-from fundopt.models.table import read_table, table_from_frame
-from fundopt.models.units import in_policy_unit
+from fundopt.models.reading.sheets import sheet_tree
+from fundopt.models.reading.table import read_table, table_from_frame
+from fundopt.models.reading.units import in_policy_unit
+from fundopt.models.rules.expansion import expand
+from fundopt.models.rules.policy import TOP_KEYS, Locator, policy_from_tree, read_policy_tree
 
 # How a policy given as a dict (the library) is named in messages and the manifest.
 POLICY_DICT = "<policy dict>"
@@ -165,7 +165,7 @@ def _inputs(table: Table, tree: PolicyTree, policy: Policy, files: tuple[Path, .
             ) -> Inputs:
     table = in_policy_unit(table, policy.unit)
     if policy.uncertainty is not None:
-        from fundopt.models.uncertainty import with_panel_score
+        from fundopt.models.rules.uncertainty import with_panel_score
 
         table = with_panel_score(table, policy)
     return Inputs(table, policy, expand(policy, table), files, tree)

@@ -21,9 +21,9 @@ import numpy as np
 
 from fundopt.errors import InputError
 from fundopt.models.domain import ID, Policy, Table
-from fundopt.models.files import load_json, read_input
-from fundopt.models.headers import MONEY_UNITS, column_of, split_unit
 from fundopt.models.limits import MAX_MAGNITUDE, MAX_PLAN_BYTES
+from fundopt.models.reading.files import load_json, read_input
+from fundopt.models.reading.headers import MONEY_UNITS, column_of, split_unit
 
 AMOUNT_HEADERS = ("amount", "出资额")
 PLAN_SHEETS = ("plan", "方案")
@@ -152,7 +152,7 @@ def _sheet_entries(path: Path, unit: str
     file = str(path)
     data = read_input(path, "plan", MAX_PLAN_BYTES)
     if path.suffix.lower() == ".csv":
-        from fundopt.models.table import decode_csv
+        from fundopt.models.reading.table import decode_csv
 
         try:
             rows = list(csv.reader(io.StringIO(decode_csv(data, file), newline="")))
@@ -160,7 +160,7 @@ def _sheet_entries(path: Path, unit: str
             raise InputError(code="plan.not_readable", values={"reason": str(exc)},
                              file=file) from None
     else:
-        from fundopt.models.workbook import read_sheet_rows
+        from fundopt.models.reading.workbook import read_sheet_rows
 
         rows = read_sheet_rows(data, file, PLAN_SHEETS)
     for number, header in enumerate(rows[:HEADER_ROWS], start=1):

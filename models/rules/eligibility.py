@@ -26,8 +26,8 @@ from fundopt.models.domain import (
     Rule,
     Table,
 )
-from fundopt.models.expansion import STAR, check_where, selection_mask
-from fundopt.models.policy import Locator, check_keys, read_text, read_where
+from fundopt.models.rules.expansion import STAR, check_where, selection_mask
+from fundopt.models.rules.policy import Locator, check_keys, read_text, read_where
 
 ELIGIBLE_KEYS = ("name", "where")
 
@@ -69,7 +69,7 @@ def parse_eligible(value: Any, loc: Locator) -> tuple[Eligibility, ...]:
 
 
 def as_rule(rule: Eligibility) -> Rule:
-    """The eligibility rule in the form ``models.expansion`` checks a ``where`` in."""
+    """The eligibility rule in the form ``models.rules.expansion`` checks a ``where`` in."""
     return Rule(rule.name, rule.where, Measure.COUNT, None, None, None, rule.origin)
 
 

@@ -14,8 +14,8 @@ import pandas as pd
 
 from fundopt.errors import InputError
 from fundopt.models.domain import Table
-from fundopt.models.headers import MONEY_UNITS
 from fundopt.models.limits import MAX_MAGNITUDE
+from fundopt.models.reading.headers import MONEY_UNITS
 
 
 def in_policy_unit(table: Table, unit: str) -> Table:

@@ -19,11 +19,11 @@ from typing import Any
 
 from fundopt.errors import InputError
 from fundopt.messages import Message
-from fundopt.models.book import BookState
 from fundopt.models.domain import ID
-from fundopt.models.files import load_json
 from fundopt.models.limits import MAX_PLAN_BYTES
-from fundopt.models.plan_file import Entry
+from fundopt.models.reading.files import load_json
+from fundopt.models.reading.plan_file import Entry
+from fundopt.models.store.book import BookState
 
 BOOKABLE = ("optimal", "feasible")
 _SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -24,8 +24,8 @@ import numpy as np
 
 from fundopt.errors import InputError
 from fundopt.models.domain import REQUIRED_COLUMNS
-from fundopt.models.headers import Records, column_letter, holds_required, numbered_rows
 from fundopt.models.limits import MAX_CELL_CHARS, MAX_XLSX_UNPACKED
+from fundopt.models.reading.headers import Records, column_letter, holds_required, numbered_rows
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from fundopt.errors import InputError
-from fundopt.models.book import Booked, BookState, display_location, open_book
 from fundopt.models.domain import (
     ID,
     BookedPart,
@@ -32,7 +31,8 @@ from fundopt.models.domain import (
     Table,
     Where,
 )
-from fundopt.models.expression import column_values
+from fundopt.models.rules.expression import column_values
+from fundopt.models.store.book import Booked, BookState, display_location, open_book
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class FundView:
     ``total`` is every booked commitment (rounds not void); ``parts`` holds a
     ``BookedPart`` per fund-scope constraint id; ``follow_on[i]`` is what the book holds
     for the id of table row i (0 for a new sub-fund); ``rounds`` names the rounds counted;
-    ``frame`` has the booked commitments (``models.book.Booked.frame``); ``state`` is the
+    ``frame`` has the booked commitments (``models.store.book.Booked.frame``); ``state`` is the
     book's state (``book add`` refuses a plan once the book has changed from it).
     """
 

@@ -35,9 +35,9 @@ from fundopt.models.domain import (
     Where,
     describe_condition,
 )
-from fundopt.models.expression import frame_values, parse_expression
 from fundopt.models.limits import MAX_MAGNITUDE
-from fundopt.models.table import check_magnitude, parse_numbers
+from fundopt.models.reading.table import check_magnitude, parse_numbers
+from fundopt.models.rules.expression import frame_values, parse_expression
 
 STAR = ("*",)
 SHOWN = 12  # values listed in an error message before "… (N in all)"
@@ -108,15 +108,17 @@ def expand(policy: Policy, table: Table) -> tuple[Constraint, ...]:
     """
     _check_objective(policy, table)
     if policy.uncertainty is not None:
-        from fundopt.models.uncertainty import check_uncertainty  # imports models.policy
+        from fundopt.models.rules.uncertainty import (
+            check_uncertainty,  # imports models.rules.policy
+        )
 
         check_uncertainty(policy, table)
     if policy.eligible:
-        from fundopt.models.eligibility import check_eligible  # imports this module
+        from fundopt.models.rules.eligibility import check_eligible  # imports this module
 
         check_eligible(policy, table)
     if policy.limits:
-        from fundopt.models.row_limits import check_limits  # imports this module
+        from fundopt.models.rules.row_limits import check_limits  # imports this module
 
         check_limits(policy, table)
     declared = dict(policy.values)

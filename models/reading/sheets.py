@@ -1,9 +1,9 @@
 """Turn the ``policy`` / ``constraints`` sheets of an ``.xlsx`` table into the nested dict a
 TOML policy file would give, remembering which spreadsheet row wrote each key.
 
-Validation of the values is left to ``models.policy`` (one validation for both forms);
+Validation of the values is left to ``models.rules.policy`` (one validation for both forms);
 this module only checks the sheets' own layout. The format is documented in
-``models.policy.policy_from_sheets``.
+``models.rules.policy.policy_from_sheets``.
 """
 
 from __future__ import annotations

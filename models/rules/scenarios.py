@@ -3,7 +3,8 @@
 A scenario file (TOML, format in the README, "Scenarios and sweeps") has an optional
 ``[base]`` and one ``[scenarios.NAME]`` table per scenario. Policy changes are applied to
 the policy's nested dict (the TOML document's shape) and re-validated by the same
-builder that validates a policy file (``models.policy.policy_from_tree``), then expanded against
+builder that validates a policy file (``models.rules.policy.policy_from_tree``), then
+expanded against
 the (possibly edited) table, so an override is checked exactly like the file. Data edits
 act on a copy of the table's frame with vectorised masks.
 """
@@ -13,9 +14,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
-import math
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,18 +30,16 @@ from fundopt.models.domain import (
     MAX_TICKET,
     MUST,
     STATUS,
-    Caption,
-    CaptionKind,
     Constraint,
     Policy,
     Table,
 )
-from fundopt.models.expansion import expand, selection_mask
-from fundopt.models.files import load_toml
-from fundopt.models.inputs import PolicyTree, policy_file
-from fundopt.models.limits import MAX_SWEEP_POINTS
-from fundopt.models.policy import Locator, policy_from_tree
-from fundopt.models.sheets import split_key
+from fundopt.models.reading.files import load_toml
+from fundopt.models.reading.inputs import PolicyTree, policy_file
+from fundopt.models.reading.sheets import split_key
+from fundopt.models.rules.expansion import expand, selection_mask
+from fundopt.models.rules.keypaths import with_value
+from fundopt.models.rules.policy import Locator, policy_from_tree
 
 FILE_KEYS = ("base", "scenarios")
 BASE_KEYS = ("policy", "description")
@@ -50,8 +47,6 @@ SCENARIO_KEYS = ("description", "set", "add_constraints", "remove_constraints", 
 EDIT_KEYS = ("where", "ids", "scale", "set", "status")
 BASELINE = "baseline"
 STATUS_VALUES = {"must": MUST, "必投": MUST, "exclude": EXCLUDE, "排除": EXCLUDE, "": ""}
-OBJECTIVE_KINDS = ("maximize", "minimize", "weights")
-SWEEP_HINT = Message("hint.sweep_param")
 
 
 @dataclass(frozen=True)
@@ -206,168 +201,6 @@ def one_of(items: Iterable[str]) -> Message:
     return Message("expected.one_of", {"items": ", ".join(items)})
 
 
-def sweep_values(start: float, stop: float, steps: int, step: float | None = None
-                 ) -> tuple[float, ...]:
-    """The points of a sweep from ``start`` to ``stop`` (both included): ``steps`` evenly
-    spaced, or every ``step`` (``--step 0.5``: 20, 20.5, … up to ``stop``), each value
-    without float noise (``20.1``, never ``20.100000000000001``).
-
-    Raises
-    ------
-    InputError
-        An end that is not a finite number, a step that is not positive, or more than
-        ``MAX_SWEEP_POINTS`` points.
-    """
-    for option, value in (("--from", start), ("--to", stop)):
-        if not math.isfinite(value):
-            raise InputError(code="input.scenarios.not_finite", column=option, value=value)
-    if step is not None:
-        if not (math.isfinite(step) and step > 0):
-            raise InputError(code="input.scenarios.step", column="--step",
-                             value=step)
-        # whole steps from start, the last within a millionth of a step of stop
-        steps = int(math.floor(abs(stop - start) / step + 1e-6)) + 1
-    if not 2 <= steps <= MAX_SWEEP_POINTS:
-        raise InputError(code="input.scenarios.points",
-                         values={"limit": MAX_SWEEP_POINTS},
-                         column="--step" if step else "--steps", value=step if step else steps)
-    if step is not None:
-        direction = 1.0 if stop >= start else -1.0
-        raw = start + direction * step * np.arange(steps)
-    else:
-        raw = np.linspace(start, stop, steps)
-    # 10 decimals: the noise of linspace and of k·step goes, the value written stays
-    return tuple(float(v) for v in np.round(raw, 10))
-
-
-@dataclass(frozen=True)
-class CrossedPoint:
-    """A sweep point whose value crosses the other bound of its own policy line (a
-    ``min_share`` swept past the ``max_share``): no plan can exist there, so the point is
-    marked infeasible with that line as the conflict, not refused (SPEC §12).
-
-    ``rule`` is the line's constraint label (``region 河北 share``, a constraint's name)
-    or, for a top-level pair (``min_funded`` / ``max_funded``), the policy key;
-    ``caption`` says what the line is (None for a policy key).
-    """
-
-    rule: str
-    caption: Caption | None = None
-
-
-def sweep_policies(table: Table, base: PolicyTree, key: str, values: Sequence[float]
-                   ) -> list[tuple[Policy, tuple[Constraint, ...]]]:
-    """The base policy with ``key`` set to each value, validated and expanded.
-
-    Raises
-    ------
-    InputError
-        As :func:`sweep_points`, and for a value that crosses the other bound of its line.
-    """
-    return [p for p in sweep_points(table, base, key, values, crossing=False)
-            if isinstance(p, tuple)]
-
-
-def sweep_points(table: Table, base: PolicyTree, key: str, values: Sequence[float],
-                 crossing: bool = True
-                 ) -> list[tuple[Policy, tuple[Constraint, ...]] | CrossedPoint]:
-    """The base policy with ``key`` set to each value, validated and expanded; a point
-    whose value crosses the other bound of its line is a :class:`CrossedPoint`
-    (``crossing=False``: an error, as any other).
-
-    Raises
-    ------
-    InputError
-        The key is not a numeric policy key path, or a value is out of its range; the
-        message names the point (``sweep point budget = 45``). Every point crossed is
-        also an error: there is nothing to sweep.
-    """
-    out: list[tuple[Policy, tuple[Constraint, ...]] | CrossedPoint] = []
-    first_error: InputError | None = None
-    for value in values:
-        context = Message("context.sweep_point", {"key": key, "value": float(value)})
-        try:
-            tree = with_value(base.data, key, float(value), base.source)
-            policy = build_policy(tree, base, base.source, context)
-            out.append((policy, expand(policy, table)))
-        except InputError as error:
-            hint = error.hint or SWEEP_HINT
-            error = replace(in_context(error, context), hint=hint)
-            crossed = _crossed_rule(error, key) if crossing else None
-            if crossed is None:
-                raise error from None
-            first_error = first_error or error
-            out.append(CrossedPoint(*crossed))
-    if first_error is not None and all(isinstance(p, CrossedPoint) for p in out):
-        raise first_error
-    return out
-
-
-def _crossed_rule(error: InputError, key: str) -> tuple[str, Caption | None] | None:
-    """The policy line a swept value crossed (its min above its max) and its caption,
-    else None.
-
-    The policy reader raises this one error as ``policy.min_over_max`` on the swept line's
-    own key pair; nothing else is a crossing.
-    """
-    parts = split_key(key)
-    if error.code != "policy.min_over_max" or not parts:
-        return None
-    lo_key = (error.column or "").rsplit(".", 1)[-1]
-    if parts[0] in ("region", "category", "district") and len(parts) == 3:
-        measure = lo_key.removeprefix("min_")
-        return f"{parts[0]} {parts[1]} {measure}", Caption(
-            CaptionKind.SHORTHAND, parts[0], (parts[1],), ((measure, None),))
-    if parts[0] == "constraints" and len(parts) == 3:
-        # the constraint's name, as the planner wrote it
-        return parts[1], Caption(CaptionKind.NAMED, parts[1])
-    return (lo_key, None) if len(parts) == 1 else None
-
-
-# A general constraint by position: constraints[0].max
-_INDEXED = re.compile(r"constraints\[(\d+)\]\.(\w+)")
-
-
-def with_value(tree: Mapping[str, Any], key: str, value: Any, file: str) -> dict[str, Any]:
-    """A copy of the policy dict with one key path set (``region.河北.min_share``).
-
-    Paths reach into general constraints by name, ``constraints.risk cap.max``, or by
-    position, ``constraints[0].max``. Setting
-    one of ``objective.maximize`` / ``minimize`` / ``weights.COL`` replaces the objective's
-    kind. Whether the path is a policy key at all is checked by the policy builder.
-
-    Raises
-    ------
-    InputError
-        A malformed path, a path through a value that is not a table, or a constraint name
-        that does not exist.
-    """
-    out = copy.deepcopy(dict(tree))
-    indexed = _INDEXED.match(key.strip())
-    if indexed:        # limits[0].min_stake: the array's entry by index, from 0 (SPEC §14)
-        _set_indexed(out, indexed[1], int(indexed[2]), indexed[3], value, key, file)
-        return out
-    parts = split_key(key)
-    if not parts:
-        raise InputError(code="error.malformed_key_path", file=file, column=key,
-                         expected=Message("expected.key_path"))
-    if parts[0] == "constraints":
-        _set_constraint(out, parts, value, key, file)
-        return out
-    if parts[0] == "objective" and len(parts) > 1 and parts[1] in OBJECTIVE_KINDS:
-        _switch_objective(out, parts[1])
-    node = out
-    for depth, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise InputError(code="error.value_not_table",
-                             values={"path": ".".join(parts[: depth + 1])},
-                             file=file, column=key, value=child)
-        node = child
-    node[parts[-1]] = value
-    return out
-
-
 def apply_edits(table: Table, edits: Sequence[Edit], file: str) -> Table:
     """The table with the data edits applied to a copy of its frame.
 
@@ -436,53 +269,6 @@ def _removed(tree: dict[str, Any], target: str, path: str, file: str) -> dict[st
                          else Message("expected.key_path_example"))
     del node[parts[-1]]
     return tree
-
-
-_INDEXED = re.compile(r"^(constraints|limits)\[(\d+)\]\.(\w+)$")
-
-
-def _set_indexed(tree: dict[str, Any], array: str, index: int, field: str, value: Any,
-                 key: str, file: str) -> None:
-    """``constraints[0].max`` / ``limits[1].min_stake``: a bound of one array entry."""
-    entries = tree.get(array)
-    if not isinstance(entries, list) or not 0 <= index < len(entries) \
-            or not isinstance(entries[index], dict):
-        count = len(entries) if isinstance(entries, list) else 0
-        raise InputError(code="input.scenarios.no_entry", values={"array": array, "index": index},
-                         file=file, column=key,
-                         expected=Message("input.scenarios.index_range", {"last": count - 1})
-                         if count else Message("input.scenarios.entries", {"array": array}))
-    entries[index][field] = value
-
-
-def _set_constraint(tree: dict[str, Any], parts: list[str], value: Any, key: str,
-                    file: str) -> None:
-    general = tree.get("constraints", [])
-    named = [c for c in general if isinstance(c, dict) and c.get("name") == parts[1]] \
-        if len(parts) == 3 and isinstance(general, list) else []
-    if not named:
-        names = [str(c.get("name")) for c in general if isinstance(c, dict)] \
-            if isinstance(general, list) else []
-        raise InputError(code="error.no_constraint_named", file=file, column=key,
-                         expected=Message("expected.constraint_key_path",
-                                          {"names": ", ".join(names)}) if names
-                         else Message("expected.constraint_key_path_none"))
-    named[0][parts[2]] = value
-
-
-def _switch_objective(tree: dict[str, Any], kind: str) -> None:
-    """Setting one kind of objective drops the others (weights keep the old sense)."""
-    objective = tree.get("objective")
-    if not isinstance(objective, dict):
-        return
-    sense = "minimize" if "minimize" in objective else objective.get("sense")
-    for other in OBJECTIVE_KINDS:
-        if other != kind and other in objective:
-            del objective[other]
-    if kind == "weights" and sense is not None:
-        objective.setdefault("sense", sense)
-    elif kind != "weights":
-        objective.pop("sense", None)
 
 
 def _edit_mask(table: Table, edit: Edit, file: str) -> np.ndarray:

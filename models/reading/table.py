@@ -38,8 +38,9 @@ from fundopt.models.domain import (
     STATUS,
     Table,
 )
-from fundopt.models.files import read_input
-from fundopt.models.headers import (
+from fundopt.models.limits import MAX_MAGNITUDE, MAX_TABLE_BYTES
+from fundopt.models.reading.files import read_input
+from fundopt.models.reading.headers import (
     ALIASES,
     Records,
     closest,
@@ -47,7 +48,6 @@ from fundopt.models.headers import (
     column_of,
     numbered_rows,
 )
-from fundopt.models.limits import MAX_MAGNITUDE, MAX_TABLE_BYTES
 
 __all__ = ["ALIASES", "check_magnitude", "parse_numbers", "read_table"]
 _NUMERIC = (MAX_TICKET, MIN_TICKET, FUND_SIZE, SCORE)
@@ -103,7 +103,7 @@ def read_table(path: Path, sheet: str | None = None) -> Table:
         parse as numbers, are float64 with blank → NaN; other columns are trimmed text
         (blank → ""). ``status`` holds "must", "exclude" or "". Absent optional columns
         are not added. ``units`` holds the unit written in an amount column's header:
-        the values are not yet converted (:func:`fundopt.models.units.in_policy_unit`).
+        the values are not yet converted (:func:`fundopt.models.reading.units.in_policy_unit`).
 
     Raises
     ------
@@ -139,7 +139,7 @@ def table_from_bytes(data: bytes, path: Path, sheet: str | None = None,
             raise InputError(code="input.table.sheet_on_csv", file=file, value=sheet)
         grid = _csv_grid(data, file)
     elif suffix == ".xlsx":
-        from fundopt.models.workbook import read_workbook  # start-up: CSV runs skip it
+        from fundopt.models.reading.workbook import read_workbook  # start-up: CSV runs skip it
 
         book = read_workbook(data, file, sheet)
         sheet_read, file = book.sheet, f"{file}[{book.sheet}]"

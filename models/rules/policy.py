@@ -4,7 +4,7 @@ The policy comes from a TOML file (``load_policy``) or from the ``policy`` / ``c
 sheets of an ``.xlsx`` table (``policy_from_sheets``). Both are first turned into the same
 nested dict (the TOML document's shape) and validated by one function, ``policy_from_tree``, so a
 typo is caught the same way wherever it was written. Expansion of ``"*"`` against the
-table lives in ``models.expansion``.
+table lives in ``models.rules.expansion``.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from fundopt.models.domain import (
     Sense,
     Where,
 )
-from fundopt.models.expression import ExpressionError, parse_expression
-from fundopt.models.files import load_toml
 from fundopt.models.limits import MAX_MAGNITUDE, MIN_STEP_FRACTION
-from fundopt.models.sheets import sheet_tree
+from fundopt.models.reading.files import load_toml
+from fundopt.models.reading.sheets import sheet_tree
+from fundopt.models.rules.expression import ExpressionError, parse_expression
 
 __all__ = ["load_policy", "policy_from_sheets", "read_policy_tree"]
 
@@ -180,22 +180,22 @@ def policy_from_tree(data: Mapping[str, Any], loc: Locator, sha256: str | None) 
         raise _min_over_max(loc, "min_funded", "max_funded", min_funded, max_funded)
     uncertainty = None
     if "uncertainty" in data:
-        from fundopt.models.uncertainty import parse_uncertainty  # imports this module
+        from fundopt.models.rules.uncertainty import parse_uncertainty  # imports this module
 
         uncertainty = parse_uncertainty(data["uncertainty"], loc)
     objective = _objective(data["objective"], loc) if "objective" in data else Objective()
     if uncertainty is not None and uncertainty.reviewers and "objective" not in data:
-        from fundopt.models.uncertainty import panel_objective
+        from fundopt.models.rules.uncertainty import panel_objective
 
         objective = panel_objective(uncertainty)
     eligible: tuple[Eligibility, ...] = ()
     if "eligible" in data:
-        from fundopt.models.eligibility import parse_eligible  # imports this module
+        from fundopt.models.rules.eligibility import parse_eligible  # imports this module
 
         eligible = parse_eligible(data["eligible"], loc)
     limits: tuple[Limit, ...] = ()
     if "limits" in data:
-        from fundopt.models.row_limits import parse_limits  # imports this module
+        from fundopt.models.rules.row_limits import parse_limits  # imports this module
 
         limits = parse_limits(data["limits"], loc)
     declared = _declared(data["values"], loc) if "values" in data else ()

@@ -32,8 +32,8 @@ from fundopt.models.domain import (
     Uncertainty,
 )
 from fundopt.models.limits import MAX_SEED
-from fundopt.models.policy import Locator, check_keys, read_number, read_text
-from fundopt.models.table import check_magnitude
+from fundopt.models.reading.table import check_magnitude
+from fundopt.models.rules.policy import Locator, check_keys, read_number, read_text
 
 UNCERTAINTY_KEYS = ("reviewers", "spread", "draws", "seed")
 MAX_DRAWS = 1_000_000

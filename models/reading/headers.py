@@ -4,7 +4,7 @@ A header names a known column in English or Chinese (``max_ticket``, ``最高出
 case, and may carry a unit in half- or full-width brackets: ``最高出资（亿元）``,
 ``max_ticket (万元)``, ``fund_size [元]``. The column is matched without the unit; the unit
 of an amount column is kept, so its values can be converted to the policy's unit once the
-policy is known (:mod:`fundopt.models.units`).
+policy is known (:mod:`fundopt.models.reading.units`).
 """
 
 from __future__ import annotations
