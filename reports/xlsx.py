@@ -31,7 +31,7 @@ from fundopt.models.domain import (
 from fundopt.optimizer.result import Result
 from fundopt.reports import numbers
 from fundopt.reports.atomic import save_book
-from fundopt.reports.diagnosis_text import conflict_lines, reason_text
+from fundopt.reports.diagnosis_text import conflict_lines, reason_text, warning_line
 from fundopt.reports.export import manifest_dict
 from fundopt.reports.frames import (
     AMOUNT,
@@ -50,7 +50,6 @@ from fundopt.reports.labels import (
     measure_name,
     relaxation_text,
     status_text,
-    warning_text,
 )
 from fundopt.reports.review import (
     add_pivot_charts,
@@ -145,7 +144,7 @@ def _warning_notice(result: Result, lang: str, notes: Sequence[DataWarning]
                     ) -> list[tuple[str, list[str]]]:
     """Every data warning, on the cover as on the memo's: a typo that changes the plan
     is seen on the first page, not the tenth."""
-    lines = [n.message(lang) for n in notes] + [warning_text(w, lang) for w in result.warnings]
+    lines = [n.message(lang) for n in notes] + [warning_line(w, lang) for w in result.warnings]
     return [(say("memo.warnings", lang), lines)] if lines else []
 
 
@@ -443,7 +442,7 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
                   [None, AMOUNT_FMT, SHARE_FMT, COUNT_FMT], False)
                  for value, amount, share, count in totals.itertuples(index=False)]
     texts = [(label("warnings", lang), [n.message(lang) for n in notes]
-              + [warning_text(w, lang) for w in result.warnings])]
+              + [warning_line(w, lang) for w in result.warnings])]
     if any(c.penalty is not None for c in result.constraints):
         from fundopt.reports.targets import target_lines  # only policies with targets
 

@@ -679,4 +679,16 @@ MESSAGES: dict[str, str] = {
     # --- policy bounds
     "policy.min_over_max": "{lo_path} = {lo} is greater than {hi_path} = {hi}",
     "policy.min_over_max.expected": "a value <= {hi}",
+    # --- follow-ons whose booked stake is full (issue 20)
+    "stake.round": "round {rounds}",
+    "stake.rounds": "rounds {rounds}",
+    "stake.book": "the book",
+    "warning.stake_full": (
+        "sub-fund {id} cannot get more: its stake booked in {where}, {booked}, is already at "
+        "the cap of {stake} of its fund size {fund_size} ({key})"),
+    "warning.stake_short": (
+        "sub-fund {id} cannot get more: its stake booked in {where}, {booked}, leaves {room} "
+        "under the cap of {stake} of its fund size {fund_size} ({key}), less than its "
+        "minimum ticket {min_ticket}"),
+    "diagnosis.must_stake": "must-fund {sentence}",
 }

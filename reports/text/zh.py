@@ -652,4 +652,15 @@ MESSAGES: dict[str, str] = {
     # --- policy bounds
     "policy.min_over_max": "{lo_path} = {lo} 大于 {hi_path} = {hi}",
     "policy.min_over_max.expected": "<= {hi} 的值",
+    # --- follow-ons whose booked stake is full (issue 20)
+    "stake.round": "{rounds} 轮",
+    "stake.rounds": "{rounds} 轮",
+    "stake.book": "账簿中",
+    "warning.stake_full": (
+        "子基金 {id} 无法追加出资：{where}已持股 {booked}，已达持股上限 {stake}"
+        "（基金规模 {fund_size}，{key}）"),
+    "warning.stake_short": (
+        "子基金 {id} 无法追加出资：{where}已持股 {booked}，距持股上限 {stake}"
+        "（基金规模 {fund_size}，{key}）仅余 {room}，低于最低出资 {min_ticket}"),
+    "diagnosis.must_stake": "必投{sentence}",
 }
