@@ -408,7 +408,9 @@ def row_widths(rows: list[Row], cap: float = MAX_WIDTH) -> list[float]:
             widths[0] = max(widths[0], min(_text_width(text), SENTENCE_WIDTH))
             continue
         for i, (value, fmt) in enumerate(zip(values, formats, strict=True)):
-            if isinstance(value, float) and fmt in (AMOUNT_FMT, None, NUMBER_FMT):
+            if isinstance(value, float) and fmt == NUMBER_FMT:   # up to 4 decimals shown
+                text = f"{value:,.4f}".rstrip("0") + "0" if math.isfinite(value) else ""
+            elif isinstance(value, float) and fmt in (AMOUNT_FMT, None):
                 text = f"{value:,.2f}" if math.isfinite(value) else ""
             elif isinstance(value, float):
                 text = "100.0%"

@@ -691,4 +691,6 @@ MESSAGES: dict[str, str] = {
         "under the cap of {stake} of its fund size {fund_size} ({key}), less than its "
         "minimum ticket {min_ticket}"),
     "diagnosis.must_stake": "must-fund {sentence}",
+    # --- sweeps on paper (issue 20)
+    "sweep.points_run": "{param} = {first} … {last} ({count} points)",
 }

@@ -663,4 +663,6 @@ MESSAGES: dict[str, str] = {
         "子基金 {id} 无法追加出资：{where}已持股 {booked}，距持股上限 {stake}"
         "（基金规模 {fund_size}，{key}）仅余 {room}，低于最低出资 {min_ticket}"),
     "diagnosis.must_stake": "必投{sentence}",
+    # --- sweeps on paper (issue 20)
+    "sweep.points_run": "{param} = {first} … {last}（{count} 个点）",
 }
