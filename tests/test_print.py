@@ -159,6 +159,12 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Book]:
         "stability": ("zh", ["stability", str(TABLE), "--draws", "60", "--workers", "1",
                              "--lang", "zh"]),
         "book_show": ("en", ["book", "show", "2024", "--book", str(out / "book.sqlite")]),
+        # the other language of each kind, for the wrapped-text check
+        "compare_en": ("en", ["compare", str(TABLE), "--scenarios", str(SCENARIOS),
+                              "--workers", "1"]),
+        "stability_en": ("en", ["stability", str(TABLE), "--draws", "20", "--workers", "1"]),
+        "book_show_zh": ("zh", ["book", "show", "2024", "--book", str(out / "book.sqlite"),
+                                "--lang", "zh"]),
     }
     _run("solve", str(TABLE), "-o", str(out / "2024.json"))
     _run("book", "add", str(out / "2024.json"), "--book", str(out / "book.sqlite"),
@@ -447,3 +453,63 @@ def test_infeasible_sweep_points_are_marked_on_paper(sweeps: dict[str, tuple[Boo
     for value in bad:
         assert any(lo - 1e-3 <= value <= hi + 1e-3 for lo, hi in covered), value
     assert word in " ".join(w.text for p in amounts for w in p.words)
+
+
+WIDE_TEXT = re.compile("[\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]")
+
+
+def _last_piece(text: str) -> str:
+    """What a wrapped cell prints last: its last word, or the last character of one with
+    CJK in it (CJK text wraps between any two characters, even before a closing bracket:
+    ``(亿`` / ``元)``)."""
+    word = text.split()[-1]
+    if WIDE_TEXT.search(word):
+        return word[-1]
+    return word.rstrip("-").rsplit("-", 1)[-1]   # a line may break after a hyphen
+
+
+def _ends(printed: str, piece: str) -> bool:
+    """Whether a printed word is the end of ``piece``: the word itself, or the last line
+    of a word too long for its column (a SHA-256 breaks anywhere)."""
+    return printed.endswith(piece) or (len(piece) > 10 and piece.endswith(printed))
+
+
+WRAPPED_BOOKS = [*ALL_BOOKS, "compare_en", "stability_en", "book_show_zh"]
+
+
+@pytest.mark.parametrize("name", WRAPPED_BOOKS)
+def test_wrapped_cells_print_all_their_text(books: dict[str, Book], name: str) -> None:
+    """Rows are no taller than their text needs, but never shorter: the last line of
+    every wrapped cell is printed (a row too short clips it, and LibreOffice draws no
+    ink for it). Counted per sheet: the printed words that end with a cell's last word
+    are at least as many as the wrapped cells ending with it."""
+    _check_wrapped(books[name])
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_wrapped_sweep_cells_print_all_their_text(sweeps: dict[str, tuple[Book, dict]],
+                                                  name: str) -> None:
+    _check_wrapped(sweeps[name][0])
+
+
+def _check_wrapped(book: Book) -> None:
+    from collections import Counter
+
+    checked = 0
+    for sheet in load_workbook(book.xlsx):
+        wanted: Counter[str] = Counter()
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.alignment.wrap_text and isinstance(cell.value, str) and \
+                        cell.value.strip():
+                    wanted[_last_piece(cell.value)] += 1
+        if not wanted:
+            continue
+        words = [w.text for page in book.sheet_pages(sheet.title) for w in page.words]
+        for piece, count in wanted.items():
+            printed = sum(1 for w in words if _ends(w, piece))
+            assert printed >= count, (
+                f"{book.name}/{sheet.title}: {count} wrapped cells end with {piece!r}, "
+                f"{printed} printed: a row too short cuts their last line")
+            checked += count
+    assert checked or book.name in ("book_show", "book_show_zh"), book.name
