@@ -323,7 +323,7 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
                                   is_header, wrapped))
         count += 1
         if wrapped:  # Excel and LibreOffice keep a streamed row one line tall otherwise
-            sheet.row_dimensions[count].height = _row_points(values, lines)
+            sheet.row_dimensions[count].height = _row_points(values, widths, lines)
         sheet.append(row)
     page_setup(sheet, widths, count, lang, title_rows, charts, key_columns)
     return sheet
@@ -406,10 +406,18 @@ def _char_points(c: str) -> float:
     return 6.6 if c.isupper() else 2.5 if c == " " else 5.3
 
 
-def _row_points(values: list[Any], lines: int) -> float:
-    """The height of a row whose tallest cell takes ``lines`` lines."""
-    tall = any(isinstance(v, str) and WIDE.search(v) for v in values)
-    return (CJK_LINE_POINTS if tall else LINE_POINTS) * lines + ROW_PADDING
+def _row_points(values: list[Any], widths: list[float], lines: int) -> float:
+    """The height of a row whose tallest cell takes ``lines`` lines: 13.5 points a line,
+    2.5 more for each line that may hold CJK text (each run of it, and each line a long
+    run fills)."""
+    tall = 0
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and WIDE.search(value):
+            runs = re.findall(f"[{_WIDE_CLASS}]+", value)
+            room = max(1.0, POINTS_PER_UNIT * width - CELL_PADDING)
+            tall = max(tall, len(runs) + int(sum(len(r) for r in runs) * 9.9 // room))
+    return LINE_POINTS * lines + (CJK_LINE_POINTS - LINE_POINTS) * min(tall, lines) \
+        + ROW_PADDING
 
 
 def _text_width(text: str) -> float:
