@@ -691,6 +691,10 @@ MESSAGES: dict[str, str] = {
         "under the cap of {stake} of its fund size {fund_size} ({key}), less than its "
         "minimum ticket {min_ticket}"),
     "diagnosis.must_stake": "must-fund {sentence}",
+    # the reason's code (reports.diagnosis_text words it with its numbers in the unit)
+    "diagnosis.must_stake_full": (
+        "must-fund sub-fund {id} cannot get more: the book holds {booked} {unit} of it, "
+        "its stake cap ({blocked_by})"),
     # --- sweeps on paper (issue 20)
     "sweep.points_run": "{param} = {first} … {last} ({count} points)",
 }

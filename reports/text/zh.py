@@ -663,6 +663,8 @@ MESSAGES: dict[str, str] = {
         "子基金 {id} 无法追加出资：{where}已持股 {booked}，距持股上限 {stake}"
         "（基金规模 {fund_size}，{key}）仅余 {room}，低于最低出资 {min_ticket}"),
     "diagnosis.must_stake": "必投{sentence}",
+    "diagnosis.must_stake_full": (
+        "必投子基金 {id} 无法追加出资：账簿中已持股 {booked} {unit}，已达持股上限（{blocked_by}）"),
     # --- sweeps on paper (issue 20)
     "sweep.points_run": "{param} = {first} … {last}（{count} 个点）",
 }
