@@ -157,7 +157,9 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
         param = key_text(run.param, lang)
         chart = line_chart(sheet, label("chart.objective_curve", lang).format(param=param), 1,
                            [3], len(run.values), param, label("objective", lang))
-        chart.x_axis.scaling.min, chart.x_axis.scaling.max = min(run.values), max(run.values)
+        if max(run.values) > min(run.values):   # the axis spans the sweep, first to last
+            chart.x_axis.scaling.min = min(run.values)
+            chart.x_axis.scaling.max = max(run.values)
         place_charts(sheet, [chart], len(rows) + 2)
     amounts = _amount_rows(run, lang)
     add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts), lang,
