@@ -48,15 +48,15 @@ def data_notes(inputs: Inputs | Any, strict: bool) -> tuple[DataWarning, ...]:
 def refuse_warnings(notes: Sequence[DataWarning], warnings: Sequence[Warning_]) -> None:
     """``--strict``: any warning is an input error (exit 2)."""
     from fundopt.models.checks import strict_error
-    from fundopt.reports.labels import warning_text
+    from fundopt.reports.diagnosis_text import warning_line
 
     # an ineligible row is the policy's own decision (SPEC §11), not a doubt about the data
     warnings = [w for w in warnings if w.code != "ineligible"]
     if notes or warnings:
         raise strict_error([*(n.message("en") for n in notes),
-                            *(warning_text(w, "en") for w in warnings)],
+                            *(warning_line(w, "en") for w in warnings)],
                            [*(n.message("zh") for n in notes),
-                            *(warning_text(w, "zh") for w in warnings)])
+                            *(warning_line(w, "zh") for w in warnings)])
 
 
 def inputs_of(table: TableLike, policy: PolicyLike, sheet: str | None) -> Inputs:

@@ -148,7 +148,8 @@ def objective_costs(table: Table, policy: Policy) -> np.ndarray:
 
 
 def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
-          select: Select | None = None, follow_on: np.ndarray | None = None) -> Built:
+          select: Select | None = None, follow_on: np.ndarray | None = None,
+          follow_on_rounds: np.ndarray | None = None) -> Built:
     """Build the model of SPEC §4.
 
     Parameters
@@ -165,6 +166,8 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
         its cache, so a re-built point does not select again.
     follow_on
         Per row, what the fund's book holds for the same sub-fund (``solve --book``).
+    follow_on_rounds
+        Per row, the rounds that booked it (named where a follow-on's stake is full).
 
     Returns
     -------
@@ -185,7 +188,8 @@ def build(table: Table, policy: Policy, constraints: tuple[Constraint, ...],
     status = table.frame[STATUS].to_numpy() if STATUS in table.frame else np.full(n, "")
     must = status == MUST
     _check_must(table, bounds, must)
-    warnings, reasons = _unfundable(table, bounds, must, status == EXCLUDE)
+    warnings, reasons = _unfundable(table, bounds, must, status == EXCLUDE,
+                                    _Held(policy, follow_on, follow_on_rounds))
     warnings = _ineligible(table, policy) + warnings
 
     select = select or partial(selection_mask, table)
@@ -471,24 +475,63 @@ def _check_must(table: Table, bounds: Bounds, must: np.ndarray) -> None:
                          value=table.frame[ID].iat[i])
 
 
-def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.ndarray
-                ) -> tuple[tuple[Warning_, ...], tuple[Message, ...]]:
-    """Rows whose minimum ticket exceeds their cap (an excluded row needs no warning)."""
+@dataclass(frozen=True)
+class _Held:
+    """What the book holds per row, to tell a follow-on whose stake is full."""
+
+    policy: Policy
+    amounts: np.ndarray | None
+    rounds: np.ndarray | None
+
+    def stake_full(self, table: Table, bounds: Bounds, i: int) -> dict[str, float | str] | None:
+        """The facts of a follow-on that a stake cap blocks (SPEC §9: ``max_stake`` holds
+        for booked plus new), or None when row ``i`` is blocked for another reason."""
+        if self.amounts is None or self.amounts[i] <= 0 or FUND_SIZE not in table.frame:
+            return None
+        stake, key, name = self._stake(str(bounds.cap[i]))
+        size = float(table.frame[FUND_SIZE].to_numpy(float)[i])
+        if stake is None or not np.isfinite(size) or size <= 0:
+            return None
+        return {"booked": float(self.amounts[i]),
+                "rounds": "" if self.rounds is None else str(self.rounds[i]),
+                "stake": stake, "fund_size": size,
+                "room": float(bounds.upper[i]), "min_ticket": float(bounds.lower[i]),
+                "unit": self.policy.unit, "blocked_by": key, "limit": name}
+
+    def _stake(self, cap: str) -> tuple[float | None, str, str]:
+        """The stake fraction of the cap named ``cap``, its key and its limit's name."""
+        if cap == "max_stake":
+            return self.policy.max_stake, cap, ""
+        for limit in self.policy.limits:
+            key = f"{limit.origin}.max_stake"
+            if cap in (key, f"{limit.label} ({key})"):
+                return limit.max_stake, key, limit.name or ""
+        return None, cap, ""
+
+
+def _unfundable(table: Table, bounds: Bounds, must: np.ndarray, excluded: np.ndarray,
+                held: _Held) -> tuple[tuple[Warning_, ...], tuple[Message, ...]]:
+    """Rows whose minimum ticket exceeds their cap (an excluded row needs no warning);
+    a follow-on whose booked stake leaves no room for a ticket is told so."""
     blocked = np.flatnonzero(((bounds.lower > bounds.upper) | (bounds.upper <= 0)) & ~excluded)
     ids = table.frame[ID].to_numpy()
-    warnings = tuple(
-        Warning_("unfundable", str(ids[i]), {"min_ticket": float(bounds.lower[i]),
-                                             "cap": float(bounds.upper[i]),
-                                             "blocked_by": str(bounds.cap[i])})
-        for i in blocked
-    )
-    reasons = tuple(
-        Message("diagnosis.must_unfundable", {
-            "id": str(ids[i]), "min_ticket": float(bounds.lower[i]),
-            "cap": float(bounds.upper[i]), "key": str(bounds.cap[i])})
-        for i in blocked if must[i]
-    )
-    return warnings, reasons
+    warnings: list[Warning_] = []
+    reasons: list[Message] = []
+    for i in blocked:
+        full = held.stake_full(table, bounds, int(i))
+        if full is not None:
+            warnings.append(Warning_("stake_full", str(ids[i]), full))
+            if must[i]:
+                reasons.append(Message("diagnosis.must_stake_full", {"id": str(ids[i]), **full}))
+            continue
+        warnings.append(Warning_("unfundable", str(ids[i]), {
+            "min_ticket": float(bounds.lower[i]), "cap": float(bounds.upper[i]),
+            "blocked_by": str(bounds.cap[i])}))
+        if must[i]:
+            reasons.append(Message("diagnosis.must_unfundable", {
+                "id": str(ids[i]), "min_ticket": float(bounds.lower[i]),
+                "cap": float(bounds.upper[i]), "key": str(bounds.cap[i])}))
+    return tuple(warnings), tuple(reasons)
 
 
 def _no_candidate(table: Table, policy: Policy, constraints: tuple[Constraint, ...],

@@ -107,8 +107,10 @@ def _replaced(policy: Policy, k: int, limit: Limit | None) -> Policy:
 
 def _feasible(problem: Problem, policy: Policy) -> bool:
     """Whether the problem's constraints hold under ``policy`` (a zero-cost solve)."""
-    follow_on = problem.book.follow_on if problem.book is not None else None
-    built = build(problem.table, policy, problem.constraints, None, follow_on)
+    book = problem.book
+    built = build(problem.table, policy, problem.constraints, None,
+                  None if book is None else book.follow_on,
+                  None if book is None else book.follow_on_rounds)
     if built.infeasible_reasons:
         return False
     model = replace(built.model, cost=np.zeros_like(built.model.cost))

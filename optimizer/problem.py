@@ -119,16 +119,16 @@ class Problem:
         self._held: dict[str, HeldModel] = {}
 
     def _set(self, policy: Policy, constraints: tuple[Constraint, ...]) -> None:
-        follow_on = None
+        follow_on = rounds = None
         if self.book is not None:
             constraints = self.book.attach(constraints)
-            follow_on = self.book.follow_on
+            follow_on, rounds = self.book.follow_on, self.book.follow_on_rounds
         moved = None
         if self.model_builds:   # a re-target: only row bounds may have changed
             moved = rebound(self.built, self.table, self.policy, policy, constraints,
                             self._select)
         if moved is None:
-            moved = build(self.table, policy, constraints, self._select, follow_on)
+            moved = build(self.table, policy, constraints, self._select, follow_on, rounds)
             self.model_builds += 1
             Problem.builds += 1
         self.policy: Policy = policy

@@ -12,10 +12,10 @@ from typing import Any
 
 from fundopt.messages import Message
 from fundopt.models.domain import Caption
-from fundopt.optimizer.result import Diagnosis
+from fundopt.optimizer.result import Diagnosis, Warning_
 from fundopt.reports.captions import conflict_names, family_name, name_text
-from fundopt.reports.labels import key_text, number_text, percent_text
-from fundopt.reports.numbers import ratio_text
+from fundopt.reports.labels import key_text, number_text, percent_text, warning_text
+from fundopt.reports.numbers import amount_text, limit_share_text, ratio_text, step_decimals
 from fundopt.reports.text import say
 
 
@@ -77,6 +77,8 @@ def reason_text(message: Message, lang: str,
         limit = v["limit"]
         return say(code, lang, limit=limit_text(limit, unit, lang, captions),
                    reach=_value(limit, v["reach"], unit))
+    if code == "diagnosis.must_stake_full":
+        return say("diagnosis.must_stake", lang, sentence=stake_text(v["id"], v, lang))
     if code == "diagnosis.must_unfundable":
         return say(code, lang, id=v["id"], min_ticket=number_text(v["min_ticket"]),
                    cap=number_text(v["cap"]), key=key_text(v["key"], lang))
@@ -126,3 +128,32 @@ def _value(limit: dict[str, Any], value: float, unit: str) -> str:
 
 def _amount(value: float, unit: str) -> str:
     return f"{number_text(value)} {unit}".strip()
+
+
+def warning_line(warning: Warning_, lang: str) -> str:
+    """One warning as a sentence; a follow-on whose booked stake is full says so with its
+    numbers (``its stake booked in round 2024, 0.72 亿元, is already at the cap of 30%``)."""
+    if warning.code == "stake_full":
+        return stake_text(warning.row_id, warning.detail, lang)
+    return warning_text(warning, lang)
+
+
+def stake_text(row_id: str, v: Any, lang: str) -> str:
+    """Why a follow-on cannot get more: the book's stake against its cap (``stake_full``
+    details of ``optimizer.build``), amounts in the policy's unit."""
+    unit = str(v["unit"])
+    amounts = ("booked", "fund_size", "room", "min_ticket")
+    decimals = max(step_decimals(float(v[k])) for k in amounts)
+
+    def money(key: str) -> str:
+        return amount_text(float(v[key]), decimals, unit)
+
+    rounds = str(v["rounds"])
+    where = (say("stake.book", lang) if not rounds
+             else say("stake.rounds" if "," in rounds else "stake.round", lang, rounds=rounds))
+    full = float(v["room"]) <= 0
+    return say("warning.stake_full" if full else "warning.stake_short", lang, id=row_id,
+               where=where, booked=money("booked"), stake=limit_share_text(float(v["stake"])),
+               fund_size=money("fund_size"), key=", ".join(
+                   filter(None, (str(v.get("limit", "")), key_text(str(v["blocked_by"]), lang)))),
+               room=money("room"), min_ticket=money("min_ticket"))

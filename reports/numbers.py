@@ -220,6 +220,18 @@ def price_text(price: float | None, measure: str, unit: str, lang: str,
     return text
 
 
+def range_end_text(value: float | None, measure: str, amount_decimals: int = AMOUNT_DECIMALS,
+                   unit: str = "") -> str:
+    """An end of a shadow price's range, as the bound it moves is written: a share
+    ``40%``, an amount ``36.00 亿元``, a count ``3``; ``∞`` / ``−∞`` for no end, ``—``
+    for none computed."""
+    if value is None:
+        return DASH
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "−∞"
+    return limit_text(clean(value), measure, amount_decimals, unit)
+
+
 def shown_binding(constraints: Sequence[ConstraintValue],
                   amount_decimals: int = AMOUNT_DECIMALS) -> tuple[ConstraintValue, ...]:
     """``constraints`` with a line binding wherever its value is within display precision of

@@ -225,3 +225,58 @@ def test_cli_explain_and_ranges(sample: Path) -> None:
     assert budget["price_range_high"] > 40.0
     assert runner.invoke(app, ["explain", str(sample), "NOPE"]).exit_code == 2
     assert "Example" in runner.invoke(app, ["explain", "--help"]).output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_ranges_sheet_says_its_units(sample: Path, lang: str) -> None:
+    """The workbook's price-ranges sheet gives each shadow price with its unit in words
+    and each end of its range in the bound's own format (a share in percent, an amount
+    with the policy's unit), read back from the printed page; the numbers are the
+    .json's, formatted here by hand."""
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from fundopt.reports.text import say
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    out = sample.parent
+    result = runner.invoke(app, ["solve", str(sample), "--ranges", "--lang", lang,
+                                 "-o", str(out / "r.json"), "-o", str(out / "r.xlsx")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    unit = data["unit"]
+    ranged = [c for c in data["constraints"] if "price_range_low" in c]
+    assert {c["measure"] for c in ranged} >= {"amount", "share"}
+    sheet = load_workbook(out / "r.xlsx")[label("price_ranges", lang)]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == len(ranged)
+    per_point = say("price.per_point", lang, price="", unit=unit, measure="").strip()
+    words = [w for w in per_point.split() if w]
+
+    def end(value: float | None, measure: str, no_end: str) -> str:
+        if value is None:            # the .json writes an infinite end as null
+            return no_end
+        if measure == "share":
+            return f"{round(value * 100, 9):g}%"
+        return f"{value:,.2f} {unit}"
+
+    shown = []
+    for line, (_, _, price, low, high) in zip(ranged, rows, strict=True):
+        assert isinstance(price, str) and isinstance(low, str) and isinstance(high, str)
+        if line["measure"] == "share":
+            assert all(w in price for w in words), price
+        elif line["measure"] == "amount":
+            assert unit in price, price
+        assert (low, high) == (end(line["price_range_low"], line["measure"], "−∞"),
+                               end(line["price_range_high"], line["measure"], "∞"))
+        shown += [price, low, high]
+    if office is None:
+        return
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{out}/profile",
+                    "--convert-to", "pdf", "--outdir", str(out), str(out / "r.xlsx")],
+                   check=True, capture_output=True, timeout=300)
+    page = "".join(subprocess.run(["pdftotext", str(out / "r.pdf"), "-"], check=True,
+                                  capture_output=True, text=True).stdout.split())
+    for text in shown:
+        assert "".join(text.split()) in page, text

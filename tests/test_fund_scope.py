@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -723,3 +724,112 @@ scope = "fund"
                 assert side == pytest.approx(bound * tag.per_unit - tag.offset)
         seen.add(str(c.measure))
     assert {"count", "funded", "groups"} <= seen
+
+
+def _stake_case(folder: Path, rows: dict[str, dict[str, float | str]], extra: str = ""
+                ) -> Path:
+    """inputs/2025 with some rows edited (``rows``: id → column values) and ``extra``
+    appended to its policy, in ``folder`` beside the booked 2024 round."""
+    frame = pd.read_csv(folder / "2025.csv", encoding="utf-8-sig", dtype={"status": str})
+    for row_id, values in rows.items():
+        for column, value in values.items():
+            frame.loc[frame["id"] == row_id, column] = value
+    path = folder / "stake.csv"
+    frame.to_csv(path, index=False)
+    (folder / "stake.toml").write_text(
+        (folder / "2025.toml").read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return path
+
+
+@dataclass
+class StakeFacts:
+    held: pd.Series           # per id of stake.csv: what the 2024 plan committed
+    room: pd.Series           # max_stake · fund_size − held
+    full: set[str]            # follow-ons with no room
+    short: set[str]           # follow-ons with room below their minimum ticket
+
+
+def _stake_cases(folder: Path) -> StakeFacts:
+    """Which rows of stake.csv a stake cap leaves no ticket, found with plain pandas from
+    the two tables and the 2024 plan: (full, short of a minimum ticket)."""
+    now = pd.read_csv(folder / "stake.csv", encoding="utf-8-sig").set_index("id")
+    first = json.loads((folder / "plan-2024.json").read_text(encoding="utf-8"))
+    held = pd.Series({a["id"]: a["amount"] for a in first["allocations"] if a["amount"] > 0})
+    held = held.reindex(now.index).fillna(0.0)
+    room = (STAKE_2025 * now["fund_size"] - held).round(9)
+    ticket = now["min_ticket"].fillna(0.2)
+    follow = held > 0
+    full = set(now.index[follow & (room <= 0)])
+    short = set(now.index[follow & (room > 0) & (room < ticket)])
+    return StakeFacts(held, room, full, short)
+
+
+STAKE_2025 = 0.3
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_follow_on_at_its_stake_cap_says_so(booked_2024: Path, tmp_path: Path,
+                                               lang: str) -> None:
+    """A follow-on whose 2024 stake is already at max_stake (TJ-XQ-02: 0.72 of 2.4) or
+    leaves less than a ticket (TJ-WQ-01 made 7.0 big: 2.10 − 2.00 = 0.10 < 0.2) is told
+    by its round, booked amount and cap — terminal, JSON, workbook and memo — never as
+    "cap 0"; a must-fund one is the diagnosis' reason."""
+    path = _stake_case(tmp_path, {"TJ-WQ-01": {"fund_size": 7.0}})
+    facts = _stake_cases(tmp_path)
+    assert facts.full == {"TJ-XQ-02"} and facts.short == {"TJ-WQ-01"}
+    out = tmp_path / "out"
+    code, text = run("solve", path, "--book", booked_2024, "--lang", lang,
+                     "-o", out / "plan.json", "-o", out / "plan.xlsx", "-o", out / "plan.pdf")
+    assert code == 0, text
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    told = {w["id"]: w for w in plan["warnings"] if w.get("code") == "stake_full"}
+    assert set(told) == facts.full | facts.short
+    flat_terminal = "".join(text.split())
+    sheets = load_workbook(out / "plan.xlsx", read_only=True)
+    cells = {str(v) for ws in sheets for row in ws.iter_rows(values_only=True)
+             for v in row if v is not None}
+    memo = "".join(subprocess.run(["pdftotext", str(out / "plan.pdf"), "-"], check=True,
+                                  capture_output=True, text=True).stdout.split())
+    for row_id, w in told.items():
+        held, room = facts.held[row_id], facts.room[row_id]
+        message = w["message"]
+        assert f"{held:.2f} 亿元" in message and "30%" in message and "2024" in message
+        assert w["detail"]["booked"] == pytest.approx(held)
+        if row_id in facts.short:
+            assert f"{room:.2f} 亿元" in message and "0.20 亿元" in message
+        assert (" 0 " not in message and "上限 0" not in message), message
+        assert "".join(message.split()) in flat_terminal
+        assert message in cells
+        assert "".join(message.split()) in memo
+    # the same row made must-fund: the plan is infeasible and the diagnosis says why
+    path = _stake_case(tmp_path, {"TJ-XQ-02": {"status": "must"}})
+    code, text = run("solve", path, "--book", booked_2024, "--lang", lang,
+                     "-o", out / "must.json")
+    assert code == 3, text
+    [reason] = json.loads((out / "must.json").read_text(encoding="utf-8"))["diagnosis"][
+        "messages"]
+    assert "TJ-XQ-02" in reason and "0.72 亿元" in reason and "30%" in reason
+
+
+def test_a_stake_limit_names_itself_when_a_follow_on_is_full(booked_2024: Path,
+                                                             tmp_path: Path) -> None:
+    """A [[limits]] max_stake tighter than the policy's blocks follow-ons by its own name
+    and fraction; which ones, plain pandas decides."""
+    extra = '\n[[limits]]\nname = "two rounds"\nmax_stake = 0.2\n'
+    path = _stake_case(tmp_path, {}, extra)
+    now = pd.read_csv(path, encoding="utf-8-sig").set_index("id")
+    first = json.loads((tmp_path / "plan-2024.json").read_text(encoding="utf-8"))
+    held = pd.Series({a["id"]: a["amount"] for a in first["allocations"]}).reindex(
+        now.index).fillna(0.0)
+    blocked = set(now.index[(held > 0) & ((0.2 * now["fund_size"] - held).round(9)
+                                         < now["min_ticket"].fillna(0.2))])
+    assert blocked
+    code, text = run("solve", path, "--book", booked_2024, "-o", tmp_path / "p.json")
+    assert code in (0, 3), text
+    plan = json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))
+    told = {w["id"]: w["message"] for w in plan["warnings"] if w.get("code") == "stake_full"}
+    assert set(told) == blocked
+    by_policy = (0.3 * now["fund_size"] - held).round(9) < now["min_ticket"].fillna(0.2)
+    for row_id, message in told.items():    # the first cap that blocks is named
+        assert (("30%" in message and "(max_stake)" in message) if by_policy[row_id]
+                else ("20%" in message and "(two rounds, limits[1].max_stake)" in message))

@@ -321,3 +321,88 @@ def test_report_keys_are_checked(tmp_path: Path) -> None:
 def _flat(text: str) -> str:
     """Text without line breaks and runs of spaces (a wrapped sentence reads as one)."""
     return re.sub(r"\s+", "", text)
+
+
+def _hard_table(folder: Path, n: int = 800, seed: int = 7) -> Path:
+    """A MILP that HiGHS does not prove optimal in a second (it does not in 30 s): fixed
+    tickets (min = max) whose scores are nearly proportional to their amounts, under a
+    budget, a share window, a category cap, district counts and a risk average."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    size = rng.integers(100, 1000, n) / 100
+    pd.DataFrame({
+        "id": [f"G-{i:03d}" for i in range(n)], "name": [f"fund {i}" for i in range(n)],
+        "region": rng.choice(["A", "B", "C"], n),
+        "district": rng.choice([f"d{k}" for k in range(n // 10)], n),
+        "category": rng.choice(["x", "y", "z"], n), "max_ticket": size, "min_ticket": size,
+        "risk": rng.uniform(0, 1, n).round(3),
+        "score": (size * 10 + rng.integers(0, 100, n) / 100).round(3),
+    }).to_csv(folder / "hard.csv", index=False)
+    (folder / "hard.toml").write_text(
+        f'unit = "亿元"\nbudget = {round(n * 5 / 3)}\nmin_deploy = 0.5\namount_step = 0.01\n\n'
+        '[objective]\nmaximize = "score"\n\n[district."*"]\nmax_count = 4\n\n'
+        '[region.A]\nmin_share = 0.3\nmax_share = 0.33\n\n[category.x]\nmax_share = 0.31\n\n'
+        '[[constraints]]\nname = "risk"\nmeasure = "avg(risk)"\nmax = 0.45\n',
+        encoding="utf-8")
+    return folder / "hard.csv"
+
+
+def _gray(pdf: Path, page: int, dpi: int) -> list[bytes]:
+    """Page ``page`` of ``pdf`` rendered in gray: one row of pixel values per line."""
+    import subprocess
+
+    data = subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), "-f", str(page), "-l",
+                           str(page), str(pdf)], check=True, capture_output=True).stdout
+    fields = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    assert fields is not None
+    width, height = int(fields.group(1)), int(fields.group(2))
+    pixels = data[fields.end():]
+    return [pixels[r * width:(r + 1) * width] for r in range(height)]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_time_limited_memo_says_so_on_page_one(tmp_path: Path, lang: str) -> None:
+    """A real solve stopped by --time-limit 1 before optimality: page 1 of the memo
+    gives the status in words and the gap (the .json's, formatted here), inside the
+    framed notice — a rule drawn above and below the sentence on the rendered page."""
+    import subprocess
+
+    table = _hard_table(tmp_path)
+    _run("solve", table, "--time-limit", "1", "--lang", lang, "-o", tmp_path / "memo.pdf",
+         "-o", tmp_path / "plan.json")
+    data = json.loads((tmp_path / "plan.json").read_text("utf-8"))
+    assert data["status"] == "feasible", data["status"]
+    gap = data["gap"]
+    assert gap is not None and gap > 0
+    shown_gap = f"{round(gap * 100, 1):.1f}%"
+    first = _flat(page_texts(tmp_path / "memo.pdf")[0])
+    assert _flat(say("memo.status.feasible", lang)) in first
+    assert _flat(say("memo.notice.time_limit", lang, gap=shown_gap)) in first
+    # the frame: the page's words with their boxes, then dark rules around the notice
+    words = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1",
+                            str(tmp_path / "memo.pdf"), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    boxes = [(float(m.group(1)), float(m.group(2)), float(m.group(4)), m.group(5))
+             for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                                  r'yMax="([\d.]+)">(.*?)</word>', words)]
+    # the notice comes before the key figures: the first word that starts with the gap
+    gap_word = min((b for b in boxes if shown_gap in b[3]), key=lambda b: b[1])
+    dpi = 100
+    rows = _gray(tmp_path / "memo.pdf", 1, dpi)
+    scale = dpi / 72.0
+    x = int(gap_word[0] * scale)
+    y_top, y_bottom = int(gap_word[1] * scale), int(gap_word[2] * scale)
+    width = len(rows[0])
+
+    def rule(r: int) -> bool:       # a dark line across more than half the page
+        return sum(1 for v in rows[r] if v < 128) > width // 2
+
+    above = [r for r in range(max(0, y_top - int(80 * scale)), y_top) if rule(r)]
+    below = [r for r in range(y_bottom, min(len(rows), y_bottom + int(80 * scale))) if rule(r)]
+    assert above and below, f"{lang}: no frame around the time-limit notice"
+    # and the frame's left side: a pixel column left of the text dark from rule to rule
+    inside = range(above[-1] + 1, below[0])
+    assert any(all(rows[r][c] < 128 for r in inside) for c in range(x)), (
+        f"{lang}: the notice's frame has no left side")

@@ -30,7 +30,7 @@ from pdf_pages import body_size, page_sizes
 from typer.testing import CliRunner
 
 from fundopt.cli import app
-from fundopt.reports.labels import label
+from fundopt.reports.labels import key_text, label
 from fundopt.reports.text import say
 
 ROOT = Path(__file__).parent.parent
@@ -56,6 +56,7 @@ class Word:
     x: float
     y: float
     text: str
+    right: float = 0.0           # xMax of the word's box
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def _read_pdf(pdf: Path) -> tuple[Page, ...]:
     for number, chunk in enumerate(re.split(r"<page ", text)[1:], start=1):
         height = float(re.search(r'height="([\d.]+)"', chunk).group(1))  # type: ignore[union-attr]
         ink = _pgm(images[number - 1])
-        words = tuple(Word(float(m.group(1)), float(m.group(2)), html.unescape(m.group(5)))
+        words = tuple(Word(float(m.group(1)), float(m.group(2)), html.unescape(m.group(5)),
+                           float(m.group(3)))
                       for m in WORD.finditer(chunk)
                       if _inked(ink, *(float(m.group(i)) for i in range(1, 5))))
         pages.append(Page(number, height, words))
@@ -157,6 +159,12 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Book]:
         "stability": ("zh", ["stability", str(TABLE), "--draws", "60", "--workers", "1",
                              "--lang", "zh"]),
         "book_show": ("en", ["book", "show", "2024", "--book", str(out / "book.sqlite")]),
+        # the other language of each kind, for the wrapped-text check
+        "compare_en": ("en", ["compare", str(TABLE), "--scenarios", str(SCENARIOS),
+                              "--workers", "1"]),
+        "stability_en": ("en", ["stability", str(TABLE), "--draws", "20", "--workers", "1"]),
+        "book_show_zh": ("zh", ["book", "show", "2024", "--book", str(out / "book.sqlite"),
+                                "--lang", "zh"]),
     }
     _run("solve", str(TABLE), "-o", str(out / "2024.json"))
     _run("book", "add", str(out / "2024.json"), "--book", str(out / "book.sqlite"),
@@ -330,3 +338,178 @@ def test_the_stability_chart_is_whole_labelled_and_in_table_order(books: dict[st
         below = [w for line in lines[at[0] + 1:] for w in line if ID.match(w.text)]
         shown += [w.text for w in sorted(below, key=lambda w: w.y)]
     assert shown == ids, f"chart ids {shown} differ from the table's {ids}"
+
+
+# --- the sweep's chart and its infeasible points, at 12, 50 and 200 points ------------
+
+SWEEP_TABLE = """id,name,region,district,category,max_ticket,score
+S-01,基金一,天津,a,x,4.2,71
+S-02,基金二,河北,b,y,3.1,88
+S-03,基金三,天津,c,x,2.6,64
+S-04,基金四,河北,a,y,4.9,93
+S-05,基金五,天津,b,x,3.7,57
+S-06,基金六,河北,c,y,2.2,79
+S-07,基金七,天津,a,y,4.4,82
+S-08,基金八,河北,b,x,3.3,69
+"""
+# Σ max_ticket = 28.4: with min_deploy 0.9 every budget above 31.56 has no plan.
+SWEEP_POLICY = ('unit = "亿元"\nbudget = 20\nmin_deploy = 0.9\nmin_ticket = 0.5\n\n'
+                '[objective]\nmaximize = "score"\n')
+SWEEPS = {"12": ("en", 12), "50": ("zh", 50), "200": ("en", 200)}
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Book, dict]]:
+    """Sweep workbooks of budget 10 → 50 (a run of infeasible points at the top) printed
+    by LibreOffice, with the sweep's .json."""
+    out = tmp_path_factory.mktemp("sweeps")
+    (out / "t.csv").write_text(SWEEP_TABLE, encoding="utf-8")
+    (out / "t.toml").write_text(SWEEP_POLICY, encoding="utf-8")
+    for name, (lang, steps) in SWEEPS.items():
+        _run("sweep", str(out / "t.csv"), "--param", "budget", "--from", "10", "--to", "50",
+             "--steps", str(steps), "--workers", "1", "--lang", lang,
+             "-o", str(out / f"s{name}.xlsx"), "-o", str(out / f"s{name}.json"))
+    assert OFFICE is not None
+    subprocess.run([OFFICE, "--headless", f"-env:UserInstallation=file://{out}/profile",
+                    "--convert-to", "pdf", "--outdir", str(out),
+                    *(str(out / f"s{name}.xlsx") for name in SWEEPS)],
+                   check=True, capture_output=True, timeout=300)
+    import json
+
+    return {name: (Book(name, lang, out / f"s{name}.xlsx", _read_pdf(out / f"s{name}.pdf")),
+                   json.loads((out / f"s{name}.json").read_text("utf-8")))
+            for name, (lang, _) in SWEEPS.items()}
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_sweep_chart_axis_labels_do_not_overlap(sweeps: dict[str, tuple[Book, dict]],
+                                                name: str) -> None:
+    """On the printed chart page, the x axis (the budget) carries a handful of increasing
+    labels within the swept range, each clear of the next — at 12 points as at 200."""
+    book, data = sweeps[name]
+    title = label("chart.objective_curve", book.lang).format(
+        param=key_text("budget", book.lang))
+    hits = [(page, line) for page in book.pages for line in page.lines()
+            if "".join(w.text for w in line) == title.replace(" ", "")
+            or " ".join(w.text for w in line) == title]
+    assert len(hits) == 1, f"{name}: chart title {title!r} found {len(hits)} times"
+    page, at = hits[0]
+    numeric = [line for line in page.lines() if line[0].y > at[0].y
+               and len(line) >= 3 and all(_number(w.text) is not None for w in line)]
+    assert numeric, f"{name}: no axis labels under the chart"
+    axis = sorted(numeric[-1], key=lambda w: w.x)   # the lowest line of numbers: the x axis
+    values = [float(w.text.replace(",", "")) for w in axis]
+    assert 3 <= len(axis) <= 15, f"{name}: {len(axis)} x labels: {[w.text for w in axis]}"
+    assert values == sorted(values) and len(set(values)) == len(values), values
+    points = [p["value"] for p in data["points"]]
+    assert min(points) - 1e-9 <= values[0] and values[-1] <= max(points) + 1e-9, values
+    for left, right in zip(axis, axis[1:], strict=False):
+        assert left.right < right.x, f"{name}: x labels {left.text} and {right.text} overlap"
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_infeasible_sweep_points_are_marked_on_paper(sweeps: dict[str, tuple[Book, dict]],
+                                                     name: str) -> None:
+    """Every point without a plan (as the .json says) is printed with its status word:
+    on its row of the sweep sheet, and in the amounts sheet under a header that names
+    it; no page of the amounts sheet is without amounts or that word."""
+    book, data = sweeps[name]
+    lang = book.lang
+    word = label("status.infeasible", lang)
+    bad = [p["value"] for p in data["points"] if p["status"] != "optimal"]
+    assert bad, "the sweep crosses into infeasible budgets"
+    assert all(p["status"] == "infeasible" for p in data["points"] if p["status"] != "optimal")
+    rows = [sorted(line, key=lambda w: w.x) for page in book.sheet_pages(
+        label("sheet.sweep", lang)) for line in page.lines()]
+    marked = {round(_number(line[0].text) or 0, 3) for line in rows
+              if _number(line[0].text) is not None and word in {w.text for w in line}}
+    shown = {round(float(f"{v:.4f}"), 3) for v in bad}
+    assert shown <= marked, f"{name}: infeasible rows not marked: {sorted(shown - marked)}"
+    amounts = book.sheet_pages(label("sheet.sweep_amounts", lang))
+    assert amounts
+    for page in book.pages:     # a number too wide for its column prints as ###
+        assert not any("###" in w.text for w in page.words), f"{name} page {page.number}"
+    for page in amounts:
+        texts = {w.text for w in page.words}
+        assert any(AMOUNT.match(t) for t in texts) or word in texts, (
+            f"{name} page {page.number}: an amounts page with neither amounts nor {word!r}")
+    sheet = load_workbook(book.xlsx, read_only=True)[label("sheet.sweep_amounts", lang)]
+    heads, *cells = [row[2:] for row in sheet.iter_rows(values_only=True)]
+    covered = []
+    for k, head in enumerate(heads):
+        numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", str(head))]
+        column = {row[k] for row in cells}
+        if column == {word}:
+            covered.append((numbers[0], numbers[1] if len(numbers) > 1 else numbers[0]))
+        else:   # a point with a plan: an amount in every row
+            assert all(isinstance(v, int | float) for v in column), (head, column)
+    for value in bad:
+        assert any(lo - 1e-3 <= value <= hi + 1e-3 for lo, hi in covered), value
+    assert word in " ".join(w.text for p in amounts for w in p.words)
+
+
+WIDE_TEXT = re.compile("[\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uffef]")
+
+
+def _last_piece(text: str) -> str:
+    """What a wrapped cell prints last: its last word, or the last character of one with
+    CJK in it (CJK text wraps between any two characters, even before a closing bracket:
+    ``(亿`` / ``元)``)."""
+    word = text.split()[-1]
+    if WIDE_TEXT.search(word):
+        return word[-1]
+    return word.rstrip("-").rsplit("-", 1)[-1]   # a line may break after a hyphen
+
+
+def _ends(printed: str, piece: str) -> bool:
+    """Whether a printed word is the end of ``piece``: the word itself, or the last line
+    of a word too long for its column (a SHA-256 breaks anywhere)."""
+    return printed.endswith(piece) or (len(piece) > 10 and piece.endswith(printed))
+
+
+WRAPPED_BOOKS = [*ALL_BOOKS, "compare_en", "stability_en", "book_show_zh"]
+
+
+@pytest.mark.parametrize("name", WRAPPED_BOOKS)
+def test_wrapped_cells_print_all_their_text(books: dict[str, Book], name: str) -> None:
+    """Rows are no taller than their text needs, but never shorter: the last line of
+    every wrapped cell is printed (a row too short clips it, and LibreOffice draws no
+    ink for it). Counted per sheet: the printed words that end with a cell's last word
+    are at least as many as the wrapped cells ending with it."""
+    _check_wrapped(books[name])
+
+
+@pytest.mark.parametrize("name", list(SWEEPS))
+def test_wrapped_sweep_cells_print_all_their_text(sweeps: dict[str, tuple[Book, dict]],
+                                                  name: str) -> None:
+    _check_wrapped(sweeps[name][0])
+
+
+def _check_wrapped(book: Book) -> None:
+    from collections import Counter
+
+    checked = 0
+    for sheet in load_workbook(book.xlsx):
+        wanted: Counter[str] = Counter()
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.alignment.wrap_text and isinstance(cell.value, str) and \
+                        cell.value.strip():
+                    wanted[_last_piece(cell.value)] += 1
+        if not wanted:
+            continue
+        words = [w.text for page in book.sheet_pages(sheet.title) for w in page.words]
+        for piece, count in wanted.items():
+            printed = sum(1 for w in words if _ends(w, piece))
+            assert printed >= count, (
+                f"{book.name}/{sheet.title}: {count} wrapped cells end with {piece!r}, "
+                f"{printed} printed: a row too short cuts their last line")
+            checked += count
+    assert checked or book.name in ("book_show", "book_show_zh"), book.name

@@ -53,6 +53,8 @@ class FundView:
     follow_on: np.ndarray
     frame: pd.DataFrame
     state: BookState | None = None       # what a plan solved against this view records
+    # Per table row: the rounds that booked its id ("2024", "2024, 2025"; "" for a new one).
+    follow_on_rounds: np.ndarray | None = None
 
     def attach(self, constraints: tuple[Constraint, ...]) -> tuple[Constraint, ...]:
         """The constraints with their booked parts (fund scope) attached."""
@@ -122,8 +124,13 @@ def fund_view(table: Table, policy: Policy, constraints: Sequence[Constraint],
     by_id = (frame.groupby(frame[ID].astype(str))["amount"].sum() if len(frame)
              else pd.Series(dtype=float))
     follow_on = table.frame[ID].astype(str).map(by_id).fillna(0.0).to_numpy(float)
+    rounds_of: dict[str, dict[str, None]] = {}      # id → its rounds, in booking order
+    for row_id, name in zip(frame[ID].astype(str), frame["round"].astype(str), strict=True):
+        rounds_of.setdefault(row_id, {})[name] = None
+    rounds = np.array([", ".join(rounds_of.get(i, [])) for i in table.frame[ID].astype(str)],
+                      dtype=object)
     return FundView(booked.location, tuple(r.name for r in booked.rounds), booked.total,
-                    parts, follow_on, frame, booked.state)
+                    parts, follow_on, frame, booked.state, rounds)
 
 
 def _booked_column(booked: Booked, mask: np.ndarray, expression: str, c: Constraint

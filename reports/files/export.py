@@ -24,11 +24,11 @@ from fundopt.models.checks import DataWarning
 from fundopt.models.domain import ID, NAME, Policy, Table
 from fundopt.optimizer.result import Diagnosis, Result
 from fundopt.reports import numbers
-from fundopt.reports.diagnosis_text import diagnosis_lines
+from fundopt.reports.diagnosis_text import diagnosis_lines, warning_line
 from fundopt.reports.files.atomic import Writer, check_not_input, output_key, write_all
 from fundopt.reports.findings import findings_dict, price_range_dict
 from fundopt.reports.frames import plan_display, with_eligibility
-from fundopt.reports.labels import relaxation_text, warning_text
+from fundopt.reports.labels import relaxation_text
 
 DATA_SUFFIXES = (".json", ".csv", ".xlsx")
 MEMO_SUFFIXES = (".pdf", ".html")  # the decision memo (SPEC §12): solve and explain only
@@ -273,7 +273,7 @@ def result_dict(table: Table, policy: Policy, result: Result, lang: str = "en",
     ]
     warnings = [warning_dict(n, lang) for n in notes] + [
         {"code": w.code, "id": w.row_id, "detail": dict(w.detail),
-         "message": warning_text(w, lang)}
+         "message": warning_line(w, lang)}
         for w in result.warnings
     ]
     out: dict[str, Any] = {

@@ -29,13 +29,12 @@ from fundopt.models.domain import CATEGORY, DISTRICT, ID, NAME, REGION, Policy, 
 from fundopt.optimizer.result import ConstraintValue, Result
 from fundopt.reports import numbers
 from fundopt.reports.captions import conflict_names, name_text, shown
-from fundopt.reports.diagnosis_text import diagnosis_lines
+from fundopt.reports.diagnosis_text import diagnosis_lines, warning_line
 from fundopt.reports.frames import AMOUNT, SHARE_OF_BUDGET, STAKE, funded_rows, group_totals
 from fundopt.reports.labels import (
     column_text,
     label,
     relaxation_text,
-    warning_text,
 )
 from fundopt.reports.notices import notices, status_words
 from fundopt.reports.text import say
@@ -121,7 +120,7 @@ def _cover(memo: Memo, title: str) -> str:
     parts.append(f"<h2>{_e(memo.say('memo.key_figures'))}</h2>")
     parts.append(_key_figures(memo))
     warnings = [n.message(memo.lang) for n in memo.notes] + [
-        warning_text(w, memo.lang) for w in result.warnings]
+        warning_line(w, memo.lang) for w in result.warnings]
     parts.append(f"<h2>{_e(memo.say('memo.warnings'))}</h2>")
     parts.append(_list(warnings) if warnings else f"<p>{_e(memo.say('memo.no_warnings'))}</p>")
     sha = memo.table.sha256 or "—"

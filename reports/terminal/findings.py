@@ -4,8 +4,6 @@ data)."""
 
 from __future__ import annotations
 
-import math
-
 from rich.console import Console
 from rich.text import Text
 
@@ -41,8 +39,8 @@ def render_findings(console: Console, result: Result, unit: str, lang: str) -> N
                          Text(label(c.bound, lang) if c.bound in ("min", "max") else ""),
                          Text(numbers.price_text(c.shadow_price, c.measure, unit, lang, limit,
                                                  c.price_range_low, c.price_range_high)),
-                         _bound(c.price_range_low, c.measure), _bound(c.price_range_high,
-                                                                      c.measure))
+                         numbers.range_end_text(c.price_range_low, c.measure, unit=unit),
+                         numbers.range_end_text(c.price_range_high, c.measure, unit=unit))
         console.print(grid)
     if result.alternatives:
         grid = titled_table(label("alternatives", lang),
@@ -68,10 +66,3 @@ def render_explanations(console: Console, result: Result, unit: str, lang: str) 
         console.print(lines_table(f"{label('explain', lang)}: {lines[0]}", lines[1:]))
 
 
-def _bound(value: float | None, measure: str) -> str:
-    """An end of a price range in the format of its measure's limits (a share: ``40%``)."""
-    if value is None:
-        return "—"
-    if not math.isfinite(value):
-        return "∞" if value > 0 else "−∞"
-    return numbers.limit_text(numbers.clean(value), measure)

@@ -29,7 +29,7 @@ from fundopt.optimizer.build import Built
 from fundopt.optimizer.result import ConstraintValue, Result, SolveStatus
 from fundopt.reports import numbers
 from fundopt.reports.captions import family_name, family_of, measure_words, shown
-from fundopt.reports.diagnosis_text import conflict_lines, reason_text
+from fundopt.reports.diagnosis_text import conflict_lines, reason_text, warning_line
 from fundopt.reports.frames import (
     AMOUNT,
     GROUP_COLUMNS,
@@ -43,7 +43,6 @@ from fundopt.reports.labels import (
     measure_name,
     relaxation_text,
     status_text,
-    warning_text,
 )
 from fundopt.reports.text import say
 
@@ -138,7 +137,7 @@ def render_summary(console: Console, table: Table, policy: Policy, result: Resul
         from fundopt.reports.book import render_book_totals  # it builds on this module
 
         render_book_totals(console, result, policy.unit, lang)
-    render_notes(console, notes, lang, [warning_text(w, lang) for w in result.warnings])
+    render_notes(console, notes, lang, [warning_line(w, lang) for w in result.warnings])
     render_findings(console, result, policy.unit, lang)
 
 
@@ -183,7 +182,7 @@ def render_check(console: Console, inputs: Inputs, built: Built, lang: str,
                       measure_text(c.min, str(c.measure), inputs.policy.unit),
                       measure_text(c.max, str(c.measure), inputs.policy.unit))
     console.print(rules)
-    render_notes(console, notes, lang, [warning_text(w, lang) for w in built.warnings])
+    render_notes(console, notes, lang, [warning_line(w, lang) for w in built.warnings])
 
 
 def _status_line(result: Result, lang: str) -> Text:

@@ -1126,4 +1126,22 @@ MESSAGES: dict[str, str] = {
     "solver.grid_breaks": ("the solver's plan breaks {rules} once its amounts are put on their "
                            "grid; try --solver cbc or --gap 0"),
     "solver.no_cbc": "CBC was not found; install it with: pip install 'pulp[cbc]'",
+    # --- follow-ons whose booked stake is full (issue 20)
+    "stake.round": "round {rounds}",
+    "stake.rounds": "rounds {rounds}",
+    "stake.book": "the book",
+    "warning.stake_full": (
+        "sub-fund {id} cannot get more: its stake booked in {where}, {booked}, is already at "
+        "the cap of {stake} of its fund size {fund_size} ({key})"),
+    "warning.stake_short": (
+        "sub-fund {id} cannot get more: its stake booked in {where}, {booked}, leaves {room} "
+        "under the cap of {stake} of its fund size {fund_size} ({key}), less than its "
+        "minimum ticket {min_ticket}"),
+    "diagnosis.must_stake": "must-fund {sentence}",
+    # the reason's code (reports.diagnosis_text words it with its numbers in the unit)
+    "diagnosis.must_stake_full": (
+        "must-fund sub-fund {id} cannot get more: the book holds {booked} {unit} of it, "
+        "its stake cap ({blocked_by})"),
+    # --- sweeps on paper (issue 20)
+    "sweep.points_run": "{param} = {first} … {last} ({count} points)",
 }

@@ -1062,4 +1062,19 @@ MESSAGES: dict[str, str] = {
     "solver.grid_breaks": ("求解器的方案在出资额取整到步长后违反了 {rules}；请改用 --solver cbc "
                            "或 --gap 0"),
     "solver.no_cbc": "找不到 CBC；安装方法：pip install 'pulp[cbc]'",
+    # --- follow-ons whose booked stake is full (issue 20)
+    "stake.round": "{rounds} 轮",
+    "stake.rounds": "{rounds} 轮",
+    "stake.book": "账簿中",
+    "warning.stake_full": (
+        "子基金 {id} 无法追加出资：{where}已持股 {booked}，已达持股上限 {stake}"
+        "（基金规模 {fund_size}，{key}）"),
+    "warning.stake_short": (
+        "子基金 {id} 无法追加出资：{where}已持股 {booked}，距持股上限 {stake}"
+        "（基金规模 {fund_size}，{key}）仅余 {room}，低于最低出资 {min_ticket}"),
+    "diagnosis.must_stake": "必投{sentence}",
+    "diagnosis.must_stake_full": (
+        "必投子基金 {id} 无法追加出资：账簿中已持股 {booked} {unit}，已达持股上限（{blocked_by}）"),
+    # --- sweeps on paper (issue 20)
+    "sweep.points_run": "{param} = {first} … {last}（{count} 个点）",
 }

@@ -16,8 +16,9 @@ import numpy as np
 from fundopt.models.domain import CATEGORY, ID, NAME, REGION
 from fundopt.reports.compare import compare_rows, plan_changes, status_of
 from fundopt.reports.files.atomic import save_book
-from fundopt.reports.labels import key_text, label
+from fundopt.reports.labels import key_text, label, status_text
 from fundopt.reports.sweep import display_frame
+from fundopt.reports.text import say
 from fundopt.reports.workbook import Row
 from fundopt.reports.workbook.review import (
     AMOUNT_FMT,
@@ -159,6 +160,9 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
         param = key_text(run.param, lang)
         chart = line_chart(sheet, label("chart.objective_curve", lang).format(param=param), 1,
                            [3], len(run.values), param, label("objective", lang))
+        if max(run.values) > min(run.values):   # the axis spans the sweep, first to last
+            chart.x_axis.scaling.min = min(run.values)
+            chart.x_axis.scaling.max = max(run.values)
         place_charts(sheet, [chart], len(rows) + 2)
     amounts = _amount_rows(run, lang)
     add_sheet(book, label("sheet.sweep_amounts", lang), amounts, row_widths(amounts), lang,
@@ -167,14 +171,38 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
 
 
 def _amount_rows(run: SweepRun, lang: str) -> list[Row]:
+    """Every sub-fund's amount at every point. A point with no plan is marked, never a
+    blank column: its cells say its status (``infeasible`` / ``不可行``), and a run of
+    such points in a row shares one column headed by its first and last value (200
+    points with 150 infeasible print no pages of empty columns)."""
     frame = run.table.frame
     param = key_text(run.param, lang)
-    heads = [label("id", lang), label("name", lang), *(f"{param} = {v:g}" for v in run.values)]
+    heads = [label("id", lang), label("name", lang)]
+    columns: list[tuple[np.ndarray | str, str | None]] = []
+    results = list(zip(run.values, run.results, strict=True))
+    k = 0
+    while k < len(results):
+        value, result = results[k]
+        if result.is_ok:
+            heads.append(f"{param} = {value:g}")
+            columns.append((np.asarray(result.amounts, dtype=float), AMOUNT_FMT))
+            k += 1
+            continue
+        last = k
+        while last + 1 < len(results) and not results[last + 1][1].is_ok \
+                and results[last + 1][1].status == result.status:
+            last += 1
+        word = status_text(result.status, lang)
+        heads.append(f"{param} = {value:g}" if last == k else say(
+            "sweep.points_run", lang, param=param, first=f"{value:g}",
+            last=f"{results[last][0]:g}", count=last - k + 1))
+        columns.append((word, "@"))
+        k = last + 1
     rows: list[Row] = [(heads, [None] * len(heads), True)]
-    amounts = np.column_stack([np.asarray(r.amounts, dtype=float) if r.is_ok
-                               else np.full(len(frame), np.nan) for r in run.results])
-    formats: list[str | None] = [None, None, *[AMOUNT_FMT] * len(run.values)]
+    formats: list[str | None] = [None, None, *(fmt for _, fmt in columns)]
     text = frame[[ID, NAME]].astype(str).to_numpy()
-    rows += [([*t, *a], formats, False) for t, a in zip(text.tolist(), amounts.tolist(),
-                                                       strict=True)]
+    for i, names in enumerate(text.tolist()):
+        cells = [column if isinstance(column, str) else float(column[i])
+                 for column, _ in columns]
+        rows.append(([*names, *cells], formats, False))
     return rows

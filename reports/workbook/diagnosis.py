@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
+from fundopt.reports import numbers
 from fundopt.reports.captions import shown
 from fundopt.reports.diagnosis_text import conflict_lines, diagnosis_lines
 from fundopt.reports.findings import explanation_lines
@@ -38,7 +39,7 @@ def diagnosis_sheets(table: Table, policy: Policy, result: Result, lang: str
         if block:
             diagnosis += ([([], [], False)] if diagnosis else []) + block
     sheets = [("sheet.diagnosis", diagnosis), ("alternatives", _alternatives(result, lang)),
-              ("price_ranges", _ranges(result, lang)),
+              ("price_ranges", _ranges(result, policy, lang)),
               ("explain", _explanations(result, policy.unit, lang))]
     return [(key, rows) for key, rows in sheets if rows]
 
@@ -69,19 +70,27 @@ def _infeasible(result: Result, lang: str) -> list[Row]:
                           diagnosis_lines(diagnosis, lang)))
 
 
-def _ranges(result: Result, lang: str) -> list[Row]:
+def _ranges(result: Result, policy: Policy, lang: str) -> list[Row]:
+    """Each binding bound's shadow price with its unit in words and the range of the
+    bound over which it holds, in the bound's own format (``40%``, ``36.00 亿元``), as
+    the terminal and the constraints sheet show them (``reports.numbers``)."""
     ranged = [c for c in result.constraints
               if c.price_range_low is not None or c.price_range_high is not None]
     if not ranged:
         return []
+    decimals = numbers.step_decimals(policy.amount_step)
     keys = ("constraint", "bound", "shadow_price", "range_low", "range_high")
     rows: list[Row] = [([label("price_ranges", lang)], [None], True),
                        ([label(k, lang) for k in keys], [None] * len(keys), True)]
     for c in ranged:
         bound = label(c.bound, lang) if c.bound in ("min", "max") else c.bound
-        rows.append(([shown(c, lang), bound, c.shadow_price,
-                      c.price_range_low, c.price_range_high],
-                     [None, None, NUMBER_FMT, NUMBER_FMT, NUMBER_FMT], False))
+        limit = c.max if c.bound == "max" else c.min
+        ends = [numbers.range_end_text(v, c.measure, decimals, policy.unit)
+                for v in (c.price_range_low, c.price_range_high)]
+        rows.append(([shown(c, lang), bound,
+                      numbers.price_text(c.shadow_price, c.measure, policy.unit, lang, limit,
+                                         c.price_range_low, c.price_range_high), *ends],
+                     [None] * 5, False))
     return rows
 
 

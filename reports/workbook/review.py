@@ -249,19 +249,34 @@ def _bar(title: str, unit: str) -> Any:
 
 def line_chart(sheet: Any, title: str, x_column: int, y_columns: Sequence[int],
                rows: int, x_title: str, y_title: str) -> Any:
-    """A line chart of columns ``y_columns`` against ``x_column`` (rows 2 … rows + 1), to
-    be placed by :func:`place_charts`."""
-    from openpyxl.chart import LineChart, Reference
+    """A line of columns ``y_columns`` against the numbers of ``x_column`` (rows 2 …
+    rows + 1), to be placed by :func:`place_charts`.
 
-    chart = LineChart()
+    A scatter chart, not a category one: its x axis is a value axis whose ticks the
+    spreadsheet spaces itself (a handful of round numbers at 12 points as at 200, never
+    one rotated label per point over the next), from the first point to the last; a point
+    with no value (an infeasible one) leaves a gap in its line.
+    """
+    from openpyxl.chart import Reference, ScatterChart, Series
+
+    chart = ScatterChart()
     chart.title = title
+    chart.style = 2
     chart.x_axis.title, chart.y_axis.title = x_title, y_title
     chart.width, chart.height = 20, 10
     chart.x_axis.delete = chart.y_axis.delete = False
+    chart.x_axis.number_format = chart.y_axis.number_format = "#,##0.##"
+    chart.x_axis.majorTickMark = chart.y_axis.majorTickMark = "out"
+    xs = Reference(sheet, min_col=x_column, min_row=2, max_row=rows + 1)
     for column in y_columns:
-        chart.add_data(Reference(sheet, min_col=column, min_row=1, max_row=rows + 1),
-                       titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=x_column, min_row=2, max_row=rows + 1))
+        series = Series(Reference(sheet, min_col=column, min_row=1, max_row=rows + 1), xs,
+                        title_from_data=True)
+        # a marker per point while they stay apart; a plain line over many
+        series.marker.symbol = "circle" if rows <= 50 else "none"
+        series.marker.size = 4
+        series.smooth = False
+        chart.series.append(series)
+    chart.legend = None if len(y_columns) == 1 else chart.legend
     return chart
 
 

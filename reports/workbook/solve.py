@@ -31,7 +31,7 @@ from fundopt.models.domain import (
 from fundopt.optimizer.result import Result
 from fundopt.reports import numbers
 from fundopt.reports.captions import shown
-from fundopt.reports.diagnosis_text import conflict_lines, reason_text
+from fundopt.reports.diagnosis_text import conflict_lines, reason_text, warning_line
 from fundopt.reports.files.atomic import save_book
 from fundopt.reports.files.export import manifest_dict
 from fundopt.reports.frames import (
@@ -50,7 +50,6 @@ from fundopt.reports.labels import (
     measure_name,
     relaxation_text,
     status_text,
-    warning_text,
 )
 from fundopt.reports.text import say
 from fundopt.reports.workbook import Row
@@ -86,7 +85,21 @@ ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
 SENTENCE_WIDTH = 70.0
 COVER_WIDTH = 68.0  # a SHA-256 on one line
-LINE_POINTS = 15.0
+# How a wrapped cell prints, fitted to LibreOffice's PDFs of 11-point text at the print
+# scales used (82–100 %) so that no line is left out: a column of width w holds about
+# 5.5·w − 2 points of Latin text (5.3 a letter, 5.6 a digit, 6.6 a capital, 8.6 an m or
+# w) or CJK characters of 9.9 each; bold is 8% wider. A line is 13.5 points tall, 16
+# with CJK text in it (the CJK font's taller line).
+POINTS_PER_UNIT, CELL_PADDING = 5.5, 2.0
+LINE_POINTS, CJK_LINE_POINTS, ROW_PADDING = 13.5, 16.0, 3.0
+# Word pieces a line breaks between: a Latin word (never broken at a hyphen, to be
+# safe) or one CJK character, with the opening brackets before it and the closing
+# punctuation after it that a line may not be broken from (（budget、 30%），), or a run
+# of spaces, or any other single character.
+_WIDE_CLASS = (r"\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f"
+               r"\uff00-\uff60\uffe0-\uffe6")
+WRAP_TOKEN = re.compile(rf"[（【《「『“‘〈]*(?:[^\s{_WIDE_CLASS}]+|[{_WIDE_CLASS}])"
+                        r"[）】》」』”’〉，。、：；！？％]*|\s+|.", re.S)
 
 
 
@@ -144,7 +157,7 @@ def _warning_notice(result: Result, lang: str, notes: Sequence[DataWarning]
                     ) -> list[tuple[str, list[str]]]:
     """Every data warning, on the cover as on the memo's: a typo that changes the plan
     is seen on the first page, not the tenth."""
-    lines = [n.message(lang) for n in notes] + [warning_text(w, lang) for w in result.warnings]
+    lines = [n.message(lang) for n in notes] + [warning_line(w, lang) for w in result.warnings]
     return [(say("memo.warnings", lang), lines)] if lines else []
 
 
@@ -287,14 +300,13 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
             cell.data_type = "s"
         return cell
 
-    limits = [w - 2 for w in widths]
-    checked = range(len(limits)) if wrapping is None else wrapping
+    checked = range(len(widths)) if wrapping is None else wrapping
     count = 0
     for (values, formats, is_header), below in _with_next(rows):
         # a header over numbers sits at the right, as the numbers do (SPEC §12)
         right = _number_columns(below) if is_header and not numbers_left else set()
         row = []
-        lines = max((_lines_needed(values[i], limits[i]) for i in checked
+        lines = max((_lines_needed(values[i], widths[i], is_header) for i in checked
                      if i < len(values) and isinstance(values[i], str)), default=1)
         wrapped = lines > 1  # then every cell of the row wraps and sits at the top
         for column, (value, fmt) in enumerate(zip(values, formats, strict=True)):
@@ -311,7 +323,7 @@ def add_sheet(book: Any, title: str, rows: Iterable[Row], widths: list[float], l
                                   is_header, wrapped))
         count += 1
         if wrapped:  # Excel and LibreOffice keep a streamed row one line tall otherwise
-            sheet.row_dimensions[count].height = LINE_POINTS * lines + 2
+            sheet.row_dimensions[count].height = _row_points(values, widths, lines)
         sheet.append(row)
     page_setup(sheet, widths, count, lang, title_rows, charts, key_columns)
     return sheet
@@ -358,13 +370,54 @@ def _plan_rows(plan: pd.DataFrame, formats: list[str | None]) -> Iterator[Row]:
         yield list(values), formats, False
 
 
-def _lines_needed(text: str, width: float) -> int:
-    """Lines a wrapped text takes in a column ``width`` characters wide (a little slack
-    for word breaks)."""
-    if "\n" not in text and (2 * len(text) <= width or _text_width(text) <= width):
-        return 1  # the first test spares the regex for most cells of a long plan
-    usable = max(1.0, width * 0.9)
-    return sum(max(1, math.ceil(_text_width(part) / usable)) for part in text.split("\n"))
+def _lines_needed(text: str, width: float, bold: bool = False) -> int:
+    """Lines a wrapped text takes in a column ``width`` units wide: words laid out one
+    after the other as the spreadsheet breaks them (Latin text between words, CJK text
+    between any two characters), each character at its printed width."""
+    if "\n" not in text and (2 * len(text) <= width - 2 or _text_width(text) <= width - 2):
+        return 1  # the first test spares the layout for most cells of a long plan
+    room = max(1.0, POINTS_PER_UNIT * width - CELL_PADDING) / (1.08 if bold else 1.0)
+    total = 0
+    for part in text.split("\n"):
+        lines, used = 1, 0.0
+        for token in WRAP_TOKEN.findall(part):
+            size = sum(_char_points(c) for c in token)
+            if token.isspace() or used + size <= room:
+                used += size
+            elif size <= room:
+                lines, used = lines + 1, size
+            else:  # a word longer than the line breaks anywhere
+                for c in token:
+                    if used + _char_points(c) > room:
+                        lines, used = lines + 1, 0.0
+                    used += _char_points(c)
+        total += lines
+    return total
+
+
+def _char_points(c: str) -> float:
+    """The printed width of one character of 11-point text (see POINTS_PER_UNIT)."""
+    if WIDE.match(c):
+        return 9.9
+    if c.isdigit():
+        return 5.6
+    if c in "mwMW%":
+        return 8.6
+    return 6.6 if c.isupper() else 2.5 if c == " " else 5.3
+
+
+def _row_points(values: list[Any], widths: list[float], lines: int) -> float:
+    """The height of a row whose tallest cell takes ``lines`` lines: 13.5 points a line,
+    2.5 more for each line that may hold CJK text (each run of it, and each line a long
+    run fills)."""
+    tall = 0
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and WIDE.search(value):
+            runs = re.findall(f"[{_WIDE_CLASS}]+", value)
+            room = max(1.0, POINTS_PER_UNIT * width - CELL_PADDING)
+            tall = max(tall, len(runs) + int(sum(len(r) for r in runs) * 9.9 // room))
+    return LINE_POINTS * lines + (CJK_LINE_POINTS - LINE_POINTS) * min(tall, lines) \
+        + ROW_PADDING
 
 
 def _text_width(text: str) -> float:
@@ -409,7 +462,9 @@ def row_widths(rows: list[Row], cap: float = MAX_WIDTH) -> list[float]:
             widths[0] = max(widths[0], min(_text_width(text), SENTENCE_WIDTH))
             continue
         for i, (value, fmt) in enumerate(zip(values, formats, strict=True)):
-            if isinstance(value, float) and fmt in (AMOUNT_FMT, None, NUMBER_FMT):
+            if isinstance(value, float) and fmt == NUMBER_FMT:   # up to 4 decimals shown
+                text = f"{value:,.4f}".rstrip("0") + "0" if math.isfinite(value) else ""
+            elif isinstance(value, float) and fmt in (AMOUNT_FMT, None):
                 text = f"{value:,.2f}" if math.isfinite(value) else ""
             elif isinstance(value, float):
                 text = "100.0%"
@@ -443,7 +498,7 @@ def _summary_rows(table: Table, policy: Policy, result: Result, lang: str,
                   [None, AMOUNT_FMT, SHARE_FMT, COUNT_FMT], False)
                  for value, amount, share, count in totals.itertuples(index=False)]
     texts = [(label("warnings", lang), [n.message(lang) for n in notes]
-              + [warning_text(w, lang) for w in result.warnings])]
+              + [warning_line(w, lang) for w in result.warnings])]
     if any(c.penalty is not None for c in result.constraints):
         from fundopt.reports.targets import target_lines  # only policies with targets
 
