@@ -55,7 +55,8 @@ _ENGLISH = re.compile(r"(?<![\w-])[a-z]+(?: [a-z]+)+(?![\w-])")
 
 
 def data_values(argv: Iterable[str]) -> set[str]:
-    """The texts of the .toml and .csv files beside every file named in ``argv``."""
+    """The texts of the .toml and .csv files beside every file named in ``argv``, and the
+    words of ``argv`` that are not options or files."""
     folders = {Path(a).parent for a in argv if Path(a).is_file()}
     found: set[str] = set()
     for folder in folders:
@@ -70,7 +71,9 @@ def data_values(argv: Iterable[str]) -> set[str]:
                     found.update(cell for row in csv.reader(rows) for cell in row)
             except (OSError, UnicodeDecodeError, csv.Error):
                 continue
-    return {text.strip() for text in found if " " in text.strip()}
+    # the planner's own words on the command line (a round name, a note, a stray argument)
+    words = {a for a in argv if not a.startswith("-") and not Path(a).suffix}
+    return {text.strip() for text in found if " " in text.strip()} | words
 
 
 def _texts(value: Any) -> Iterable[str]:
@@ -89,7 +92,9 @@ def english_in(text: str, data: Iterable[str] = ()) -> list[str]:
     """The English message text in ``text`` (empty when there is none), once the ``data``
     values (the planner's own texts) are taken out."""
     for value in sorted(data, key=len, reverse=True):
-        text = text.replace(value, " ")
+        # a single word only where it stands alone ("solve" is not taken out of "resolve")
+        text = text.replace(value, " ") if " " in value else \
+            re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", " ", text)
     for pattern, _why in ALLOWED:
         text = re.sub(pattern, " ", text)
     text = _QUOTED.sub(" ", text)
