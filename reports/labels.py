@@ -130,8 +130,9 @@ def warning_text(warning: Warning_, lang: str) -> str:
                                                 detail=detail_text)
 
 
-def relaxation_text(relaxation: Relaxation, lang: str) -> str:
-    """A suggested change as a sentence.
+def relaxation_text(relaxation: Relaxation, lang: str, key: bool = True) -> str:
+    """A suggested change as a sentence, with the policy key it moves unless ``key`` is
+    False (a sweep point's reason, one short line of many).
 
     Example: ``region 河北 share min 0.7 → 0.6 (region.河北.min_share)``.
     """
@@ -148,8 +149,9 @@ def relaxation_text(relaxation: Relaxation, lang: str) -> str:
         head = say("diagnosis.relaxation.bound", lang, name=name,
                    bound=bound_text(relaxation.bound, lang))
     shown = percent_text if _is_share(relaxation) else number_text
-    return say("diagnosis.relaxation", lang, head=head, from_=shown(relaxation.from_value),
-               to=shown(relaxation.to_value), key=relaxation.key)
+    return say("diagnosis.relaxation" if key else "diagnosis.relaxation.short", lang,
+               head=head, from_=shown(relaxation.from_value), to=shown(relaxation.to_value),
+               key=relaxation.key)
 
 
 def _is_share(relaxation: Relaxation) -> bool:

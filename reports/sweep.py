@@ -112,8 +112,8 @@ def point_reason(result: Result, lang: str) -> str:
     if diagnosis.messages:
         return reason_text(diagnosis.messages[0], lang, diagnosis.captions)
     if diagnosis.relaxation:
-        return say("diagnosis.point.fix", lang, change="; ".join(
-            relaxation_text(r, lang) for r in diagnosis.relaxation))
+        return say("diagnosis.point.fix", lang, change=say("list.semicolon", lang).join(
+            relaxation_text(r, lang, key=False) for r in diagnosis.relaxation))
     if diagnosis.conflict:
         return say("diagnosis.point.conflict", lang,
                    names=", ".join(conflict_lines(diagnosis, lang)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import re
 from pathlib import Path
 
@@ -131,6 +132,34 @@ def test_sweep_reasons_in_terminal_csv_and_workbook(tmp_path: Path) -> None:
     column = header.index("reason")
     assert [bool(row[column].value) for row in sheet.iter_rows(min_row=2)] == \
         [False, True, True]
+    # one short line per change: the moves, not the policy keys the diagnosis names
+    for row in rows[1:]:
+        if row["reason"].startswith("fix: "):
+            assert "(" not in row["reason"] and "→" in row["reason"], row["reason"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_sweep_headers_wrap_between_words_in_three_lines(seed: int) -> None:
+    """A header is never broken inside a word or a bracketed unit, and fits in three lines
+    (a greedy line fill of its pieces at the width given, checked here on its own)."""
+    from fundopt.reports.workbook.solve import UNBROKEN, wrapped_header_widths
+
+    rng = random.Random(seed)
+    words = ["marginal", "value", "per", "unit", "committed", "(亿元)", "获出资子基金数",
+             "funded", "set", "changed", "已承诺出资", "单位边际价值"]
+    headers = [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(20)]
+    for header, width in zip(headers, wrapped_header_widths(headers, lines=3), strict=True):
+        pieces = UNBROKEN.findall(header)
+        size = [len(p) + sum(1 for c in p if ord(c) > 0x2E80) for p in pieces]
+        assert max(size) + 1 <= width, (header, width)
+        lines, used = 1, 0.0
+        for n, piece in zip(size, pieces, strict=True):
+            gap = 1 if used and piece.isascii() else 0
+            if used + gap + n > width - 1:
+                lines, used = lines + 1, n
+            else:
+                used += gap + n
+        assert lines <= 3, (header, width)
 
 
 def test_compare_fits_80_columns_one_row_per_scenario() -> None:

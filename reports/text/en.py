@@ -406,6 +406,8 @@ MESSAGES: dict[str, str] = {
     "diagnosis.none": "(none)",
     # --- diagnosis: relaxations, grouped conflicts, must rows as data (issue 18)
     "diagnosis.relaxation": "{head} {from_} → {to} ({key})",
+    "diagnosis.relaxation.short": "{head} {from_} → {to}",
+    "list.semicolon": "; ",
     "diagnosis.relaxation.bound": "{name} {bound}",
     "diagnosis.rule_rows": "{rule}, for each of {count}: {rows}",
     "diagnosis.must_unfundable": (

@@ -398,6 +398,8 @@ MESSAGES: dict[str, str] = {
     "diagnosis.none": "（无）",
     # --- diagnosis: relaxations, grouped conflicts, must rows as data (issue 18)
     "diagnosis.relaxation": "{head} {from_} → {to}（政策键 {key}）",
+    "diagnosis.relaxation.short": "{head} {from_} → {to}",
+    "list.semicolon": "；",
     "diagnosis.relaxation.bound": "{name} {bound}",
     "diagnosis.rule_rows": "{rule}（共 {count} 项：{rows}）",
     "diagnosis.must_unfundable": (

@@ -32,8 +32,15 @@ from fundopt.reports.workbook.review import (
     line_chart,
     place_charts,
 )
-from fundopt.reports.workbook.solve import COVER_WIDTH, add_review_sheets, add_sheet, row_widths
+from fundopt.reports.workbook.solve import (
+    COVER_WIDTH,
+    add_review_sheets,
+    add_sheet,
+    row_widths,
+    wrapped_header_widths,
+)
 
+SWEEP_CAPS = {"added": 12.0, "dropped": 12.0, "reason": 60.0}
 KIND_FORMATS: dict[str, str | None] = {"amount": AMOUNT_FMT, "share": SHARE_FMT,
                                        "count": COUNT_FMT, "number": NUMBER_FMT, "text": None}
 SCENARIO_WIDTH = 22.0
@@ -153,7 +160,11 @@ def write_sweep_xlsx(path: Path, run: SweepRun, lang: str) -> None:
     rows: list[Row] = [(list(frame.columns), [None] * len(canonical), True)]
     rows += [(list(values), formats, False)
              for values in frame.itertuples(index=False, name=None)]
-    widths = [min(w, 40.0) for w in row_widths(rows)]
+    # Widths from the values, a header wrapping over three lines at most; the reason of an
+    # infeasible point is the longest text: the lists of ids give it room.
+    body, heads = row_widths(rows[1:]), wrapped_header_widths(list(frame.columns), lines=3)
+    widths = [min(max(b, h), SWEEP_CAPS.get(c, 40.0))
+              for c, b, h in zip(canonical, body, heads, strict=True)]
     sheet = add_sheet(book, label("sheet.sweep", lang), rows, widths, lang,
                       charts=len(feasible) > 0)
     if feasible:  # no empty chart when no point has a plan

@@ -424,6 +424,36 @@ def _text_width(text: str) -> float:
     return len(text) + len(WIDE.findall(text))
 
 
+UNBROKEN = re.compile(r"[(（][^)）]*[)）]|[A-Za-z0-9_.%-]+|\S")
+
+
+def wrapped_header_widths(headers: Sequence[str], lines: int = 2) -> list[float]:
+    """Column widths that hold each header in ``lines`` lines at most, never narrower than
+    its longest word (a header is never broken inside a word: "committed")."""
+    widths = []
+    for header in map(str, headers):
+        # what a line may not break: a word, a unit in brackets; CJK breaks anywhere
+        sizes = [(_text_width(p), p.isascii()) for p in UNBROKEN.findall(header)] or [(0, True)]
+        width = max(max(n for n, _ in sizes), math.ceil(_text_width(header) / lines))
+        while _lines_of(sizes, width) > lines:
+            width += 1
+        widths.append(_fit(width + 1))
+    return widths
+
+
+def _lines_of(sizes: list[tuple[float, bool]], width: float) -> int:
+    """Lines a header's pieces fill at ``width``, one after another (a space before a
+    Latin piece)."""
+    count, used = 1, 0.0
+    for size, latin in sizes:
+        gap = 1 if used and latin else 0
+        if used + gap + size > width:
+            count, used = count + 1, size
+        else:
+            used += gap + size
+    return count
+
+
 def _fit(width: float, cap: float = MAX_WIDTH) -> float:
     return min(cap, max(MIN_WIDTH, width + 2))
 
