@@ -75,14 +75,17 @@ def base_policy(table: TableLike, policy: PolicyLike, sheet: str | None, file: A
     (for ``compare`` and ``sweep``: scenarios and sweep points vary these inputs)."""
     import pandas as pd
 
-    from fundopt.models.reading.inputs import POLICY_DICT, PolicyTree, load_base, policy_file
-    from fundopt.models.reading.table import read_table, table_from_frame
+    from fundopt.models.reading.inputs import (
+        POLICY_DICT,
+        PolicyTree,
+        load_base,
+        policy_file,
+        read_any_table,
+    )
     from fundopt.models.reading.units import in_policy_unit
 
-    if isinstance(table, pd.DataFrame):
-        data, files = table_from_frame(table), []
-    else:
-        data, files = read_table(Path(table), sheet), [Path(table)]
+    data, files = read_any_table(table if isinstance(table, pd.DataFrame) else Path(table),
+                                 sheet)
     if isinstance(policy, Mapping):
         base = PolicyTree(dict(policy), POLICY_DICT)
         base.policy()                          # checked as solve checks it

@@ -149,16 +149,22 @@ def inputs_from(table: Path | pd.DataFrame, policy: Path | Mapping[str, Any] | N
     """
     if not isinstance(table, pd.DataFrame) and not isinstance(policy, Mapping):
         return load_inputs(Path(table), policy, sheet)
-    if isinstance(table, pd.DataFrame):
-        read, files = table_from_frame(table), []
-    else:
-        read, files = read_table(Path(table), sheet), [Path(table)]
+    read, files = read_any_table(table, sheet)
     if isinstance(policy, Mapping):
         tree = PolicyTree(dict(policy), POLICY_DICT)
         return _inputs(read, tree, tree.policy(), tuple(files))
     if policy is None:
         raise InputError(code="input.inputs.no_policy_for_frame", column="policy")
     return _inputs(read, *load_base(read, Path(policy)), (*files, Path(policy)))
+
+
+def read_any_table(table: Path | pd.DataFrame, sheet: str | None = None
+                   ) -> tuple[Table, list[Path]]:
+    """A table file (``sheet`` of an ``.xlsx``) or a DataFrame, validated alike, and the
+    files it was read from (none for a DataFrame)."""
+    if isinstance(table, pd.DataFrame):
+        return table_from_frame(table), []
+    return read_table(Path(table), sheet), [Path(table)]
 
 
 def _inputs(table: Table, tree: PolicyTree, policy: Policy, files: tuple[Path, ...]

@@ -8,7 +8,6 @@ error: the planner asked for two contradictory things about one row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ from fundopt.models.domain import (
     Table,
 )
 from fundopt.models.rules.expansion import STAR, check_where, selection_mask
-from fundopt.models.rules.policy import Locator, check_keys, read_text, read_where
+from fundopt.models.rules.policy import Locator, each_table, read_text, read_where
 
 ELIGIBLE_KEYS = ("name", "where")
 
@@ -45,15 +44,10 @@ class Ineligible:
 
 def parse_eligible(value: Any, loc: Locator) -> tuple[Eligibility, ...]:
     """``[[eligible]]`` tables, each with a ``name`` and a ``where`` (no ``"*"``)."""
-    if not isinstance(value, list):
-        raise loc.error("eligible", "input.eligibility.not_list", value=value)
     rules = []
-    for i, item in enumerate(value, start=1):
-        origin = f"eligible[{i}]"
-        if not isinstance(item, Mapping):
-            raise loc.error(origin, "input.eligibility.not_table", {"origin": origin},
-                            value=item)
-        check_keys(item, ELIGIBLE_KEYS, origin, loc)
+    for origin, item in each_table(value, "eligible", ELIGIBLE_KEYS, loc,
+                                   "input.eligibility.not_list",
+                                   "input.eligibility.not_table"):
         for key in ELIGIBLE_KEYS:
             if key not in item:
                 raise loc.error(f"{origin}.{key}", "input.eligibility.missing", {"key": key})

@@ -13,7 +13,7 @@ import difflib
 import hashlib
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,15 +304,27 @@ def _shorthand(group: str, value: Any, loc: Locator) -> list[Rule]:
     return rules
 
 
+def each_table(value: Any, array: str, keys: Sequence[str], loc: Locator, not_list: str,
+               not_table: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The entries of an array of tables (``[[constraints]]``, ``[[eligible]]``,
+    ``[[limits]]``) as (``array[i]``, the table), each a table of ``keys`` only; the codes
+    ``not_list`` and ``not_table`` say what is wrong otherwise."""
+    if not isinstance(value, list):
+        raise loc.error(array, not_list, value=value)
+    for i, item in enumerate(value, start=1):
+        origin = f"{array}[{i}]"
+        if not isinstance(item, Mapping):
+            raise loc.error(origin, not_table, {"path": origin, "origin": origin}, value=item)
+        check_keys(item, keys, origin, loc)
+        yield origin, item
+
+
 def _general(value: Any, loc: Locator) -> list[Rule]:
     """``[[constraints]]`` tables: the general form."""
-    if not isinstance(value, list):
-        raise loc.error("constraints", "input.policy.constraints_not_list", value=value)
     rules = []
-    for i, item in enumerate(value, start=1):
-        origin = f"constraints[{i}]"
-        table = _table(item, origin, loc)
-        check_keys(table, CONSTRAINT_KEYS, origin, loc)
+    for origin, table in each_table(value, "constraints", CONSTRAINT_KEYS, loc,
+                                    "input.policy.constraints_not_list",
+                                    "input.policy.not_table"):
         if "measure" not in table:
             raise loc.error(f"{origin}.measure", "input.policy.measure_missing",
                             expected=MEASURES_TEXT)

@@ -10,7 +10,6 @@ model, so a limit on 100 000 rows adds nothing to the matrix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ from fundopt.models.rules.expansion import (
 )
 from fundopt.models.rules.policy import (
     Locator,
-    check_keys,
+    each_table,
     read_expression,
     read_number,
     read_text,
@@ -53,15 +52,9 @@ class RowBound:
 
 def parse_limits(value: Any, loc: Locator) -> tuple[Limit, ...]:
     """``[[limits]]`` tables: name, where, and at least one of the four bounds."""
-    if not isinstance(value, list):
-        raise loc.error("limits", "input.row_limits.not_list", value=value)
     limits = []
-    for i, item in enumerate(value, start=1):
-        origin = f"limits[{i}]"
-        if not isinstance(item, Mapping):
-            raise loc.error(origin, "input.row_limits.not_table", {"origin": origin},
-                            value=item)
-        check_keys(item, LIMIT_KEYS, origin, loc)
+    for origin, item in each_table(value, "limits", LIMIT_KEYS, loc,
+                                   "input.row_limits.not_list", "input.row_limits.not_table"):
         if not any(key in item for key in BOUND_KEYS):
             raise loc.error(origin, "input.row_limits.no_bound",
                             expected=Message("expected.one_of", {"items": ", ".join(BOUND_KEYS)}))
