@@ -7,12 +7,33 @@ catalogs hold the same codes with the same placeholders).
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from fundopt.messages import Message, Said
-from fundopt.reports.text import en, zh
 
-CATALOGS: dict[str, dict[str, str]] = {"en": en.MESSAGES, "zh": zh.MESSAGES}
+LANGUAGES = ("en", "zh")
+
+
+class _Catalogs(Mapping[str, dict[str, str]]):
+    """Each language's catalog, imported when first asked for: an English run never
+    loads the Chinese words (start-up time)."""
+
+    def __getitem__(self, lang: str) -> dict[str, str]:
+        if lang not in LANGUAGES:
+            raise KeyError(lang)
+        messages: dict[str, str] = importlib.import_module(f"{__name__}.{lang}").MESSAGES
+        return messages
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+CATALOGS: Mapping[str, dict[str, str]] = _Catalogs()
 
 
 def say(code: str, lang: str = "en", /, **values: Any) -> str:
