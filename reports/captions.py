@@ -62,9 +62,9 @@ def name_text(name: str, caption: Caption | None, lang: str) -> str:
     named by the planner) as it is."""
     if caption is not None:
         return caption_text(caption, lang)
-    from fundopt.reports.labels import KEY_WORDS, key_text  # labels imports this module
+    from fundopt.reports.labels import is_policy_key, key_text  # labels imports this module
 
-    return key_text(name, lang) if name in KEY_WORDS else name
+    return key_text(name, lang) if is_policy_key(name) else name
 
 
 def shown(c: Captioned, lang: str) -> str:

@@ -14,27 +14,10 @@ import math
 from fundopt.models.domain import CaptionKind
 from fundopt.optimizer.result import Relaxation, Warning_
 from fundopt.reports.captions import caption_text
-from fundopt.reports.text import en, say, zh
+from fundopt.reports.text import CATALOGS, say
 
 LANGS = ("en", "zh")
 
-# The labels live in the catalogs of ``reports/text`` (one per language); this is the pair
-# view older code and tests read.
-LABELS: dict[str, tuple[str, str]] = {
-    key: (en.MESSAGES[key], zh.MESSAGES[key]) for key in en.MESSAGES
-}
-
-# Policy keys and their Chinese names, for key paths shown to people (a swept parameter).
-KEY_WORDS: dict[str, str] = {
-    "budget": "预算", "min_deploy": "最低投出比例", "max_stake": "占子基金规模上限",
-    "max_single": "单只占预算上限", "min_ticket": "默认最低出资", "max_funded": "最多出资数量",
-    "min_funded": "最少出资数量", "max_ticket": "最高出资", "region": "地区",
-    "category": "类别", "district": "区县",
-    "min_share": "占比下限", "max_share": "占比上限", "min_amount": "金额下限",
-    "max_amount": "金额上限", "min_count": "数量下限", "max_count": "数量上限",
-    "constraints": "约束", "min": "下限", "max": "上限", "objective": "目标",
-    "weights": "权重",
-}
 # The table's own columns (SPEC §2), shown by their label.
 TABLE_COLUMNS = ("id", "name", "region", "district", "category", "max_ticket", "min_ticket",
                  "fund_size", "score", "status")
@@ -57,7 +40,7 @@ def label(key: str, lang: str) -> str:
     KeyError
         If ``key`` has no label (a bug, not an input problem).
     """
-    return (zh if lang == "zh" else en).MESSAGES[key]
+    return CATALOGS["zh" if lang == "zh" else "en"][key]
 
 
 def column_text(column: str, lang: str) -> str:
@@ -69,7 +52,7 @@ def column_text(column: str, lang: str) -> str:
 def measure_name(measure: str, lang: str) -> str:
     """``share`` → ``占比``; an unknown measure is shown as it is."""
     key = f"measure.{measure}"
-    return label(key, lang) if key in LABELS else measure
+    return label(key, lang) if key in CATALOGS["en"] else measure
 
 
 def bool_text(value: bool, lang: str) -> str:
@@ -82,7 +65,13 @@ def key_text(key: str, lang: str) -> str:
     in Chinese (values between the dots are kept), unchanged in English."""
     if lang != "zh":
         return key
-    return ".".join(KEY_WORDS.get(part, part) for part in key.split("."))
+    words = CATALOGS[lang]
+    return ".".join(words.get(f"key.{part}", part) for part in key.split("."))
+
+
+def is_policy_key(name: str) -> bool:
+    """Whether ``name`` is one of the policy's own keys (``min_funded``, ``budget`` …)."""
+    return f"key.{name}" in CATALOGS["en"]
 
 
 def is_fraction_key(key: str) -> bool:
@@ -118,7 +107,7 @@ def warning_text(warning: Warning_, lang: str) -> str:
     key = f"warning.{warning.code}"
     if warning.code == "ineligible":    # the rule's name and the row's value, as written
         return say(key, lang, id=warning.row_id, **warning.detail)
-    if key in LABELS:
+    if key in CATALOGS["en"]:
         detail = {k: number_text(v) if isinstance(v, float) else key_text(str(v), lang)
                   for k, v in warning.detail.items()}
         try:

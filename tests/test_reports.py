@@ -26,8 +26,9 @@ from fundopt.optimizer.result import (
 from fundopt.reports.files.atomic import atomic_write
 from fundopt.reports.files.export import check_output_paths, result_dict, write_outputs
 from fundopt.reports.frames import group_totals, plan_display, plan_frame
-from fundopt.reports.labels import LABELS, label
+from fundopt.reports.labels import label
 from fundopt.reports.terminal.summary import render_summary
+from fundopt.reports.text import CATALOGS
 
 HEADERS = {"id": "编号", "name": "名称", "region": "地区", "district": "区县",
            "category": "类别", "max_ticket": "最高出资", "fund_size": "基金规模",
@@ -101,7 +102,7 @@ def case(tmp_path: Path) -> tuple[Table, Policy, Result, list[Path]]:
 # --- labels and frames ------------------------------------------------------------------
 
 def test_labels_have_both_languages() -> None:
-    assert all(en and zh for en, zh in LABELS.values())
+    assert all(CATALOGS["en"][key] and CATALOGS["zh"][key] for key in CATALOGS["en"])
     assert label("status.optimal", "zh") == "最优"
     assert label("shadow_price", "en") == "shadow price"
     assert label("sheet.manifest", "zh") == "清单"

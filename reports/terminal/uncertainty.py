@@ -14,7 +14,7 @@ from rich.text import Text
 from fundopt.models.domain import Policy, Table
 from fundopt.optimizer.result import Result
 from fundopt.optimizer.stability import Stability
-from fundopt.reports.labels import LABELS, label
+from fundopt.reports.labels import label
 from fundopt.reports.robust import (
     criterion_text,
     plan_differences,
@@ -22,6 +22,7 @@ from fundopt.reports.robust import (
     scenarios_text,
 )
 from fundopt.reports.stability import GROUPS, group_counts, stability_frame
+from fundopt.reports.text import CATALOGS
 
 DASH = "—"
 
@@ -78,9 +79,10 @@ def render_stability(console: Console, table: Table, policy: Policy, run: Stabil
         figures.add_row(label(f"objective.{key}", lang), _number(value))
     figures.add_row(label("group", lang),
                     label("stability.groups", lang).format(**group_counts(run)))
+    engine = f"engine.{run.engine}"
     figures.add_row(label("stability.engine", lang),
-                    label(f"engine.{run.engine}", lang).format(workers=run.workers)
-                    if f"engine.{run.engine}" in LABELS else f"{run.engine} × {run.workers}")
+                    label(engine, lang).format(workers=run.workers) if engine in CATALOGS["en"]
+                    else f"{run.engine} × {run.workers}")
     console.print(figures)
     frame = stability_frame(table, run)
     frame["order"] = [GROUPS.index(g) for g in frame["group"]]
