@@ -9,7 +9,10 @@ that never ran, so ``.ci/run`` must provide everything and this hook enforces it
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +115,22 @@ def _chinese_runs_say_nothing_in_english(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(CliRunner, "invoke", checked_invoke)
     monkeypatch.setattr(subprocess, "run", checked_run)
+
+
+# --- signals sent to a running fundopt ------------------------------------------------------
+
+def wait_for_fundopt_code(process: subprocess.Popen[str]) -> None:
+    """Until fundopt's first code has run: its SIGTERM handler (Python installs none of its
+    own) shows in the kernel's caught-signal mask. A fixed head start is not enough on a
+    loaded machine, where Python's own start-up took longer than 0.12 s (a bare -15)."""
+    status = Path(f"/proc/{process.pid}/status")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            lines = status.read_text().splitlines()
+        except OSError:             # it has just ended
+            return
+        caught = next((line.split()[1] for line in lines if line.startswith("SigCgt:")), "0")
+        if int(caught, 16) >> (signal.SIGTERM - 1) & 1:
+            return
+        time.sleep(0.005)
